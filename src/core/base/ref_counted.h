@@ -1,0 +1,60 @@
+#pragma once
+// Intrusive reference counting for shared kernel objects (tasks, thread groups, and later
+// inodes, files, sockets). RefPtr<T> owns one reference. "Last close" style hooks are a
+// separate concern of each object; this only frees memory.
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+namespace uml::kern {
+
+template <typename T>
+class RefCounted {
+ public:
+  void ref() const { m_refs.fetch_add(1, std::memory_order_relaxed); }
+  void unref() const {
+    if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete static_cast<const T*>(this);
+  }
+  uint32_t ref_count() const { return m_refs.load(std::memory_order_relaxed); }
+
+ protected:
+  RefCounted() = default;
+  ~RefCounted() = default;
+
+ private:
+  mutable std::atomic<uint32_t> m_refs{1};
+};
+
+template <typename T>
+class RefPtr {
+ public:
+  RefPtr() = default;
+  RefPtr(std::nullptr_t) {}  // NOLINT
+  // Adopts the creation reference of a freshly built object.
+  static RefPtr adopt(T* p) { RefPtr r; r.m_ptr = p; return r; }
+  explicit RefPtr(T* p) : m_ptr(p) { if (p) p->ref(); }
+  RefPtr(const RefPtr& o) : m_ptr(o.m_ptr) { if (m_ptr) m_ptr->ref(); }
+  RefPtr(RefPtr&& o) noexcept : m_ptr(std::exchange(o.m_ptr, nullptr)) {}
+  template <typename U>
+  RefPtr(RefPtr<U>&& o) noexcept : m_ptr(o.leak()) {}  // NOLINT
+  ~RefPtr() { if (m_ptr) m_ptr->unref(); }
+  RefPtr& operator=(RefPtr o) noexcept { std::swap(m_ptr, o.m_ptr); return *this; }
+
+  T* get() const { return m_ptr; }
+  T* operator->() const { return m_ptr; }
+  T& operator*() const { return *m_ptr; }
+  explicit operator bool() const { return m_ptr != nullptr; }
+  T* leak() { return std::exchange(m_ptr, nullptr); }
+  bool operator==(const RefPtr& o) const { return m_ptr == o.m_ptr; }
+
+ private:
+  T* m_ptr = nullptr;
+};
+
+template <typename T, typename... A>
+RefPtr<T> make_ref(A&&... a) {
+  return RefPtr<T>::adopt(new T(std::forward<A>(a)...));
+}
+
+}  // namespace uml::kern

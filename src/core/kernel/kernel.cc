@@ -1,0 +1,162 @@
+#include "core/kernel/kernel.h"
+
+#include <cstring>
+
+#include "core/abi/process.h"
+#include "core/syscalls/dispatch.h"
+#include "drivers/char/console.h"
+
+namespace uml::kern {
+
+namespace {
+SchedulerConfig sched_config(const KernelConfig& c) {
+  SchedulerConfig s;
+  s.vcpus = c.vcpus;
+  s.default_stack_size = c.stack_size;
+  s.quantum_ns = c.quantum_ns;
+  return s;
+}
+}  // namespace
+
+Kernel::Kernel(const KernelConfig& cfg)
+    : m_cfg(cfg), m_sched(sched_config(cfg)), m_procs(*this), m_hostname(cfg.hostname),
+      m_domainname(cfg.domainname) {}
+
+std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error) {
+  std::shared_ptr<Kernel> k(new Kernel(cfg));
+  if (!k->start(error)) return nullptr;
+  return k;
+}
+
+bool Kernel::start(std::string* error) {
+  m_boot_mono = host::monotonic_ns();
+  m_log.set_boot_time(m_boot_mono);
+  if (m_cfg.console) {
+    m_console = std::make_unique<drivers::HostFdConsole>(2);
+    m_log.set_console(m_console.get(), m_cfg.loglevel);
+  }
+  if (m_cfg.seed) {
+    uint64_t s = *m_cfg.seed;
+    m_rng_key = {static_cast<uint32_t>(s), static_cast<uint32_t>(s >> 32), 0x756d6c31, 0, 0, 0, 0, 0};
+  } else {
+    host::random_bytes(m_rng_key.data(), sizeof(m_rng_key));
+  }
+  m_log.log(KERN_NOTICE, "Linux version 6.1.0-libuml (libuml) #1 SMP");
+  m_log.log(KERN_INFO, "Kernel command line: %s", m_cfg.to_cmdline().c_str());
+  m_procs.create_init();
+  if (int err = m_sched.start(); err != 0) {
+    *error = std::string("cannot start the vCPUs: ") + strerror(-err);
+    m_log.log(KERN_ERR, "%s", error->c_str());
+    m_state.store(State::Halted, std::memory_order_release);
+    return false;
+  }
+  m_log.log(KERN_INFO, "smp: brought up %u vCPU%s", m_sched.vcpu_count(),
+            m_sched.vcpu_count() == 1 ? "" : "s");
+  m_state.store(State::Running, std::memory_order_release);
+  return true;
+}
+
+Kernel::~Kernel() {
+  shutdown();
+}
+
+bool Kernel::shutdown() {
+  if (Scheduler::current() && Scheduler::current()->is_fiber()) {
+    auto* t = static_cast<Task*>(Scheduler::current());
+    if (&t->kernel() == this) return false;  // would wait for itself
+  }
+  SpinGuard once(m_shutdown_lock);
+  State s = m_state.load(std::memory_order_acquire);
+  if (s == State::Halted || s == State::ShuttingDown) return true;
+  m_state.store(State::ShuttingDown, std::memory_order_release);
+  m_log.log(KERN_INFO, "shutdown: killing all tasks");
+  m_procs.kill_all();
+  const int64_t start = host::monotonic_ns();
+  bool warned = false;
+  for (;;) {
+    uint32_t live = m_procs.m_live_fibers.load(std::memory_order_acquire);
+    if (live == 0) break;
+    host::futex_wait(&m_procs.m_live_fibers, live, host::monotonic_ns() + 100'000'000);
+    if (!warned && host::monotonic_ns() - start > 2'000'000'000) {
+      warned = true;
+      m_log.log(KERN_WARNING,
+                "shutdown: still waiting for %u task(s) that do not reach a scheduling point",
+                m_procs.m_live_fibers.load());
+    }
+  }
+  m_sched.stop();
+  m_log.log(KERN_INFO, "shutdown: halted");
+  m_state.store(State::Halted, std::memory_order_release);
+  return true;
+}
+
+long Kernel::syscall(Task& t, long nr, const SyscallArgs& args) {
+  return dispatch_syscall(t, nr, args);
+}
+
+void Kernel::panic(const char* reason) {
+  {
+    SpinGuard g(m_panic_lock);
+    if (m_panicked.load(std::memory_order_relaxed)) return;
+    m_panic_reason = reason;
+    m_panicked.store(true, std::memory_order_release);
+  }
+  m_log.log(KERN_EMERG, "Kernel panic - not syncing: %s", reason);
+  m_procs.kill_all();
+}
+
+void Kernel::bug(Task& t, const char* file, int line, const char* what) {
+  const char* base = strrchr(file, '/');
+  char buf[512];
+  snprintf(buf, sizeof(buf), "kernel BUG at %s:%d: %s (task %d)", base ? base + 1 : file, line,
+           what, t.tid());
+  panic(buf);
+  throw TaskUnwind{};
+}
+
+std::string Kernel::panic_reason() const {
+  SpinGuard g(m_panic_lock);
+  return m_panic_reason;
+}
+
+std::string Kernel::hostname() const {
+  SpinGuard g(m_uts_lock);
+  return m_hostname;
+}
+std::string Kernel::domainname() const {
+  SpinGuard g(m_uts_lock);
+  return m_domainname;
+}
+void Kernel::set_hostname(std::string_view s) {
+  SpinGuard g(m_uts_lock);
+  m_hostname = s;
+}
+void Kernel::set_domainname(std::string_view s) {
+  SpinGuard g(m_uts_lock);
+  m_domainname = s;
+}
+
+void Kernel::random_bytes(void* buf, size_t len) {
+  // Reserve a counter range under the lock; generate outside it.
+  const uint64_t blocks = (len + 63) / 64;
+  uint64_t counter;
+  ChaCha20::Key key;
+  {
+    SpinGuard g(m_rng_lock);
+    counter = m_rng_counter;
+    m_rng_counter += blocks;
+    key = m_rng_key;
+  }
+  ChaCha20::keystream(key, counter, static_cast<uint8_t*>(buf), len);
+}
+
+void Kernel::note_enosys(long nr) {
+  // Numbers past the table share the last slot, so a flood of them logs once too.
+  const long slot = (nr < 0 || nr >= 511) ? 511 : nr;
+  const uint64_t bit = uint64_t{1} << (slot % 64);
+  if (m_enosys_seen[slot / 64].fetch_or(bit, std::memory_order_relaxed) & bit) return;
+  m_log.log(KERN_WARNING, "syscall %ld (%s) not implemented: returning -ENOSYS", nr,
+            syscall_name(nr));
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,112 @@
+#pragma once
+// Kernel: one libuml instance. Everything an instance has hangs off this object — scheduler
+// and vCPUs, process table, log, names, random state — so a process can run many instances
+// side by side with nothing shared between them.
+//
+// Lifecycle: boot() → Running → shutdown() (kill every task, wait for their fibers to end,
+// join vCPUs) → Halted. A broken invariant panics the instance: it logs why, kills its tasks
+// and refuses further syscalls (-EIO); the host process and other instances carry on.
+//
+// Lock order: ProcessTable lock > WaitQueue locks > scheduler locks; m_uts_lock and
+// m_rng_lock are leaves.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/base/klog.h"
+#include "core/base/spinlock.h"
+#include "core/kernel/config.h"
+#include "core/lib/chacha20.h"
+#include "core/sched/scheduler.h"
+#include "core/task/process_table.h"
+
+namespace uml::drivers {
+class HostFdConsole;
+}
+
+namespace uml::kern {
+
+struct SyscallArgs {
+  long a[6];
+};
+
+class Kernel {
+ public:
+  enum class State { Booting, Running, ShuttingDown, Halted };
+
+  // Boots an instance. nullptr with *error set on failure.
+  static std::shared_ptr<Kernel> boot(const KernelConfig& cfg, std::string* error);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Kills every task, waits for them, stops the vCPUs. Idempotent. Must not be called from
+  // one of this instance's fibers (returns false then, doing nothing).
+  bool shutdown();
+
+  // The syscall entry for a task of this instance: Linux x86-64 numbering, -errno results.
+  long syscall(Task& t, long nr, const SyscallArgs& args);
+
+  // Panics the instance (any thread; also the API's sysrq-like trigger). Does not unwind.
+  void panic(const char* reason);
+  // A broken invariant found while running task t: panic, then unwind t. Never returns.
+  [[noreturn]] void bug(Task& t, const char* file, int line, const char* what);
+  bool panicked() const { return m_panicked.load(std::memory_order_acquire); }
+  std::string panic_reason() const;
+
+  State state() const { return m_state.load(std::memory_order_acquire); }
+  const KernelConfig& config() const { return m_cfg; }
+  Klog& log() { return m_log; }
+  Scheduler& sched() { return m_sched; }
+  ProcessTable& procs() { return m_procs; }
+
+  // Names (uname): hostname and NIS domain name, each <= 64 bytes.
+  std::string hostname() const;
+  std::string domainname() const;
+  void set_hostname(std::string_view s);
+  void set_domainname(std::string_view s);
+
+  // Instance clocks (ns). Monotonic and boot time follow the host's CLOCK_MONOTONIC and
+  // CLOCK_BOOTTIME; uptime counts from this instance's boot.
+  int64_t boot_time_ns() const { return m_boot_mono; }
+  int64_t uptime_ns() const { return host::monotonic_ns() - m_boot_mono; }
+
+  // Random bytes from the instance's ChaCha20 generator (seed= makes it reproducible).
+  void random_bytes(void* buf, size_t len);
+
+  // Logs "syscall N not implemented" once per number per instance.
+  void note_enosys(long nr);
+
+ private:
+  explicit Kernel(const KernelConfig& cfg);
+  bool start(std::string* error);
+
+  KernelConfig m_cfg;
+  Klog m_log;
+  std::unique_ptr<drivers::HostFdConsole> m_console;
+  Scheduler m_sched;
+  ProcessTable m_procs;
+  std::atomic<State> m_state{State::Booting};
+  std::atomic<bool> m_panicked{false};
+  mutable SpinLock m_panic_lock;
+  std::string m_panic_reason;
+  SpinLock m_shutdown_lock;
+  mutable SpinLock m_uts_lock;
+  std::string m_hostname, m_domainname;
+  int64_t m_boot_mono = 0;
+  SpinLock m_rng_lock;
+  ChaCha20::Key m_rng_key{};
+  uint64_t m_rng_counter = 0;
+  std::atomic<uint64_t> m_enosys_seen[8] = {};
+};
+
+// Checks a kernel invariant while running `task`; a failure panics this instance only.
+#define KERNEL_VERIFY(task, cond)                                    \
+  do {                                                               \
+    if (__builtin_expect(!(cond), 0))                                \
+      (task).kernel().bug((task), __FILE__, __LINE__, #cond);        \
+  } while (0)
+
+}  // namespace uml::kern

@@ -1,0 +1,119 @@
+#pragma once
+// The execution-context switch under the scheduler: Boost.Context's fcontext primitive
+// (the layer beneath boost::context::fiber), plus the announcements the sanitizers need and
+// the MXCSR discipline.
+//
+// Why fcontext and not fiber: a switch has to carry a "post-switch action" that the next
+// context runs once the previous one is fully saved (commit a park, free an exited task's
+// stack). fcontext's transfer carries it as a plain pointer; fiber would need resume_with
+// and an extra trampoline on every switch.
+//
+// MXCSR: jump_fcontext saves and reloads MXCSR, and the reload costs ~55 ns whenever the
+// saved value differs from the current one. Kernel contexts all keep the canonical value;
+// a guest task that set floating-point exception flags has them parked in its SchedEntity
+// while it is switched out and restored when it runs again, so it keeps Linux's per-thread
+// FP environment and only such a task pays for it.
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UML_ASAN 1
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define UML_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace uml::kern::ctx {
+
+using fcontext_t = boost::context::detail::fcontext_t;
+using transfer_t = boost::context::detail::transfer_t;
+using boost::context::detail::jump_fcontext;
+using boost::context::detail::make_fcontext;
+
+inline uint32_t read_mxcsr() {
+  uint32_t v;
+  __asm__ volatile("stmxcsr %0" : "=m"(v));
+  return v;
+}
+inline void write_mxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0" : : "m"(v)); }
+inline constexpr uint32_t kMxcsrFlags = 0x3f;  // IE DE ZE OE UE PE: sticky status flags
+
+// Parks the sticky flags of the context that is leaving; returns them (0 in the usual case,
+// at the cost of one stmxcsr).
+inline uint32_t stash_fp_flags() {
+  uint32_t v = read_mxcsr();
+  if (__builtin_expect(v & kMxcsrFlags, 0)) {
+    write_mxcsr(v & ~kMxcsrFlags);
+    return v & kMxcsrFlags;
+  }
+  return 0;
+}
+inline void restore_fp_flags(uint32_t flags) {
+  if (__builtin_expect(flags != 0, 0)) write_mxcsr(read_mxcsr() | flags);
+}
+
+// Stack bounds of a context, for AddressSanitizer.
+struct StackBounds {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+
+// Sanitizer bookkeeping of one execution context.
+struct SanitizerState {
+#ifdef UML_ASAN
+  void* fake_stack = nullptr;
+#endif
+#ifdef UML_TSAN
+  void* tsan_fiber = nullptr;
+  bool owns_tsan_fiber = false;
+#endif
+};
+
+// Announce a switch to `to` before jump_fcontext. `from_exits`: the leaving context will
+// never run again (ASan then frees its fake stack).
+inline void before_switch([[maybe_unused]] SanitizerState& from,
+                          [[maybe_unused]] SanitizerState& to,
+                          [[maybe_unused]] const StackBounds& to_stack,
+                          [[maybe_unused]] bool from_exits) {
+#ifdef UML_ASAN
+  __sanitizer_start_switch_fiber(from_exits ? nullptr : &from.fake_stack, to_stack.bottom,
+                                 to_stack.size);
+#endif
+#ifdef UML_TSAN
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+#endif
+}
+
+// Announce that the switch into `self` completed (first thing after jump_fcontext returns,
+// and at a new context's entry).
+inline void after_switch([[maybe_unused]] SanitizerState& self) {
+#ifdef UML_ASAN
+  __sanitizer_finish_switch_fiber(self.fake_stack, nullptr, nullptr);
+#endif
+}
+
+inline void sanitizer_create([[maybe_unused]] SanitizerState& s, [[maybe_unused]] bool thread_own) {
+#ifdef UML_TSAN
+  if (thread_own) {
+    s.tsan_fiber = __tsan_get_current_fiber();
+    s.owns_tsan_fiber = false;
+  } else {
+    s.tsan_fiber = __tsan_create_fiber(0);
+    s.owns_tsan_fiber = true;
+  }
+#endif
+}
+
+inline void sanitizer_destroy([[maybe_unused]] SanitizerState& s) {
+#ifdef UML_TSAN
+  if (s.owns_tsan_fiber && s.tsan_fiber) __tsan_destroy_fiber(s.tsan_fiber);
+  s.tsan_fiber = nullptr;
+#endif
+}
+
+}  // namespace uml::kern::ctx

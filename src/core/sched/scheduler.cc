@@ -1,0 +1,488 @@
+#include "core/sched/scheduler.h"
+
+#include <cassert>
+#include <cerrno>
+
+namespace uml::kern {
+
+namespace {
+// The entity this host thread is running, and the vCPU it is, if any. Per host thread (the
+// carrier's identity), not kernel state: a thread may serve several kernels over time.
+// initial-exec keeps the access a single %fs-relative load inside libuml.so.
+thread_local SchedEntity* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local Vcpu* t_vcpu __attribute__((tls_model("initial-exec"))) = nullptr;
+
+void wake_timer(Timer* t) {
+  Scheduler::unpark(*static_cast<SchedEntity*>(t->arg));
+}
+}  // namespace
+
+// Not inlined, so that a fiber that migrated between host threads never reuses a TLS
+// address computed on the previous one.
+__attribute__((noinline)) SchedEntity* Scheduler::current() {
+  __asm__ volatile("" ::: "memory");
+  return t_current;
+}
+
+__attribute__((noinline)) void Scheduler::set_current_thread_entity(SchedEntity* e) {
+  t_current = e;
+}
+
+// ---- Vcpu ----------------------------------------------------------------------------------
+
+void Vcpu::thread_main(void* self) { static_cast<Vcpu*>(self)->run(); }
+
+void Vcpu::run() {
+  t_vcpu = this;
+  void* base;
+  size_t size;
+  host::current_thread_stack(&base, &size);
+  m_sched_stack = {base, size};
+  ctx::sanitizer_create(m_sched_san, /*thread_own=*/true);
+  ctx::write_mxcsr(ctx::read_mxcsr() & ~ctx::kMxcsrFlags);
+  int err = 0;
+  m_reactor = host::Reactor::create(m_sched.m_cfg.ring_entries, &err);
+  if (!m_reactor) {
+    m_start_error = err;
+    m_started.store(2, std::memory_order_release);
+    host::futex_wake(&m_started, 1);
+    t_vcpu = nullptr;
+    return;
+  }
+  m_started.store(1, std::memory_order_release);
+  host::futex_wake(&m_started, 1);
+
+  for (;;) {
+    maintenance();
+    if (SchedEntity* e = pop_local()) {
+      m_acct_last = host::monotonic_ns();  // idle time is nobody's
+      switch_to(this, nullptr, e, SwitchAction::None);
+      continue;
+    }
+    if (m_stop.load(std::memory_order_acquire)) break;
+    idle();
+  }
+  for (const host::Stack& s : m_stack_cache) host::unmap_stack(s);
+  m_stack_cache.clear();
+  m_reactor.reset();
+  ctx::sanitizer_destroy(m_sched_san);
+  t_vcpu = nullptr;
+}
+
+void Vcpu::idle() {
+  request_steal();
+  const int64_t start = host::monotonic_ns();
+  for (unsigned i = 1;; ++i) {
+    if (m_inbox.load(std::memory_order_relaxed) || !m_local.empty() ||
+        m_stop.load(std::memory_order_relaxed))
+      return;
+    if ((i & 63) == 0) {
+      m_reactor->poll();
+      run_timers();
+      serve_steal_request();
+      if (!m_local.empty()) return;
+      if (host::monotonic_ns() - start > Scheduler::kIdleSpinNs) break;
+    }
+    host::cpu_relax();
+  }
+  m_sleeping.store(true, std::memory_order_seq_cst);
+  if (m_inbox.load(std::memory_order_seq_cst) || m_stop.load(std::memory_order_seq_cst)) {
+    m_sleeping.store(false, std::memory_order_relaxed);
+    return;
+  }
+  m_reactor->wait(m_next_timer.load(std::memory_order_acquire));
+  m_sleeping.store(false, std::memory_order_relaxed);
+}
+
+void Vcpu::maintenance() {
+  drain_inbox();
+  m_reactor->poll();
+  run_timers();
+  serve_steal_request();
+}
+
+SchedEntity* Vcpu::pick_next() {
+  uint64_t n = m_switches.load(std::memory_order_relaxed) + 1;
+  m_switches.store(n, std::memory_order_relaxed);
+  if ((n & 63) == 0) {
+    maintenance();
+  } else if (m_inbox.load(std::memory_order_relaxed)) {
+    drain_inbox();
+  }
+  return pop_local();
+}
+
+void Vcpu::push_inbox(SchedEntity* e) {
+  SchedEntity* head = m_inbox.load(std::memory_order_relaxed);
+  do {
+    e->m_inbox_next = head;
+  } while (!m_inbox.compare_exchange_weak(head, e, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+}
+
+void Vcpu::drain_inbox() {
+  SchedEntity* list = m_inbox.exchange(nullptr, std::memory_order_acquire);
+  // The inbox is a LIFO stack; reverse it to keep wake-up order.
+  SchedEntity* rev = nullptr;
+  while (list) {
+    SchedEntity* next = list->m_inbox_next;
+    list->m_inbox_next = rev;
+    rev = list;
+    list = next;
+  }
+  while (rev) {
+    SchedEntity* next = rev->m_inbox_next;
+    rev->m_inbox_next = nullptr;
+    push_local(rev);
+    rev = next;
+  }
+}
+
+void Vcpu::kick() {
+  if (m_sleeping.load(std::memory_order_seq_cst) &&
+      m_sleeping.exchange(false, std::memory_order_acq_rel))
+    m_reactor->wake();
+}
+
+void Vcpu::request_steal() {
+  const auto& all = m_sched.m_vcpus;
+  const size_t n = all.size();
+  for (size_t k = 1; k < n; ++k) {
+    Vcpu* v = all[(m_index + k) % n].get();
+    if (v->m_nr_local.load(std::memory_order_relaxed) > 0) {
+      Vcpu* none = nullptr;
+      v->m_steal_request.compare_exchange_strong(none, this, std::memory_order_acq_rel);
+      return;
+    }
+  }
+}
+
+void Vcpu::serve_steal_request() {
+  if (!m_steal_request.load(std::memory_order_relaxed)) return;
+  Vcpu* thief = m_steal_request.exchange(nullptr, std::memory_order_acq_rel);
+  if (!thief || thief == this) return;
+  size_t give = (m_local.size() + 1) / 2;
+  if (give == 0) return;
+  while (give--) {
+    SchedEntity* e = pop_local();
+    e->m_vcpu = thief;
+    thief->push_inbox(e);
+  }
+  thief->kick();
+}
+
+void Vcpu::add_timer(Timer* t) {
+  bool earliest;
+  {
+    SpinGuard g(m_timer_lock);
+    t->owner = this;
+    t->fired = false;
+    earliest = m_timers.add(t);
+    m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
+  }
+  if (earliest && t_vcpu != this) kick();
+}
+
+bool Vcpu::cancel_timer(Timer* t) {
+  SpinGuard g(m_timer_lock);
+  if (!t->queued()) return false;
+  m_timers.remove(t);
+  m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
+  return true;
+}
+
+void Vcpu::run_timers() {
+  int64_t next = m_next_timer.load(std::memory_order_acquire);
+  if (next < 0) return;
+  int64_t now = host::monotonic_ns();
+  if (next > now) return;
+  SpinGuard g(m_timer_lock);
+  while (Timer* t = m_timers.pop_expired(now)) {
+    t->fired = true;
+    t->fire(t);  // the Timer may be gone once its owner runs again; do not touch it after
+  }
+  m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
+}
+
+void Vcpu::on_resume(ctx::transfer_t t) {
+  auto* act = static_cast<SwitchAction*>(t.data);
+  SchedEntity* prev = act->from;
+  if (!prev) {
+    m_sched_ctx = t.fctx;
+    return;
+  }
+  switch (act->kind) {
+    case SwitchAction::None:
+      prev->m_ctx = t.fctx;
+      break;
+    case SwitchAction::CommitPark: {
+      prev->m_ctx = t.fctx;  // saved before anyone may see it parked
+      uint32_t expected = SchedEntity::kRunning;
+      if (!prev->m_park.compare_exchange_strong(expected, SchedEntity::kParked,
+                                                std::memory_order_acq_rel)) {
+        // An unpark came while it was switching out: run it again instead.
+        prev->m_park.store(SchedEntity::kRunning, std::memory_order_relaxed);
+        push_local(prev);
+      }
+      break;
+    }
+    case SwitchAction::Exit: {
+      host::Stack stack = prev->m_stack;
+      prev->m_stack = {};
+      prev->m_ctx = nullptr;
+      ctx::sanitizer_destroy(prev->m_san);
+      m_sched.release_stack(this, stack);
+      prev->fiber_released();
+      break;
+    }
+  }
+}
+
+void Vcpu::switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind) {
+  SwitchAction act{kind, from, to};
+  ctx::fcontext_t target;
+  ctx::SanitizerState* to_san;
+  ctx::StackBounds to_stack;
+  if (to) {
+    target = to->m_ctx;
+    to->m_ctx = nullptr;
+    to->m_vcpu = here;
+    to_san = &to->m_san;
+    to_stack = {to->m_stack.base, to->m_stack.size};
+  } else {
+    target = here->m_sched_ctx;
+    here->m_sched_ctx = nullptr;
+    to_san = &here->m_sched_san;
+    to_stack = here->m_sched_stack;
+  }
+  t_current = to;
+  ctx::SanitizerState& from_san = from ? from->m_san : here->m_sched_san;
+  if (from) from->m_fp_flags = ctx::stash_fp_flags();
+  ctx::before_switch(from_san, *to_san, to_stack, kind == SwitchAction::Exit);
+  ctx::transfer_t t = ctx::jump_fcontext(target, &act);
+  // Running again as `from`, possibly on another vCPU.
+  ctx::after_switch(from_san);
+  Vcpu* now = from ? from->m_vcpu : here;
+  now->on_resume(t);
+  if (from) ctx::restore_fp_flags(from->m_fp_flags);
+}
+
+void Vcpu::fiber_entry(ctx::transfer_t t) {
+  SchedEntity* self = static_cast<SwitchAction*>(t.data)->to;
+  ctx::after_switch(self->m_san);
+  self->m_vcpu->on_resume(t);
+  self->fiber_main();
+  Scheduler::exit_fiber(*self);
+}
+
+// ---- Scheduler -----------------------------------------------------------------------------
+
+Scheduler::Scheduler(const SchedulerConfig& cfg) : m_cfg(cfg) {
+  if (m_cfg.vcpus == 0) m_cfg.vcpus = 1;
+  for (unsigned i = 0; i < m_cfg.vcpus; ++i) m_vcpus.push_back(std::make_unique<Vcpu>(*this, i));
+}
+
+Scheduler::~Scheduler() {
+  stop();
+  for (const host::Stack& s : m_stack_pool) host::unmap_stack(s);
+}
+
+int Scheduler::start() {
+  int err = 0;
+  for (auto& v : m_vcpus) {
+    char name[16];
+    snprintf(name, sizeof(name), "uml-vcpu%u", v->m_index);
+    if (!v->m_thread.start(&Vcpu::thread_main, v.get(), name)) {
+      err = -EAGAIN;
+      break;
+    }
+    uint32_t s;
+    while ((s = v->m_started.load(std::memory_order_acquire)) == 0)
+      host::futex_wait(&v->m_started, 0, -1);
+    if (s == 2) {
+      err = v->m_start_error ? v->m_start_error : -ENOMEM;
+      v->m_thread.join();
+      break;
+    }
+  }
+  m_running = true;
+  if (err) stop();
+  return err;
+}
+
+void Scheduler::stop() {
+  if (!m_running) return;
+  for (auto& v : m_vcpus) {
+    v->m_stop.store(true, std::memory_order_seq_cst);
+    if (v->m_started.load(std::memory_order_acquire) == 1 && v->m_thread.joinable())
+      v->m_reactor->wake();
+  }
+  for (auto& v : m_vcpus) v->m_thread.join();
+  m_running = false;
+}
+
+host::Stack Scheduler::alloc_stack(size_t size) {
+  if (size == m_cfg.default_stack_size) {
+    Vcpu* here = t_vcpu;
+    if (here && &here->m_sched == this && !here->m_stack_cache.empty()) {
+      host::Stack s = here->m_stack_cache.back();
+      here->m_stack_cache.pop_back();
+      return s;
+    }
+    SpinGuard g(m_pool_lock);
+    if (!m_stack_pool.empty()) {
+      host::Stack s = m_stack_pool.back();
+      m_stack_pool.pop_back();
+      return s;
+    }
+  }
+  return host::map_stack(size);
+}
+
+void Scheduler::release_stack(Vcpu* here, const host::Stack& s) {
+  if (!s.base) return;
+  if (s.size == m_cfg.default_stack_size) {
+    if (here->m_stack_cache.size() < 64) {
+      here->m_stack_cache.push_back(s);
+      return;
+    }
+    SpinGuard g(m_pool_lock);
+    if (m_stack_pool.size() < 1024) {
+      m_stack_pool.push_back(s);
+      return;
+    }
+  }
+  host::unmap_stack(s);
+}
+
+int Scheduler::start_fiber(SchedEntity& e, size_t stack_size) {
+  assert(e.is_fiber());
+  host::Stack s = alloc_stack(stack_size ? stack_size : m_cfg.default_stack_size);
+  if (!s.base) return -ENOMEM;
+  e.m_stack = s;
+  e.m_ctx = ctx::make_fcontext(s.top(), s.size, &Vcpu::fiber_entry);
+  ctx::sanitizer_create(e.m_san, /*thread_own=*/false);
+  e.m_park.store(SchedEntity::kRunning, std::memory_order_relaxed);
+  Vcpu* here = t_vcpu;
+  if (here && &here->m_sched == this) {
+    e.m_vcpu = here;
+    here->push_local(&e);
+  } else {
+    Vcpu* v = m_vcpus[m_next_vcpu.fetch_add(1, std::memory_order_relaxed) % m_vcpus.size()].get();
+    e.m_vcpu = v;
+    v->push_inbox(&e);
+    v->kick();
+  }
+  return 0;
+}
+
+void Scheduler::make_runnable(SchedEntity& e) {
+  Vcpu* here = t_vcpu;
+  if (here && &here->m_sched == &e.m_vcpu->m_sched) {
+    here->push_local(&e);  // the waker's vCPU: no cross-thread wake-up
+    return;
+  }
+  Vcpu* v = e.m_vcpu;
+  v->push_inbox(&e);
+  v->kick();
+}
+
+bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {
+  uint32_t expected = SchedEntity::kNotified;
+  if (self.m_park.compare_exchange_strong(expected, SchedEntity::kRunning,
+                                          std::memory_order_acq_rel))
+    return true;  // consumed a permit
+
+  if (!self.is_fiber()) {
+    expected = SchedEntity::kRunning;
+    if (!self.m_park.compare_exchange_strong(expected, SchedEntity::kParked,
+                                             std::memory_order_acq_rel)) {
+      self.m_park.store(SchedEntity::kRunning, std::memory_order_relaxed);
+      return true;
+    }
+    for (;;) {
+      bool in_time = host::futex_wait(&self.m_park, SchedEntity::kParked, deadline_ns);
+      if (self.m_park.load(std::memory_order_acquire) != SchedEntity::kParked) return true;
+      if (!in_time) {
+        expected = SchedEntity::kParked;
+        if (self.m_park.compare_exchange_strong(expected, SchedEntity::kRunning,
+                                                std::memory_order_acq_rel))
+          return false;
+        return true;
+      }
+    }
+  }
+
+  Vcpu* v = self.m_vcpu;
+  v->account(&self);
+  Timer timer;
+  if (deadline_ns >= 0) {
+    timer.deadline = deadline_ns;
+    timer.fire = &wake_timer;
+    timer.arg = &self;
+    v->add_timer(&timer);
+  }
+  SchedEntity* next = v->pick_next();
+  Vcpu::switch_to(v, &self, next, SwitchAction::CommitPark);
+  if (deadline_ns >= 0) return timer.owner->cancel_timer(&timer);
+  return true;
+}
+
+void Scheduler::unpark(SchedEntity& e) {
+  uint32_t s = e.m_park.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == SchedEntity::kNotified) return;
+    if (s == SchedEntity::kRunning) {
+      if (e.m_park.compare_exchange_weak(s, SchedEntity::kNotified, std::memory_order_acq_rel))
+        return;
+      continue;
+    }
+    if (e.m_park.compare_exchange_weak(s, SchedEntity::kRunning, std::memory_order_acq_rel)) {
+      if (e.is_fiber()) make_runnable(e); else host::futex_wake(&e.m_park, 1);
+      return;
+    }
+  }
+}
+
+void Scheduler::yield(SchedEntity& self) {
+  if (!self.is_fiber()) {
+    host::yield_thread();
+    return;
+  }
+  Vcpu* v = self.m_vcpu;
+  SchedEntity* next = v->pick_next();
+  if (!next) return;
+  v->push_local(&self);
+  Vcpu::switch_to(v, &self, next, SwitchAction::None);
+}
+
+void Scheduler::exit_fiber(SchedEntity& self) {
+  Vcpu* v = self.m_vcpu;
+  v->account(&self);
+  SchedEntity* next = v->pick_next();
+  Vcpu::switch_to(v, &self, next, SwitchAction::Exit);
+  __builtin_unreachable();
+}
+
+void Scheduler::tick(SchedEntity& self) {
+  Vcpu* v = self.m_vcpu;
+  v->m_syscalls = 0;
+  v->maintenance();
+  v->account(&self);
+  const int64_t now = v->m_acct_last;
+  if (v->m_slice_owner != &self) {
+    v->m_slice_owner = &self;
+    v->m_slice_start = now;
+  } else if (now - v->m_slice_start >= m_cfg.quantum_ns) {
+    v->m_slice_owner = nullptr;
+    yield(self);
+  }
+}
+
+uint64_t Scheduler::context_switches() const {
+  uint64_t n = 0;
+  for (const auto& v : m_vcpus) n += v->m_switches.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,233 @@
+#pragma once
+// The scheduler: vCPU host threads running guest tasks as fibers, and the one park/unpark
+// mechanism every blocking primitive is built on.
+//
+// Lock order (outermost first):
+//   WaitQueue::m_lock  >  Vcpu::m_timer_lock  >  Scheduler::m_pool_lock
+// Run queues take no lock: a vCPU's local queue is touched only by its own thread; other
+// threads hand it work through its lock-free inbox.
+//
+// Design (DESIGN.md "Execution model"):
+// - A SchedEntity is what can wait: a fiber (carried by a vCPU) or an application thread
+//   attached to the kernel (carried by itself; it waits on a host futex).
+// - park/unpark follow a permit protocol (state Running/Parked/Notified): an unpark that
+//   comes before the park is remembered, so no wake-up is ever lost, and a park is committed
+//   only after the fiber's context is saved (a post-switch action run by the next context),
+//   so nobody can resume a half-saved fiber. Spurious wake-ups are possible: waiters loop.
+// - A woken fiber goes to the waker's vCPU when the waker is one (no cross-thread wake-up,
+//   the ~25 µs the host charges for waking an idle thread); otherwise to its last vCPU's
+//   inbox, and that vCPU is kicked only if it is asleep.
+// - Load balance by work requesting rather than stealing: an idle vCPU posts a request on a
+//   busy one, which hands over half of its queue at its next scheduling point. The owner's
+//   queue operations then need no atomics, which keeps a yield near the cost of the raw
+//   context switch. A vCPU whose task never reaches a scheduling point serves no request;
+//   that task holds its vCPU anyway (cooperative scheduling).
+// - Idle vCPUs spin briefly (kIdleSpinNs) before sleeping in io_uring.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/base/intrusive_list.h"
+#include "core/base/spinlock.h"
+#include "core/sched/context.h"
+#include "core/sched/timer_heap.h"
+#include "host/host.h"
+#include "host/reactor.h"
+
+namespace uml::kern {
+
+class Scheduler;
+class Vcpu;
+
+class SchedEntity {
+ public:
+  enum class Carrier : uint8_t { Fiber, HostThread };
+  enum : uint32_t { kRunning = 0, kParked = 1, kNotified = 2 };
+
+  explicit SchedEntity(Carrier c) : m_carrier(c) {}
+  virtual ~SchedEntity() = default;
+  SchedEntity(const SchedEntity&) = delete;
+  SchedEntity& operator=(const SchedEntity&) = delete;
+
+  Carrier carrier() const { return m_carrier; }
+  bool is_fiber() const { return m_carrier == Carrier::Fiber; }
+  Vcpu* vcpu() const { return m_vcpu; }
+
+  // CPU time charged to this fiber (ns): sampled at its parks, exits and syscall ticks, as
+  // Linux's tick accounting samples; a yield does not read the clock.
+  int64_t runtime_ns() const { return m_runtime.load(std::memory_order_relaxed); }
+
+  // Set when a wait should end early (a kill now; pending signals later). Interruptible
+  // waits return EINTR when it is set.
+  std::atomic<bool> m_interrupt{false};
+
+ protected:
+  // The fiber's body, on its own stack. Must not throw.
+  virtual void fiber_main() = 0;
+  // After the fiber switched away for the last time and its stack was released: drop the
+  // scheduler's hold on the object. Runs on the vCPU, on the next context's stack.
+  virtual void fiber_released() = 0;
+
+ private:
+  friend class Scheduler;
+  friend class Vcpu;
+
+  std::atomic<uint32_t> m_park{kRunning};  // also the futex word of an attached thread
+  Carrier m_carrier;
+  uint32_t m_fp_flags = 0;
+  Vcpu* m_vcpu = nullptr;
+  ctx::fcontext_t m_ctx = nullptr;
+  host::Stack m_stack;
+  ctx::SanitizerState m_san;
+  ListNode m_rq_node;
+  SchedEntity* m_inbox_next = nullptr;
+  std::atomic<int64_t> m_runtime{0};
+};
+
+// What the next context must do once the switch is complete.
+struct SwitchAction {
+  enum Kind : uint8_t { None, CommitPark, Exit };
+  Kind kind;
+  SchedEntity* from;  // nullptr: the vCPU's scheduler context
+  SchedEntity* to;
+};
+
+class Vcpu {
+ public:
+  Vcpu(Scheduler& s, unsigned index) : m_sched(s), m_index(index) {}
+  unsigned index() const { return m_index; }
+  Scheduler& scheduler() const { return m_sched; }
+  host::Reactor& reactor() { return *m_reactor; }
+
+  // Timers of this vCPU; callable from any thread. add returns false if the vCPU is gone.
+  void add_timer(Timer* t);
+  // true if t was still queued (it will not fire); false if it already fired.
+  bool cancel_timer(Timer* t);
+
+ private:
+  friend class Scheduler;
+  static void thread_main(void* self);
+  void run();
+  void idle();
+  void maintenance();
+  void run_timers();
+  void drain_inbox();
+  void serve_steal_request();
+  void request_steal();
+  SchedEntity* pick_next();
+  void push_local(SchedEntity* e) {
+    m_local.push_back(*e);
+    m_nr_local.store(static_cast<uint32_t>(m_local.size()), std::memory_order_relaxed);
+  }
+  SchedEntity* pop_local() {
+    SchedEntity* e = m_local.pop_front();
+    m_nr_local.store(static_cast<uint32_t>(m_local.size()), std::memory_order_relaxed);
+    return e;
+  }
+  void push_inbox(SchedEntity* e);
+  void kick();
+  void on_resume(ctx::transfer_t t);
+  // Charges the time since the last accounting point to `cur`.
+  void account(SchedEntity* cur) {
+    const int64_t now = host::monotonic_ns();
+    if (cur) cur->m_runtime.fetch_add(now - m_acct_last, std::memory_order_relaxed);
+    m_acct_last = now;
+  }
+  static void switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind);
+  static void fiber_entry(ctx::transfer_t t);
+
+  Scheduler& m_sched;
+  const unsigned m_index;
+  host::Thread m_thread;
+  std::unique_ptr<host::Reactor> m_reactor;
+  IntrusiveList<SchedEntity, &SchedEntity::m_rq_node> m_local;
+  std::atomic<uint32_t> m_nr_local{0};
+  std::atomic<SchedEntity*> m_inbox{nullptr};
+  std::atomic<Vcpu*> m_steal_request{nullptr};
+  std::atomic<bool> m_sleeping{false};
+  std::atomic<bool> m_stop{false};
+  SpinLock m_timer_lock;
+  TimerHeap m_timers;
+  std::atomic<int64_t> m_next_timer{-1};
+  ctx::fcontext_t m_sched_ctx = nullptr;
+  ctx::SanitizerState m_sched_san;
+  ctx::StackBounds m_sched_stack;
+  std::vector<host::Stack> m_stack_cache;
+  std::atomic<uint64_t> m_switches{0};  // written by the owner only
+  uint32_t m_syscalls = 0;
+  SchedEntity* m_slice_owner = nullptr;
+  int64_t m_slice_start = 0;
+  int64_t m_acct_last = 0;
+  int m_start_error = 0;
+  std::atomic<uint32_t> m_started{0};  // 0 starting, 1 running, 2 failed
+};
+
+struct SchedulerConfig {
+  unsigned vcpus = 1;
+  size_t default_stack_size = 256 * 1024;
+  int64_t quantum_ns = 2'000'000;
+  unsigned ring_entries = 256;
+};
+
+class Scheduler {
+ public:
+  static constexpr int64_t kIdleSpinNs = 50'000;
+  static constexpr unsigned kSyscallsPerTick = 32;
+
+  explicit Scheduler(const SchedulerConfig& cfg);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts the vCPU threads and their rings. 0 or -errno.
+  int start();
+  // Stops and joins the vCPU threads. Every fiber must have exited first.
+  void stop();
+
+  const SchedulerConfig& config() const { return m_cfg; }
+  unsigned vcpu_count() const { return static_cast<unsigned>(m_vcpus.size()); }
+  Vcpu& vcpu(unsigned i) { return *m_vcpus[i]; }
+
+  // Gives a fiber entity its stack and context and makes it runnable. 0 or -ENOMEM.
+  int start_fiber(SchedEntity& e, size_t stack_size);
+
+  // Blocks the calling entity (which must be `self`) until unpark, a spurious wake-up, or
+  // the absolute CLOCK_MONOTONIC deadline (< 0: none). Returns false only on timeout.
+  static bool park(SchedEntity& self, int64_t deadline_ns = -1);
+  // Wakes e if parked, or leaves it a permit so its next park returns at once. Any thread.
+  static void unpark(SchedEntity& e);
+  // Lets other runnable fibers of this vCPU run; sched_yield on an attached thread.
+  static void yield(SchedEntity& self);
+  // The fiber's last switch (called by the fiber's own trampoline). Never returns.
+  [[noreturn]] static void exit_fiber(SchedEntity& self);
+  // The quantum check on syscall entry: yields when the fiber has held its vCPU too long.
+  void syscall_tick(SchedEntity& self) {
+    if (self.is_fiber() && ++self.m_vcpu->m_syscalls >= kSyscallsPerTick) tick(self);
+  }
+
+  // The entity running on the calling host thread (a fiber, or an attached thread), or null.
+  static SchedEntity* current();
+  static void set_current_thread_entity(SchedEntity* e);
+
+  // Counters for tests and /proc.
+  uint64_t context_switches() const;
+
+ private:
+  friend class Vcpu;
+  static void make_runnable(SchedEntity& e);
+  void tick(SchedEntity& self);
+  host::Stack alloc_stack(size_t size);
+  void release_stack(Vcpu* here, const host::Stack& s);
+
+  SchedulerConfig m_cfg;
+  std::vector<std::unique_ptr<Vcpu>> m_vcpus;
+  std::atomic<unsigned> m_next_vcpu{0};
+  SpinLock m_pool_lock;
+  std::vector<host::Stack> m_stack_pool;
+  bool m_running = false;
+};
+
+}  // namespace uml::kern

@@ -1,0 +1,110 @@
+#pragma once
+// WaitQueue: where entities wait for a condition (Linux's wait_queue_head). Works the same
+// for fibers and attached application threads, since both park through the Scheduler.
+//
+// Contract: a waker changes the condition, then calls wake_*; a waiter checks the condition
+// under the queue's lock (wait's predicate runs under it), so a wake-up is never lost. Waiters
+// may see spurious wake-ups and always re-check.
+//
+// Lock order: WaitQueue::m_lock is taken before any scheduler lock; a predicate must not
+// take another WaitQueue's lock.
+
+#include <cstdint>
+#include <utility>
+
+#include "core/base/intrusive_list.h"
+#include "core/base/result.h"
+#include "core/base/spinlock.h"
+#include "core/sched/scheduler.h"
+
+namespace uml::kern {
+
+struct Waiter {
+  explicit Waiter(SchedEntity& e) : entity(&e) {}
+  SchedEntity* entity;
+  ListNode node;
+  bool woken = false;
+};
+
+struct WaitOptions {
+  int64_t deadline_ns = -1;   // absolute CLOCK_MONOTONIC; < 0: none
+  bool interruptible = false; // EINTR when the entity is interrupted (killed, signalled)
+};
+
+class WaitQueue {
+ public:
+  WaitQueue() = default;
+  WaitQueue(const WaitQueue&) = delete;
+  WaitQueue& operator=(const WaitQueue&) = delete;
+
+  // Blocks `self` until pred() is true. pred runs with the queue's lock held and may change
+  // state (take a count, claim a lock). Errors: TIMEDOUT at the deadline, INTR when
+  // interruptible and self is interrupted.
+  template <typename Pred>
+  Result<void> wait(SchedEntity& self, Pred&& pred, WaitOptions opt = {}) {
+    Waiter w(self);
+    for (;;) {
+      {
+        SpinGuard g(m_lock);
+        if (pred()) {
+          if (w.node.linked()) m_waiters.remove(w);
+          return {};
+        }
+        if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
+          if (w.node.linked()) m_waiters.remove(w);
+          return Errno::INTR;
+        }
+        if (!w.node.linked()) m_waiters.push_back(w);
+        w.woken = false;
+      }
+      if (!Scheduler::park(self, opt.deadline_ns)) {
+        SpinGuard g(m_lock);
+        if (w.node.linked()) m_waiters.remove(w);
+        if (pred()) return {};
+        return Errno::TIMEDOUT;
+      }
+    }
+  }
+
+  // Linux's prepare_to_wait/finish_wait, for waits that must release something else (a
+  // Mutex, for Condition) between queueing and parking.
+  void prepare(Waiter& w) {
+    SpinGuard g(m_lock);
+    w.woken = false;
+    if (!w.node.linked()) m_waiters.push_back(w);
+  }
+  // Returns whether w was woken through this queue.
+  bool finish(Waiter& w) {
+    SpinGuard g(m_lock);
+    if (w.node.linked()) m_waiters.remove(w);
+    return w.woken;
+  }
+
+  // Wakes up to n waiters, oldest first. Returns how many.
+  unsigned wake(unsigned n);
+  unsigned wake_one() { return wake(1); }
+  unsigned wake_all() { return wake(~0u); }
+  // Runs f() under the queue lock, then wakes up to n: for state that waiters check.
+  template <typename F>
+  unsigned update_and_wake(unsigned n, F&& f) {
+    SpinGuard g(m_lock);
+    f();
+    return wake_locked(n);
+  }
+  template <typename F>
+  void update_and_wake_all(F&& f) {
+    update_and_wake(~0u, std::forward<F>(f));
+  }
+
+  bool has_waiters() const { return !m_waiters.empty(); }  // racy hint unless locked
+  size_t waiter_count() const { return m_waiters.size(); }
+  SpinLock& lock() { return m_lock; }
+
+ private:
+  unsigned wake_locked(unsigned n);
+
+  SpinLock m_lock;
+  IntrusiveList<Waiter, &Waiter::node> m_waiters;
+};
+
+}  // namespace uml::kern

@@ -1,0 +1,146 @@
+// Process identity, exit and wait: getpid, getppid, gettid, exit, exit_group, wait4, waitid,
+// prctl.
+
+#include <climits>
+
+#include "core/abi/process.h"
+#include "core/syscalls/dispatch.h"
+#include "core/syscalls/user.h"
+
+namespace uml::kern {
+
+Result<long> sys_getpid(Task& t, const SyscallArgs&) { return t.pid(); }
+Result<long> sys_getppid(Task& t, const SyscallArgs&) { return t.group().ppid(); }
+Result<long> sys_gettid(Task& t, const SyscallArgs&) { return t.tid(); }
+
+Result<long> sys_exit(Task& t, const SyscallArgs& a) {
+  t.request_exit(abi::wstatus_exited(static_cast<int>(a.a[0])));
+  return 0;
+}
+
+Result<long> sys_exit_group(Task& t, const SyscallArgs& a) {
+  t.kernel().procs().exit_group(t, abi::wstatus_exited(static_cast<int>(a.a[0])));
+  return 0;
+}
+
+namespace {
+void fill_rusage_times(abi::rusage* ru, int64_t cpu_ns) {
+  *ru = {};
+  ru->ru_utime.tv_sec = cpu_ns / abi::NSEC_PER_SEC;
+  ru->ru_utime.tv_usec = (cpu_ns % abi::NSEC_PER_SEC) / 1000;
+}
+}  // namespace
+
+Result<long> sys_wait4(Task& t, const SyscallArgs& a) {
+  const auto upid = static_cast<int32_t>(a.a[0]);
+  UserPtr<int32_t> wstatus(a.a[1]);
+  const auto options = static_cast<int32_t>(a.a[2]);
+  UserPtr<abi::rusage> ru(a.a[3]);
+  constexpr int kValid = abi::WNOHANG_ | abi::WUNTRACED_ | abi::WCONTINUED_ | abi::__WNOTHREAD_ |
+                         abi::__WCLONE_ | abi::__WALL_;
+  if (options & ~kValid) return Errno::INVAL;
+  if (upid == INT_MIN) return Errno::SRCH;  // -INT_MIN is undefined
+  int type = abi::P_ALL_;
+  int32_t id = 0;
+  if (upid < -1) {
+    type = abi::P_PGID_;
+    id = -upid;
+  } else if (upid == 0) {
+    type = abi::P_PGID_;
+    id = t.group().pgid();
+  } else if (upid > 0) {
+    type = abi::P_PID_;
+    id = upid;
+  }
+  WaitInfo info;
+  const pid_t_ pid = TRY(t.kernel().procs().wait(t, type, id, options | abi::WEXITED_, &info));
+  if (pid > 0) {
+    if (!wstatus.is_null()) TRY(copy_to_user(wstatus, info.status));
+    if (!ru.is_null()) {
+      abi::rusage r;
+      fill_rusage_times(&r, info.cpu_ns);
+      TRY(copy_to_user(ru, r));
+    }
+  }
+  return pid;
+}
+
+Result<long> sys_waitid(Task& t, const SyscallArgs& a) {
+  const auto which = static_cast<int32_t>(a.a[0]);
+  const auto upid = static_cast<int32_t>(a.a[1]);
+  UserPtr<abi::siginfo_chld> infop(a.a[2]);
+  const auto options = static_cast<int32_t>(a.a[3]);
+  UserPtr<abi::rusage> ru(a.a[4]);
+  constexpr int kValid = abi::WNOHANG_ | abi::WNOWAIT_ | abi::WEXITED_ | abi::WSTOPPED_ |
+                         abi::WCONTINUED_ | abi::__WNOTHREAD_ | abi::__WCLONE_ | abi::__WALL_;
+  if (options & ~kValid) return Errno::INVAL;
+  if (!(options & (abi::WEXITED_ | abi::WSTOPPED_ | abi::WCONTINUED_))) return Errno::INVAL;
+  int32_t id = upid;
+  switch (which) {
+    case abi::P_ALL_:
+      break;
+    case abi::P_PID_:
+      if (upid <= 0) return Errno::INVAL;
+      break;
+    case abi::P_PGID_:
+      if (upid < 0) return Errno::INVAL;
+      if (upid == 0) id = t.group().pgid();
+      break;
+    case abi::P_PIDFD_:
+      return Errno::BADF;  // no descriptor is a pidfd yet
+    default:
+      return Errno::INVAL;
+  }
+  WaitInfo info;
+  const pid_t_ pid = TRY(t.kernel().procs().wait(t, which, id, options, &info));
+  if (pid > 0 && !ru.is_null()) {
+    abi::rusage r;
+    fill_rusage_times(&r, info.cpu_ns);
+    TRY(copy_to_user(ru, r));
+  }
+  if (infop.is_null()) return 0;
+  abi::siginfo_chld si{};
+  if (pid > 0) {
+    si.si_signo = abi::SIGCHLD_;
+    si.si_code = info.code;
+    si.si_pid = info.pid;
+    si.si_uid = info.uid;
+    si.si_status = info.si_status;
+  }
+  // Linux writes only these fields (all zero when WNOHANG found nothing).
+  auto* dst = reinterpret_cast<abi::siginfo_chld*>(infop.addr);
+  if (!user_range_ok(infop.addr, 28)) return Errno::FAULT;
+  dst->si_signo = si.si_signo;
+  dst->si_errno = 0;
+  dst->si_code = si.si_code;
+  dst->si_pid = si.si_pid;
+  dst->si_uid = si.si_uid;
+  dst->si_status = si.si_status;
+  return 0;
+}
+
+Result<long> sys_prctl(Task& t, const SyscallArgs& a) {
+  switch (static_cast<int>(a.a[0])) {
+    case abi::PR_SET_NAME_: {
+      // strncpy_from_user of TASK_COMM_LEN - 1 bytes: longer names are cut, not refused.
+      char buf[abi::TASK_COMM_LEN] = {};
+      if (!user_range_ok(static_cast<uintptr_t>(a.a[1]), 1)) return Errno::FAULT;
+      const char* src = reinterpret_cast<const char*>(a.a[1]);
+      size_t n = strnlen(src, sizeof(buf) - 1);
+      memcpy(buf, src, n);
+      t.set_comm(std::string_view(buf, n));
+      return 0;
+    }
+    case abi::PR_GET_NAME_: {
+      char buf[abi::TASK_COMM_LEN] = {};
+      std::string c = t.comm();
+      memcpy(buf, c.data(), std::min(c.size(), sizeof(buf) - 1));
+      TRY(copy_to_user(static_cast<uintptr_t>(a.a[1]), buf, sizeof(buf)));
+      return 0;
+    }
+    default:
+      return Errno::INVAL;
+  }
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,344 @@
+#include "core/task/process_table.h"
+
+#include "core/abi/process.h"
+#include "core/kernel/kernel.h"
+
+namespace uml::kern {
+
+ProcessTable::ProcessTable(Kernel& k) : m_kernel(k) {}
+
+ProcessTable::~ProcessTable() {
+  // Shutdown has ended every task. Break the leader<->group reference cycles of what is
+  // left (zombies never reaped, init).
+  SpinGuard g(m_lock);
+  for (auto& [pid, e] : m_pids) {
+    if (e.group) {
+      e.group->m_children.for_each([&](ThreadGroup& c) { e.group->m_children.remove(c); });
+      e.group->m_leader = nullptr;
+    }
+  }
+  m_pids.clear();
+  if (m_init) m_init->m_leader = nullptr;
+  m_init = nullptr;
+}
+
+void ProcessTable::create_init() {
+  SpinGuard g(m_lock);
+  m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1));
+  m_init->m_pgid.store(1);
+  m_init->m_sid.store(1);
+  PidEntry& e = m_pids[1];
+  e.group = m_init.get();
+  e.pgrp_refs = 1;
+  e.session_refs = 1;
+  e.pgrp_sid = 1;
+  m_last_pid = 1;
+  m_process_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+pid_t_ ProcessTable::alloc_pid_locked() {
+  // Linux's cyclic allocation: the next free number after the last one, wrapping to
+  // RESERVED_PIDS; a number stays taken while any tid, pid, pgid or sid uses it.
+  pid_t_ candidate = m_last_pid;
+  for (int tries = 0; tries < abi::PID_MAX_LIMIT; ++tries) {
+    ++candidate;
+    if (candidate >= abi::PID_MAX_LIMIT) candidate = abi::RESERVED_PIDS;
+    auto it = m_pids.find(candidate);
+    if (it == m_pids.end() || it->second.unused()) {
+      m_last_pid = candidate;
+      return candidate;
+    }
+  }
+  return -1;
+}
+
+void ProcessTable::put_entry_locked(pid_t_ pid) {
+  auto it = m_pids.find(pid);
+  if (it != m_pids.end() && it->second.unused()) m_pids.erase(it);
+}
+
+void ProcessTable::join_pgrp_locked(ThreadGroup& g, pid_t_ pgid, pid_t_ sid) {
+  PidEntry& p = m_pids[pgid];
+  if (p.pgrp_refs++ == 0) p.pgrp_sid = sid;
+  m_pids[sid].session_refs++;
+  g.m_pgid.store(pgid, std::memory_order_relaxed);
+  g.m_sid.store(sid, std::memory_order_relaxed);
+}
+
+void ProcessTable::leave_pgrp_locked(ThreadGroup& g) {
+  const pid_t_ pgid = g.pgid(), sid = g.sid();
+  --m_pids[pgid].pgrp_refs;
+  --m_pids[sid].session_refs;
+  put_entry_locked(pgid);
+  put_entry_locked(sid);
+}
+
+Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
+  if (req.thread && !req.creator) return Errno::INVAL;
+  const auto carrier = req.attached ? SchedEntity::Carrier::HostThread : SchedEntity::Carrier::Fiber;
+  RefPtr<Task> t = RefPtr<Task>::adopt(new Task(m_kernel, carrier, std::move(req.body)));
+  if (req.creator) {
+    t->m_creds = req.creator->creds_snapshot();
+    std::string c = req.creator->comm();
+    t->set_comm(c);
+  } else {
+    t->set_comm("task");
+  }
+  if (req.set_ids) t->m_creds = Credentials::for_user(req.uid, req.gid);
+  if (!req.name.empty()) t->set_comm(req.name);
+
+  {
+    SpinGuard g(m_lock);
+    if (!m_accepting.load(std::memory_order_relaxed)) return Errno::AGAIN;
+    ThreadGroup* parent = req.creator ? &req.creator->group() : m_init.get();
+    if (parent->m_state != ThreadGroup::State::Alive || parent->m_group_exit) return Errno::AGAIN;
+    const pid_t_ tid = alloc_pid_locked();
+    if (tid < 0) return Errno::AGAIN;
+    t->m_tid = tid;
+    PidEntry& e = m_pids[tid];
+    e.task = t.get();
+    if (req.thread) {
+      t->m_group = RefPtr<ThreadGroup>(parent);
+    } else {
+      auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid));
+      grp->m_parent = parent;
+      grp->m_ppid.store(parent->pid(), std::memory_order_relaxed);
+      grp->m_leader = t;
+      e.group = grp.get();
+      join_pgrp_locked(*grp, parent->pgid(), parent->sid());
+      parent->m_children.push_back(*grp);
+      t->m_group = std::move(grp);
+      m_process_count.fetch_add(1, std::memory_order_relaxed);
+    }
+    t->m_group->m_threads.push_back(*t);
+    ++t->m_group->m_live_threads;
+    m_task_count.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  if (!req.attached) {
+    t->ref();  // the scheduler's hold, dropped in fiber_released
+    m_live_fibers.fetch_add(1, std::memory_order_acq_rel);
+    if (int err = m_kernel.sched().start_fiber(*t, req.stack_size); err != 0) {
+      m_live_fibers.fetch_sub(1, std::memory_order_acq_rel);
+      t->unref();
+      exit_task(*t, abi::wstatus_signaled(abi::SIGKILL_, false));
+      m_kernel.log().log(KERN_WARNING, "spawn: no memory for a %zu-byte task stack",
+                         req.stack_size ? req.stack_size : m_kernel.sched().config().default_stack_size);
+      return Errno::NOMEM;
+    }
+  }
+  return t;
+}
+
+void ProcessTable::exit_task(Task& t, int wait_status) {
+  ThreadGroup& g = *t.m_group;
+  SpinGuard lock(m_lock);
+  if (t.m_exited.load(std::memory_order_relaxed)) return;
+  {
+    SpinGuard self(t.m_self_lock);
+    if (!t.m_exit_pending.load(std::memory_order_relaxed)) t.m_exit_status = wait_status;
+    t.m_exit_pending.store(true, std::memory_order_release);
+  }
+  t.m_exited.store(true, std::memory_order_release);
+  g.m_threads.remove(t);
+  --g.m_live_threads;
+  m_task_count.fetch_sub(1, std::memory_order_relaxed);
+  g.m_dead_cpu.fetch_add(t.cpu_time_ns(), std::memory_order_relaxed);
+  // A non-leader's tid is free at once; the leader's tid is the pid, held until reaped
+  // (a zombie is still found by getpgid and friends, as on Linux).
+  auto it = m_pids.find(t.m_tid);
+  if (it != m_pids.end() && it->second.task == &t && &t != g.m_leader.get()) {
+    it->second.task = nullptr;
+    put_entry_locked(t.m_tid);
+  }
+  if (g.m_live_threads == 0) make_zombie_locked(g);
+  t.m_done.complete();
+}
+
+void ProcessTable::exit_group(Task& t, int wait_status) {
+  ThreadGroup& g = *t.m_group;
+  SpinGuard lock(m_lock);
+  if (!g.m_group_exit) {
+    g.m_group_exit = true;
+    g.m_group_exit_status = wait_status;
+  }
+  g.m_threads.for_each([&](Task& other) {
+    if (&other != &t) other.kill(g.m_group_exit_status);
+  });
+  t.request_exit(g.m_group_exit_status);
+}
+
+void ProcessTable::make_zombie_locked(ThreadGroup& g) {
+  g.m_state = ThreadGroup::State::Zombie;
+  // Linux: the group's status is exit_group's, else the leader's own exit status.
+  g.m_exit_status = g.m_group_exit ? g.m_group_exit_status : g.m_leader->m_exit_status;
+  // Orphans go to init, which reaps zombies at once.
+  ThreadGroup& init = *m_init;
+  g.m_children.for_each([&](ThreadGroup& c) {
+    g.m_children.remove(c);
+    c.m_parent = &init;
+    c.m_ppid.store(1, std::memory_order_relaxed);
+    init.m_children.push_back(c);
+    if (c.m_state == ThreadGroup::State::Zombie) reap_locked(c);
+  });
+  g.m_exited.complete();
+  if (g.m_parent == &init) {
+    reap_locked(g);
+  } else {
+    notify_parent_locked(g);
+  }
+}
+
+void ProcessTable::notify_parent_locked(ThreadGroup& g) {
+  ThreadGroup& parent = *g.m_parent;
+  parent.m_child_wait.update_and_wake_all([&] { ++parent.m_child_events; });
+}
+
+void ProcessTable::reap_locked(ThreadGroup& g) {
+  ThreadGroup& parent = *g.m_parent;
+  parent.m_children.remove(g);
+  parent.m_children_cpu.fetch_add(g.cpu_time_ns() + g.children_cpu_ns(), std::memory_order_relaxed);
+  g.m_state = ThreadGroup::State::Reaped;
+  g.m_parent = nullptr;
+  leave_pgrp_locked(g);
+  auto it = m_pids.find(g.pid());
+  if (it != m_pids.end()) {
+    it->second.group = nullptr;
+    if (it->second.task == g.m_leader.get()) it->second.task = nullptr;
+    put_entry_locked(g.pid());
+  }
+  m_process_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProcessTable::kill_all() {
+  SpinGuard g(m_lock);
+  m_accepting.store(false, std::memory_order_release);
+  for (auto& [pid, e] : m_pids)
+    if (e.task) e.task->kill(abi::wstatus_signaled(abi::SIGKILL_, false));
+}
+
+bool ProcessTable::wait_matches(const ThreadGroup& c, int type, pid_t_ id) const {
+  switch (type) {
+    case abi::P_ALL_: return true;
+    case abi::P_PID_: return c.pid() == id;
+    case abi::P_PGID_: return c.pgid() == id;
+    default: return false;
+  }
+}
+
+Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, WaitInfo* info) {
+  ThreadGroup& me = *self.m_group;
+  for (;;) {
+    uint64_t seen;
+    {
+      SpinGuard g(me.m_child_wait.lock());
+      seen = me.m_child_events;
+    }
+    {
+      SpinGuard lock(m_lock);
+      bool any = false;
+      ThreadGroup* found = nullptr;
+      me.m_children.for_each([&](ThreadGroup& c) {
+        if (!wait_matches(c, type, id)) return;
+        any = true;
+        if (!found && c.m_state == ThreadGroup::State::Zombie && (options & abi::WEXITED_))
+          found = &c;
+      });
+      if (!any) return Errno::CHILD;
+      if (found) {
+        const int st = found->m_exit_status;
+        info->pid = found->pid();
+        info->uid = found->m_leader ? found->m_leader->m_creds.uid : 0;
+        info->status = st;
+        if ((st & 0x7f) == 0) {
+          info->code = abi::CLD_EXITED_;
+          info->si_status = (st >> 8) & 0xff;
+        } else {
+          info->code = (st & 0x80) ? abi::CLD_DUMPED_ : abi::CLD_KILLED_;
+          info->si_status = st & 0x7f;
+        }
+        info->cpu_ns = found->cpu_time_ns() + found->children_cpu_ns();
+        if (!(options & abi::WNOWAIT_)) reap_locked(*found);
+        return info->pid;
+      }
+    }
+    if (options & abi::WNOHANG_) return 0;
+    TRY(me.m_child_wait.wait(self, [&] { return me.m_child_events != seen; },
+                             WaitOptions{-1, true}));
+  }
+}
+
+RefPtr<Task> ProcessTable::find_task(pid_t_ tid) {
+  SpinGuard g(m_lock);
+  auto it = m_pids.find(tid);
+  if (it == m_pids.end() || !it->second.task) return nullptr;
+  return RefPtr<Task>(it->second.task);
+}
+
+int64_t ProcessTable::live_threads_cpu_ns(ThreadGroup& g) {
+  SpinGuard lock(m_lock);
+  int64_t ns = 0;
+  g.m_threads.for_each([&](Task& t) { ns += t.cpu_time_ns(); });
+  return ns;
+}
+
+Result<pid_t_> ProcessTable::getpgid(Task& self, pid_t_ pid) {
+  if (pid == 0) return self.group().pgid();
+  SpinGuard g(m_lock);
+  auto it = m_pids.find(pid);
+  if (it == m_pids.end() || !it->second.task) return Errno::SRCH;
+  return it->second.task->group().pgid();
+}
+
+Result<pid_t_> ProcessTable::getsid(Task& self, pid_t_ pid) {
+  if (pid == 0) return self.group().sid();
+  SpinGuard g(m_lock);
+  auto it = m_pids.find(pid);
+  if (it == m_pids.end() || !it->second.task) return Errno::SRCH;
+  return it->second.task->group().sid();
+}
+
+// kernel/sys.c: setpgid, in Linux's order of checks.
+Result<void> ProcessTable::setpgid(Task& self, pid_t_ pid, pid_t_ pgid) {
+  ThreadGroup& me = self.group();
+  if (pid == 0) pid = me.pid();
+  if (pgid == 0) pgid = pid;
+  if (pgid < 0) return Errno::INVAL;
+  SpinGuard lock(m_lock);
+  auto it = m_pids.find(pid);
+  if (it == m_pids.end() || !it->second.task) return Errno::SRCH;
+  Task* target_task = it->second.task;
+  ThreadGroup& target = target_task->group();
+  if (target_task->tid() != target.pid()) return Errno::INVAL;  // not a group leader
+  if (target.m_parent == &me) {
+    if (target.sid() != me.sid()) return Errno::PERM;
+  } else if (&target != &me) {
+    return Errno::SRCH;
+  }
+  if (target.sid() == target.pid()) return Errno::PERM;  // a session leader
+  if (pgid != pid) {
+    auto pg = m_pids.find(pgid);
+    if (pg == m_pids.end() || pg->second.pgrp_refs == 0 || pg->second.pgrp_sid != me.sid())
+      return Errno::PERM;
+  }
+  if (target.pgid() == pgid) return {};
+  const pid_t_ sid = target.sid();
+  leave_pgrp_locked(target);
+  join_pgrp_locked(target, pgid, sid);
+  return {};
+}
+
+// kernel/sys.c: ksys_setsid.
+Result<pid_t_> ProcessTable::setsid(Task& self) {
+  ThreadGroup& me = self.group();
+  const pid_t_ pid = me.pid();
+  SpinGuard lock(m_lock);
+  if (me.sid() == pid) return Errno::PERM;  // already a session leader
+  auto it = m_pids.find(pid);
+  if (it != m_pids.end() && it->second.pgrp_refs > 0) return Errno::PERM;  // a pgrp has our id
+  leave_pgrp_locked(me);
+  join_pgrp_locked(me, pid, pid);
+  return pid;
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,96 @@
+#include "core/task/task.h"
+
+#include <cstring>
+#include <exception>
+
+#include "core/abi/process.h"
+#include "core/kernel/kernel.h"
+#include "core/task/process_table.h"
+
+namespace uml::kern {
+
+Task::Task(Kernel& k, Carrier c, Body body) : SchedEntity(c), m_kernel(k), m_body(std::move(body)) {
+  if (c == Carrier::HostThread) m_host_cpu_base = host::thread_cpu_ns();
+}
+
+Task::~Task() = default;
+
+Credentials Task::creds_snapshot() const {
+  SpinGuard g(m_self_lock);
+  return m_creds;
+}
+
+void Task::set_creds(Credentials c) {
+  SpinGuard g(m_self_lock);
+  m_creds = std::move(c);
+}
+
+std::string Task::comm() const {
+  SpinGuard g(m_self_lock);
+  return std::string(m_comm, strnlen(m_comm, sizeof(m_comm)));
+}
+
+void Task::set_comm(std::string_view name) {
+  SpinGuard g(m_self_lock);
+  size_t n = std::min(name.size(), sizeof(m_comm) - 1);
+  memcpy(m_comm, name.data(), n);
+  memset(m_comm + n, 0, sizeof(m_comm) - n);
+}
+
+void Task::request_exit(int wait_status) {
+  SpinGuard g(m_self_lock);
+  if (m_exit_pending.load(std::memory_order_relaxed)) return;
+  m_exit_status = wait_status;
+  m_exit_pending.store(true, std::memory_order_release);
+}
+
+void Task::kill(int wait_status) {
+  request_exit(wait_status);
+  m_killed.store(true, std::memory_order_release);
+  m_interrupt.store(true, std::memory_order_release);
+  if (!exited()) Scheduler::unpark(*this);
+}
+
+int64_t Task::cpu_time_ns() const {
+  if (!is_fiber()) {
+    // Only the carrying thread can read its own CPU clock.
+    if (Scheduler::current() == this) return host::thread_cpu_ns() - m_host_cpu_base;
+    return runtime_ns();
+  }
+  return runtime_ns();
+}
+
+void Task::fiber_main() {
+  int status = abi::wstatus_exited(0);
+  if (!exit_pending()) {
+    try {
+      status = abi::wstatus_exited(m_body());
+    } catch (const TaskUnwind&) {
+      // exit, exit_group, a kill or a panic: the status is already set.
+    } catch (const std::exception& e) {
+      m_kernel.log().log(KERN_ERR, "task %d (%s): unhandled exception: %s; killed by SIGABRT",
+                         m_tid, comm().c_str(), e.what());
+      status = abi::wstatus_signaled(abi::SIGABRT_, true);
+    } catch (...) {
+      m_kernel.log().log(KERN_ERR, "task %d (%s): unhandled exception; killed by SIGABRT",
+                         m_tid, comm().c_str());
+      status = abi::wstatus_signaled(abi::SIGABRT_, true);
+    }
+  }
+  m_body = nullptr;  // free what the body captured while its stack is still ours
+  m_kernel.procs().exit_task(*this, status);
+}
+
+void Task::fiber_released() {
+  ProcessTable& procs = m_kernel.procs();
+  // Last touch of the kernel by this task: after the decrement, shutdown may proceed.
+  unref();
+  if (procs.m_live_fibers.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    host::futex_wake(&procs.m_live_fibers, INT32_MAX);
+}
+
+int64_t ThreadGroup::cpu_time_ns() const {
+  return m_dead_cpu.load(std::memory_order_relaxed);
+}
+
+}  // namespace uml::kern

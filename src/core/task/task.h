@@ -1,0 +1,145 @@
+#pragma once
+// Task (a Linux thread: tid) and ThreadGroup (a Linux process: pid, parent, pgid, sid,
+// threads, exit status). A Task is *carried* by a fiber or by an attached application
+// thread (SchedEntity); the task model does not care which.
+//
+// Lock order: ProcessTable::m_lock (the tasklist lock) guards the process tree, pids,
+// pgid/sid and the thread/zombie state fields marked "tasklist". It is a spinlock: nothing
+// parks while holding it. A task's own credentials and name are written only by the task
+// itself, under m_self_lock, so other tasks may read them consistently.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/base/intrusive_list.h"
+#include "core/base/ref_counted.h"
+#include "core/base/spinlock.h"
+#include "core/sched/scheduler.h"
+#include "core/sched/sync.h"
+#include "core/task/credentials.h"
+
+namespace uml::kern {
+
+class Kernel;
+class ProcessTable;
+class ThreadGroup;
+
+using pid_t_ = int32_t;
+
+// Thrown at syscall exit to unwind a fiber whose task must end (exit, exit_group, kill,
+// panic); caught only by the fiber trampoline. Guest code must not swallow it (a catch (...)
+// must rethrow), exactly as with Boost.Context's forced_unwind.
+struct TaskUnwind {};
+
+class Task final : public RefCounted<Task>, public SchedEntity {
+ public:
+  using Body = std::function<int()>;
+
+  Kernel& kernel() const { return m_kernel; }
+  pid_t_ tid() const { return m_tid; }
+  ThreadGroup& group() const { return *m_group; }
+  pid_t_ pid() const;
+
+  // Credentials: the task reads its own freely; others use creds_snapshot().
+  const Credentials& creds() const { return m_creds; }
+  Credentials creds_snapshot() const;
+  void set_creds(Credentials c);
+
+  std::string comm() const;
+  void set_comm(std::string_view name);
+
+  // Termination requests, checked at syscall exit.
+  bool exit_pending() const { return m_exit_pending.load(std::memory_order_acquire); }
+  bool killed() const { return m_killed.load(std::memory_order_acquire); }
+  // Ends the task at its next syscall exit, with this wait status.
+  void request_exit(int wait_status);
+  // SIGKILL semantics: interrupts any wait, ends the task at the next syscall exit.
+  void kill(int wait_status);
+  int exit_status() const { return m_exit_status; }
+  bool exited() const { return m_exited.load(std::memory_order_acquire); }
+  // Completed when this task has exited.
+  Completion& done() { return m_done; }
+
+  // CPU time (ns) of this task: fiber time as the scheduler samples it, or the host thread's
+  // CPU time for an attached thread (when asked on that thread).
+  int64_t cpu_time_ns() const;
+
+ private:
+  friend class ProcessTable;
+  friend class ThreadGroup;
+  friend class RefCounted<Task>;
+  Task(Kernel& k, Carrier c, Body body);
+  ~Task() override;
+
+  void fiber_main() override;
+  void fiber_released() override;
+
+  Kernel& m_kernel;
+  pid_t_ m_tid = 0;
+  RefPtr<ThreadGroup> m_group;
+  Body m_body;
+  mutable SpinLock m_self_lock;
+  Credentials m_creds;
+  char m_comm[16] = {};
+  std::atomic<bool> m_exit_pending{false};
+  std::atomic<bool> m_killed{false};
+  std::atomic<bool> m_exited{false};
+  int m_exit_status = 0;  // wait status once exited (tasklist)
+  ListNode m_group_node;  // ThreadGroup::m_threads (tasklist)
+  Completion m_done;
+  int64_t m_host_cpu_base = 0;
+};
+
+class ThreadGroup final : public RefCounted<ThreadGroup> {
+ public:
+  enum class State { Alive, Zombie, Reaped };
+
+  pid_t_ pid() const { return m_pid; }
+  pid_t_ ppid() const { return m_ppid.load(std::memory_order_relaxed); }
+  pid_t_ pgid() const { return m_pgid.load(std::memory_order_relaxed); }
+  pid_t_ sid() const { return m_sid.load(std::memory_order_relaxed); }
+  State state() const { return m_state; }
+  // Exit wait status, valid once the group is a zombie.
+  int exit_status() const { return m_exit_status; }
+  // Completed when the whole group has exited (for TaskHandle::wait).
+  Completion& exited() { return m_exited; }
+  size_t live_threads() const { return m_live_threads; }
+  // Times of exited threads, and of reaped children (ns).
+  int64_t dead_threads_cpu_ns() const { return m_dead_cpu.load(std::memory_order_relaxed); }
+  int64_t children_cpu_ns() const { return m_children_cpu.load(std::memory_order_relaxed); }
+  int64_t cpu_time_ns() const;  // of its exited threads (a zombie's total)
+
+ private:
+  friend class ProcessTable;
+  friend class Task;
+  friend class RefCounted<ThreadGroup>;
+  explicit ThreadGroup(pid_t_ pid) : m_pid(pid) {}
+  ~ThreadGroup() = default;
+
+  const pid_t_ m_pid;
+  ThreadGroup* m_parent = nullptr;  // tasklist; valid while Alive or Zombie
+  std::atomic<pid_t_> m_ppid{0};
+  std::atomic<pid_t_> m_pgid{0};
+  std::atomic<pid_t_> m_sid{0};
+  State m_state = State::Alive;  // tasklist
+  IntrusiveList<Task, &Task::m_group_node> m_threads;  // tasklist: live threads
+  size_t m_live_threads = 0;
+  RefPtr<Task> m_leader;  // the task whose tid is the pid
+  bool m_group_exit = false;  // exit_group or a kill ended the group
+  int m_group_exit_status = 0;
+  int m_exit_status = 0;
+  ListNode m_sibling_node;  // parent's m_children (tasklist)
+  IntrusiveList<ThreadGroup, &ThreadGroup::m_sibling_node> m_children;  // tasklist
+  // Wait queue of this process's wait4/waitid callers, and the event count they watch.
+  WaitQueue m_child_wait;
+  uint64_t m_child_events = 0;  // guarded by m_child_wait's lock
+  Completion m_exited;
+  std::atomic<int64_t> m_dead_cpu{0};
+  std::atomic<int64_t> m_children_cpu{0};
+};
+
+inline pid_t_ Task::pid() const { return m_group->pid(); }
+
+}  // namespace uml::kern

@@ -1,0 +1,189 @@
+#include "host/reactor.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace uml::host {
+
+namespace {
+// The wake-up read's user data: no Completion lives at this address.
+constexpr uint64_t kWakeTag = 1;
+}  // namespace
+
+struct Reactor::Impl {
+  io_uring ring;
+  int event_fd = -1;
+  uint64_t event_buf = 0;
+};
+
+std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
+  auto* impl = new Impl{};
+  // Newest flags first; older hosts reject them with EINVAL, so step down.
+  const unsigned flag_sets[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+                                IORING_SETUP_COOP_TASKRUN, 0};
+  int r = -EINVAL;
+  unsigned used = 0;
+  for (unsigned flags : flag_sets) {
+    r = io_uring_queue_init(entries, &impl->ring, flags);
+    if (r == 0) {
+      used = flags;
+      break;
+    }
+    if (r != -EINVAL) break;
+  }
+  if (r != 0) {
+    delete impl;
+    if (err) *err = r;
+    return nullptr;
+  }
+  impl->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl->event_fd < 0) {
+    if (err) *err = -errno;
+    io_uring_queue_exit(&impl->ring);
+    delete impl;
+    return nullptr;
+  }
+  std::unique_ptr<Reactor> reactor(new Reactor(impl));
+  reactor->m_single_issuer = (used & IORING_SETUP_SINGLE_ISSUER) != 0;
+  reactor->arm_wakeup();
+  return reactor;
+}
+
+Reactor::Reactor(Impl* impl) : m_impl(impl) {}
+
+Reactor::~Reactor() {
+  io_uring_queue_exit(&m_impl->ring);
+  close(m_impl->event_fd);
+  delete m_impl;
+}
+
+void* Reactor::get_sqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&m_impl->ring);
+  if (!sqe) {
+    io_uring_submit(&m_impl->ring);
+    sqe = io_uring_get_sqe(&m_impl->ring);
+  }
+  return sqe;
+}
+
+void Reactor::arm_wakeup() {
+  auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
+  if (!sqe) return;  // re-armed on the next reap
+  io_uring_prep_read(sqe, m_impl->event_fd, &m_impl->event_buf, sizeof(m_impl->event_buf), 0);
+  io_uring_sqe_set_data64(sqe, kWakeTag);
+}
+
+#define UML_PREP(call)                                               \
+  auto* sqe = static_cast<io_uring_sqe*>(get_sqe());                 \
+  if (!sqe) return false;                                            \
+  call;                                                              \
+  io_uring_sqe_set_data(sqe, c);                                     \
+  ++m_in_flight;                                                     \
+  return true
+
+bool Reactor::nop(Completion* c) { UML_PREP(io_uring_prep_nop(sqe)); }
+
+bool Reactor::read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c) {
+  UML_PREP(io_uring_prep_read(sqe, fd, buf, len, offset));
+}
+
+bool Reactor::write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c) {
+  UML_PREP(io_uring_prep_write(sqe, fd, buf, len, offset));
+}
+
+bool Reactor::fsync(int fd, bool datasync, Completion* c) {
+  UML_PREP(io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0));
+}
+
+bool Reactor::timeout(int64_t deadline_ns, Completion* c) {
+  // The host copies the timespec when it takes the SQE, so submit now while ts lives.
+  __kernel_timespec ts{deadline_ns / 1'000'000'000, deadline_ns % 1'000'000'000};
+  auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
+  if (!sqe) return false;
+  io_uring_prep_timeout(sqe, &ts, 0, IORING_TIMEOUT_ABS);
+  io_uring_sqe_set_data(sqe, c);
+  ++m_in_flight;
+  io_uring_submit(&m_impl->ring);
+  return true;
+}
+
+bool Reactor::cancel(Completion* target) {
+  auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
+  if (!sqe) return false;
+  io_uring_prep_cancel(sqe, target, 0);
+  io_uring_sqe_set_data64(sqe, 0);  // the cancel's own completion is dropped
+  return true;
+}
+#undef UML_PREP
+
+int Reactor::submit() { return io_uring_submit(&m_impl->ring); }
+
+int Reactor::reap() {
+  int n = 0;
+  bool rearm = false;
+  io_uring_cqe* cqe;
+  unsigned head;
+  unsigned seen = 0;
+  // Copy out first: complete() may submit, and must not run while we walk the ring.
+  struct Done {
+    uint64_t tag;
+    int32_t res;
+  };
+  Done done[64];
+  unsigned count = 0;
+  io_uring_for_each_cqe(&m_impl->ring, head, cqe) {
+    ++seen;
+    uint64_t tag = cqe->user_data;
+    if (tag == kWakeTag) {
+      rearm = true;
+    } else if (tag != 0) {
+      done[count++] = {tag, cqe->res};
+    }
+    if (count == 64) break;
+  }
+  io_uring_cq_advance(&m_impl->ring, seen);
+  if (rearm) arm_wakeup();
+  for (unsigned i = 0; i < count; ++i) {
+    --m_in_flight;
+    reinterpret_cast<Completion*>(done[i].tag)->complete(done[i].res);
+    ++n;
+  }
+  return n;
+}
+
+int Reactor::poll() {
+  if (io_uring_sq_ready(&m_impl->ring)) io_uring_submit(&m_impl->ring);
+  int total = 0, n;
+  while ((n = reap()) > 0) total += n;
+  return total;
+}
+
+int Reactor::wait(int64_t deadline_ns) {
+  io_uring_cqe* cqe = nullptr;
+  if (deadline_ns < 0) {
+    io_uring_submit_and_wait(&m_impl->ring, 1);
+  } else {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t rel = deadline_ns - (static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
+    if (rel > 0) {
+      __kernel_timespec ts{rel / 1'000'000'000, rel % 1'000'000'000};
+      io_uring_submit_and_wait_timeout(&m_impl->ring, &cqe, 1, &ts, nullptr);
+    } else {
+      io_uring_submit(&m_impl->ring);
+    }
+  }
+  return poll();
+}
+
+void Reactor::wake() {
+  uint64_t one = 1;
+  ssize_t r = ::write(m_impl->event_fd, &one, sizeof(one));
+  (void)r;  // EAGAIN means the counter is already non-zero: a wake-up is pending anyway
+}
+
+}  // namespace uml::host

@@ -1,0 +1,71 @@
+#pragma once
+// host::Reactor: one io_uring ring, owned by one host thread (a vCPU). Seastar's model: each
+// submission carries a Completion object as its user data; when the host kernel completes the
+// operation, the reactor calls complete() on the owning thread.
+//
+// Threading: every method but wake() must be called from the thread that created the ring
+// (the ring is set up IORING_SETUP_SINGLE_ISSUER where the host allows). wake() is safe from
+// any thread and never blocks.
+//
+// Blocking: only wait() sleeps. Submission methods queue an SQE and return false only when
+// the submission queue is full even after flushing it to the host.
+
+#include <cstdint>
+#include <memory>
+
+namespace uml::host {
+
+class Completion {
+ public:
+  // res: the operation's result, >= 0 or -errno as the host returned it.
+  virtual void complete(int32_t res) = 0;
+
+ protected:
+  ~Completion() = default;
+};
+
+class Reactor {
+ public:
+  // Builds a ring with room for entries submissions. nullptr on failure, *err = -errno.
+  static std::unique_ptr<Reactor> create(unsigned entries, int* err);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  bool nop(Completion* c);
+  bool read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c);
+  bool write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c);
+  bool fsync(int fd, bool datasync, Completion* c);
+  // Completes with -ETIME at the absolute CLOCK_MONOTONIC time deadline_ns.
+  bool timeout(int64_t deadline_ns, Completion* c);
+  // Asks the host to cancel the operation whose completion is target; target still
+  // completes (with -ECANCELED if the cancellation won).
+  bool cancel(Completion* target);
+
+  // Hands queued submissions to the host. Returns how many, or -errno.
+  int submit();
+  // Runs the completions already posted, without sleeping. Returns how many ran.
+  int poll();
+  // Submits, then sleeps until a completion arrives, wake() is called, or the absolute
+  // CLOCK_MONOTONIC deadline (deadline_ns < 0: no deadline). Runs what completed.
+  int wait(int64_t deadline_ns);
+  // Any thread: makes the current or next wait() return promptly.
+  void wake();
+
+  // Operations submitted and not yet completed (the wake-up read is not counted).
+  unsigned in_flight() const { return m_in_flight; }
+  bool single_issuer() const { return m_single_issuer; }
+
+ private:
+  struct Impl;
+  explicit Reactor(Impl* impl);
+  void* get_sqe();
+  void arm_wakeup();
+  int reap();
+
+  Impl* m_impl;
+  unsigned m_in_flight = 0;
+  bool m_single_issuer = false;
+};
+
+}  // namespace uml::host
