@@ -245,7 +245,7 @@
   X(227, clock_settime, 2, NONE, "") \
   X(228, clock_gettime, 2, IMPL, "") \
   X(229, clock_getres, 2, IMPL, "") \
-  X(230, clock_nanosleep, 4, PART, "CLOCK_REALTIME/TAI absolute sleeps do not follow later changes of the realtime clock (it cannot be set yet)") \
+  X(230, clock_nanosleep, 4, PART, "CLOCK_PROCESS_CPUTIME_ID and the alarm clocks return EOPNOTSUPP; absolute realtime sleeps do not follow later changes of the clock (it cannot be set yet)") \
   X(231, exit_group, 1, IMPL, "") \
   X(232, epoll_wait, 4, NONE, "") \
   X(233, epoll_ctl, 4, NONE, "") \
@@ -262,7 +262,7 @@
   X(244, mq_notify, 2, NONE, "") \
   X(245, mq_getsetattr, 3, NONE, "") \
   X(246, kexec_load, 4, NONE, "") \
-  X(247, waitid, 5, PART, "P_PIDFD returns EINVAL (no pidfds yet); stopped/continued as wait4") \
+  X(247, waitid, 5, PART, "P_PIDFD returns EBADF (no pidfds yet); stopped and continued children as wait4") \
   X(248, add_key, 5, NONE, "") \
   X(249, request_key, 4, NONE, "") \
   X(250, keyctl, 5, NONE, "") \

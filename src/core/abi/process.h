@@ -37,18 +37,19 @@ inline constexpr int CLD_EXITED_ = 1;
 inline constexpr int CLD_KILLED_ = 2;
 inline constexpr int CLD_DUMPED_ = 3;
 
-// The SIGCHLD layout of siginfo_t, as waitid fills it.
+// The SIGCHLD layout of siginfo_t, as waitid fills it. Field names drop glibc's si_
+// prefix, which <signal.h> defines as macros.
 struct siginfo_chld {
-  int32_t si_signo;
-  int32_t si_errno;
-  int32_t si_code;
+  int32_t signo;
+  int32_t errno_;
+  int32_t code;
   int32_t _pad0;
-  int32_t si_pid;
-  uint32_t si_uid;
-  int32_t si_status;
+  int32_t pid;
+  uint32_t uid;
+  int32_t status;
   int32_t _pad1;
-  int64_t si_utime;
-  int64_t si_stime;
+  int64_t utime;
+  int64_t stime;
   uint8_t _rest[128 - 48];
 };
 static_assert(sizeof(siginfo_chld) == 128);

@@ -80,6 +80,7 @@ void Vcpu::idle() {
       m_reactor->poll();
       run_timers();
       serve_steal_request();
+      if ((i & 1023) == 0) request_steal();
       if (!m_local.empty()) return;
       if (host::monotonic_ns() - start > Scheduler::kIdleSpinNs) break;
     }
@@ -99,6 +100,23 @@ void Vcpu::maintenance() {
   m_reactor->poll();
   run_timers();
   serve_steal_request();
+  offer_work();
+}
+
+void Vcpu::offer_work() {
+  if (m_local.size() < 2) return;
+  for (auto& other : m_sched.m_vcpus) {
+    Vcpu* v = other.get();
+    if (v == this || !v->m_sleeping.load(std::memory_order_relaxed)) continue;
+    size_t give = m_local.size() / 2;
+    while (give--) {
+      SchedEntity* e = pop_local();
+      e->m_vcpu = v;
+      v->push_inbox(e);
+    }
+    v->kick();
+    return;
+  }
 }
 
 SchedEntity* Vcpu::pick_next() {

@@ -22,7 +22,9 @@
 //   queue operations then need no atomics, which keeps a yield near the cost of the raw
 //   context switch. A vCPU whose task never reaches a scheduling point serves no request;
 //   that task holds its vCPU anyway (cooperative scheduling).
-// - Idle vCPUs spin briefly (kIdleSpinNs) before sleeping in io_uring.
+// - Idle vCPUs spin briefly (kIdleSpinNs) before sleeping in io_uring. A sleeping vCPU
+//   cannot ask for work, so a vCPU with surplus hands half of its queue to a sleeping peer
+//   at its next maintenance and kicks it (the one case worth a cross-thread wake-up).
 
 #include <atomic>
 #include <cstddef>
@@ -117,6 +119,7 @@ class Vcpu {
   void drain_inbox();
   void serve_steal_request();
   void request_steal();
+  void offer_work();
   SchedEntity* pick_next();
   void push_local(SchedEntity* e) {
     m_local.push_back(*e);
@@ -206,6 +209,11 @@ class Scheduler {
   // The quantum check on syscall entry: yields when the fiber has held its vCPU too long.
   void syscall_tick(SchedEntity& self) {
     if (self.is_fiber() && ++self.m_vcpu->m_syscalls >= kSyscallsPerTick) tick(self);
+  }
+
+  // Charges the fiber's CPU time up to now (before its exit is accounted).
+  static void account(SchedEntity& self) {
+    if (self.is_fiber()) self.m_vcpu->account(&self);
   }
 
   // The entity running on the calling host thread (a fiber, or an attached thread), or null.

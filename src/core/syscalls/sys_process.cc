@@ -101,21 +101,21 @@ Result<long> sys_waitid(Task& t, const SyscallArgs& a) {
   if (infop.is_null()) return 0;
   abi::siginfo_chld si{};
   if (pid > 0) {
-    si.si_signo = abi::SIGCHLD_;
-    si.si_code = info.code;
-    si.si_pid = info.pid;
-    si.si_uid = info.uid;
-    si.si_status = info.si_status;
+    si.signo = abi::SIGCHLD_;
+    si.code = info.code;
+    si.pid = info.pid;
+    si.uid = info.uid;
+    si.status = info.child_status;
   }
   // Linux writes only these fields (all zero when WNOHANG found nothing).
-  auto* dst = reinterpret_cast<abi::siginfo_chld*>(infop.addr);
   if (!user_range_ok(infop.addr, 28)) return Errno::FAULT;
-  dst->si_signo = si.si_signo;
-  dst->si_errno = 0;
-  dst->si_code = si.si_code;
-  dst->si_pid = si.si_pid;
-  dst->si_uid = si.si_uid;
-  dst->si_status = si.si_status;
+  auto* dst = reinterpret_cast<abi::siginfo_chld*>(infop.addr);
+  dst->signo = si.signo;
+  dst->errno_ = 0;
+  dst->code = si.code;
+  dst->pid = si.pid;
+  dst->uid = si.uid;
+  dst->status = si.status;
   return 0;
 }
 

@@ -252,10 +252,10 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
         info->status = st;
         if ((st & 0x7f) == 0) {
           info->code = abi::CLD_EXITED_;
-          info->si_status = (st >> 8) & 0xff;
+          info->child_status = (st >> 8) & 0xff;
         } else {
           info->code = (st & 0x80) ? abi::CLD_DUMPED_ : abi::CLD_KILLED_;
-          info->si_status = st & 0x7f;
+          info->child_status = st & 0x7f;
         }
         info->cpu_ns = found->cpu_time_ns() + found->children_cpu_ns();
         if (!(options & abi::WNOWAIT_)) reap_locked(*found);

@@ -34,7 +34,7 @@ struct WaitInfo {
   uint32_t uid = 0;
   int status = 0;       // wait status (wait4's *wstatus)
   int code = 0;         // CLD_EXITED / CLD_KILLED / CLD_DUMPED
-  int si_status = 0;    // exit code or signal number (waitid's si_status)
+  int child_status = 0; // exit code or signal number (waitid's si_status)
   int64_t cpu_ns = 0;   // the child's CPU time, itself and its reaped children
 };
 

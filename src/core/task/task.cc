@@ -78,6 +78,7 @@ void Task::fiber_main() {
     }
   }
   m_body = nullptr;  // free what the body captured while its stack is still ours
+  Scheduler::account(*this);
   m_kernel.procs().exit_task(*this, status);
 }
 

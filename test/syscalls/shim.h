@@ -1,0 +1,28 @@
+#pragma once
+// The syscall shim: each test in test/syscalls is written once against it and built twice,
+// against the host kernel (syscalls-host) and against libuml (syscalls-uml), so a test is
+// proven right on Linux before it judges libuml (gVisor's test/syscalls idea).
+//
+// sys() returns the raw result or -errno in both builds. fresh_task() runs a test body in a
+// context of its own: a new host thread (raw set*id syscalls change only the calling thread
+// on Linux) or, for libuml, a new host thread attached to the instance as a new process.
+
+#include <functional>
+#include <string>
+
+namespace shim {
+
+long sys(long nr, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0);
+
+template <typename... A>
+long call(long nr, A... a) {
+  return sys(nr, (long)(a)...);
+}
+
+bool is_guest();
+bool is_root();
+void fresh_task(const std::function<void()>& body);
+// Drops the calling context to uid/gid 1000 (all of real, effective, saved).
+void become_unprivileged();
+
+}  // namespace shim

@@ -1,0 +1,43 @@
+#include <sys/syscall.h>
+
+#include <libuml/libuml.h>
+
+#include <memory>
+#include <thread>
+
+#include "shim.h"
+
+namespace shim {
+
+namespace {
+uml::Kernel& instance() {
+  // One instance for the whole run: tests also check that state does not leak between
+  // the processes they run in.
+  static std::unique_ptr<uml::Kernel> k = uml::Kernel::boot("vcpus=2 console=none hostname=uml");
+  return *k;
+}
+}  // namespace
+
+long sys(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+  return uml::syscall(nr, a0, a1, a2, a3, a4, a5);
+}
+
+bool is_guest() { return true; }
+bool is_root() { return true; }  // guest tasks start as uid 0
+
+void fresh_task(const std::function<void()>& body) {
+  uml::Kernel& k = instance();
+  std::thread t([&] {
+    auto me = k.attach();
+    body();
+  });
+  t.join();
+}
+
+void become_unprivileged() {
+  sys(SYS_setgroups, 0, 0);
+  sys(SYS_setresgid, 1000, 1000, 1000);
+  sys(SYS_setresuid, 1000, 1000, 1000);
+}
+
+}  // namespace shim

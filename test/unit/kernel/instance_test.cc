@@ -1,0 +1,174 @@
+// The instance as an API: config parsing, the kernel log, attached threads, ENOSYS, panics.
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "core/kernel/kernel.h"
+#include "fixture.h"
+
+namespace sys = uml::sys;
+
+TEST_CASE("Config parses a UML-style command line") {
+  auto c = uml::Config::from_cmdline("vcpus=3 mem=1G hostname=g1 loglevel=7 stack_size=64K seed=99 quantum_us=500");
+  CHECK(c.vcpus == 3);
+  CHECK(c.mem_bytes == (1ull << 30));
+  CHECK(c.hostname == "g1");
+  CHECK(c.loglevel == 7);
+  CHECK(c.stack_size == 64 * 1024);
+  CHECK(c.seed == 99u);
+  CHECK(c.quantum_ns == 500'000);
+  auto again = uml::Config::from_cmdline(c.to_cmdline());
+  CHECK(again.to_cmdline() == c.to_cmdline());
+  CHECK(uml::Config::from_cmdline("  ").vcpus == 1);
+}
+
+TEST_CASE("Config rejects unknown options and malformed values, naming them") {
+  auto message = [](const char* cmdline) {
+    try {
+      uml::Config::from_cmdline(cmdline);
+    } catch (const uml::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(message("vcpus=two").find("'vcpus'") != std::string::npos);
+  CHECK(message("vcpus=0").find("1 to 64") != std::string::npos);
+  CHECK(message("vcpus=65").find("vcpus") != std::string::npos);
+  CHECK(message("mem=12Q").find("'mem'") != std::string::npos);
+  CHECK(message("mem=1M").find("16M") != std::string::npos);
+  CHECK(message("frobnicate=1").find("unknown option 'frobnicate'") != std::string::npos);
+  CHECK(message("vcpus").find("malformed option 'vcpus'") != std::string::npos);
+  CHECK(message("=3").find("malformed") != std::string::npos);
+  CHECK(message(("hostname=" + std::string(65, 'h')).c_str()).find("64") != std::string::npos);
+  CHECK(message("loglevel=9").find("0 to 8") != std::string::npos);
+  CHECK(message("console=tty").find("console") != std::string::npos);
+  CHECK_THROWS_AS(uml::Kernel::boot("vcpus=x"), uml::Error);
+}
+
+TEST_CASE("The kernel log keeps boot messages with levels and monotonic stamps") {
+  auto k = test::boot("loglevel=0");
+  auto recs = k->log();
+  REQUIRE(recs.size() >= 2);
+  CHECK(recs[0].text.find("Linux version") != std::string::npos);
+  for (size_t i = 1; i < recs.size(); ++i) {
+    CHECK(recs[i].seq == recs[i - 1].seq + 1);
+    CHECK(recs[i].time_ns >= recs[i - 1].time_ns);
+  }
+  CHECK(k->dmesg().find("] smp: brought up 1 vCPU") != std::string::npos);
+}
+
+TEST_CASE("The kernel log ring drops its oldest records past its capacity") {
+  uml::kern::Klog log(4096);
+  for (int i = 0; i < 1000; ++i) log.log(uml::kern::KERN_INFO, "record %d", i);
+  auto recs = log.records();
+  CHECK(recs.size() < 1000);
+  CHECK(recs.back().text == "record 999");
+  CHECK(recs.back().seq == 999);
+}
+
+TEST_CASE("An unimplemented syscall returns ENOSYS and is logged once per instance") {
+  auto k = test::boot();
+  auto other = test::boot();
+  {
+    auto me = k->attach();
+    CHECK(k->syscall(SYS_mount) == -ENOSYS);
+    CHECK(k->syscall(SYS_mount) == -ENOSYS);
+    CHECK(k->syscall(100000) == -ENOSYS);
+    CHECK(k->syscall(-1) == -ENOSYS);
+  }
+  auto count = [](uml::Kernel& kk, const char* what) {
+    std::string d = kk.dmesg();
+    size_t n = 0;
+    for (size_t p = d.find(what); p != std::string::npos; p = d.find(what, p + 1)) ++n;
+    return n;
+  };
+  CHECK(count(*k, "syscall 165 (mount) not implemented") == 1);
+  CHECK(count(*other, "mount") == 0);
+}
+
+TEST_CASE("Attached threads: syscalls run as their own task") {
+  auto k = test::boot();
+  CHECK(k->syscall(SYS_getpid) == -ESRCH);  // not a task yet
+  CHECK(uml::syscall(SYS_getpid) == -ESRCH);
+  {
+    auto me = k->attach({.name = "app"});
+    CHECK(me.pid() > 1);
+    CHECK(k->syscall(SYS_getpid) == me.pid());
+    CHECK(sys::getpid() == me.pid());
+    CHECK(k->syscall(SYS_getppid) == 1);
+    CHECK_THROWS_AS(k->attach(), uml::Error);  // one task per thread
+    auto other = test::boot();
+    CHECK(other->syscall(SYS_getpid) == -ESRCH);  // a task of k, not of other
+    // The attached thread can be a parent.
+    auto c = k->spawn([] { return 8; });
+    int st = 0;
+    CHECK(k->syscall(SYS_wait4, c.pid(), reinterpret_cast<long>(&st), 0, 0) == c.pid());
+    CHECK(WEXITSTATUS(st) == 8);
+  }
+  CHECK(k->syscall(SYS_getpid) == -ESRCH);
+  CHECK(k->stats().processes == 1);  // the detached task was reaped by init
+}
+
+TEST_CASE("exit on an attached thread ends its task; the thread goes on") {
+  auto k = test::boot();
+  auto me = k->attach();
+  CHECK(k->syscall(SYS_exit, 0) == 0);
+  CHECK(k->syscall(SYS_getpid) == -ESRCH);
+  me.detach();
+  CHECK(k->stats().tasks == 0);
+}
+
+TEST_CASE("A panic stops its instance only; the neighbour keeps running") {
+  auto a = test::boot("vcpus=2");
+  auto b = test::boot("vcpus=2");
+  std::atomic<bool> b_stop{false};
+  auto b_worker = b->spawn([&] {
+    long n = 0;
+    while (!b_stop.load()) {
+      timespec ts{0, 100'000};
+      sys::nanosleep(&ts, nullptr);
+      ++n;
+    }
+    return n > 0 ? 0 : 1;
+  });
+  auto a_sleeper = a->spawn([] {
+    timespec ts{3600, 0};
+    sys::nanosleep(&ts, nullptr);
+    return 0;
+  });
+  // A broken invariant inside one of a's tasks.
+  auto a_buggy = a->spawn([] {
+    uml::kern::Task& t = test::self();
+    KERNEL_VERIFY(t, 1 + 1 == 3);
+    return 0;
+  });
+  int st = a_buggy.wait();
+  CHECK(WIFSIGNALED(st));
+  CHECK(a->panicked());
+  CHECK(a->panic_reason().find("kernel BUG at instance_test.cc") != std::string::npos);
+  CHECK(a->dmesg().find("Kernel panic - not syncing") != std::string::npos);
+  CHECK(WTERMSIG(a_sleeper.wait()) == SIGKILL);  // every task of a died
+  CHECK_THROWS_AS(a->spawn([] { return 0; }), uml::Error);
+  CHECK_THROWS_AS(a->attach(), uml::Error);
+  // b is untouched.
+  CHECK_FALSE(b->panicked());
+  CHECK(WEXITSTATUS(test::run_task(*b, [] { return sys::getpid() > 1 ? 4 : 0; })) == 4);
+  b_stop = true;
+  CHECK(b_worker.wait() == 0);
+  a->shutdown();
+  b->shutdown();
+}
+
+TEST_CASE("Kernel::panic (the sysrq-c trigger) fails later syscalls with EIO") {
+  auto k = test::boot();
+  auto me = k->attach();
+  k->panic("test trigger");
+  CHECK(k->panicked());
+  CHECK(k->panic_reason() == "test trigger");
+  CHECK(k->syscall(SYS_getpid) == -EIO);
+  me.detach();
+  k->shutdown();
+}
