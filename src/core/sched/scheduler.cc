@@ -64,7 +64,7 @@ void Vcpu::run() {
   }
   for (const host::Stack& s : m_stack_cache) host::unmap_stack(s);
   m_stack_cache.clear();
-  m_reactor.reset();
+  // The reactor outlives the thread: stop() may still wake it; it is freed after the join.
   ctx::sanitizer_destroy(m_sched_san);
   t_vcpu = nullptr;
 }
@@ -335,7 +335,10 @@ void Scheduler::stop() {
     if (v->m_started.load(std::memory_order_acquire) == 1 && v->m_thread.joinable())
       v->m_reactor->wake();
   }
-  for (auto& v : m_vcpus) v->m_thread.join();
+  for (auto& v : m_vcpus) {
+    v->m_thread.join();
+    v->m_reactor.reset();
+  }
   m_running = false;
 }
 

@@ -96,14 +96,17 @@ class WaitQueue {
     update_and_wake(~0u, std::forward<F>(f));
   }
 
-  bool has_waiters() const { return !m_waiters.empty(); }  // racy hint unless locked
-  size_t waiter_count() const { return m_waiters.size(); }
+  bool has_waiters() const { return waiter_count() != 0; }
+  size_t waiter_count() const {
+    SpinGuard g(m_lock);
+    return m_waiters.size();
+  }
   SpinLock& lock() { return m_lock; }
 
  private:
   unsigned wake_locked(unsigned n);
 
-  SpinLock m_lock;
+  mutable SpinLock m_lock;
   IntrusiveList<Waiter, &Waiter::node> m_waiters;
 };
 

@@ -32,12 +32,14 @@ struct UserPtr {
 };
 
 inline Result<void> copy_to_user(uintptr_t dst, const void* src, size_t len) {
+  if (len == 0) return {};
   if (!user_range_ok(dst, len)) return Errno::FAULT;
   memcpy(reinterpret_cast<void*>(dst), src, len);
   return {};
 }
 
 inline Result<void> copy_from_user(void* dst, uintptr_t src, size_t len) {
+  if (len == 0) return {};
   if (!user_range_ok(src, len)) return Errno::FAULT;
   memcpy(dst, reinterpret_cast<const void*>(src), len);
   return {};

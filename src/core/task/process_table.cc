@@ -9,16 +9,22 @@ ProcessTable::ProcessTable(Kernel& k) : m_kernel(k) {}
 
 ProcessTable::~ProcessTable() {
   // Shutdown has ended every task. Break the leader<->group reference cycles of what is
-  // left (zombies never reaped, init).
-  SpinGuard g(m_lock);
-  for (auto& [pid, e] : m_pids) {
-    if (e.group) {
-      e.group->m_children.for_each([&](ThreadGroup& c) { e.group->m_children.remove(c); });
-      e.group->m_leader = nullptr;
+  // left (zombies never reaped), then drop the references outside the lock.
+  std::vector<RefPtr<Task>> leaders;
+  {
+    SpinGuard g(m_lock);
+    for (auto& [pid, e] : m_pids) {
+      if (e.group) {
+        e.group->m_children.for_each([&](ThreadGroup& c) { e.group->m_children.remove(c); });
+        if (e.group->m_leader) leaders.push_back(std::move(e.group->m_leader));
+      }
     }
+    m_pids.clear();
+    leaders.insert(leaders.end(), std::make_move_iterator(m_deferred.begin()),
+                   std::make_move_iterator(m_deferred.end()));
+    m_deferred.clear();
   }
-  m_pids.clear();
-  if (m_init) m_init->m_leader = nullptr;
+  leaders.clear();
   m_init = nullptr;
 }
 
@@ -132,6 +138,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
 
 void ProcessTable::exit_task(Task& t, int wait_status) {
   ThreadGroup& g = *t.m_group;
+  std::vector<RefPtr<Task>> deferred;  // released after the lock (declared first)
   SpinGuard lock(m_lock);
   if (t.m_exited.load(std::memory_order_relaxed)) return;
   {
@@ -153,6 +160,7 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
   }
   if (g.m_live_threads == 0) make_zombie_locked(g);
   t.m_done.complete();
+  deferred = take_deferred_locked();
 }
 
 void ProcessTable::exit_group(Task& t, int wait_status) {
@@ -207,6 +215,7 @@ void ProcessTable::reap_locked(ThreadGroup& g) {
     if (it->second.task == g.m_leader.get()) it->second.task = nullptr;
     put_entry_locked(g.pid());
   }
+  if (g.m_leader) m_deferred.push_back(std::move(g.m_leader));
   m_process_count.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -234,6 +243,7 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
       SpinGuard g(me.m_child_wait.lock());
       seen = me.m_child_events;
     }
+    std::vector<RefPtr<Task>> deferred;  // released after the lock
     {
       SpinGuard lock(m_lock);
       bool any = false;
@@ -259,6 +269,7 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
         }
         info->cpu_ns = found->cpu_time_ns() + found->children_cpu_ns();
         if (!(options & abi::WNOWAIT_)) reap_locked(*found);
+        deferred = take_deferred_locked();
         return info->pid;
       }
     }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
@@ -98,12 +99,16 @@ class ProcessTable {
   void reap_locked(ThreadGroup& g);
   void notify_parent_locked(ThreadGroup& g);
   bool wait_matches(const ThreadGroup& child, int type, pid_t_ id) const;
+  // Reaping breaks the group <-> leader reference cycle, which may free both; that must
+  // happen after m_lock is released, so reap_locked parks the leader here.
+  std::vector<RefPtr<Task>> take_deferred_locked() { return std::move(m_deferred); }
 
   Kernel& m_kernel;
   SpinLock m_lock;
   std::unordered_map<pid_t_, PidEntry> m_pids;  // tasklist
   pid_t_ m_last_pid = 0;
   RefPtr<ThreadGroup> m_init;
+  std::vector<RefPtr<Task>> m_deferred;  // tasklist
   std::atomic<bool> m_accepting{true};
   std::atomic<size_t> m_task_count{0};
   std::atomic<size_t> m_process_count{0};
