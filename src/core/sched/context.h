@@ -21,6 +21,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UML_ASAN 1
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(__SANITIZE_THREAD__)
@@ -94,6 +95,14 @@ inline void before_switch([[maybe_unused]] SanitizerState& from,
 inline void after_switch([[maybe_unused]] SanitizerState& self) {
 #ifdef UML_ASAN
   __sanitizer_finish_switch_fiber(self.fake_stack, nullptr, nullptr);
+#endif
+}
+
+// A released fiber stack keeps the ASan poison of its last frames; clear it before the
+// memory is reused (by another fiber, or by whatever the host maps there next).
+inline void sanitizer_release_stack([[maybe_unused]] void* base, [[maybe_unused]] size_t size) {
+#ifdef UML_ASAN
+  __asan_unpoison_memory_region(base, size);
 #endif
 }
 

@@ -362,6 +362,7 @@ host::Stack Scheduler::alloc_stack(size_t size) {
 
 void Scheduler::release_stack(Vcpu* here, const host::Stack& s) {
   if (!s.base) return;
+  ctx::sanitizer_release_stack(s.base, s.size);
   if (s.size == m_cfg.default_stack_size) {
     if (here->m_stack_cache.size() < 64) {
       here->m_stack_cache.push_back(s);
