@@ -155,7 +155,7 @@ TEST_CASE("CPU-time clocks advance while the task computes") {
   shim::fresh_task([] {
     long long t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
     volatile unsigned long x = 0;
-    for (unsigned long i = 0; i < 20'000'000; ++i) x += i;
+    for (unsigned long i = 0; i < 20'000'000; ++i) x = x + i;
     // A syscall after the work gives libuml's sampled accounting a point to charge it.
     timespec z{0, 0};
     call(SYS_nanosleep, &z, nullptr);

@@ -8,11 +8,15 @@
 // stack). fcontext's transfer carries it as a plain pointer; fiber would need resume_with
 // and an extra trampoline on every switch.
 //
-// MXCSR: jump_fcontext saves and reloads MXCSR, and the reload costs ~55 ns whenever the
-// saved value differs from the current one. Kernel contexts all keep the canonical value;
-// a guest task that set floating-point exception flags has them parked in its SchedEntity
-// while it is switched out and restored when it runs again, so it keeps Linux's per-thread
-// FP environment and only such a task pays for it.
+// MXCSR: jump_fcontext saves MXCSR in the leaving context's frame and reloads the target's,
+// and the reload costs ~55 ns whenever the value differs from the current one. One inexact
+// floating-point operation sets a sticky status flag, so guest code that did any floating
+// point would pay that on every switch. Before each jump we therefore give the target's
+// saved value the current sticky flags (its control bits — rounding mode, masks, FTZ/DAZ —
+// stay its own): the reload then loads the value already there. The sticky exception flags
+// thus belong to the vCPU rather than to each task (docs/differences.md). The frame layout
+// (MXCSR at offset 0 of a suspended context) is checked once at start-up
+// (mxcsr_frame_layout_ok); where it does not hold, nothing is patched.
 
 #include <boost/context/detail/fcontext.hpp>
 
@@ -44,19 +48,16 @@ inline uint32_t read_mxcsr() {
 inline void write_mxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0" : : "m"(v)); }
 inline constexpr uint32_t kMxcsrFlags = 0x3f;  // IE DE ZE OE UE PE: sticky status flags
 
-// Parks the sticky flags of the context that is leaving; returns them (0 in the usual case,
-// at the cost of one stmxcsr).
-inline uint32_t stash_fp_flags() {
-  uint32_t v = read_mxcsr();
-  if (__builtin_expect(v & kMxcsrFlags, 0)) {
-    write_mxcsr(v & ~kMxcsrFlags);
-    return v & kMxcsrFlags;
-  }
-  return 0;
+// Gives the suspended context `target` the current sticky flags (see above).
+inline void align_fp_flags(fcontext_t target) {
+  auto* saved = static_cast<uint32_t*>(target);
+  const uint32_t cur = read_mxcsr();
+  if (__builtin_expect(((*saved ^ cur) & kMxcsrFlags) != 0, 0))
+    *saved = (*saved & ~kMxcsrFlags) | (cur & kMxcsrFlags);
 }
-inline void restore_fp_flags(uint32_t flags) {
-  if (__builtin_expect(flags != 0, 0)) write_mxcsr(read_mxcsr() | flags);
-}
+
+// True when make_fcontext stores MXCSR where align_fp_flags expects it.
+bool mxcsr_frame_layout_ok();
 
 // Stack bounds of a context, for AddressSanitizer.
 struct StackBounds {

@@ -30,6 +30,82 @@ __attribute__((noinline)) void Scheduler::set_current_thread_entity(SchedEntity*
 
 // ---- Vcpu ----------------------------------------------------------------------------------
 
+// The switch path, inlined into its callers (yield and park are the hot ones).
+
+inline SchedEntity* Vcpu::pick_next() {
+  uint64_t n = m_switches.load(std::memory_order_relaxed) + 1;
+  m_switches.store(n, std::memory_order_relaxed);
+  if ((n & 63) == 0) {
+    maintenance();
+  } else if (m_inbox.load(std::memory_order_relaxed)) {
+    drain_inbox();
+  }
+  return pop_local();
+}
+
+inline void Vcpu::on_resume(ctx::transfer_t t) {
+  auto* act = static_cast<SwitchAction*>(t.data);
+  SchedEntity* prev = act->from;
+  if (!prev) {
+    m_sched_ctx = t.fctx;
+    return;
+  }
+  switch (act->kind) {
+    case SwitchAction::None:
+      prev->m_ctx = t.fctx;
+      break;
+    case SwitchAction::CommitPark: {
+      prev->m_ctx = t.fctx;  // saved before anyone may see it parked
+      uint32_t expected = SchedEntity::kRunning;
+      if (!prev->m_park.compare_exchange_strong(expected, SchedEntity::kParked,
+                                                std::memory_order_acq_rel)) {
+        // An unpark came while it was switching out: run it again instead.
+        prev->m_park.store(SchedEntity::kRunning, std::memory_order_relaxed);
+        push_local(prev);
+      }
+      break;
+    }
+    case SwitchAction::Exit: {
+      host::Stack stack = prev->m_stack;
+      prev->m_stack = {};
+      prev->m_ctx = nullptr;
+      ctx::sanitizer_destroy(prev->m_san);
+      m_sched.release_stack(this, stack);
+      prev->fiber_released();
+      break;
+    }
+  }
+}
+
+inline void Vcpu::switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind) {
+  SwitchAction act{kind, from, to};
+  ctx::fcontext_t target;
+  ctx::SanitizerState* to_san;
+  ctx::StackBounds to_stack;
+  if (to) {
+    target = to->m_ctx;
+    to->m_ctx = nullptr;
+    to->m_vcpu = here;
+    to_san = &to->m_san;
+    to_stack = {to->m_stack.base, to->m_stack.size};
+  } else {
+    target = here->m_sched_ctx;
+    here->m_sched_ctx = nullptr;
+    to_san = &here->m_sched_san;
+    to_stack = here->m_sched_stack;
+  }
+  t_current = to;
+  ctx::SanitizerState& from_san = from ? from->m_san : here->m_sched_san;
+  if (here->m_sched.m_align_fp) ctx::align_fp_flags(target);
+  ctx::before_switch(from_san, *to_san, to_stack, kind == SwitchAction::Exit);
+  ctx::transfer_t t = ctx::jump_fcontext(target, &act);
+  // Running again as `from`, possibly on another vCPU.
+  ctx::after_switch(from_san);
+  Vcpu* now = from ? from->m_vcpu : here;
+  now->on_resume(t);
+}
+
+
 void Vcpu::thread_main(void* self) { static_cast<Vcpu*>(self)->run(); }
 
 void Vcpu::run() {
@@ -39,7 +115,6 @@ void Vcpu::run() {
   host::current_thread_stack(&base, &size);
   m_sched_stack = {base, size};
   ctx::sanitizer_create(m_sched_san, /*thread_own=*/true);
-  ctx::write_mxcsr(ctx::read_mxcsr() & ~ctx::kMxcsrFlags);
   int err = 0;
   m_reactor = host::Reactor::create(m_sched.m_cfg.ring_entries, &err);
   if (!m_reactor) {
@@ -117,17 +192,6 @@ void Vcpu::offer_work() {
     v->kick();
     return;
   }
-}
-
-SchedEntity* Vcpu::pick_next() {
-  uint64_t n = m_switches.load(std::memory_order_relaxed) + 1;
-  m_switches.store(n, std::memory_order_relaxed);
-  if ((n & 63) == 0) {
-    maintenance();
-  } else if (m_inbox.load(std::memory_order_relaxed)) {
-    drain_inbox();
-  }
-  return pop_local();
 }
 
 void Vcpu::push_inbox(SchedEntity* e) {
@@ -222,69 +286,6 @@ void Vcpu::run_timers() {
   m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
 }
 
-void Vcpu::on_resume(ctx::transfer_t t) {
-  auto* act = static_cast<SwitchAction*>(t.data);
-  SchedEntity* prev = act->from;
-  if (!prev) {
-    m_sched_ctx = t.fctx;
-    return;
-  }
-  switch (act->kind) {
-    case SwitchAction::None:
-      prev->m_ctx = t.fctx;
-      break;
-    case SwitchAction::CommitPark: {
-      prev->m_ctx = t.fctx;  // saved before anyone may see it parked
-      uint32_t expected = SchedEntity::kRunning;
-      if (!prev->m_park.compare_exchange_strong(expected, SchedEntity::kParked,
-                                                std::memory_order_acq_rel)) {
-        // An unpark came while it was switching out: run it again instead.
-        prev->m_park.store(SchedEntity::kRunning, std::memory_order_relaxed);
-        push_local(prev);
-      }
-      break;
-    }
-    case SwitchAction::Exit: {
-      host::Stack stack = prev->m_stack;
-      prev->m_stack = {};
-      prev->m_ctx = nullptr;
-      ctx::sanitizer_destroy(prev->m_san);
-      m_sched.release_stack(this, stack);
-      prev->fiber_released();
-      break;
-    }
-  }
-}
-
-void Vcpu::switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind) {
-  SwitchAction act{kind, from, to};
-  ctx::fcontext_t target;
-  ctx::SanitizerState* to_san;
-  ctx::StackBounds to_stack;
-  if (to) {
-    target = to->m_ctx;
-    to->m_ctx = nullptr;
-    to->m_vcpu = here;
-    to_san = &to->m_san;
-    to_stack = {to->m_stack.base, to->m_stack.size};
-  } else {
-    target = here->m_sched_ctx;
-    here->m_sched_ctx = nullptr;
-    to_san = &here->m_sched_san;
-    to_stack = here->m_sched_stack;
-  }
-  t_current = to;
-  ctx::SanitizerState& from_san = from ? from->m_san : here->m_sched_san;
-  if (from) from->m_fp_flags = ctx::stash_fp_flags();
-  ctx::before_switch(from_san, *to_san, to_stack, kind == SwitchAction::Exit);
-  ctx::transfer_t t = ctx::jump_fcontext(target, &act);
-  // Running again as `from`, possibly on another vCPU.
-  ctx::after_switch(from_san);
-  Vcpu* now = from ? from->m_vcpu : here;
-  now->on_resume(t);
-  if (from) ctx::restore_fp_flags(from->m_fp_flags);
-}
-
 void Vcpu::fiber_entry(ctx::transfer_t t) {
   SchedEntity* self = static_cast<SwitchAction*>(t.data)->to;
   ctx::after_switch(self->m_san);
@@ -295,7 +296,15 @@ void Vcpu::fiber_entry(ctx::transfer_t t) {
 
 // ---- Scheduler -----------------------------------------------------------------------------
 
-Scheduler::Scheduler(const SchedulerConfig& cfg) : m_cfg(cfg) {
+namespace ctx {
+bool mxcsr_frame_layout_ok() {
+  alignas(64) char probe[1024];
+  fcontext_t f = make_fcontext(probe + sizeof(probe), sizeof(probe), [](transfer_t) {});
+  return *static_cast<uint32_t*>(f) == read_mxcsr();
+}
+}  // namespace ctx
+
+Scheduler::Scheduler(const SchedulerConfig& cfg) : m_cfg(cfg), m_align_fp(ctx::mxcsr_frame_layout_ok()) {
   if (m_cfg.vcpus == 0) m_cfg.vcpus = 1;
   for (unsigned i = 0; i < m_cfg.vcpus; ++i) m_vcpus.push_back(std::make_unique<Vcpu>(*this, i));
 }

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/base/intrusive_list.h"
+#include "core/base/ring_queue.h"
 #include "core/base/spinlock.h"
 #include "core/sched/context.h"
 #include "core/sched/timer_heap.h"
@@ -79,12 +80,10 @@ class SchedEntity {
 
   std::atomic<uint32_t> m_park{kRunning};  // also the futex word of an attached thread
   Carrier m_carrier;
-  uint32_t m_fp_flags = 0;
   Vcpu* m_vcpu = nullptr;
   ctx::fcontext_t m_ctx = nullptr;
   host::Stack m_stack;
   ctx::SanitizerState m_san;
-  ListNode m_rq_node;
   SchedEntity* m_inbox_next = nullptr;
   std::atomic<int64_t> m_runtime{0};
 };
@@ -120,9 +119,9 @@ class Vcpu {
   void serve_steal_request();
   void request_steal();
   void offer_work();
-  SchedEntity* pick_next();
+  [[gnu::always_inline]] inline SchedEntity* pick_next();
   void push_local(SchedEntity* e) {
-    m_local.push_back(*e);
+    m_local.push_back(e);
     m_nr_local.store(static_cast<uint32_t>(m_local.size()), std::memory_order_relaxed);
   }
   SchedEntity* pop_local() {
@@ -132,27 +131,29 @@ class Vcpu {
   }
   void push_inbox(SchedEntity* e);
   void kick();
-  void on_resume(ctx::transfer_t t);
+  [[gnu::always_inline]] inline void on_resume(ctx::transfer_t t);
   // Charges the time since the last accounting point to `cur`.
   void account(SchedEntity* cur) {
     const int64_t now = host::monotonic_ns();
     if (cur) cur->m_runtime.fetch_add(now - m_acct_last, std::memory_order_relaxed);
     m_acct_last = now;
   }
-  static void switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind);
+  [[gnu::always_inline]] static inline void switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to,
+                                                     SwitchAction::Kind kind);
   static void fiber_entry(ctx::transfer_t t);
 
+  // Owner-only state first; what other threads write sits on its own cache lines.
   Scheduler& m_sched;
   const unsigned m_index;
   host::Thread m_thread;
   std::unique_ptr<host::Reactor> m_reactor;
-  IntrusiveList<SchedEntity, &SchedEntity::m_rq_node> m_local;
-  std::atomic<uint32_t> m_nr_local{0};
-  std::atomic<SchedEntity*> m_inbox{nullptr};
+  RingQueue<SchedEntity> m_local;
+  alignas(64) std::atomic<uint32_t> m_nr_local{0};  // read by idle peers
+  alignas(64) std::atomic<SchedEntity*> m_inbox{nullptr};
   std::atomic<Vcpu*> m_steal_request{nullptr};
   std::atomic<bool> m_sleeping{false};
   std::atomic<bool> m_stop{false};
-  SpinLock m_timer_lock;
+  alignas(64) SpinLock m_timer_lock;
   TimerHeap m_timers;
   std::atomic<int64_t> m_next_timer{-1};
   ctx::fcontext_t m_sched_ctx = nullptr;
@@ -231,6 +232,7 @@ class Scheduler {
   void release_stack(Vcpu* here, const host::Stack& s);
 
   SchedulerConfig m_cfg;
+  bool m_align_fp = false;  // MXCSR frame layout verified
   std::vector<std::unique_ptr<Vcpu>> m_vcpus;
   std::atomic<unsigned> m_next_vcpu{0};
   SpinLock m_pool_lock;

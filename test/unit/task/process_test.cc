@@ -277,7 +277,7 @@ TEST_CASE("getrusage and wait4's rusage account CPU time of children") {
   int st = test::run_task(*k, [&] {
     auto c = k->spawn([] {
       volatile unsigned long x = 0;
-      for (unsigned long i = 0; i < 30'000'000; ++i) x += i;
+      for (unsigned long i = 0; i < 30'000'000; ++i) x = x + i;
       return 0;
     });
     struct rusage ru {};
