@@ -483,7 +483,8 @@ void Scheduler::yield(SchedEntity& self) {
   Vcpu* v = self.m_vcpu;
   SchedEntity* next = v->pick_next();
   if (!next) return;
-  v->push_local(&self);
+  v->m_local.push_back(&self);  // one out, one in: m_nr_local is unchanged
+  v->m_nr_local.store(static_cast<uint32_t>(v->m_local.size()), std::memory_order_relaxed);
   Vcpu::switch_to(v, &self, next, SwitchAction::None);
 }
 

@@ -291,3 +291,38 @@ TEST_CASE("getrusage and wait4's rusage account CPU time of children") {
   });
   CHECK(WEXITSTATUS(st) == 0);
 }
+
+TEST_CASE("a task that loops on syscalls is preempted at its time slice") {
+  // One vCPU: the flag-setter can only run if the spinner is made to yield.
+  auto k = test::boot("vcpus=1 quantum_us=1000");
+  std::atomic<bool> flag{false};
+  std::atomic<long> spins{0};
+  auto spinner = k->spawn([&] {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!flag.load()) {
+      sys::getppid();
+      spins.fetch_add(1, std::memory_order_relaxed);
+      if (std::chrono::steady_clock::now() > give_up) return 1;  // never preempted
+    }
+    return 0;
+  });
+  auto setter = k->spawn([&] {
+    flag = true;
+    return 0;
+  });
+  CHECK(setter.wait() == 0);
+  CHECK(spinner.wait() == 0);
+  CHECK(spins.load() > 0);
+}
+
+TEST_CASE("stack size is chosen per task") {
+  auto k = test::boot("stack_size=64K");
+  // 512 KiB of locals would overflow the 64 KiB default; with a 1 MiB stack it fits.
+  int st = test::run_task(*k, [] {
+    volatile char big[512 * 1024];
+    for (size_t i = 0; i < sizeof(big); i += 4096) big[i] = static_cast<char>(i);
+    return big[4096] == static_cast<char>(4096) ? 0 : 1;
+  }, {.stack_size = 1 << 20});
+  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(WEXITSTATUS(test::run_task(*k, [] { return 2; })) == 2);  // default-size stack
+}
