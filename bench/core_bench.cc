@@ -34,6 +34,16 @@ std::unique_ptr<uml::Kernel> boot(const char* extra = "") {
   return uml::Kernel::boot(std::string("console=none ") + extra);
 }
 
+// Runs measure() as a guest task of k and returns what it measured.
+double in_guest(uml::Kernel& k, const std::function<double()>& measure) {
+  double result = 0;
+  k.spawn([&] {
+    result = measure();
+    return 0;
+  }).wait();
+  return result;
+}
+
 }  // namespace
 
 UML_BENCHMARK(null_syscall) {
@@ -73,8 +83,7 @@ UML_BENCHMARK(fiber_switch) {
   b.setup = [k] { *k = boot("vcpus=1"); };
   b.guest = [k] {
     constexpr long N = 2'000'000;
-    double per_switch = 0;
-    (*k)->spawn([&] {
+    return in_guest(**k, [&] {
       std::atomic<bool> partner_ready{false};
       // Kernel code holds its task explicitly; look it up once, outside the loop.
       auto partner = (*k)->spawn([&] {
@@ -87,11 +96,10 @@ UML_BENCHMARK(fiber_switch) {
       while (!partner_ready.load()) uml::kern::Scheduler::yield(me);
       const double t0 = bench::now_ns();
       for (long i = 0; i < N; ++i) uml::kern::Scheduler::yield(me);
-      per_switch = (bench::now_ns() - t0) / (2.0 * N);
+      const double per_switch = (bench::now_ns() - t0) / (2.0 * N);
       partner.wait();
-      return 0;
-    }).wait();
-    return per_switch;
+      return per_switch;
+    });
   };
   b.base = [] {
     namespace ctx = boost::context;
@@ -125,18 +133,15 @@ UML_BENCHMARK(spawn_wait) {
   b.setup = [k] { *k = boot("vcpus=1"); };
   b.guest = [k] {
     constexpr long N = 50'000;
-    double per_op = 0;
-    (*k)->spawn([&] {
-      uml::Kernel& kk = **k;
+    uml::Kernel& kk = **k;
+    return in_guest(kk, [&] {
       const double t0 = bench::now_ns();
       for (long i = 0; i < N; ++i) {
         auto h = kk.spawn([] { return 0; });
         uml::sys::wait4(h.pid(), nullptr, 0, nullptr);
       }
-      per_op = (bench::now_ns() - t0) / N;
-      return 0;
-    }).wait();
-    return per_op;
+      return (bench::now_ns() - t0) / N;
+    });
   };
   b.base = [] {
     return bench::ns_per_op(10'000, [] {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/abi/process.h"
+#include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
 
@@ -25,12 +26,6 @@ Result<std::string> uts_name_arg(Task& t, const SyscallArgs& a) {
   // The name is the first len bytes up to any NUL, as utsname() will show it.
   name.resize(strnlen(name.data(), name.size()));
   return name;
-}
-
-void fill_rusage(abi::rusage* ru, int64_t cpu_ns) {
-  *ru = {};
-  ru->ru_utime.tv_sec = cpu_ns / abi::NSEC_PER_SEC;
-  ru->ru_utime.tv_usec = (cpu_ns % abi::NSEC_PER_SEC) / 1000;
 }
 }  // namespace
 
@@ -88,9 +83,7 @@ Result<long> sys_getrusage(Task& t, const SyscallArgs& a) {
     default:
       return Errno::INVAL;
   }
-  abi::rusage ru;
-  fill_rusage(&ru, ns);
-  TRY(copy_to_user(UserPtr<abi::rusage>(a.a[1]), ru));
+  TRY(copy_to_user(UserPtr<abi::rusage>(a.a[1]), rusage_from_cpu(ns)));
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "core/abi/process.h"
+#include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
 
@@ -22,14 +23,6 @@ Result<long> sys_exit_group(Task& t, const SyscallArgs& a) {
   t.kernel().procs().exit_group(t, abi::wstatus_exited(static_cast<int>(a.a[0])));
   return 0;
 }
-
-namespace {
-void fill_rusage_times(abi::rusage* ru, int64_t cpu_ns) {
-  *ru = {};
-  ru->ru_utime.tv_sec = cpu_ns / abi::NSEC_PER_SEC;
-  ru->ru_utime.tv_usec = (cpu_ns % abi::NSEC_PER_SEC) / 1000;
-}
-}  // namespace
 
 Result<long> sys_wait4(Task& t, const SyscallArgs& a) {
   const auto upid = static_cast<int32_t>(a.a[0]);
@@ -56,11 +49,7 @@ Result<long> sys_wait4(Task& t, const SyscallArgs& a) {
   const pid_t_ pid = TRY(t.kernel().procs().wait(t, type, id, options | abi::WEXITED_, &info));
   if (pid > 0) {
     if (!wstatus.is_null()) TRY(copy_to_user(wstatus, info.status));
-    if (!ru.is_null()) {
-      abi::rusage r;
-      fill_rusage_times(&r, info.cpu_ns);
-      TRY(copy_to_user(ru, r));
-    }
+    if (!ru.is_null()) TRY(copy_to_user(ru, rusage_from_cpu(info.cpu_ns)));
   }
   return pid;
 }
@@ -93,11 +82,7 @@ Result<long> sys_waitid(Task& t, const SyscallArgs& a) {
   }
   WaitInfo info;
   const pid_t_ pid = TRY(t.kernel().procs().wait(t, which, id, options, &info));
-  if (pid > 0 && !ru.is_null()) {
-    abi::rusage r;
-    fill_rusage_times(&r, info.cpu_ns);
-    TRY(copy_to_user(ru, r));
-  }
+  if (pid > 0 && !ru.is_null()) TRY(copy_to_user(ru, rusage_from_cpu(info.cpu_ns)));
   if (infop.is_null()) return 0;
   abi::siginfo_chld si{};
   if (pid > 0) {

@@ -3,6 +3,7 @@
 
 #include "core/abi/time.h"
 #include "core/sched/sleep.h"
+#include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
 
@@ -45,8 +46,6 @@ int64_t read_clock(Task& t, ClockBase b) {
   }
   return 0;
 }
-
-abi::timespec to_timespec(int64_t ns) { return {ns / NSEC_PER_SEC, ns % NSEC_PER_SEC}; }
 
 bool timespec_valid(const abi::timespec& ts) {
   return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < NSEC_PER_SEC;

@@ -293,20 +293,22 @@ int64_t ProcessTable::live_threads_cpu_ns(ThreadGroup& g) {
   return ns;
 }
 
-Result<pid_t_> ProcessTable::getpgid(Task& self, pid_t_ pid) {
-  if (pid == 0) return self.group().pgid();
+// getpgid/getsid: an id of the process of the task named pid (0: the caller), zombies
+// included, as Linux's find_task_by_vpid finds them.
+Result<pid_t_> ProcessTable::group_id_of(Task& self, pid_t_ pid, pid_t_ (ThreadGroup::*id)() const) {
+  if (pid == 0) return (self.group().*id)();
   SpinGuard g(m_lock);
   auto it = m_pids.find(pid);
   if (it == m_pids.end() || !it->second.task) return Errno::SRCH;
-  return it->second.task->group().pgid();
+  return (it->second.task->group().*id)();
+}
+
+Result<pid_t_> ProcessTable::getpgid(Task& self, pid_t_ pid) {
+  return group_id_of(self, pid, &ThreadGroup::pgid);
 }
 
 Result<pid_t_> ProcessTable::getsid(Task& self, pid_t_ pid) {
-  if (pid == 0) return self.group().sid();
-  SpinGuard g(m_lock);
-  auto it = m_pids.find(pid);
-  if (it == m_pids.end() || !it->second.task) return Errno::SRCH;
-  return it->second.task->group().sid();
+  return group_id_of(self, pid, &ThreadGroup::sid);
 }
 
 // kernel/sys.c: setpgid, in Linux's order of checks.

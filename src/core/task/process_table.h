@@ -99,6 +99,7 @@ class ProcessTable {
   void reap_locked(ThreadGroup& g);
   void notify_parent_locked(ThreadGroup& g);
   bool wait_matches(const ThreadGroup& child, int type, pid_t_ id) const;
+  Result<pid_t_> group_id_of(Task& self, pid_t_ pid, pid_t_ (ThreadGroup::*id)() const);
   // Reaping breaks the group <-> leader reference cycle, which may free both; that must
   // happen after m_lock is released, so reap_locked parks the leader here.
   std::vector<RefPtr<Task>> take_deferred_locked() { return std::move(m_deferred); }
