@@ -73,6 +73,30 @@ UML_BENCHMARK(null_syscall) {
   return b;
 }
 
+namespace {
+// Two guest tasks on one vCPU yield to each other N times; ns per switch.
+double guest_yield_pingpong(uml::Kernel& k) {
+  constexpr long N = 2'000'000;
+  return in_guest(k, [&] {
+    std::atomic<bool> partner_ready{false};
+    // Kernel code holds its task explicitly; look it up once, outside the loop.
+    auto partner = k.spawn([&] {
+      uml::kern::SchedEntity& me = self();
+      partner_ready = true;
+      for (long i = 0; i < N; ++i) uml::kern::Scheduler::yield(me);
+      return 0;
+    });
+    uml::kern::SchedEntity& me = self();
+    while (!partner_ready.load()) uml::kern::Scheduler::yield(me);
+    const double t0 = bench::now_ns();
+    for (long i = 0; i < N; ++i) uml::kern::Scheduler::yield(me);
+    const double per_switch = (bench::now_ns() - t0) / (2.0 * N);
+    partner.wait();
+    return per_switch;
+  });
+}
+}  // namespace
+
 UML_BENCHMARK(fiber_switch) {
   auto k = std::make_shared<std::unique_ptr<uml::Kernel>>();
   bench::Benchmark b;
@@ -81,26 +105,7 @@ UML_BENCHMARK(fiber_switch) {
   b.baseline = "boost.context";
   b.note = "yield ping-pong of two guest tasks on one vCPU vs raw boost::context::fiber resume ping-pong (the floor)";
   b.setup = [k] { *k = boot("vcpus=1"); };
-  b.guest = [k] {
-    constexpr long N = 2'000'000;
-    return in_guest(**k, [&] {
-      std::atomic<bool> partner_ready{false};
-      // Kernel code holds its task explicitly; look it up once, outside the loop.
-      auto partner = (*k)->spawn([&] {
-        uml::kern::SchedEntity& me = self();
-        partner_ready = true;
-        for (long i = 0; i < N; ++i) uml::kern::Scheduler::yield(me);
-        return 0;
-      });
-      uml::kern::SchedEntity& me = self();
-      while (!partner_ready.load()) uml::kern::Scheduler::yield(me);
-      const double t0 = bench::now_ns();
-      for (long i = 0; i < N; ++i) uml::kern::Scheduler::yield(me);
-      const double per_switch = (bench::now_ns() - t0) / (2.0 * N);
-      partner.wait();
-      return per_switch;
-    });
-  };
+  b.guest = [k] { return guest_yield_pingpong(**k); };
   b.base = [] {
     namespace ctx = boost::context;
     constexpr long N = 2'000'000;
@@ -117,6 +122,49 @@ UML_BENCHMARK(fiber_switch) {
     const double per_switch = (bench::now_ns() - t0) / (2.0 * N);
     ++count;
     if (f) f = std::move(f).resume();  // let it finish
+    return per_switch;
+  };
+  b.teardown = [k] { k->reset(); };
+  return b;
+}
+
+namespace {
+// The raw floor for a switch made inside a called function: each side calls yield_call(),
+// which jumps and returns. Boost's jump_fcontext resumes the other side with an indirect
+// jmp, so the first ret after each switch pops the other side's return address and
+// mispredicts; every scheduler whose yield is a function call pays this.
+boost::context::detail::fcontext_t g_floor_other;
+__attribute__((noinline)) void yield_call() {
+  auto t = boost::context::detail::jump_fcontext(g_floor_other, nullptr);
+  g_floor_other = t.fctx;
+}
+}  // namespace
+
+UML_BENCHMARK(fiber_switch_call_floor) {
+  auto k = std::make_shared<std::unique_ptr<uml::Kernel>>();
+  bench::Benchmark b;
+  b.name = "fiber_switch_call_floor";
+  b.unit = "ns/switch";
+  b.baseline = "raw call+jump";
+  b.note = "the same guest yield ping-pong vs raw fcontext ping-pong through a called yield() "
+           "(the floor for any called yield: measures the scheduler's own overhead)";
+  b.setup = [k] { *k = boot("vcpus=1"); };
+  b.guest = [k] { return guest_yield_pingpong(**k); };
+  b.base = [] {
+    namespace d = boost::context::detail;
+    constexpr long N = 2'000'000;
+    static thread_local long remaining;
+    remaining = N + 1;
+    auto stack = std::make_unique<char[]>(64 * 1024);
+    g_floor_other = d::make_fcontext(stack.get() + 64 * 1024, 64 * 1024, [](d::transfer_t t) {
+      g_floor_other = t.fctx;
+      while (--remaining > 0) yield_call();
+      d::jump_fcontext(g_floor_other, nullptr);  // hand control back for good
+    });
+    const double t0 = bench::now_ns();
+    for (long i = 0; i < N; ++i) yield_call();
+    const double per_switch = (bench::now_ns() - t0) / (2.0 * N);
+    while (remaining > 0) yield_call();  // let the other side finish its loop
     return per_switch;
   };
   b.teardown = [k] { k->reset(); };

@@ -40,17 +40,16 @@ inline SchedEntity* Vcpu::pick_next() {
   } else if (m_inbox.load(std::memory_order_relaxed)) {
     drain_inbox();
   }
-  return pop_local();
+  return pop_local_unaccounted();
 }
 
 inline void Vcpu::on_resume(ctx::transfer_t t) {
-  auto* act = static_cast<SwitchAction*>(t.data);
-  SchedEntity* prev = act->from;
+  SchedEntity* prev = SwitchAction::from(t.data);
   if (!prev) {
     m_sched_ctx = t.fctx;
     return;
   }
-  switch (act->kind) {
+  switch (SwitchAction::kind(t.data)) {
     case SwitchAction::None:
       prev->m_ctx = t.fctx;
       break;
@@ -78,7 +77,6 @@ inline void Vcpu::on_resume(ctx::transfer_t t) {
 }
 
 inline void Vcpu::switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, SwitchAction::Kind kind) {
-  SwitchAction act{kind, from, to};
   ctx::fcontext_t target;
   ctx::SanitizerState* to_san;
   ctx::StackBounds to_stack;
@@ -98,7 +96,7 @@ inline void Vcpu::switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to, Swit
   ctx::SanitizerState& from_san = from ? from->m_san : here->m_sched_san;
   if (here->m_sched.m_align_fp) ctx::align_fp_flags(target);
   ctx::before_switch(from_san, *to_san, to_stack, kind == SwitchAction::Exit);
-  ctx::transfer_t t = ctx::jump_fcontext(target, &act);
+  ctx::transfer_t t = ctx::jump_fcontext(target, SwitchAction::encode(from, kind));
   // Running again as `from`, possibly on another vCPU.
   ctx::after_switch(from_san);
   Vcpu* now = from ? from->m_vcpu : here;
@@ -287,7 +285,7 @@ void Vcpu::run_timers() {
 }
 
 void Vcpu::fiber_entry(ctx::transfer_t t) {
-  SchedEntity* self = static_cast<SwitchAction*>(t.data)->to;
+  SchedEntity* self = t_current;  // set by the switch that started this fiber
   ctx::after_switch(self->m_san);
   self->m_vcpu->on_resume(t);
   self->fiber_main();
@@ -454,6 +452,7 @@ bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {
     v->add_timer(&timer);
   }
   SchedEntity* next = v->pick_next();
+  v->publish_local_size();
   Vcpu::switch_to(v, &self, next, SwitchAction::CommitPark);
   if (deadline_ns >= 0) return timer.owner->cancel_timer(&timer);
   return true;
@@ -484,7 +483,6 @@ void Scheduler::yield(SchedEntity& self) {
   SchedEntity* next = v->pick_next();
   if (!next) return;
   v->m_local.push_back(&self);  // one out, one in: m_nr_local is unchanged
-  v->m_nr_local.store(static_cast<uint32_t>(v->m_local.size()), std::memory_order_relaxed);
   Vcpu::switch_to(v, &self, next, SwitchAction::None);
 }
 
@@ -492,6 +490,7 @@ void Scheduler::exit_fiber(SchedEntity& self) {
   Vcpu* v = self.m_vcpu;
   v->account(&self);
   SchedEntity* next = v->pick_next();
+  v->publish_local_size();
   Vcpu::switch_to(v, &self, next, SwitchAction::Exit);
   __builtin_unreachable();
 }

@@ -88,13 +88,20 @@ class SchedEntity {
   std::atomic<int64_t> m_runtime{0};
 };
 
-// What the next context must do once the switch is complete.
+// What the next context must do once the switch is complete. It travels as the transfer's
+// data pointer: the leaving entity (nullptr: the vCPU's scheduler context) with the kind
+// in its low bits (SchedEntity is 8-byte aligned), so a switch stores nothing extra.
 struct SwitchAction {
-  enum Kind : uint8_t { None, CommitPark, Exit };
-  Kind kind;
-  SchedEntity* from;  // nullptr: the vCPU's scheduler context
-  SchedEntity* to;
+  enum Kind : uintptr_t { None = 0, CommitPark = 1, Exit = 2 };
+  static void* encode(SchedEntity* from, Kind k) {
+    return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(from) | k);
+  }
+  static SchedEntity* from(void* data) {
+    return reinterpret_cast<SchedEntity*>(reinterpret_cast<uintptr_t>(data) & ~uintptr_t{7});
+  }
+  static Kind kind(void* data) { return static_cast<Kind>(reinterpret_cast<uintptr_t>(data) & 7); }
 };
+static_assert(alignof(SchedEntity) >= 8);
 
 class Vcpu {
  public:
@@ -128,6 +135,11 @@ class Vcpu {
     SchedEntity* e = m_local.pop_front();
     m_nr_local.store(static_cast<uint32_t>(m_local.size()), std::memory_order_relaxed);
     return e;
+  }
+  // pick_next's pop: m_nr_local is left to the caller (a yield puts one back at once).
+  SchedEntity* pop_local_unaccounted() { return m_local.pop_front(); }
+  void publish_local_size() {
+    m_nr_local.store(static_cast<uint32_t>(m_local.size()), std::memory_order_relaxed);
   }
   void push_inbox(SchedEntity* e);
   void kick();

@@ -91,8 +91,13 @@ TEST_CASE("Reactor: wait honours its deadline and wake() from another thread") {
 }
 
 TEST_CASE("Guard-paged stacks map and unmap; 100,000 of them stay under the map limit") {
+#if defined(UML_TEST_SCALE)
+  const int n = 100'000 / UML_TEST_SCALE;  // TSan cannot map 100,000 (its own allocator)
+#else
+  const int n = 100'000;
+#endif
   std::vector<uml::host::Stack> stacks;
-  for (int i = 0; i < 100'000; ++i) {
+  for (int i = 0; i < n; ++i) {
     stacks.push_back(uml::host::map_stack(64 * 1024));
     REQUIRE(stacks.back().base != nullptr);
   }
