@@ -97,6 +97,7 @@ class UML_API Attachment {
   kern::Task* m_task = nullptr;
   void* m_previous = nullptr;  // the entity this thread carried before
   std::shared_ptr<kern::Kernel> m_kernel;
+  bool m_fault_stack = false;  // this attachment gave the thread its signal stack
 };
 
 struct LogRecord {

@@ -127,6 +127,7 @@ Attachment Kernel::attach(const AttachOptions& opts) {
   Attachment a;
   a.m_task = r.value().leak();
   a.m_kernel = m_k;
+  a.m_fault_stack = kern::Scheduler::prepare_host_thread();
   a.m_previous = kern::Scheduler::current();
   kern::Scheduler::set_current_thread_entity(a.m_task);
   return a;
@@ -198,7 +199,7 @@ int TaskHandle::wait() const {
 
 Attachment::Attachment(Attachment&& o) noexcept
     : m_task(std::exchange(o.m_task, nullptr)), m_previous(o.m_previous),
-      m_kernel(std::move(o.m_kernel)) {}
+      m_kernel(std::move(o.m_kernel)), m_fault_stack(o.m_fault_stack) {}
 
 Attachment& Attachment::operator=(Attachment&& o) noexcept {
   if (this != &o) {
@@ -206,6 +207,7 @@ Attachment& Attachment::operator=(Attachment&& o) noexcept {
     m_task = std::exchange(o.m_task, nullptr);
     m_previous = o.m_previous;
     m_kernel = std::move(o.m_kernel);
+    m_fault_stack = o.m_fault_stack;
   }
   return *this;
 }
@@ -219,6 +221,8 @@ void Attachment::detach() {
   if (!m_task) return;
   m_kernel->procs().exit_task(*m_task, abi::wstatus_exited(0));
   kern::Scheduler::set_current_thread_entity(static_cast<kern::SchedEntity*>(m_previous));
+  kern::Scheduler::release_host_thread(m_fault_stack);
+  m_fault_stack = false;
   m_task->unref();
   m_task = nullptr;
   m_kernel.reset();

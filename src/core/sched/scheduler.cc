@@ -108,6 +108,7 @@ void Vcpu::thread_main(void* self) { static_cast<Vcpu*>(self)->run(); }
 
 void Vcpu::run() {
   t_vcpu = this;
+  const bool fault_stack = host::thread_fault_stack_setup();
   void* base;
   size_t size;
   host::current_thread_stack(&base, &size);
@@ -139,6 +140,7 @@ void Vcpu::run() {
   m_stack_cache.clear();
   // The reactor outlives the thread: stop() may still wake it; it is freed after the join.
   ctx::sanitizer_destroy(m_sched_san);
+  if (fault_stack) host::thread_fault_stack_teardown();
   t_vcpu = nullptr;
 }
 
@@ -312,7 +314,37 @@ Scheduler::~Scheduler() {
   for (const host::Stack& s : m_stack_pool) host::unmap_stack(s);
 }
 
+// A fault on a vCPU thread: if the running fiber's stack pointer or the fault address is
+// in or below its guard page, the fiber overflowed its stack. It can never run again: end
+// its task and switch away for good (never returning into the signal handler).
+void Scheduler::on_host_fault(void* addr, void* sp) {
+  SchedEntity* e = t_current;
+  if (!e || !e->is_fiber() || !e->m_stack.base || t_vcpu != e->m_vcpu) return;
+  const auto base = reinterpret_cast<uintptr_t>(e->m_stack.base);
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  const auto s = reinterpret_cast<uintptr_t>(sp);
+  constexpr uintptr_t kGuard = 4096, kBelow = 1 << 20;
+  const bool guard_hit = a >= base - kGuard && a < base;
+  const bool sp_below = s < base && s >= base - kBelow;
+  if (!guard_hit && !sp_below) return;
+  e->fiber_crashed();
+  exit_fiber(*e);
+}
+
+bool Scheduler::prepare_host_thread() {
+  host::fault_handling_install();  // the application may have replaced it since boot
+  return host::thread_fault_stack_setup();
+}
+void Scheduler::release_host_thread(bool prepared) {
+  if (prepared) host::thread_fault_stack_teardown();
+}
+
 int Scheduler::start() {
+  host::fault_handling_install();  // guarded copies: EFAULT for unmapped guest pointers
+#if !defined(UML_ASAN) && !defined(UML_TSAN)
+  // Under the sanitizers their own reports of a stack overflow are the better ones.
+  host::set_overflow_hook(&Scheduler::on_host_fault);
+#endif
   int err = 0;
   for (auto& v : m_vcpus) {
     char name[16];

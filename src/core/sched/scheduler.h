@@ -37,6 +37,7 @@
 #include "core/base/spinlock.h"
 #include "core/sched/context.h"
 #include "core/sched/timer_heap.h"
+#include "host/fault.h"
 #include "host/host.h"
 #include "host/reactor.h"
 
@@ -73,6 +74,9 @@ class SchedEntity {
   // After the fiber switched away for the last time and its stack was released: drop the
   // scheduler's hold on the object. Runs on the vCPU, on the next context's stack.
   virtual void fiber_released() = 0;
+  // The fiber overflowed its stack (it hit the guard page) and will never run again: end
+  // whatever it stood for. Runs on the vCPU's signal stack; must not park.
+  virtual void fiber_crashed() {}
 
  private:
   friend class Scheduler;
@@ -229,6 +233,11 @@ class Scheduler {
     if (self.is_fiber()) self.m_vcpu->account(&self);
   }
 
+  // Readies an application thread to carry a task (its signal stack, for fault
+  // containment); returns whether it set something up that release_host_thread must undo.
+  static bool prepare_host_thread();
+  static void release_host_thread(bool prepared);
+
   // The entity running on the calling host thread (a fiber, or an attached thread), or null.
   static SchedEntity* current();
   static void set_current_thread_entity(SchedEntity* e);
@@ -239,6 +248,7 @@ class Scheduler {
  private:
   friend class Vcpu;
   static void make_runnable(SchedEntity& e);
+  static void on_host_fault(void* addr, void* sp);
   void tick(SchedEntity& self);
   host::Stack alloc_stack(size_t size);
   void release_stack(Vcpu* here, const host::Stack& s);

@@ -2,6 +2,7 @@
 // prctl.
 
 #include <climits>
+#include <cstddef>
 
 #include "core/abi/process.h"
 #include "core/syscalls/abi_conv.h"
@@ -92,15 +93,8 @@ Result<long> sys_waitid(Task& t, const SyscallArgs& a) {
     si.uid = info.uid;
     si.status = info.child_status;
   }
-  // Linux writes only these fields (all zero when WNOHANG found nothing).
-  if (!user_range_ok(infop.addr, 28)) return Errno::FAULT;
-  auto* dst = reinterpret_cast<abi::siginfo_chld*>(infop.addr);
-  dst->signo = si.signo;
-  dst->errno_ = 0;
-  dst->code = si.code;
-  dst->pid = si.pid;
-  dst->uid = si.uid;
-  dst->status = si.status;
+  // Linux writes only the fields up to si_status (all zero when WNOHANG found nothing).
+  TRY(copy_to_user(infop.addr, &si, offsetof(abi::siginfo_chld, status) + sizeof(si.status)));
   return 0;
 }
 
@@ -109,10 +103,9 @@ Result<long> sys_prctl(Task& t, const SyscallArgs& a) {
     case abi::PR_SET_NAME_: {
       // strncpy_from_user of TASK_COMM_LEN - 1 bytes: longer names are cut, not refused.
       char buf[abi::TASK_COMM_LEN] = {};
-      if (!user_range_ok(static_cast<uintptr_t>(a.a[1]), 1)) return Errno::FAULT;
-      const char* src = reinterpret_cast<const char*>(a.a[1]);
-      size_t n = strnlen(src, sizeof(buf) - 1);
-      memcpy(buf, src, n);
+      const uintptr_t src = static_cast<uintptr_t>(a.a[1]);
+      const size_t n = TRY(strnlen_user(src, sizeof(buf) - 1));
+      TRY(copy_from_user(buf, src, n));
       t.set_comm(std::string_view(buf, n));
       return 0;
     }

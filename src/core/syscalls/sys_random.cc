@@ -17,14 +17,17 @@ Result<long> sys_getrandom(Task& t, const SyscallArgs& a) {
   constexpr size_t kMaxRw = 0x7ffff000;  // MAX_RW_COUNT
   if (len > kMaxRw) len = kMaxRw;
   if (!user_range_ok(buf, len)) return Errno::FAULT;
-  size_t done = 0;
+  size_t done = 0;  // a fault after some bytes returns what was written, as Linux does
   uint8_t chunk[4096];
   while (done < len) {
     // Like Linux, a long request stops early (with what it has) when the task is interrupted.
     if (done > 0 && t.m_interrupt.load(std::memory_order_relaxed)) break;
     size_t n = std::min(len - done, sizeof(chunk));
     t.kernel().random_bytes(chunk, n);
-    TRY(copy_to_user(buf + done, chunk, n));
+    if (!copy_to_user(buf + done, chunk, n)) {
+      if (done == 0) return Errno::FAULT;
+      break;
+    }
     done += n;
   }
   return static_cast<long>(done);

@@ -4,8 +4,10 @@
 // these helpers, so that the code says which bytes came from the guest and a later
 // hardening (fault-safe copies, bounds, MPK) has one place to go.
 //
-// Today's check: the null page and non-canonical addresses give EFAULT, as Linux would.
-// FIXME: any other unmapped address faults the host process (docs/differences.md).
+// The null page and non-canonical addresses give EFAULT at once; any other unmapped address
+// gives EFAULT through the host's guarded copies (a fault is caught, not fatal). Memory that
+// is mapped but belongs to someone else is not detected: guest and host share one address
+// space (docs/differences.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "core/base/result.h"
+#include "host/fault.h"
 
 namespace uml::kern {
 
@@ -34,14 +37,14 @@ struct UserPtr {
 inline Result<void> copy_to_user(uintptr_t dst, const void* src, size_t len) {
   if (len == 0) return {};
   if (!user_range_ok(dst, len)) return Errno::FAULT;
-  memcpy(reinterpret_cast<void*>(dst), src, len);
+  if (!host::copy_guarded(reinterpret_cast<void*>(dst), src, len)) return Errno::FAULT;
   return {};
 }
 
 inline Result<void> copy_from_user(void* dst, uintptr_t src, size_t len) {
   if (len == 0) return {};
   if (!user_range_ok(src, len)) return Errno::FAULT;
-  memcpy(dst, reinterpret_cast<const void*>(src), len);
+  if (!host::copy_guarded(dst, reinterpret_cast<const void*>(src), len)) return Errno::FAULT;
   return {};
 }
 
@@ -53,19 +56,27 @@ Result<void> copy_to_user(UserPtr<T> dst, const T& v) {
 template <typename T>
 Result<T> copy_from_user(UserPtr<T> src) {
   T v;
-  if (!user_range_ok(src.addr, sizeof(T))) return Errno::FAULT;
-  memcpy(&v, reinterpret_cast<const void*>(src.addr), sizeof(T));
+  TRY(copy_from_user(&v, src.addr, sizeof(T)));
   return v;
+}
+
+// The length of a NUL-terminated guest string, looking at most max bytes: max when there is
+// no NUL within them. Errors: FAULT.
+inline Result<size_t> strnlen_user(uintptr_t src, size_t max) {
+  if (!user_range_ok(src, 1)) return Errno::FAULT;
+  size_t n = 0;
+  if (!host::strnlen_guarded(reinterpret_cast<const char*>(src), max, &n)) return Errno::FAULT;
+  return n;
 }
 
 // Copies a NUL-terminated string of at most max bytes (excluding the NUL). Errors: FAULT;
 // NAMETOOLONG when no NUL comes within max bytes.
 inline Result<std::string> copy_string_from_user(uintptr_t src, size_t max) {
-  if (!user_range_ok(src, 1)) return Errno::FAULT;
-  const char* p = reinterpret_cast<const char*>(src);
-  size_t n = strnlen(p, max + 1);
+  const size_t n = TRY(strnlen_user(src, max + 1));
   if (n > max) return Errno::NAMETOOLONG;
-  return std::string(p, n);
+  std::string s(n, '\0');
+  TRY(copy_from_user(s.data(), src, n));
+  return s;
 }
 
 }  // namespace uml::kern

@@ -82,6 +82,14 @@ void Task::fiber_main() {
   m_kernel.procs().exit_task(*this, status);
 }
 
+void Task::fiber_crashed() {
+  // Its stack is gone: the objects on it are abandoned, not destroyed.
+  m_kernel.log().log(KERN_ERR, "task %d (%s): stack overflow; killed by SIGSEGV", m_tid,
+                     comm().c_str());
+  Scheduler::account(*this);
+  m_kernel.procs().exit_task(*this, abi::wstatus_signaled(abi::SIGSEGV_, true));
+}
+
 void Task::fiber_released() {
   ProcessTable& procs = m_kernel.procs();
   // Last touch of the kernel by this task: after the decrement, shutdown may proceed.

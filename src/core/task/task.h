@@ -75,6 +75,7 @@ class Task final : public RefCounted<Task>, public SchedEntity {
 
   void fiber_main() override;
   void fiber_released() override;
+  void fiber_crashed() override;
 
   Kernel& m_kernel;
   pid_t_ m_tid = 0;
