@@ -13,11 +13,11 @@ ProcessTable::~ProcessTable() {
   std::vector<RefPtr<Task>> leaders;
   {
     SpinGuard g(m_lock);
-    for (auto& [pid, e] : m_pids) {
-      if (e.group) {
-        e.group->m_children.for_each([&](ThreadGroup& c) { e.group->m_children.remove(c); });
-        if (e.group->m_leader) leaders.push_back(std::move(e.group->m_leader));
-      }
+    for (auto& entry : m_pids) {
+      ThreadGroup* grp = entry.second.group;
+      if (!grp) continue;
+      grp->m_children.for_each([grp](ThreadGroup& c) { grp->m_children.remove(c); });
+      if (grp->m_leader) leaders.push_back(std::move(grp->m_leader));
     }
     m_pids.clear();
     leaders.insert(leaders.end(), std::make_move_iterator(m_deferred.begin()),
