@@ -1,0 +1,171 @@
+#pragma once
+// Guest ABI: files and filesystems (Linux x86-64: asm-generic/fcntl.h, linux/stat.h,
+// asm/stat.h, linux/fcntl.h, linux/openat2.h, asm-generic/statfs.h, linux/fs.h). Names carry
+// a trailing underscore where the host's libc defines the same name as a macro.
+
+#include <cstdint>
+
+namespace uml::abi {
+
+// open(2) flags (octal, as in asm-generic/fcntl.h).
+inline constexpr int O_ACCMODE_ = 00000003;
+inline constexpr int O_RDONLY_ = 00000000;
+inline constexpr int O_WRONLY_ = 00000001;
+inline constexpr int O_RDWR_ = 00000002;
+inline constexpr int O_CREAT_ = 00000100;
+inline constexpr int O_EXCL_ = 00000200;
+inline constexpr int O_NOCTTY_ = 00000400;
+inline constexpr int O_TRUNC_ = 00001000;
+inline constexpr int O_APPEND_ = 00002000;
+inline constexpr int O_NONBLOCK_ = 00004000;
+inline constexpr int O_DSYNC_ = 00010000;
+inline constexpr int O_ASYNC_ = 00020000;
+inline constexpr int O_DIRECT_ = 00040000;
+inline constexpr int O_LARGEFILE_ = 00100000;
+inline constexpr int O_DIRECTORY_ = 00200000;
+inline constexpr int O_NOFOLLOW_ = 00400000;
+inline constexpr int O_NOATIME_ = 01000000;
+inline constexpr int O_CLOEXEC_ = 02000000;
+inline constexpr int O_SYNC_ = 04010000;  // __O_SYNC | O_DSYNC
+inline constexpr int O_PATH_ = 010000000;
+inline constexpr int O_TMPFILE_ = 020200000;  // __O_TMPFILE | O_DIRECTORY
+
+// File types and permission bits (linux/stat.h).
+inline constexpr uint32_t S_IFMT_ = 0170000;
+inline constexpr uint32_t S_IFSOCK_ = 0140000;
+inline constexpr uint32_t S_IFLNK_ = 0120000;
+inline constexpr uint32_t S_IFREG_ = 0100000;
+inline constexpr uint32_t S_IFBLK_ = 0060000;
+inline constexpr uint32_t S_IFDIR_ = 0040000;
+inline constexpr uint32_t S_IFCHR_ = 0020000;
+inline constexpr uint32_t S_IFIFO_ = 0010000;
+inline constexpr uint32_t S_ISUID_ = 04000;
+inline constexpr uint32_t S_ISGID_ = 02000;
+inline constexpr uint32_t S_ISVTX_ = 01000;
+inline constexpr uint32_t S_IALLUGO_ = 07777;
+
+// getdents64 d_type values (DT_*): the file type bits shifted down.
+constexpr uint8_t dtype_of(uint32_t mode) { return static_cast<uint8_t>((mode & S_IFMT_) >> 12); }
+
+// *at() (linux/fcntl.h).
+inline constexpr int AT_FDCWD_ = -100;
+inline constexpr int AT_SYMLINK_NOFOLLOW_ = 0x100;
+inline constexpr int AT_EACCESS_ = 0x200;
+inline constexpr int AT_REMOVEDIR_ = 0x200;
+inline constexpr int AT_SYMLINK_FOLLOW_ = 0x400;
+inline constexpr int AT_NO_AUTOMOUNT_ = 0x800;
+inline constexpr int AT_EMPTY_PATH_ = 0x1000;
+inline constexpr int AT_STATX_SYNC_TYPE_ = 0x6000;
+
+// openat2 (linux/openat2.h).
+struct open_how {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+static_assert(sizeof(open_how) == 24);
+inline constexpr uint64_t RESOLVE_NO_XDEV_ = 0x01;
+inline constexpr uint64_t RESOLVE_NO_MAGICLINKS_ = 0x02;
+inline constexpr uint64_t RESOLVE_NO_SYMLINKS_ = 0x04;
+inline constexpr uint64_t RESOLVE_BENEATH_ = 0x08;
+inline constexpr uint64_t RESOLVE_IN_ROOT_ = 0x10;
+inline constexpr uint64_t RESOLVE_CACHED_ = 0x20;
+
+// lseek whence.
+inline constexpr int SEEK_SET_ = 0, SEEK_CUR_ = 1, SEEK_END_ = 2, SEEK_DATA_ = 3, SEEK_HOLE_ = 4;
+
+// renameat2 flags.
+inline constexpr unsigned RENAME_NOREPLACE_ = 1u << 0;
+inline constexpr unsigned RENAME_EXCHANGE_ = 1u << 1;
+inline constexpr unsigned RENAME_WHITEOUT_ = 1u << 2;
+
+// utimensat special values.
+inline constexpr int64_t UTIME_NOW_ = (1l << 30) - 1;
+inline constexpr int64_t UTIME_OMIT_ = (1l << 30) - 2;
+
+// struct stat as x86-64's asm/stat.h lays it out (what newfstatat and fstat fill).
+struct stat {
+  uint64_t st_dev;
+  uint64_t st_ino;
+  uint64_t st_nlink;
+  uint32_t st_mode;
+  uint32_t st_uid;
+  uint32_t st_gid;
+  int32_t __pad0;
+  uint64_t st_rdev;
+  int64_t st_size;
+  int64_t st_blksize;
+  int64_t st_blocks;  // 512-byte units
+  int64_t st_atime_sec;
+  uint64_t st_atime_nsec;
+  int64_t st_mtime_sec;
+  uint64_t st_mtime_nsec;
+  int64_t st_ctime_sec;
+  uint64_t st_ctime_nsec;
+  int64_t __unused[3];
+};
+static_assert(sizeof(stat) == 144);
+
+// statx (linux/stat.h).
+struct statx_timestamp {
+  int64_t tv_sec;
+  uint32_t tv_nsec;
+  int32_t __reserved;
+};
+struct statx {
+  uint32_t stx_mask;
+  uint32_t stx_blksize;
+  uint64_t stx_attributes;
+  uint32_t stx_nlink;
+  uint32_t stx_uid;
+  uint32_t stx_gid;
+  uint16_t stx_mode;
+  uint16_t __spare0;
+  uint64_t stx_ino;
+  uint64_t stx_size;
+  uint64_t stx_blocks;
+  uint64_t stx_attributes_mask;
+  statx_timestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+  uint32_t stx_rdev_major, stx_rdev_minor;
+  uint32_t stx_dev_major, stx_dev_minor;
+  uint64_t stx_mnt_id;
+  uint32_t stx_dio_mem_align, stx_dio_offset_align;
+  uint64_t __spare3[12];
+};
+static_assert(sizeof(statx) == 256);
+inline constexpr uint32_t STATX_TYPE_ = 0x1, STATX_MODE_ = 0x2, STATX_NLINK_ = 0x4,
+                          STATX_UID_ = 0x8, STATX_GID_ = 0x10, STATX_ATIME_ = 0x20,
+                          STATX_MTIME_ = 0x40, STATX_CTIME_ = 0x80, STATX_INO_ = 0x100,
+                          STATX_SIZE_ = 0x200, STATX_BLOCKS_ = 0x400, STATX_BASIC_STATS_ = 0x7ff,
+                          STATX_BTIME_ = 0x800, STATX_MNT_ID_ = 0x1000;
+
+// getdents64 record header; d_name follows, NUL-terminated, padded to 8 bytes.
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  uint16_t d_reclen;
+  uint8_t d_type;
+  char d_name[];
+};
+static_assert(sizeof(linux_dirent64) == 24);  // 19 bytes of header, padded
+
+// statfs (asm-generic/statfs.h, 64-bit).
+struct statfs {
+  int64_t f_type;
+  int64_t f_bsize;
+  uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+  int32_t f_fsid[2];
+  int64_t f_namelen;
+  int64_t f_frsize;
+  int64_t f_flags;
+  int64_t f_spare[4];
+};
+static_assert(sizeof(statfs) == 120);
+inline constexpr int64_t TMPFS_MAGIC_ = 0x01021994;
+inline constexpr int64_t PROC_SUPER_MAGIC_ = 0x9fa0;
+
+inline constexpr int NAME_MAX_ = 255;
+inline constexpr int PATH_MAX_ = 4096;
+inline constexpr int MAXSYMLINKS_ = 40;
+
+}  // namespace uml::abi
