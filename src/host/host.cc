@@ -30,12 +30,6 @@ int64_t monotonic_ns() { return read_clock(CLOCK_MONOTONIC); }
 int64_t realtime_ns() { return read_clock(CLOCK_REALTIME); }
 int64_t boottime_ns() { return read_clock(CLOCK_BOOTTIME); }
 int64_t thread_cpu_ns() { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
-int64_t process_cpu_ns() { return read_clock(CLOCK_PROCESS_CPUTIME_ID); }
-int64_t clock_resolution_ns() {
-  timespec ts;
-  clock_getres(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 int64_t coarse_resolution_ns() {
   timespec ts;
@@ -45,11 +39,6 @@ int64_t coarse_resolution_ns() {
 
 void yield_thread() { sched_yield(); }
 
-int online_cpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return 1;
-}
 
 bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected, int64_t deadline_ns) {
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
@@ -94,12 +83,6 @@ void unmap_stack(const Stack& s) {
   munmap(static_cast<char*>(s.base) - page, s.size + page);
 }
 
-void discard_stack(const Stack& s, size_t keep_top_bytes) {
-  if (!s.base || keep_top_bytes >= s.size) return;
-  const size_t page = page_size();
-  size_t len = (s.size - keep_top_bytes) & ~(page - 1);
-  if (len) madvise(s.base, len, MADV_DONTNEED);
-}
 
 struct ThreadStart {
   Thread::Fn fn;

@@ -18,17 +18,13 @@ int64_t monotonic_ns();   // CLOCK_MONOTONIC
 int64_t realtime_ns();    // CLOCK_REALTIME
 int64_t boottime_ns();    // CLOCK_BOOTTIME
 int64_t thread_cpu_ns();  // CPU time of the calling host thread
-int64_t process_cpu_ns(); // CPU time of the whole host process
-// Resolution of the host clock behind monotonic_ns/realtime_ns, and of the coarse clocks.
-int64_t clock_resolution_ns();
+// Resolution of the host's coarse clocks (CLOCK_*_COARSE), in ns.
 int64_t coarse_resolution_ns();
 
 // ---- CPU --------------------------------------------------------------------------------
 inline void cpu_relax() { __builtin_ia32_pause(); }
 // Gives the host CPU to another host thread (sched_yield). Never blocks for long.
 void yield_thread();
-// Number of CPUs the host process may run on.
-int online_cpus();
 
 // ---- futex: how an application thread waits inside the kernel ---------------------------
 // Blocks while *word == expected, until futex_wake, a spurious wake-up, or the absolute
@@ -48,8 +44,6 @@ struct Stack {
 // vm.max_map_count), mprotect otherwise. Returns an empty Stack on failure (ENOMEM).
 Stack map_stack(size_t size);
 void unmap_stack(const Stack& s);
-// Gives the stack's memory back to the host, keeping the mapping (MADV_DONTNEED).
-void discard_stack(const Stack& s, size_t keep_top_bytes);
 
 // ---- threads -----------------------------------------------------------------------------
 class Thread {

@@ -41,7 +41,6 @@ class IntrusiveList {
     n->prev = n->next = nullptr;
     --m_size;
   }
-  static bool contains_any(const T& t) { return (t.*Node).linked(); }
 
   template <typename F>
   void for_each(F&& f) const {

@@ -62,12 +62,5 @@ std::string Klog::dmesg() const {
   return out;
 }
 
-size_t Klog::count_containing(std::string_view needle) const {
-  SpinGuard g(m_lock);
-  size_t n = 0;
-  for (const LogEntry& e : m_records)
-    if (e.text.find(needle) != std::string::npos) ++n;
-  return n;
-}
 
 }  // namespace uml::kern

@@ -63,8 +63,6 @@ class Klog {
   std::vector<LogEntry> records() const;
   // Every record as dmesg prints it: "[    1.234567] text".
   std::string dmesg() const;
-  // How many records contain needle (for tests and tools).
-  size_t count_containing(std::string_view needle) const;
   static std::string format(const LogEntry& e);
 
  private:

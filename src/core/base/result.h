@@ -44,8 +44,6 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   T& operator*() { return value(); }
   Errno error() const { assert(!m_ok); return m_err; }
-  template <typename U>
-  T value_or(U&& d) const& { return m_ok ? m_val : static_cast<T>(std::forward<U>(d)); }
 
  private:
   bool m_ok;

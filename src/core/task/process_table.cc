@@ -279,13 +279,6 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
   }
 }
 
-RefPtr<Task> ProcessTable::find_task(pid_t_ tid) {
-  SpinGuard g(m_lock);
-  auto it = m_pids.find(tid);
-  if (it == m_pids.end() || !it->second.task) return nullptr;
-  return RefPtr<Task>(it->second.task);
-}
-
 int64_t ProcessTable::live_threads_cpu_ns(ThreadGroup& g) {
   SpinGuard lock(m_lock);
   int64_t ns = 0;

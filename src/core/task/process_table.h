@@ -70,7 +70,6 @@ class ProcessTable {
   Result<void> setpgid(Task& self, pid_t_ pid, pid_t_ pgid);
   Result<pid_t_> setsid(Task& self);
 
-  RefPtr<Task> find_task(pid_t_ tid);
   // CPU time of g's live threads (ns).
   int64_t live_threads_cpu_ns(ThreadGroup& g);
   size_t task_count() const { return m_task_count.load(std::memory_order_relaxed); }

@@ -74,6 +74,18 @@ TEST_CASE("Reactor: a timeout fires at its deadline, not before") {
   CHECK(uml::host::monotonic_ns() >= deadline);
 }
 
+TEST_CASE("Reactor: a cancelled timeout completes with ECANCELED") {
+  auto r = Reactor::create(8, nullptr);
+  REQUIRE(r);
+  Record t;
+  REQUIRE(r->timeout(uml::host::monotonic_ns() + 60'000'000'000, &t));  // a minute away
+  REQUIRE(r->cancel(&t));
+  const int64_t t0 = uml::host::monotonic_ns();
+  while (t.calls == 0) r->wait(t0 + 5'000'000'000);
+  CHECK(t.res == -ECANCELED);
+  CHECK(r->in_flight() == 0);
+}
+
 TEST_CASE("Reactor: wait honours its deadline and wake() from another thread") {
   auto r = Reactor::create(8, nullptr);
   REQUIRE(r);
