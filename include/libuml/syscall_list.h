@@ -15,15 +15,15 @@
 #define UML_SYSCALL_MAX 468
 
 #define UML_SYSCALL_LIST(X) \
-  X(0, read, 3, NONE, "") \
-  X(1, write, 3, NONE, "") \
-  X(2, open, 3, NONE, "") \
-  X(3, close, 1, NONE, "") \
-  X(4, stat, 2, NONE, "") \
-  X(5, fstat, 2, NONE, "") \
-  X(6, lstat, 2, NONE, "") \
+  X(0, read, 3, PART, "tmpfs files only so far (no pipes, sockets or devices yet)") \
+  X(1, write, 3, PART, "as read") \
+  X(2, open, 3, PART, "O_TMPFILE returns EOPNOTSUPP; O_CREAT through a dangling symlink returns ENOENT (Linux creates the target)") \
+  X(3, close, 1, IMPL, "") \
+  X(4, stat, 2, IMPL, "") \
+  X(5, fstat, 2, IMPL, "") \
+  X(6, lstat, 2, IMPL, "") \
   X(7, poll, 3, NONE, "") \
-  X(8, lseek, 3, NONE, "") \
+  X(8, lseek, 3, PART, "SEEK_DATA/SEEK_HOLE see a file without holes") \
   X(9, mmap, 6, NONE, "") \
   X(10, mprotect, 3, NONE, "") \
   X(11, munmap, 2, NONE, "") \
@@ -32,8 +32,8 @@
   X(14, rt_sigprocmask, 4, NONE, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
   X(16, ioctl, 3, NONE, "") \
-  X(17, pread64, 4, NONE, "") \
-  X(18, pwrite64, 4, NONE, "") \
+  X(17, pread64, 4, IMPL, "") \
+  X(18, pwrite64, 4, IMPL, "") \
   X(19, readv, 3, NONE, "") \
   X(20, writev, 3, NONE, "") \
   X(21, access, 2, NONE, "") \
@@ -47,8 +47,8 @@
   X(29, shmget, 3, NONE, "") \
   X(30, shmat, 3, NONE, "") \
   X(31, shmctl, 3, NONE, "") \
-  X(32, dup, 1, NONE, "") \
-  X(33, dup2, 2, NONE, "") \
+  X(32, dup, 1, IMPL, "") \
+  X(33, dup2, 2, IMPL, "") \
   X(34, pause, 0, NONE, "") \
   X(35, nanosleep, 2, IMPL, "") \
   X(36, getitimer, 2, NONE, "") \
@@ -94,23 +94,23 @@
   X(76, truncate, 2, NONE, "") \
   X(77, ftruncate, 2, NONE, "") \
   X(78, getdents, 3, NONE, "") \
-  X(79, getcwd, 2, NONE, "") \
-  X(80, chdir, 1, NONE, "") \
-  X(81, fchdir, 1, NONE, "") \
+  X(79, getcwd, 2, IMPL, "") \
+  X(80, chdir, 1, IMPL, "") \
+  X(81, fchdir, 1, IMPL, "") \
   X(82, rename, 2, NONE, "") \
-  X(83, mkdir, 2, NONE, "") \
-  X(84, rmdir, 1, NONE, "") \
-  X(85, creat, 2, NONE, "") \
+  X(83, mkdir, 2, IMPL, "") \
+  X(84, rmdir, 1, IMPL, "") \
+  X(85, creat, 2, IMPL, "") \
   X(86, link, 2, NONE, "") \
-  X(87, unlink, 1, NONE, "") \
-  X(88, symlink, 2, NONE, "") \
-  X(89, readlink, 3, NONE, "") \
+  X(87, unlink, 1, IMPL, "") \
+  X(88, symlink, 2, IMPL, "") \
+  X(89, readlink, 3, IMPL, "") \
   X(90, chmod, 2, NONE, "") \
   X(91, fchmod, 2, NONE, "") \
   X(92, chown, 3, NONE, "") \
   X(93, fchown, 3, NONE, "") \
   X(94, lchown, 3, NONE, "") \
-  X(95, umask, 1, NONE, "") \
+  X(95, umask, 1, IMPL, "") \
   X(96, gettimeofday, 2, IMPL, "") \
   X(97, getrlimit, 2, NONE, "") \
   X(98, getrusage, 2, PART, "CPU times only (fiber time is sampled at parks, exits and syscall ticks); other fields 0") \
@@ -232,7 +232,7 @@
   X(214, epoll_ctl_old, 0, NONE, "") \
   X(215, epoll_wait_old, 0, NONE, "") \
   X(216, remap_file_pages, 5, NONE, "") \
-  X(217, getdents64, 3, NONE, "") \
+  X(217, getdents64, 3, IMPL, "") \
   X(218, set_tid_address, 1, NONE, "") \
   X(219, restart_syscall, 0, NONE, "") \
   X(220, semtimedop, 4, NONE, "") \
@@ -272,17 +272,17 @@
   X(254, inotify_add_watch, 3, NONE, "") \
   X(255, inotify_rm_watch, 2, NONE, "") \
   X(256, migrate_pages, 4, NONE, "") \
-  X(257, openat, 4, NONE, "") \
-  X(258, mkdirat, 3, NONE, "") \
+  X(257, openat, 4, PART, "as open") \
+  X(258, mkdirat, 3, IMPL, "") \
   X(259, mknodat, 4, NONE, "") \
   X(260, fchownat, 5, NONE, "") \
   X(261, futimesat, 3, NONE, "") \
-  X(262, newfstatat, 4, NONE, "") \
-  X(263, unlinkat, 3, NONE, "") \
+  X(262, newfstatat, 4, IMPL, "") \
+  X(263, unlinkat, 3, IMPL, "") \
   X(264, renameat, 4, NONE, "") \
   X(265, linkat, 5, NONE, "") \
-  X(266, symlinkat, 3, NONE, "") \
-  X(267, readlinkat, 4, NONE, "") \
+  X(266, symlinkat, 3, IMPL, "") \
+  X(267, readlinkat, 4, IMPL, "") \
   X(268, fchmodat, 3, NONE, "") \
   X(269, faccessat, 3, NONE, "") \
   X(270, pselect6, 6, NONE, "") \
@@ -307,7 +307,7 @@
   X(289, signalfd4, 4, NONE, "") \
   X(290, eventfd2, 2, NONE, "") \
   X(291, epoll_create1, 1, NONE, "") \
-  X(292, dup3, 3, NONE, "") \
+  X(292, dup3, 3, IMPL, "") \
   X(293, pipe2, 2, NONE, "") \
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, NONE, "") \

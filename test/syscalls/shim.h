@@ -25,4 +25,17 @@ void fresh_task(const std::function<void()>& body);
 // Drops the calling context to uid/gid 1000 (all of real, effective, saved).
 void become_unprivileged();
 
+// A fresh, empty directory under /tmp (made and later removed through sys()), for tests of
+// the file syscalls; ScratchDir removes it and everything in it when it goes.
+struct ScratchDir {
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string path;
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+// Removes path and, for a directory, all it contains (through sys()).
+void remove_tree(const std::string& path);
+
 }  // namespace shim

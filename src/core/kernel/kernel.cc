@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/abi/process.h"
+#include "core/fs/tmpfs/tmpfs.h"
 #include "core/syscalls/dispatch.h"
 #include "drivers/char/console.h"
 
@@ -43,6 +44,7 @@ bool Kernel::start(std::string* error) {
   }
   m_log.log(KERN_NOTICE, "Linux version 6.1.0-libuml (libuml) #1 SMP");
   m_log.log(KERN_INFO, "Kernel command line: %s", m_cfg.to_cmdline().c_str());
+  mount_root_fs();
   m_procs.create_init();
   if (int err = m_sched.start(); err != 0) {
     *error = std::string("cannot start the vCPUs: ") + strerror(-err);
@@ -54,6 +56,18 @@ bool Kernel::start(std::string* error) {
             m_sched.vcpu_count() == 1 ? "" : "s");
   m_state.store(State::Running, std::memory_order_release);
   return true;
+}
+
+// The root: a tmpfs with the directories boot mounts its filesystems on (/dev and /proc
+// stay plain directories until devtmpfs and procfs exist).
+void Kernel::mount_root_fs() {
+  m_vfs.mount_root(make_tmpfs(/*dev=*/0x15, 0755, 0, 0, m_cfg.mem_bytes / 2));
+  Inode& root = *m_vfs.root().inode();
+  for (auto [name, mode] : {std::pair{"tmp", 01777u}, {"dev", 0755u}, {"proc", 0555u}}) {
+    auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
+    if (r) m_vfs.root().dentry->set_child(name, r.value());
+  }
+  m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
 }
 
 Kernel::~Kernel() {

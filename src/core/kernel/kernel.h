@@ -21,6 +21,7 @@
 #include "core/lib/chacha20.h"
 #include "core/sched/scheduler.h"
 #include "core/task/process_table.h"
+#include "core/vfs/vfs.h"
 
 namespace uml::drivers {
 class HostFdConsole;
@@ -61,6 +62,7 @@ class Kernel {
   Klog& log() { return m_log; }
   Scheduler& sched() { return m_sched; }
   ProcessTable& procs() { return m_procs; }
+  Vfs& vfs() { return m_vfs; }
 
   // Names (uname): hostname and NIS domain name, each <= 64 bytes.
   std::string hostname() const;
@@ -82,11 +84,13 @@ class Kernel {
  private:
   explicit Kernel(const KernelConfig& cfg);
   bool start(std::string* error);
+  void mount_root_fs();
 
   KernelConfig m_cfg;
   Klog m_log;
   std::unique_ptr<drivers::HostFdConsole> m_console;
   Scheduler m_sched;
+  Vfs m_vfs;  // outlives the process table, whose processes hold paths into it
   ProcessTable m_procs;
   std::atomic<State> m_state{State::Booting};
   std::atomic<bool> m_panicked{false};

@@ -20,9 +20,9 @@ ProcessTable::~ProcessTable() {
       if (grp->m_leader) leaders.push_back(std::move(grp->m_leader));
     }
     m_pids.clear();
-    leaders.insert(leaders.end(), std::make_move_iterator(m_deferred.begin()),
-                   std::make_move_iterator(m_deferred.end()));
-    m_deferred.clear();
+    leaders.insert(leaders.end(), std::make_move_iterator(m_deferred.tasks.begin()),
+                   std::make_move_iterator(m_deferred.tasks.end()));
+    m_deferred = {};
   }
   leaders.clear();
   m_init = nullptr;
@@ -32,6 +32,8 @@ void ProcessTable::create_init() {
   SpinGuard g(m_lock);
   m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1));
   m_init->m_pgid.store(1);
+  m_init->m_files = make_ref<FdTable>();
+  m_init->m_fs = make_ref<FsContext>(m_kernel.vfs().root(), m_kernel.vfs().root());
   m_init->m_sid.store(1);
   PidEntry& e = m_pids[1];
   e.group = m_init.get();
@@ -107,6 +109,15 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       t->m_group = RefPtr<ThreadGroup>(parent);
     } else {
       auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid));
+      // fork's semantics: a copy of the creator's descriptors, root, cwd and umask.
+      if (req.creator) {
+        grp->m_files = req.creator->group().m_files->clone();
+        grp->m_fs = req.creator->group().m_fs->clone();
+      } else {
+        grp->m_files = make_ref<FdTable>();
+        const Path root = m_kernel.vfs().root();
+        grp->m_fs = make_ref<FsContext>(root, root);
+      }
       grp->m_parent = parent;
       grp->m_ppid.store(parent->pid(), std::memory_order_relaxed);
       grp->m_leader = t;
@@ -138,7 +149,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
 
 void ProcessTable::exit_task(Task& t, int wait_status) {
   ThreadGroup& g = *t.m_group;
-  std::vector<RefPtr<Task>> deferred;  // released after the lock (declared first)
+  Deferred deferred;  // released after the lock (declared first)
   SpinGuard lock(m_lock);
   if (t.m_exited.load(std::memory_order_relaxed)) return;
   {
@@ -178,6 +189,9 @@ void ProcessTable::exit_group(Task& t, int wait_status) {
 
 void ProcessTable::make_zombie_locked(ThreadGroup& g) {
   g.m_state = ThreadGroup::State::Zombie;
+  // Linux's exit_files/exit_fs: a zombie holds no descriptors (closed after the lock).
+  if (g.m_files) m_deferred.files.push_back(std::move(g.m_files));
+  if (g.m_fs) m_deferred.fs.push_back(std::move(g.m_fs));
   // Linux: the group's status is exit_group's, else the leader's own exit status.
   g.m_exit_status = g.m_group_exit ? g.m_group_exit_status : g.m_leader->m_exit_status;
   // Orphans go to init, which reaps zombies at once.
@@ -215,7 +229,7 @@ void ProcessTable::reap_locked(ThreadGroup& g) {
     if (it->second.task == g.m_leader.get()) it->second.task = nullptr;
     put_entry_locked(g.pid());
   }
-  if (g.m_leader) m_deferred.push_back(std::move(g.m_leader));
+  if (g.m_leader) m_deferred.tasks.push_back(std::move(g.m_leader));
   m_process_count.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -243,7 +257,7 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
       SpinGuard g(me.m_child_wait.lock());
       seen = me.m_child_events;
     }
-    std::vector<RefPtr<Task>> deferred;  // released after the lock
+    Deferred deferred;  // released after the lock
     {
       SpinGuard lock(m_lock);
       bool any = false;

@@ -101,14 +101,19 @@ class ProcessTable {
   Result<pid_t_> group_id_of(Task& self, pid_t_ pid, pid_t_ (ThreadGroup::*id)() const);
   // Reaping breaks the group <-> leader reference cycle, which may free both; that must
   // happen after m_lock is released, so reap_locked parks the leader here.
-  std::vector<RefPtr<Task>> take_deferred_locked() { return std::move(m_deferred); }
+  struct Deferred {
+    std::vector<RefPtr<Task>> tasks;
+    std::vector<RefPtr<FdTable>> files;
+    std::vector<RefPtr<FsContext>> fs;
+  };
+  Deferred take_deferred_locked() { return std::move(m_deferred); }
 
   Kernel& m_kernel;
   SpinLock m_lock;
   std::unordered_map<pid_t_, PidEntry> m_pids;  // tasklist
   pid_t_ m_last_pid = 0;
   RefPtr<ThreadGroup> m_init;
-  std::vector<RefPtr<Task>> m_deferred;  // tasklist
+  Deferred m_deferred;  // tasklist
   std::atomic<bool> m_accepting{true};
   std::atomic<size_t> m_task_count{0};
   std::atomic<size_t> m_process_count{0};

@@ -19,6 +19,8 @@
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
 #include "core/task/credentials.h"
+#include "core/vfs/fd_table.h"
+#include "core/vfs/fs_context.h"
 
 namespace uml::kern {
 
@@ -61,6 +63,10 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   bool exited() const { return m_exited.load(std::memory_order_acquire); }
   // Completed when this task has exited.
   Completion& done() { return m_done; }
+
+  // The process's descriptors and filesystem context (shared by its threads).
+  FdTable& files() const;
+  FsContext& fs() const;
 
   // CPU time (ns) of this task: fiber time as the scheduler samples it, or the host thread's
   // CPU time for an attached thread (when asked on that thread).
@@ -137,10 +143,14 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   WaitQueue m_child_wait;
   uint64_t m_child_events = 0;  // guarded by m_child_wait's lock
   Completion m_exited;
+  RefPtr<FdTable> m_files;  // released when the process exits
+  RefPtr<FsContext> m_fs;
   std::atomic<int64_t> m_dead_cpu{0};
   std::atomic<int64_t> m_children_cpu{0};
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }
+inline FdTable& Task::files() const { return *m_group->m_files; }
+inline FsContext& Task::fs() const { return *m_group->m_fs; }
 
 }  // namespace uml::kern

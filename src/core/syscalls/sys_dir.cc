@@ -1,0 +1,159 @@
+// Names and directories: mkdir, mkdirat, rmdir, unlink, unlinkat, symlink, symlinkat,
+// readlink, readlinkat, getdents64, getcwd, chdir, fchdir, umask, and the stat family
+// (stat, lstat, fstat, newfstatat).
+
+#include <cstring>
+#include <vector>
+
+#include "core/abi/fs.h"
+#include "core/syscalls/dispatch.h"
+#include "core/syscalls/user.h"
+
+namespace uml::kern {
+
+namespace {
+
+Result<std::string> path_arg(long addr) {
+  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
+}
+
+Result<long> do_readlink(Task& t, int dirfd, const SyscallArgs& a, int base) {
+  const auto size = static_cast<int32_t>(a.a[base + 2]);
+  if (size <= 0) return Errno::INVAL;
+  const std::string path = TRY(path_arg(a.a[base]));
+  const std::string target = TRY(t.kernel().vfs().readlink(t, dirfd, path));
+  const size_t n = std::min(target.size(), static_cast<size_t>(size));
+  TRY(copy_to_user(static_cast<uintptr_t>(a.a[base + 1]), target.data(), n));
+  return static_cast<long>(n);
+}
+
+Result<long> do_stat(Task& t, int dirfd, long path_addr, long buf, int flags) {
+  std::string path;
+  if (flags & abi::AT_EMPTY_PATH_) {
+    // An empty path is allowed here; a missing pointer still faults.
+    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(path_addr), abi::PATH_MAX_));
+    if (n >= static_cast<size_t>(abi::PATH_MAX_)) return Errno::NAMETOOLONG;
+    path.resize(n);
+    TRY(copy_from_user(path.data(), static_cast<uintptr_t>(path_addr), n));
+  } else {
+    path = TRY(path_arg(path_addr));
+  }
+  const abi::stat st = TRY(t.kernel().vfs().stat(t, dirfd, path, flags));
+  TRY(copy_to_user(UserPtr<abi::stat>(buf), st));
+  return 0;
+}
+
+}  // namespace
+
+Result<long> sys_mkdir(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[0]));
+  TRY(t.kernel().vfs().mkdir(t, abi::AT_FDCWD_, p, static_cast<uint32_t>(a.a[1])));
+  return 0;
+}
+Result<long> sys_mkdirat(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[1]));
+  TRY(t.kernel().vfs().mkdir(t, static_cast<int>(a.a[0]), p, static_cast<uint32_t>(a.a[2])));
+  return 0;
+}
+Result<long> sys_rmdir(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[0]));
+  TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, true));
+  return 0;
+}
+Result<long> sys_unlink(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[0]));
+  TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, false));
+  return 0;
+}
+Result<long> sys_unlinkat(Task& t, const SyscallArgs& a) {
+  const auto flags = static_cast<int32_t>(a.a[2]);
+  if (flags & ~abi::AT_REMOVEDIR_) return Errno::INVAL;
+  const std::string p = TRY(path_arg(a.a[1]));
+  TRY(t.kernel().vfs().remove(t, static_cast<int>(a.a[0]), p, flags & abi::AT_REMOVEDIR_));
+  return 0;
+}
+Result<long> sys_symlink(Task& t, const SyscallArgs& a) {
+  const std::string target = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_arg(a.a[1]));
+  TRY(t.kernel().vfs().symlink(t, target, abi::AT_FDCWD_, p));
+  return 0;
+}
+Result<long> sys_symlinkat(Task& t, const SyscallArgs& a) {
+  const std::string target = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_arg(a.a[2]));
+  TRY(t.kernel().vfs().symlink(t, target, static_cast<int>(a.a[1]), p));
+  return 0;
+}
+Result<long> sys_readlink(Task& t, const SyscallArgs& a) { return do_readlink(t, abi::AT_FDCWD_, a, 0); }
+Result<long> sys_readlinkat(Task& t, const SyscallArgs& a) {
+  return do_readlink(t, static_cast<int>(a.a[0]), a, 1);
+}
+
+Result<long> sys_stat(Task& t, const SyscallArgs& a) { return do_stat(t, abi::AT_FDCWD_, a.a[0], a.a[1], 0); }
+Result<long> sys_lstat(Task& t, const SyscallArgs& a) {
+  return do_stat(t, abi::AT_FDCWD_, a.a[0], a.a[1], abi::AT_SYMLINK_NOFOLLOW_);
+}
+Result<long> sys_newfstatat(Task& t, const SyscallArgs& a) {
+  return do_stat(t, static_cast<int>(a.a[0]), a.a[1], a.a[2], static_cast<int>(a.a[3]));
+}
+Result<long> sys_fstat(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
+  TRY(copy_to_user(UserPtr<abi::stat>(a.a[1]), Vfs::stat_of(f->inode())));
+  return 0;
+}
+
+Result<long> sys_getdents64(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(a.a[0]));
+  if (!f || f->is_path_only()) return Errno::BADF;
+  const uintptr_t ubuf = static_cast<uintptr_t>(a.a[1]);
+  const size_t count = static_cast<uint32_t>(a.a[2]);
+  if (!user_range_ok(ubuf, count)) return Errno::FAULT;
+  std::vector<uint8_t> out;
+  out.reserve(std::min<size_t>(count, 64 * 1024));
+  bool too_small = false;
+  TRY(t.kernel().vfs().iterate_dir(t, *f, [&](const DirEntry& e) {
+    const size_t reclen = (offsetof(abi::linux_dirent64, d_name) + e.name.size() + 1 + 7) & ~size_t{7};
+    if (out.size() + reclen > count) {
+      too_small = out.empty();
+      return false;
+    }
+    const size_t at = out.size();
+    out.resize(at + reclen, 0);
+    abi::linux_dirent64 h{e.ino, static_cast<int64_t>(e.cookie), static_cast<uint16_t>(reclen), e.type};
+    memcpy(out.data() + at, &h, offsetof(abi::linux_dirent64, d_name));
+    memcpy(out.data() + at + offsetof(abi::linux_dirent64, d_name), e.name.data(), e.name.size());
+    return true;
+  }));
+  if (too_small) return Errno::INVAL;
+  TRY(copy_to_user(ubuf, out.data(), out.size()));
+  return static_cast<long>(out.size());
+}
+
+Result<long> sys_getcwd(Task& t, const SyscallArgs& a) {
+  const std::string cwd = TRY(t.kernel().vfs().getcwd(t));
+  const size_t size = static_cast<size_t>(a.a[1]);
+  if (cwd.size() + 1 > size) return Errno::RANGE;
+  TRY(copy_to_user(static_cast<uintptr_t>(a.a[0]), cwd.c_str(), cwd.size() + 1));
+  return static_cast<long>(cwd.size() + 1);
+}
+
+Result<long> sys_chdir(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[0]));
+  Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
+  TRY(t.kernel().vfs().chdir(t, target));
+  return 0;
+}
+
+Result<long> sys_fchdir(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
+  TRY(t.kernel().vfs().chdir(t, f->path()));
+  return 0;
+}
+
+Result<long> sys_umask(Task& t, const SyscallArgs& a) {
+  return static_cast<long>(t.fs().exchange_umask(static_cast<uint32_t>(a.a[0])));
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,74 @@
+#pragma once
+// Dentry: a name in the directory tree, cached (Linux's dcache). A dentry is positive (it
+// names an inode) or negative (the name is known not to exist). The filesystem stays
+// authoritative; the VFS keeps the cache in step under the parent directory's rwsem:
+// creating, removing and renaming a name all go through here.
+//
+// A child holds its parent; a parent holds its cached children until they are dropped
+// (removal, rename, or prune at unmount), which breaks that cycle. A dentry that leaves the
+// tree drops its own cached children for the same reason.
+//
+// Lock order: parent Inode::m_rwsem > Dentry::m_lock.
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/base/ref_counted.h"
+#include "core/base/spinlock.h"
+#include "core/vfs/inode.h"
+
+namespace uml::kern {
+
+class Dentry final : public RefCounted<Dentry> {
+ public:
+  static RefPtr<Dentry> make_root(RefPtr<Inode> root);
+
+  std::string name() const {
+    SpinGuard g(m_lock);
+    return m_name;
+  }
+  RefPtr<Dentry> parent() const {
+    SpinGuard g(m_lock);
+    return m_parent;
+  }
+  RefPtr<Inode> inode() const {
+    SpinGuard g(m_lock);
+    return m_inode;
+  }
+  bool is_root() const { return m_is_root; }
+  // Removed from the tree (unlinked, or a directory removed) while someone still held it.
+  bool deleted() const {
+    SpinGuard g(m_lock);
+    return m_deleted;
+  }
+
+  // The cached child called name (positive or negative), or null.
+  RefPtr<Dentry> cached_child(std::string_view name) const;
+  // Caches name -> inode (inode null: negative) and returns the dentry. Replaces what was
+  // cached. Called with this directory's inode rwsem held.
+  RefPtr<Dentry> set_child(std::string_view name, RefPtr<Inode> inode);
+  // Forgets the child name; marks a positive one deleted. Called under the rwsem.
+  void drop_child(std::string_view name);
+  // Moves the cached child `name` to new_parent as new_name (rename). Under both rwsems.
+  void move_child(std::string_view name, Dentry& new_parent, std::string_view new_name);
+  // Drops every cached descendant (unmount, shutdown).
+  void prune();
+
+ private:
+  friend class RefCounted<Dentry>;
+  Dentry() = default;
+  ~Dentry() = default;
+  // Leaves the tree: marks a positive dentry deleted and drops its cached children.
+  void detach();
+
+  mutable SpinLock m_lock;
+  std::string m_name;
+  RefPtr<Dentry> m_parent;  // null for a root
+  RefPtr<Inode> m_inode;    // null: negative
+  bool m_is_root = false;
+  bool m_deleted = false;
+  std::unordered_map<std::string, RefPtr<Dentry>> m_children;
+};
+
+}  // namespace uml::kern

@@ -1,0 +1,41 @@
+#pragma once
+// FdTable: a process's file descriptors (shared by its threads), with the close-on-exec bit
+// per descriptor. Never parks: a spinlock guards the slots; closing drops the File after the
+// lock is released.
+
+#include <vector>
+
+#include "core/base/ref_counted.h"
+#include "core/base/result.h"
+#include "core/base/spinlock.h"
+#include "core/vfs/file.h"
+
+namespace uml::kern {
+
+class FdTable final : public RefCounted<FdTable> {
+ public:
+  static constexpr int kDefaultLimit = 1024;  // RLIMIT_NOFILE's usual soft limit
+
+  // The lowest free descriptor >= min_fd. Errors: MFILE.
+  Result<int> install(RefPtr<File> f, bool cloexec, int min_fd = 0);
+  RefPtr<File> get(int fd) const;
+  Result<void> close(int fd);
+  // dup2/dup3's step: newfd becomes a copy of oldfd (closing what was there). INVAL/BADF.
+  Result<int> dup_to(int oldfd, int newfd, bool cloexec);
+  Result<bool> cloexec(int fd) const;
+  Result<void> set_cloexec(int fd, bool on);
+  // fork: a copy of every descriptor.
+  RefPtr<FdTable> clone() const;
+  int limit() const { return m_limit; }
+
+ private:
+  struct Slot {
+    RefPtr<File> file;
+    bool cloexec = false;
+  };
+  mutable SpinLock m_lock;
+  std::vector<Slot> m_slots;
+  int m_limit = kDefaultLimit;
+};
+
+}  // namespace uml::kern

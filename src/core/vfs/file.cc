@@ -1,0 +1,96 @@
+#include "core/vfs/file.h"
+
+#include "host/host.h"
+
+namespace uml::kern {
+
+namespace {
+constexpr uint64_t kMaxFileSize = INT64_MAX;
+}
+
+void File::set_status_flags(int f) {
+  constexpr int kChangeable = abi::O_APPEND_ | abi::O_NONBLOCK_ | abi::O_NOATIME_ | abi::O_DIRECT_;
+  int cur = m_flags.load(std::memory_order_relaxed);
+  m_flags.store((cur & ~kChangeable) | (f & kChangeable), std::memory_order_relaxed);
+}
+
+bool File::readable() const {
+  const int f = flags();
+  if (f & abi::O_PATH_) return false;
+  const int acc = f & abi::O_ACCMODE_;
+  return acc == abi::O_RDONLY_ || acc == abi::O_RDWR_;
+}
+
+bool File::writable() const {
+  const int f = flags();
+  if (f & abi::O_PATH_) return false;
+  const int acc = f & abi::O_ACCMODE_;
+  return acc == abi::O_WRONLY_ || acc == abi::O_RDWR_;
+}
+
+Result<size_t> File::pread(SchedEntity&, void* buf, size_t len, uint64_t off) {
+  if (!readable()) return Errno::BADF;
+  if (m_inode->is_dir()) return Errno::ISDIR;
+  size_t n = TRY(m_inode->read(off, buf, len));
+  if (!(flags() & abi::O_NOATIME_))
+    m_inode->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  return n;
+}
+
+Result<size_t> File::pwrite(SchedEntity& self, const void* buf, size_t len, uint64_t off) {
+  if (!writable()) return Errno::BADF;
+  if (m_inode->is_dir()) return Errno::ISDIR;
+  if (off > kMaxFileSize || len > kMaxFileSize - off) return Errno::FBIG;
+  MutexGuard g(m_inode->rwsem(), self);
+  return m_inode->write(off, buf, len);
+}
+
+Result<size_t> File::read(SchedEntity& self, void* buf, size_t len) {
+  if (!readable()) return Errno::BADF;
+  if (m_inode->is_dir()) return Errno::ISDIR;
+  MutexGuard g(m_pos_lock, self);
+  size_t n = TRY(pread(self, buf, len, m_pos));
+  m_pos += n;
+  return n;
+}
+
+Result<size_t> File::write(SchedEntity& self, const void* buf, size_t len) {
+  if (!writable()) return Errno::BADF;
+  if (m_inode->is_dir()) return Errno::ISDIR;
+  MutexGuard g(m_pos_lock, self);
+  size_t n;
+  {
+    MutexGuard w(m_inode->rwsem(), self);
+    // O_APPEND: the end of the file at the moment of the write, under the inode lock.
+    if (flags() & abi::O_APPEND_) m_pos = m_inode->attr().size;
+    if (m_pos > kMaxFileSize || len > kMaxFileSize - m_pos) return Errno::FBIG;
+    n = TRY(m_inode->write(m_pos, buf, len));
+  }
+  m_pos += n;
+  return n;
+}
+
+Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
+  if (is_path_only()) return Errno::BADF;
+  MutexGuard g(m_pos_lock, self);
+  const int64_t size = static_cast<int64_t>(m_inode->attr().size);
+  int64_t base;
+  switch (whence) {
+    case abi::SEEK_SET_: base = 0; break;
+    case abi::SEEK_CUR_: base = static_cast<int64_t>(m_pos); break;
+    case abi::SEEK_END_: base = size; break;
+    case abi::SEEK_DATA_:
+    case abi::SEEK_HOLE_:
+      // No holes are tracked yet: the whole file is data, followed by the implicit hole.
+      if (m_inode->is_dir()) return Errno::INVAL;
+      if (off < 0 || off >= size) return Errno::NXIO;
+      m_pos = static_cast<uint64_t>(whence == abi::SEEK_DATA_ ? off : size);
+      return static_cast<int64_t>(m_pos);
+    default: return Errno::INVAL;
+  }
+  if ((off > 0 && base > INT64_MAX - off) || base + off < 0) return Errno::INVAL;
+  m_pos = static_cast<uint64_t>(base + off);
+  return static_cast<int64_t>(m_pos);
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,48 @@
+#pragma once
+// File: an open file description (Linux's struct file): what open() returns and dup()
+// shares. It holds its inode directly, so an unlinked file stays readable and writable.
+
+#include <cstdint>
+
+#include "core/base/ref_counted.h"
+#include "core/base/result.h"
+#include "core/sched/sync.h"
+#include "core/vfs/path.h"
+
+namespace uml::kern {
+
+class File final : public RefCounted<File> {
+ public:
+  File(Path path, RefPtr<Inode> inode, int flags)
+      : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags) {}
+
+  const Path& path() const { return m_path; }
+  Inode& inode() const { return *m_inode; }
+  int flags() const { return m_flags.load(std::memory_order_relaxed); }
+  void set_status_flags(int f);  // F_SETFL: only O_APPEND, O_NONBLOCK, O_NOATIME, O_DIRECT
+  bool is_path_only() const { return flags() & abi::O_PATH_; }
+  bool readable() const;
+  bool writable() const;
+
+  // read(2)/write(2) at the file position; pread/pwrite at off. Errors: BADF (not open for
+  // it), ISDIR, and what the filesystem returns.
+  Result<size_t> read(SchedEntity& self, void* buf, size_t len);
+  Result<size_t> write(SchedEntity& self, const void* buf, size_t len);
+  Result<size_t> pread(SchedEntity& self, void* buf, size_t len, uint64_t off);
+  Result<size_t> pwrite(SchedEntity& self, const void* buf, size_t len, uint64_t off);
+  Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
+
+  // The directory position (getdents64's cookie), under the position lock.
+  Mutex& pos_lock() { return m_pos_lock; }
+  uint64_t pos_locked() const { return m_pos; }
+  void set_pos_locked(uint64_t p) { m_pos = p; }
+
+ private:
+  Path m_path;
+  RefPtr<Inode> m_inode;
+  std::atomic<int> m_flags;
+  Mutex m_pos_lock;  // Linux's f_pos_lock
+  uint64_t m_pos = 0;
+};
+
+}  // namespace uml::kern

@@ -1,0 +1,23 @@
+#include "core/vfs/inode.h"
+
+namespace uml::kern {
+
+// Defaults: the operation does not apply to this kind of inode.
+Result<RefPtr<Inode>> Inode::lookup(std::string_view) { return Errno::NOTDIR; }
+Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t,
+                                    std::string_view) {
+  return Errno::NOTDIR;
+}
+Result<void> Inode::link(std::string_view, Inode&) { return Errno::NOTDIR; }
+Result<void> Inode::remove(std::string_view, bool) { return Errno::NOTDIR; }
+Result<void> Inode::rename(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
+Result<uint64_t> Inode::iterate(uint64_t, const std::function<bool(const DirEntry&)>&) {
+  return Errno::NOTDIR;
+}
+bool Inode::empty_dir() { return true; }
+Result<size_t> Inode::read(uint64_t, void*, size_t) { return Errno::INVAL; }
+Result<size_t> Inode::write(uint64_t, const void*, size_t) { return Errno::INVAL; }
+Result<void> Inode::truncate(uint64_t) { return Errno::INVAL; }
+Result<std::string> Inode::readlink() { return Errno::INVAL; }
+
+}  // namespace uml::kern

@@ -1,0 +1,103 @@
+#pragma once
+// Inode: one file of a filesystem (Linux's struct inode). The filesystem that owns it is
+// authoritative for its contents; the VFS reaches them through the virtual operations below.
+// Each operation documents its contract: who holds which lock, which errors it may return.
+//
+// Lock order: Vfs::m_rename_lock > Inode::m_rwsem (parent before child; two unrelated
+// directories in address order) > Dentry::m_lock > Inode::m_attr_lock.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/abi/fs.h"
+#include "core/base/ref_counted.h"
+#include "core/base/result.h"
+#include "core/base/spinlock.h"
+#include "core/sched/sync.h"
+#include "core/task/credentials.h"
+
+namespace uml::kern {
+
+class SuperBlock;
+
+struct InodeAttr {
+  uint32_t mode = 0;  // type and permission bits
+  uint32_t uid = 0, gid = 0;
+  uint32_t nlink = 1;
+  uint64_t size = 0;
+  uint64_t rdev = 0;
+  int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0, btime_ns = 0;
+};
+
+// One directory entry as iterate() reports it.
+struct DirEntry {
+  std::string_view name;
+  uint64_t ino;
+  uint8_t type;     // DT_*
+  uint64_t cookie;  // where iteration resumes after this entry
+};
+
+class Inode : public RefCounted<Inode> {
+ public:
+  Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr) : m_sb(sb), m_ino(ino), m_attr(attr) {}
+  virtual ~Inode() = default;
+
+  SuperBlock& sb() const { return m_sb; }
+  uint64_t ino() const { return m_ino; }
+  InodeAttr attr() const {
+    SpinGuard g(m_attr_lock);
+    return m_attr;
+  }
+  uint32_t mode() const { return attr().mode; }
+  bool is_dir() const { return (mode() & abi::S_IFMT_) == abi::S_IFDIR_; }
+  bool is_symlink() const { return (mode() & abi::S_IFMT_) == abi::S_IFLNK_; }
+  bool is_reg() const { return (mode() & abi::S_IFMT_) == abi::S_IFREG_; }
+  template <typename F>
+  void update_attr(F&& f) {
+    SpinGuard g(m_attr_lock);
+    f(m_attr);
+  }
+
+  // Serialises directory changes and writes (Linux's i_rwsem, held exclusively).
+  Mutex& rwsem() { return m_rwsem; }
+
+  // ---- directories (called with this directory's rwsem held) ----
+  // The child called name, or NOENT. name is never "." or "..".
+  virtual Result<RefPtr<Inode>> lookup(std::string_view name);
+  // A new child of type and mode `mode` (S_IFREG, S_IFDIR, S_IFLNK with target, S_IFIFO,
+  // S_IFCHR/S_IFBLK with rdev) owned by uid/gid. EEXIST is the caller's check; the
+  // filesystem may still say NOSPC, NAMETOOLONG.
+  virtual Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid,
+                                       uint32_t gid, uint64_t rdev, std::string_view target);
+  // A new name for an existing non-directory inode (link(2)).
+  virtual Result<void> link(std::string_view name, Inode& target);
+  // Removes the entry name (unlink, or rmdir for a directory, which must be empty:
+  // NOTEMPTY otherwise).
+  virtual Result<void> remove(std::string_view name, bool dir);
+  // Moves entry `name` to new_dir as new_name, replacing what is there (the caller has
+  // checked types and emptiness). Both directories' rwsems are held.
+  virtual Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name);
+  // Reports entries from cookie on (cookie 0: the start; "." and ".." are the VFS's) until
+  // emit returns false. Returns the cookie to resume from.
+  virtual Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit);
+  virtual bool empty_dir();
+
+  // ---- regular files ----
+  virtual Result<size_t> read(uint64_t off, void* buf, size_t len);
+  virtual Result<size_t> write(uint64_t off, const void* buf, size_t len);
+  virtual Result<void> truncate(uint64_t size);
+
+  // ---- symlinks ----
+  virtual Result<std::string> readlink();
+
+ protected:
+  SuperBlock& m_sb;
+  const uint64_t m_ino;
+  mutable SpinLock m_attr_lock;
+  InodeAttr m_attr;
+  Mutex m_rwsem;
+};
+
+}  // namespace uml::kern

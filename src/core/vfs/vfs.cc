@@ -1,0 +1,394 @@
+#include "core/vfs/vfs.h"
+
+#include <vector>
+
+#include "core/kernel/kernel.h"
+#include "core/task/task.h"
+#include "host/host.h"
+
+namespace uml::kern {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view path, bool* trailing_slash) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  *trailing_slash = !path.empty() && path.back() == '/';
+  return parts;
+}
+
+bool same(const Path& a, const Path& b) { return a.dentry.get() == b.dentry.get(); }
+
+}  // namespace
+
+// fs/namei.c: generic_permission.
+Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask) {
+  uint32_t mode = a.mode;
+  if (c.fsuid == a.uid) mode >>= 6;
+  else if (c.in_group(a.gid)) mode >>= 3;
+  if ((mask & ~mode & 7) == 0) return {};
+  const bool dir = (a.mode & abi::S_IFMT_) == abi::S_IFDIR_;
+  if (dir) {
+    if (!(mask & MAY_WRITE) && c.capable(abi::CAP_DAC_READ_SEARCH)) return {};
+    if (c.capable(abi::CAP_DAC_OVERRIDE)) return {};
+    return Errno::ACCES;
+  }
+  if (mask == MAY_READ && c.capable(abi::CAP_DAC_READ_SEARCH)) return {};
+  if (c.capable(abi::CAP_DAC_OVERRIDE) && (!(mask & MAY_EXEC) || (a.mode & 0111))) return {};
+  return Errno::ACCES;
+}
+
+Vfs::~Vfs() {
+  if (m_root.dentry) m_root.dentry->prune();
+}
+
+void Vfs::mount_root(RefPtr<SuperBlock> sb) {
+  RefPtr<Dentry> d = Dentry::make_root(sb->root());
+  m_root = Path{make_ref<Mount>(std::move(sb), d, 0), d};
+}
+
+Result<Path> Vfs::start_point(Task& t, int dirfd, std::string_view path) {
+  if (!path.empty() && path[0] == '/') return t.fs().root();
+  if (dirfd == abi::AT_FDCWD_) return t.fs().cwd();
+  RefPtr<File> f = t.files().get(dirfd);
+  if (!f) return Errno::BADF;
+  if (!f->inode().is_dir()) return Errno::NOTDIR;
+  return f->path();
+}
+
+Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name) {
+  if (RefPtr<Dentry> d = dir->cached_child(name)) {
+    if (!d->inode()) return Errno::NOENT;
+    return d;
+  }
+  RefPtr<Inode> di = dir->inode();
+  MutexGuard g(di->rwsem(), t);
+  if (RefPtr<Dentry> d = dir->cached_child(name)) {  // raced with another lookup
+    if (!d->inode()) return Errno::NOENT;
+    return d;
+  }
+  auto r = di->lookup(name);
+  if (!r.has_value()) {
+    if (r.error() == Errno::NOENT) dir->set_child(name, nullptr);  // a negative entry
+    return r.error();
+  }
+  return dir->set_child(name, std::move(r.value()));
+}
+
+// fs/namei.c's link_path_walk, without mount crossing yet (a single root mount).
+Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links) {
+  const Path root = t.fs().root();
+  if (!path.empty() && path[0] == '/') cur = root;
+  bool trailing = false;
+  const std::vector<std::string_view> parts = split(path, &trailing);
+  const Credentials& creds = t.creds();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string_view c = parts[i];
+    const bool last = i + 1 == parts.size();
+    RefPtr<Inode> dir = cur.inode();
+    if (!dir->is_dir()) return Errno::NOTDIR;
+    TRY(inode_permission(creds, dir->attr(), MAY_EXEC));
+    if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!same(cur, root) && !cur.dentry->is_root()) {
+        if (RefPtr<Dentry> p = cur.dentry->parent()) cur.dentry = std::move(p);
+      }
+      continue;
+    }
+    RefPtr<Dentry> child = TRY(lookup_child(t, cur.dentry, c));
+    RefPtr<Inode> ci = child->inode();
+    if (ci->is_symlink() && (!last || follow_last || trailing)) {
+      if (++*links > abi::MAXSYMLINKS_) return Errno::LOOP;
+      const std::string target = TRY(ci->readlink());
+      if (target.empty()) return Errno::NOENT;
+      cur = TRY(walk(t, cur, target, true, links));
+      continue;
+    }
+    cur.dentry = std::move(child);
+  }
+  if (trailing && !cur.inode()->is_dir()) return Errno::NOTDIR;
+  return cur;
+}
+
+Result<Path> Vfs::lookup(Task& t, int dirfd, std::string_view path, unsigned flags) {
+  if (path.empty()) {
+    if (!(flags & EMPTY_PATH)) return Errno::NOENT;
+    if (dirfd == abi::AT_FDCWD_) return t.fs().cwd();
+    RefPtr<File> f = t.files().get(dirfd);
+    if (!f) return Errno::BADF;
+    return f->path();
+  }
+  Path start = TRY(start_point(t, dirfd, path));
+  int links = 0;
+  Path p = TRY(walk(t, std::move(start), path, flags & FOLLOW, &links));
+  if ((flags & DIRECTORY) && !p.inode()->is_dir()) return Errno::NOTDIR;
+  return p;
+}
+
+Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path) {
+  if (path.empty()) return Errno::NOENT;
+  Parent p;
+  size_t end = path.size();
+  while (end > 0 && path[end - 1] == '/') --end;
+  p.trailing_slash = end < path.size();
+  if (end == 0) {  // "/" (or "///"): the root itself
+    p.dir = t.fs().root();
+    return p;
+  }
+  size_t slash = path.rfind('/', end - 1);
+  std::string_view dir_part = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash + 1);
+  std::string_view last = path.substr(slash == std::string_view::npos ? 0 : slash + 1,
+                                      end - (slash == std::string_view::npos ? 0 : slash + 1));
+  if (last.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
+  Path start = TRY(start_point(t, dirfd, path));
+  int links = 0;
+  p.dir = dir_part.empty() ? start : TRY(walk(t, std::move(start), dir_part, true, &links));
+  if (!p.dir.inode()->is_dir()) return Errno::NOTDIR;
+  TRY(inode_permission(t.creds(), p.dir.inode()->attr(), MAY_EXEC));
+  p.last = std::string(last);
+  p.dot = last == ".";
+  p.dotdot = last == "..";
+  return p;
+}
+
+Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target) {
+  RefPtr<Inode> dir = p.dir.inode();
+  const InodeAttr da = dir->attr();
+  if (da.nlink == 0) return Errno::NOENT;  // the directory itself was removed
+  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  if (p.dir.mnt->read_only()) return Errno::ROFS;
+  const Credentials& c = t.creds();
+  uint32_t gid = c.fsgid;
+  if (da.mode & abi::S_ISGID_) {  // setgid directories hand down their group (and the bit)
+    gid = da.gid;
+    if ((mode & abi::S_IFMT_) == abi::S_IFDIR_) mode |= abi::S_ISGID_;
+  }
+  RefPtr<Inode> child = TRY(dir->create(p.last, mode, c.fsuid, gid, 0, target));
+  p.dir.dentry->set_child(p.last, child);
+  return child;
+}
+
+// fs/namei.c: do_filp_open's checks, in Linux's order where they can be told apart.
+Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode) {
+  const int acc = flags & abi::O_ACCMODE_;
+  if ((flags & abi::O_TMPFILE_) == abi::O_TMPFILE_) return Errno::OPNOTSUPP;  // FIXME: O_TMPFILE
+  if (flags & abi::O_PATH_) flags &= abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_;
+  const bool creat = flags & abi::O_CREAT_;
+  Path target;
+  bool created = false;
+  if (!creat) {
+    unsigned lf = (flags & abi::O_NOFOLLOW_) ? 0u : static_cast<unsigned>(FOLLOW);
+    if (flags & abi::O_DIRECTORY_) lf |= DIRECTORY;
+    auto r = lookup(t, dirfd, path, lf);
+    if (!r.has_value()) return r.error();
+    target = std::move(r.value());
+    if ((flags & abi::O_NOFOLLOW_) && target.inode()->is_symlink() && !(flags & abi::O_PATH_))
+      return Errno::LOOP;
+  } else {
+    Parent p = TRY(lookup_parent(t, dirfd, path));
+    if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::ISDIR;
+    RefPtr<Inode> dir = p.dir.inode();
+    bool follow = false;
+    {
+      MutexGuard g(dir->rwsem(), t);
+      auto existing = dir->lookup(p.last);
+      if (existing.has_value()) {
+        if (flags & abi::O_EXCL_) return Errno::EXIST;
+        RefPtr<Inode> ei = existing.value();
+        if (ei->is_dir()) return Errno::ISDIR;  // O_CREAT never opens a directory
+        if (ei->is_symlink()) {
+          if (flags & abi::O_NOFOLLOW_) return Errno::LOOP;
+          follow = true;  // walked below, without the directory's lock
+        } else {
+          RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last);
+          if (!d || d->inode() != ei) d = p.dir.dentry->set_child(p.last, ei);
+          target = Path{p.dir.mnt, d};
+        }
+      } else if (existing.error() == Errno::NOENT) {
+        const uint32_t m = abi::S_IFREG_ | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
+        TRY(create_locked(t, p, m, {}));
+        target = Path{p.dir.mnt, p.dir.dentry->cached_child(p.last)};
+        created = true;
+      } else {
+        return existing.error();
+      }
+    }
+    if (follow) {
+      // FIXME: Linux creates the target of a dangling symlink; here that is ENOENT.
+      int links = 0;
+      target = TRY(walk(t, p.dir, p.last, true, &links));
+    }
+  }
+  RefPtr<Inode> inode = target.inode();
+  if (flags & abi::O_PATH_) return make_ref<File>(target, inode, flags);
+  if (inode->is_dir()) {
+    if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
+  } else if (flags & abi::O_DIRECTORY_) {
+    return Errno::NOTDIR;
+  }
+  if (!created) {
+    int mask = 0;
+    if (acc == abi::O_RDONLY_ || acc == abi::O_RDWR_ || acc == abi::O_ACCMODE_) mask |= MAY_READ;
+    if (acc == abi::O_WRONLY_ || acc == abi::O_RDWR_ || acc == abi::O_ACCMODE_ || (flags & abi::O_TRUNC_))
+      mask |= MAY_WRITE;
+    TRY(inode_permission(t.creds(), inode->attr(), mask));
+    if ((flags & abi::O_NOATIME_) && t.creds().fsuid != inode->attr().uid &&
+        !t.creds().capable(abi::CAP_FOWNER))
+      return Errno::PERM;
+    if ((flags & abi::O_TRUNC_) && inode->is_reg()) {
+      MutexGuard g(inode->rwsem(), t);
+      TRY(inode->truncate(0));
+    }
+  }
+  return make_ref<File>(target, inode, flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_));
+}
+
+Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode) {
+  Parent p = TRY(lookup_parent(t, dirfd, path));
+  if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
+  RefPtr<Inode> dir = p.dir.inode();
+  MutexGuard g(dir->rwsem(), t);
+  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  // vfs_mkdir keeps the permission bits and the sticky bit; setgid comes from the parent.
+  const uint32_t m = abi::S_IFDIR_ | (mode & (0777 | abi::S_ISVTX_) & ~t.fs().umask());
+  TRY(create_locked(t, p, m, {}));
+  return {};
+}
+
+Result<void> Vfs::symlink(Task& t, std::string_view target, int dirfd, std::string_view path) {
+  if (target.empty()) return Errno::NOENT;
+  Parent p = TRY(lookup_parent(t, dirfd, path));
+  if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::EXIST;
+  RefPtr<Inode> dir = p.dir.inode();
+  MutexGuard g(dir->rwsem(), t);
+  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  TRY(create_locked(t, p, abi::S_IFLNK_ | 0777, target));
+  return {};
+}
+
+// fs/namei.c: do_rmdir and do_unlinkat.
+Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wanted) {
+  Parent p = TRY(lookup_parent(t, dirfd, path));
+  if (dir_wanted) {
+    if (p.dot) return Errno::INVAL;
+    if (p.dotdot) return Errno::NOTEMPTY;
+    if (p.last.empty()) return Errno::BUSY;
+  } else if (p.last.empty() || p.dot || p.dotdot) {
+    return Errno::ISDIR;
+  }
+  RefPtr<Inode> dir = p.dir.inode();
+  MutexGuard g(dir->rwsem(), t);
+  RefPtr<Inode> victim = TRY(dir->lookup(p.last));
+  if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
+  if (!dir_wanted && p.trailing_slash && !victim->is_dir()) return Errno::NOTDIR;
+  const InodeAttr da = dir->attr();
+  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  // The sticky bit: only the file's or the directory's owner (or CAP_FOWNER) may remove.
+  const Credentials& c = t.creds();
+  if ((da.mode & abi::S_ISVTX_) && c.fsuid != victim->attr().uid && c.fsuid != da.uid &&
+      !c.capable(abi::CAP_FOWNER))
+    return Errno::PERM;
+  if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
+  if (p.dir.mnt->read_only()) return Errno::ROFS;
+  TRY(dir->remove(p.last, dir_wanted));
+  p.dir.dentry->drop_child(p.last);
+  return {};
+}
+
+Result<std::string> Vfs::readlink(Task& t, int dirfd, std::string_view path) {
+  Path p = TRY(lookup(t, dirfd, path, EMPTY_PATH));
+  RefPtr<Inode> i = p.inode();
+  if (!i->is_symlink()) return Errno::INVAL;
+  i->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  return i->readlink();
+}
+
+abi::stat Vfs::stat_of(const Inode& i) {
+  const InodeAttr a = i.attr();
+  abi::stat s{};
+  s.st_dev = i.sb().dev();
+  s.st_ino = i.ino();
+  s.st_nlink = a.nlink;
+  s.st_mode = a.mode;
+  s.st_uid = a.uid;
+  s.st_gid = a.gid;
+  s.st_rdev = a.rdev;
+  s.st_size = static_cast<int64_t>(a.size);
+  s.st_blksize = 4096;
+  const bool has_data = (a.mode & abi::S_IFMT_) == abi::S_IFREG_;
+  s.st_blocks = has_data ? static_cast<int64_t>((a.size + 4095) / 4096 * 8) : 0;
+  s.st_atime_sec = a.atime_ns / abi::NSEC_PER_SEC;
+  s.st_atime_nsec = static_cast<uint64_t>(a.atime_ns % abi::NSEC_PER_SEC);
+  s.st_mtime_sec = a.mtime_ns / abi::NSEC_PER_SEC;
+  s.st_mtime_nsec = static_cast<uint64_t>(a.mtime_ns % abi::NSEC_PER_SEC);
+  s.st_ctime_sec = a.ctime_ns / abi::NSEC_PER_SEC;
+  s.st_ctime_nsec = static_cast<uint64_t>(a.ctime_ns % abi::NSEC_PER_SEC);
+  return s;
+}
+
+Result<abi::stat> Vfs::stat(Task& t, int dirfd, std::string_view path, int at_flags) {
+  if (at_flags & ~(abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_ | abi::AT_NO_AUTOMOUNT_))
+    return Errno::INVAL;
+  unsigned lf = (at_flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(FOLLOW);
+  if (at_flags & abi::AT_EMPTY_PATH_) lf |= EMPTY_PATH;
+  Path p = TRY(lookup(t, dirfd, path, lf));
+  return stat_of(*p.inode());
+}
+
+Result<void> Vfs::chdir(Task& t, const Path& p) {
+  RefPtr<Inode> i = p.inode();
+  if (!i->is_dir()) return Errno::NOTDIR;
+  TRY(inode_permission(t.creds(), i->attr(), MAY_EXEC));
+  t.fs().set_cwd(p);
+  return {};
+}
+
+Result<std::string> Vfs::getcwd(Task& t) {
+  const Path root = t.fs().root();
+  Path cur = t.fs().cwd();
+  if (cur.dentry->deleted()) return Errno::NOENT;
+  std::string out;
+  while (!same(cur, root) && !cur.dentry->is_root()) {
+    out = "/" + cur.dentry->name() + out;
+    RefPtr<Dentry> parent = cur.dentry->parent();
+    if (!parent) break;
+    cur.dentry = std::move(parent);
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
+Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const DirEntry&)>& emit) {
+  RefPtr<Inode> di = RefPtr<Inode>(&dir.inode());
+  if (!di->is_dir()) return Errno::NOTDIR;
+  if (di->attr().nlink == 0) return {};  // a removed directory lists nothing
+  MutexGuard pos(dir.pos_lock(), t);
+  uint64_t cookie = dir.pos_locked();
+  // "." is cookie 0 -> 1, ".." is 1 -> 2; the filesystem's entries start at 3.
+  if (cookie == 0) {
+    if (!emit(DirEntry{".", di->ino(), 4 /*DT_DIR*/, 1})) return {};
+    cookie = 1;
+    dir.set_pos_locked(cookie);
+  }
+  if (cookie == 1) {
+    RefPtr<Dentry> parent = dir.path().dentry->is_root() ? dir.path().dentry : dir.path().dentry->parent();
+    const uint64_t pino = parent ? parent->inode()->ino() : di->ino();
+    if (!emit(DirEntry{"..", pino, 4, 2})) return {};
+    cookie = 3;
+    dir.set_pos_locked(cookie);
+  }
+  MutexGuard g(di->rwsem(), t);
+  uint64_t next = TRY(di->iterate(cookie, emit));
+  dir.set_pos_locked(next);
+  di->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  return {};
+}
+
+}  // namespace uml::kern

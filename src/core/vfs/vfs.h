@@ -1,0 +1,79 @@
+#pragma once
+// Vfs: an instance's file namespace and the operations the file syscalls call (path walk,
+// permissions, open, create, remove, stat, working directory). Handlers decode arguments and
+// call one of these; the policy lives here.
+//
+// Lock order: m_rename_lock > parent Inode::m_rwsem > child Inode::m_rwsem > Dentry::m_lock.
+
+#include <string>
+#include <string_view>
+
+#include "core/abi/fs.h"
+#include "core/base/result.h"
+#include "core/sched/sync.h"
+#include "core/vfs/fd_table.h"
+#include "core/vfs/fs_context.h"
+#include "core/vfs/path.h"
+
+namespace uml::kern {
+
+class Task;
+
+enum MayMask : int { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
+
+// Linux's generic_permission: mode bits for owner, group and others, then CAP_DAC_OVERRIDE
+// and CAP_DAC_READ_SEARCH (execute needs an x bit somewhere unless it is a directory).
+Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask);
+
+class Vfs {
+ public:
+  Vfs() = default;
+  ~Vfs();
+  Vfs(const Vfs&) = delete;
+  Vfs& operator=(const Vfs&) = delete;
+
+  // Mounts sb as / (boot).
+  void mount_root(RefPtr<SuperBlock> sb);
+  Path root() const { return m_root; }
+
+  // ---- path walk ----
+  enum LookupFlags : unsigned { FOLLOW = 1, EMPTY_PATH = 2, DIRECTORY = 4 };
+  // The object path names, from dirfd (AT_FDCWD: the working directory). Errors: NOENT,
+  // NOTDIR, ACCES, LOOP, NAMETOOLONG, BADF (a bad dirfd).
+  Result<Path> lookup(Task& t, int dirfd, std::string_view path, unsigned flags);
+  struct Parent {
+    Path dir;
+    std::string last;  // empty for "/"
+    bool trailing_slash = false;
+    bool dot = false;     // the last component is "."
+    bool dotdot = false;  // ... or ".."
+  };
+  // The directory that would contain path's last component, and that component.
+  Result<Parent> lookup_parent(Task& t, int dirfd, std::string_view path);
+
+  // ---- operations ----
+  Result<RefPtr<File>> open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode);
+  Result<void> mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode);
+  Result<void> symlink(Task& t, std::string_view target, int dirfd, std::string_view path);
+  // unlink (dir false) or rmdir (dir true).
+  Result<void> remove(Task& t, int dirfd, std::string_view path, bool dir);
+  Result<std::string> readlink(Task& t, int dirfd, std::string_view path);
+  Result<abi::stat> stat(Task& t, int dirfd, std::string_view path, int at_flags);
+  static abi::stat stat_of(const Inode& i);
+  Result<void> chdir(Task& t, const Path& p);
+  Result<std::string> getcwd(Task& t);
+  // getdents64's walk: "." and ".." first, then the filesystem's entries, from the file's
+  // position; emit returns false when the caller's buffer is full.
+  Result<void> iterate_dir(Task& t, File& dir, const std::function<bool(const DirEntry&)>& emit);
+
+ private:
+  Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links);
+  Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);
+  Result<Path> start_point(Task& t, int dirfd, std::string_view path);
+  Result<RefPtr<Inode>> create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target);
+
+  Path m_root;
+  Mutex m_rename_lock;  // Linux's s_vfs_rename_mutex
+};
+
+}  // namespace uml::kern

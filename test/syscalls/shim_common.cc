@@ -1,0 +1,65 @@
+// Shim helpers built on sys(): the same code on the host and in libuml.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "shim.h"
+
+namespace shim {
+
+namespace {
+std::atomic<unsigned> g_counter{0};
+
+struct Dirent64 {
+  uint64_t ino;
+  int64_t off;
+  uint16_t reclen;
+  uint8_t type;
+  char name[1];
+};
+}  // namespace
+
+ScratchDir::ScratchDir() {
+  for (;;) {
+    path = "/tmp/uml-test-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++);
+    const long old_umask = sys(SYS_umask, 0);  // a 0777 directory, whatever the umask
+    long r = sys(SYS_mkdir, reinterpret_cast<long>(path.c_str()), 0777);
+    sys(SYS_umask, old_umask);
+    if (r == 0) break;
+    if (r != -EEXIST) abort();
+  }
+}
+
+ScratchDir::~ScratchDir() { remove_tree(path); }
+
+void remove_tree(const std::string& p) {
+  if (sys(SYS_unlink, reinterpret_cast<long>(p.c_str())) != -EISDIR) return;
+  long fd = sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>(p.c_str()), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  std::vector<std::string> names;
+  std::vector<char> buf(8192);
+  for (;;) {
+    long n = sys(SYS_getdents64, fd, reinterpret_cast<long>(buf.data()), static_cast<long>(buf.size()));
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<Dirent64*>(buf.data() + off);
+      std::string name(d->name);
+      if (name != "." && name != "..") names.push_back(name);
+      off += d->reclen;
+    }
+  }
+  sys(SYS_close, fd);
+  for (auto& n : names) remove_tree(p + "/" + n);
+  sys(SYS_rmdir, reinterpret_cast<long>(p.c_str()));
+}
+
+}  // namespace shim
