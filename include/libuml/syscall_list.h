@@ -34,9 +34,9 @@
   X(16, ioctl, 3, NONE, "") \
   X(17, pread64, 4, IMPL, "") \
   X(18, pwrite64, 4, IMPL, "") \
-  X(19, readv, 3, NONE, "") \
-  X(20, writev, 3, NONE, "") \
-  X(21, access, 2, NONE, "") \
+  X(19, readv, 3, IMPL, "") \
+  X(20, writev, 3, IMPL, "") \
+  X(21, access, 2, IMPL, "") \
   X(22, pipe, 1, NONE, "") \
   X(23, select, 5, NONE, "") \
   X(24, sched_yield, 0, IMPL, "") \
@@ -87,29 +87,29 @@
   X(69, msgsnd, 4, NONE, "") \
   X(70, msgrcv, 5, NONE, "") \
   X(71, msgctl, 3, NONE, "") \
-  X(72, fcntl, 3, NONE, "") \
+  X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks, leases and the rest return EINVAL") \
   X(73, flock, 2, NONE, "") \
-  X(74, fsync, 1, NONE, "") \
-  X(75, fdatasync, 1, NONE, "") \
-  X(76, truncate, 2, NONE, "") \
-  X(77, ftruncate, 2, NONE, "") \
+  X(74, fsync, 1, PART, "nothing to write back yet (tmpfs)") \
+  X(75, fdatasync, 1, PART, "as fsync") \
+  X(76, truncate, 2, IMPL, "") \
+  X(77, ftruncate, 2, IMPL, "") \
   X(78, getdents, 3, NONE, "") \
   X(79, getcwd, 2, IMPL, "") \
   X(80, chdir, 1, IMPL, "") \
   X(81, fchdir, 1, IMPL, "") \
-  X(82, rename, 2, NONE, "") \
+  X(82, rename, 2, IMPL, "") \
   X(83, mkdir, 2, IMPL, "") \
   X(84, rmdir, 1, IMPL, "") \
   X(85, creat, 2, IMPL, "") \
-  X(86, link, 2, NONE, "") \
+  X(86, link, 2, IMPL, "") \
   X(87, unlink, 1, IMPL, "") \
   X(88, symlink, 2, IMPL, "") \
   X(89, readlink, 3, IMPL, "") \
-  X(90, chmod, 2, NONE, "") \
-  X(91, fchmod, 2, NONE, "") \
-  X(92, chown, 3, NONE, "") \
-  X(93, fchown, 3, NONE, "") \
-  X(94, lchown, 3, NONE, "") \
+  X(90, chmod, 2, IMPL, "") \
+  X(91, fchmod, 2, IMPL, "") \
+  X(92, chown, 3, IMPL, "") \
+  X(93, fchown, 3, IMPL, "") \
+  X(94, lchown, 3, IMPL, "") \
   X(95, umask, 1, IMPL, "") \
   X(96, gettimeofday, 2, IMPL, "") \
   X(97, getrlimit, 2, NONE, "") \
@@ -152,8 +152,8 @@
   X(134, uselib, 1, NONE, "") \
   X(135, personality, 1, NONE, "") \
   X(136, ustat, 2, NONE, "") \
-  X(137, statfs, 2, NONE, "") \
-  X(138, fstatfs, 2, NONE, "") \
+  X(137, statfs, 2, PART, "tmpfs counts no blocks used yet") \
+  X(138, fstatfs, 2, PART, "as statfs") \
   X(139, sysfs, 3, NONE, "") \
   X(140, getpriority, 2, NONE, "") \
   X(141, setpriority, 3, NONE, "") \
@@ -177,7 +177,7 @@
   X(159, adjtimex, 1, NONE, "") \
   X(160, setrlimit, 2, NONE, "") \
   X(161, chroot, 1, NONE, "") \
-  X(162, sync, 0, NONE, "") \
+  X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
   X(164, settimeofday, 2, NONE, "") \
   X(165, mount, 5, NONE, "") \
@@ -275,16 +275,16 @@
   X(257, openat, 4, PART, "as open") \
   X(258, mkdirat, 3, IMPL, "") \
   X(259, mknodat, 4, NONE, "") \
-  X(260, fchownat, 5, NONE, "") \
+  X(260, fchownat, 5, IMPL, "") \
   X(261, futimesat, 3, NONE, "") \
   X(262, newfstatat, 4, IMPL, "") \
   X(263, unlinkat, 3, IMPL, "") \
-  X(264, renameat, 4, NONE, "") \
-  X(265, linkat, 5, NONE, "") \
+  X(264, renameat, 4, IMPL, "") \
+  X(265, linkat, 5, IMPL, "") \
   X(266, symlinkat, 3, IMPL, "") \
   X(267, readlinkat, 4, IMPL, "") \
-  X(268, fchmodat, 3, NONE, "") \
-  X(269, faccessat, 3, NONE, "") \
+  X(268, fchmodat, 3, IMPL, "") \
+  X(269, faccessat, 3, IMPL, "") \
   X(270, pselect6, 6, NONE, "") \
   X(271, ppoll, 5, NONE, "") \
   X(272, unshare, 1, NONE, "") \
@@ -295,7 +295,7 @@
   X(277, sync_file_range, 4, NONE, "") \
   X(278, vmsplice, 4, NONE, "") \
   X(279, move_pages, 6, NONE, "") \
-  X(280, utimensat, 4, NONE, "") \
+  X(280, utimensat, 4, IMPL, "") \
   X(281, epoll_pwait, 6, NONE, "") \
   X(282, signalfd, 3, NONE, "") \
   X(283, timerfd_create, 2, NONE, "") \
@@ -310,8 +310,8 @@
   X(292, dup3, 3, IMPL, "") \
   X(293, pipe2, 2, NONE, "") \
   X(294, inotify_init1, 1, NONE, "") \
-  X(295, preadv, 5, NONE, "") \
-  X(296, pwritev, 5, NONE, "") \
+  X(295, preadv, 5, IMPL, "") \
+  X(296, pwritev, 5, IMPL, "") \
   X(297, rt_tgsigqueueinfo, 4, NONE, "") \
   X(298, perf_event_open, 5, NONE, "") \
   X(299, recvmmsg, 5, NONE, "") \
@@ -321,7 +321,7 @@
   X(303, name_to_handle_at, 5, NONE, "") \
   X(304, open_by_handle_at, 3, NONE, "") \
   X(305, clock_adjtime, 2, NONE, "") \
-  X(306, syncfs, 1, NONE, "") \
+  X(306, syncfs, 1, PART, "as fsync") \
   X(307, sendmmsg, 4, NONE, "") \
   X(308, setns, 2, NONE, "") \
   X(309, getcpu, 3, NONE, "") \
@@ -331,7 +331,7 @@
   X(313, finit_module, 3, NONE, "") \
   X(314, sched_setattr, 3, NONE, "") \
   X(315, sched_getattr, 4, NONE, "") \
-  X(316, renameat2, 5, NONE, "") \
+  X(316, renameat2, 5, PART, "RENAME_WHITEOUT returns EINVAL") \
   X(317, seccomp, 3, NONE, "") \
   X(318, getrandom, 3, IMPL, "") \
   X(319, memfd_create, 2, NONE, "") \
@@ -342,8 +342,8 @@
   X(324, membarrier, 3, NONE, "") \
   X(325, mlock2, 3, NONE, "") \
   X(326, copy_file_range, 6, NONE, "") \
-  X(327, preadv2, 6, NONE, "") \
-  X(328, pwritev2, 6, NONE, "") \
+  X(327, preadv2, 6, PART, "RWF_* flags are accepted and have no effect") \
+  X(328, pwritev2, 6, PART, "as preadv2") \
   X(329, pkey_mprotect, 4, NONE, "") \
   X(330, pkey_alloc, 2, NONE, "") \
   X(331, pkey_free, 1, NONE, "") \
@@ -362,10 +362,10 @@
   X(433, fspick, 3, NONE, "") \
   X(434, pidfd_open, 2, NONE, "") \
   X(435, clone3, 2, NONE, "") \
-  X(436, close_range, 3, NONE, "") \
+  X(436, close_range, 3, PART, "CLOSE_RANGE_UNSHARE does not unshare a table shared by threads") \
   X(437, openat2, 4, NONE, "") \
   X(438, pidfd_getfd, 3, NONE, "") \
-  X(439, faccessat2, 4, NONE, "") \
+  X(439, faccessat2, 4, IMPL, "") \
   X(440, process_madvise, 5, NONE, "") \
   X(441, epoll_pwait2, 6, NONE, "") \
   X(442, mount_setattr, 5, NONE, "") \

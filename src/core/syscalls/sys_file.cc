@@ -133,3 +133,129 @@ Result<long> sys_dup3(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace uml::kern
+
+// ---- fcntl, close_range, vectored I/O ---------------------------------------------------
+
+namespace uml::kern {
+
+namespace {
+constexpr int F_DUPFD_ = 0, F_GETFD_ = 1, F_SETFD_ = 2, F_GETFL_ = 3, F_SETFL_ = 4,
+              F_DUPFD_CLOEXEC_ = 1030;
+constexpr int FD_CLOEXEC_ = 1;
+constexpr unsigned CLOSE_RANGE_UNSHARE_ = 1u << 1, CLOSE_RANGE_CLOEXEC_ = 1u << 2;
+constexpr long UIO_MAXIOV_ = 1024;
+// RWF_HIPRI, DSYNC, SYNC, NOWAIT, APPEND, NOAPPEND, ATOMIC, DONTCACHE, NOSIGNAL: what the
+// host kernel (6.18) accepts.
+constexpr long RWF_SUPPORTED_ = 0x1ff;
+
+struct IoVec {
+  uint64_t base;
+  uint64_t len;
+};
+
+// The guest's iovec array, checked as Linux's import_iovec does: EINVAL for a bad count or
+// a total past SSIZE_MAX, EFAULT for an unreadable array.
+Result<std::vector<IoVec>> iovecs_arg(long addr, long count) {
+  if (count < 0 || count > UIO_MAXIOV_) return Errno::INVAL;
+  std::vector<IoVec> v(static_cast<size_t>(count));
+  TRY(copy_from_user(v.data(), static_cast<uintptr_t>(addr), v.size() * sizeof(IoVec)));
+  uint64_t total = 0;
+  for (const IoVec& io : v) {
+    if (io.len > static_cast<uint64_t>(INT64_MAX) - total) return Errno::INVAL;
+    total += io.len;
+  }
+  return v;
+}
+
+// Runs one transfer per segment; stops at the first short or failed one, as Linux does.
+template <typename Op>
+Result<long> vectored(const std::vector<IoVec>& v, bool to_guest, Op&& op) {
+  long done = 0;
+  for (const IoVec& io : v) {
+    if (io.len == 0) continue;
+    auto r = transfer(static_cast<uintptr_t>(io.base), io.len, to_guest,
+                      [&](void* b, size_t n, size_t seg_done) { return op(b, n, done + seg_done); });
+    if (!r.has_value()) {
+      if (done == 0) return r.error();
+      break;
+    }
+    done += r.value();
+    if (static_cast<uint64_t>(r.value()) < io.len) break;
+  }
+  return done;
+}
+
+Result<long> do_readv(Task& t, const SyscallArgs& a, bool positioned, int64_t off) {
+  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
+  if (positioned && off < 0) return Errno::INVAL;
+  return vectored(v, true, [&](void* b, size_t n, long done) {
+    return positioned ? f->pread(t, b, n, static_cast<uint64_t>(off + done)) : f->read(t, b, n);
+  });
+}
+
+Result<long> do_writev(Task& t, const SyscallArgs& a, bool positioned, int64_t off) {
+  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
+  if (positioned && off < 0) return Errno::INVAL;
+  return vectored(v, false, [&](void* b, size_t n, long done) {
+    return positioned ? f->pwrite(t, b, n, static_cast<uint64_t>(off + done)) : f->write(t, b, n);
+  });
+}
+
+Result<void> rwf_flags_ok(long flags) {
+  if (flags & ~RWF_SUPPORTED_) return Errno::OPNOTSUPP;
+  return {};
+}
+}  // namespace
+
+Result<long> sys_fcntl(Task& t, const SyscallArgs& a) {
+  const auto fd = static_cast<int32_t>(a.a[0]);
+  const auto cmd = static_cast<int32_t>(a.a[1]);
+  RefPtr<File> f = t.files().get(fd);
+  if (!f) return Errno::BADF;
+  switch (cmd) {
+    case F_DUPFD_:
+    case F_DUPFD_CLOEXEC_: {
+      const long min = a.a[2];
+      if (min < 0 || min >= t.files().limit()) return Errno::INVAL;
+      return TRY(t.files().install(std::move(f), cmd == F_DUPFD_CLOEXEC_, static_cast<int>(min)));
+    }
+    case F_GETFD_: return TRY(t.files().cloexec(fd)) ? FD_CLOEXEC_ : 0;
+    case F_SETFD_:
+      TRY(t.files().set_cloexec(fd, a.a[2] & FD_CLOEXEC_));
+      return 0;
+    case F_GETFL_: return f->flags() & ~abi::O_CLOEXEC_;
+    case F_SETFL_:
+      if (f->is_path_only()) return Errno::BADF;
+      f->set_status_flags(static_cast<int>(a.a[2]));
+      return 0;
+    default: return Errno::INVAL;  // FIXME: locks, leases, pipe sizes, seals
+  }
+}
+
+Result<long> sys_close_range(Task& t, const SyscallArgs& a) {
+  const auto first = static_cast<uint32_t>(a.a[0]), last = static_cast<uint32_t>(a.a[1]);
+  const auto flags = static_cast<uint32_t>(a.a[2]);
+  if (flags & ~(CLOSE_RANGE_UNSHARE_ | CLOSE_RANGE_CLOEXEC_)) return Errno::INVAL;
+  if (first > last) return Errno::INVAL;
+  // CLOSE_RANGE_UNSHARE: the table is already the caller's own unless threads share it;
+  // FIXME: unshare a table shared by threads.
+  t.files().close_range(first, last, flags & CLOSE_RANGE_CLOEXEC_);
+  return 0;
+}
+
+Result<long> sys_readv(Task& t, const SyscallArgs& a) { return do_readv(t, a, false, 0); }
+Result<long> sys_writev(Task& t, const SyscallArgs& a) { return do_writev(t, a, false, 0); }
+Result<long> sys_preadv(Task& t, const SyscallArgs& a) { return do_readv(t, a, true, a.a[3]); }
+Result<long> sys_pwritev(Task& t, const SyscallArgs& a) { return do_writev(t, a, true, a.a[3]); }
+Result<long> sys_preadv2(Task& t, const SyscallArgs& a) {
+  TRY(rwf_flags_ok(a.a[5]));
+  return a.a[3] == -1 ? do_readv(t, a, false, 0) : do_readv(t, a, true, a.a[3]);
+}
+Result<long> sys_pwritev2(Task& t, const SyscallArgs& a) {
+  TRY(rwf_flags_ok(a.a[5]));
+  return a.a[3] == -1 ? do_writev(t, a, false, 0) : do_writev(t, a, true, a.a[3]);
+}
+
+}  // namespace uml::kern

@@ -54,6 +54,20 @@ Result<void> FdTable::set_cloexec(int fd, bool on) {
   return {};
 }
 
+void FdTable::close_range(unsigned first, unsigned last, bool cloexec_only) {
+  std::vector<RefPtr<File>> dropped;  // released after the lock
+  SpinGuard g(m_lock);
+  for (size_t fd = first; fd < m_slots.size() && fd <= last; ++fd) {
+    if (!m_slots[fd].file) continue;
+    if (cloexec_only) {
+      m_slots[fd].cloexec = true;
+    } else {
+      dropped.push_back(std::move(m_slots[fd].file));
+      m_slots[fd].cloexec = false;
+    }
+  }
+}
+
 RefPtr<FdTable> FdTable::clone() const {
   auto t = make_ref<FdTable>();
   SpinGuard g(m_lock);

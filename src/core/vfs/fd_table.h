@@ -24,6 +24,8 @@ class FdTable final : public RefCounted<FdTable> {
   Result<int> dup_to(int oldfd, int newfd, bool cloexec);
   Result<bool> cloexec(int fd) const;
   Result<void> set_cloexec(int fd, bool on);
+  // close_range: closes (or, with cloexec_only, marks close-on-exec) [first, last].
+  void close_range(unsigned first, unsigned last, bool cloexec_only);
   // fork: a copy of every descriptor.
   RefPtr<FdTable> clone() const;
   int limit() const { return m_limit; }

@@ -11,6 +11,7 @@ Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32
 Result<void> Inode::link(std::string_view, Inode&) { return Errno::NOTDIR; }
 Result<void> Inode::remove(std::string_view, bool) { return Errno::NOTDIR; }
 Result<void> Inode::rename(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
+Result<void> Inode::exchange(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
 Result<uint64_t> Inode::iterate(uint64_t, const std::function<bool(const DirEntry&)>&) {
   return Errno::NOTDIR;
 }

@@ -79,6 +79,8 @@ class Inode : public RefCounted<Inode> {
   // Moves entry `name` to new_dir as new_name, replacing what is there (the caller has
   // checked types and emptiness). Both directories' rwsems are held.
   virtual Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name);
+  // Swaps the inodes behind name here and new_name in new_dir (RENAME_EXCHANGE).
+  virtual Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name);
   // Reports entries from cookie on (cookie 0: the start; "." and ".." are the VFS's) until
   // emit returns false. Returns the cookie to resume from.
   virtual Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit);

@@ -1,5 +1,6 @@
 #include "core/vfs/vfs.h"
 
+#include <optional>
 #include <vector>
 
 #include "core/kernel/kernel.h"
@@ -248,7 +249,10 @@ Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int fl
       TRY(inode->truncate(0));
     }
   }
-  return make_ref<File>(target, inode, flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_));
+  // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
+  return make_ref<File>(target, inode,
+                        (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
+                            abi::O_LARGEFILE_);
 }
 
 Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode) {
@@ -274,6 +278,23 @@ Result<void> Vfs::symlink(Task& t, std::string_view target, int dirfd, std::stri
   return {};
 }
 
+namespace {
+// Removing or replacing an entry of a sticky directory: only its owner, the directory's
+// owner, or CAP_FOWNER (fs/namei.c: check_sticky).
+Result<void> check_sticky(const Credentials& c, const InodeAttr& dir, const InodeAttr& victim) {
+  if ((dir.mode & abi::S_ISVTX_) && c.fsuid != victim.uid && c.fsuid != dir.uid &&
+      !c.capable(abi::CAP_FOWNER))
+    return Errno::PERM;
+  return {};
+}
+
+bool is_ancestor(const RefPtr<Dentry>& maybe_ancestor, RefPtr<Dentry> d) {
+  for (; d; d = d->parent())
+    if (d.get() == maybe_ancestor.get()) return true;
+  return false;
+}
+}  // namespace
+
 // fs/namei.c: do_rmdir and do_unlinkat.
 Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wanted) {
   Parent p = TRY(lookup_parent(t, dirfd, path));
@@ -291,11 +312,7 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   if (!dir_wanted && p.trailing_slash && !victim->is_dir()) return Errno::NOTDIR;
   const InodeAttr da = dir->attr();
   TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
-  // The sticky bit: only the file's or the directory's owner (or CAP_FOWNER) may remove.
-  const Credentials& c = t.creds();
-  if ((da.mode & abi::S_ISVTX_) && c.fsuid != victim->attr().uid && c.fsuid != da.uid &&
-      !c.capable(abi::CAP_FOWNER))
-    return Errno::PERM;
+  TRY(check_sticky(t.creds(), da, victim->attr()));
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
   if (p.dir.mnt->read_only()) return Errno::ROFS;
   TRY(dir->remove(p.last, dir_wanted));
@@ -309,6 +326,109 @@ Result<std::string> Vfs::readlink(Task& t, int dirfd, std::string_view path) {
   if (!i->is_symlink()) return Errno::INVAL;
   i->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
   return i->readlink();
+}
+
+
+// fs/namei.c: do_renameat2 and vfs_rename, in Linux's order of checks.
+Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int newdirfd,
+                         std::string_view newpath, unsigned flags) {
+  if (flags & ~(abi::RENAME_NOREPLACE_ | abi::RENAME_EXCHANGE_ | abi::RENAME_WHITEOUT_))
+    return Errno::INVAL;
+  if ((flags & abi::RENAME_NOREPLACE_) && (flags & abi::RENAME_EXCHANGE_)) return Errno::INVAL;
+  if (flags & abi::RENAME_WHITEOUT_) return Errno::INVAL;  // FIXME: whiteouts (overlayfs)
+  Parent from = TRY(lookup_parent(t, olddirfd, oldpath));
+  Parent to = TRY(lookup_parent(t, newdirfd, newpath));
+  if (from.last.empty() || from.dot || from.dotdot) return Errno::BUSY;
+  if (to.last.empty() || to.dot || to.dotdot)
+    return (flags & abi::RENAME_NOREPLACE_) ? Errno::EXIST : Errno::BUSY;
+  if (from.dir.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
+  RefPtr<Inode> odir = from.dir.inode(), ndir = to.dir.inode();
+  MutexGuard rename_lock(m_rename_lock, t);
+  // Both parents' locks, in address order (once when they are the same directory).
+  Inode* first = odir.get() < ndir.get() ? odir.get() : ndir.get();
+  Inode* second = odir.get() < ndir.get() ? ndir.get() : odir.get();
+  MutexGuard l1(first->rwsem(), t);
+  std::optional<MutexGuard> l2;
+  if (second != first) l2.emplace(second->rwsem(), t);
+
+  RefPtr<Inode> source = TRY(odir->lookup(from.last));
+  auto tr = ndir->lookup(to.last);
+  if (!tr.has_value() && tr.error() != Errno::NOENT) return tr.error();
+  RefPtr<Inode> target = tr.has_value() ? tr.value() : nullptr;
+  const bool exchange = flags & abi::RENAME_EXCHANGE_;
+  if (exchange && !target) return Errno::NOENT;
+  if ((flags & abi::RENAME_NOREPLACE_) && target) return Errno::EXIST;
+  const bool src_dir = source->is_dir();
+  if (!src_dir && (from.trailing_slash || to.trailing_slash) && !exchange) return Errno::NOTDIR;
+  // A directory cannot move into itself or below itself.
+  RefPtr<Dentry> src_d = from.dir.dentry->cached_child(from.last);
+  if (!src_d || src_d->inode() != source) src_d = from.dir.dentry->set_child(from.last, source);
+  if (src_dir && is_ancestor(src_d, to.dir.dentry)) return Errno::INVAL;
+  RefPtr<Dentry> dst_d;
+  if (target) {
+    dst_d = to.dir.dentry->cached_child(to.last);
+    if (!dst_d || dst_d->inode() != target) dst_d = to.dir.dentry->set_child(to.last, target);
+    if (exchange && target->is_dir() && is_ancestor(dst_d, from.dir.dentry)) return Errno::INVAL;
+  }
+  if (source == target) return {};  // two names of one inode: nothing happens
+  const Credentials& c = t.creds();
+  TRY(inode_permission(c, odir->attr(), MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(c, ndir->attr(), MAY_WRITE | MAY_EXEC));
+  TRY(check_sticky(c, odir->attr(), source->attr()));
+  if (target) TRY(check_sticky(c, ndir->attr(), target->attr()));
+  if (!exchange && target) {
+    if (src_dir && !target->is_dir()) return Errno::NOTDIR;
+    if (!src_dir && target->is_dir()) return Errno::ISDIR;
+    if (target->is_dir() && !target->empty_dir()) return Errno::NOTEMPTY;
+  }
+  // A directory that changes parents rewrites its "..": it must be writable.
+  if (odir != ndir) {
+    if (src_dir) TRY(inode_permission(c, source->attr(), MAY_WRITE));
+    if (exchange && target->is_dir()) TRY(inode_permission(c, target->attr(), MAY_WRITE));
+  }
+  if (from.dir.mnt->read_only()) return Errno::ROFS;
+  if (exchange) {
+    TRY(odir->exchange(from.last, *ndir, to.last));
+    from.dir.dentry->set_child(from.last, target);
+    to.dir.dentry->set_child(to.last, source);
+    return {};
+  }
+  TRY(odir->rename(from.last, *ndir, to.last));
+  from.dir.dentry->move_child(from.last, *to.dir.dentry, to.last);
+  return {};
+}
+
+// fs/namei.c: do_linkat, with fs.protected_hardlinks=1 (Linux's default): an unprivileged
+// task may only link a file it owns, or a regular file it can read and write that is
+// neither setuid nor executable setgid.
+Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newdirfd,
+                       std::string_view newpath, int at_flags) {
+  if (at_flags & ~(abi::AT_SYMLINK_FOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
+  unsigned lf = (at_flags & abi::AT_SYMLINK_FOLLOW_) ? static_cast<unsigned>(FOLLOW) : 0u;
+  if (at_flags & abi::AT_EMPTY_PATH_) lf |= EMPTY_PATH;
+  Path src = TRY(lookup(t, olddirfd, oldpath, lf));
+  Parent to = TRY(lookup_parent(t, newdirfd, newpath));
+  if (to.last.empty() || to.dot || to.dotdot) return Errno::EXIST;
+  if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
+  RefPtr<Inode> si = src.inode();
+  RefPtr<Inode> dir = to.dir.inode();
+  MutexGuard g(dir->rwsem(), t);
+  if (dir->lookup(to.last).has_value()) return Errno::EXIST;
+  const Credentials& c = t.creds();
+  TRY(inode_permission(c, dir->attr(), MAY_WRITE | MAY_EXEC));
+  if (si->is_dir()) return Errno::PERM;
+  const InodeAttr a = si->attr();
+  if (c.fsuid != a.uid && !c.capable(abi::CAP_FOWNER)) {
+    const bool safe = (a.mode & abi::S_IFMT_) == abi::S_IFREG_ && !(a.mode & abi::S_ISUID_) &&
+                      !((a.mode & abi::S_ISGID_) && (a.mode & 0010)) &&
+                      inode_permission(c, a, MAY_READ | MAY_WRITE).has_value();
+    if (!safe) return Errno::PERM;
+  }
+  if (a.nlink == 0) return Errno::NOENT;  // an unlinked file cannot get a name back
+  if (to.dir.mnt->read_only()) return Errno::ROFS;
+  TRY(dir->link(to.last, *si));
+  to.dir.dentry->set_child(to.last, si);
+  return {};
 }
 
 abi::stat Vfs::stat_of(const Inode& i) {

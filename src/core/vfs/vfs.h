@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/abi/fs.h"
+#include "core/abi/time.h"
 #include "core/base/result.h"
 #include "core/sched/sync.h"
 #include "core/vfs/fd_table.h"
@@ -58,6 +59,21 @@ class Vfs {
   // unlink (dir false) or rmdir (dir true).
   Result<void> remove(Task& t, int dirfd, std::string_view path, bool dir);
   Result<std::string> readlink(Task& t, int dirfd, std::string_view path);
+  // renameat2 (flags: RENAME_NOREPLACE, RENAME_EXCHANGE) and linkat.
+  Result<void> rename(Task& t, int olddirfd, std::string_view oldpath, int newdirfd,
+                      std::string_view newpath, unsigned flags);
+  Result<void> link(Task& t, int olddirfd, std::string_view oldpath, int newdirfd,
+                    std::string_view newpath, int at_flags);
+
+  // ---- attributes (vfs_attr.cc) ----
+  Result<void> chmod(Task& t, const Path& p, uint32_t mode);
+  // uid/gid 0xffffffff: unchanged.
+  Result<void> chown(Task& t, const Path& p, uint32_t uid, uint32_t gid);
+  Result<void> truncate(Task& t, Inode& i, int64_t length);
+  // access/faccessat2: mode is R_OK|W_OK|X_OK or F_OK; real ids unless AT_EACCESS.
+  Result<void> access(Task& t, const Path& p, int mode, bool effective);
+  // utimensat: times[0] atime, times[1] mtime (UTIME_NOW, UTIME_OMIT), or null for now.
+  Result<void> utimes(Task& t, const Path& p, const abi::timespec* times);
   Result<abi::stat> stat(Task& t, int dirfd, std::string_view path, int at_flags);
   static abi::stat stat_of(const Inode& i);
   Result<void> chdir(Task& t, const Path& p);

@@ -181,6 +181,24 @@ class TmpfsDir final : public Inode {
     return {};
   }
 
+  Result<void> exchange(std::string_view name, Inode& new_dir_inode, std::string_view new_name) override {
+    auto& new_dir = static_cast<TmpfsDir&>(new_dir_inode);
+    auto a = m_entries.find(std::string(name));
+    auto b = new_dir.m_entries.find(std::string(new_name));
+    if (a == m_entries.end() || b == new_dir.m_entries.end()) return Errno::NOENT;
+    std::swap(a->second.inode, b->second.inode);
+    const bool a_dir = b->second.inode->is_dir(), b_dir = a->second.inode->is_dir();
+    if (&new_dir != this && a_dir != b_dir) {  // a directory changed parents: move its link
+      update_attr([&](InodeAttr& d) { d.nlink += b_dir ? 1 : -1; });
+      new_dir.update_attr([&](InodeAttr& d) { d.nlink += a_dir ? 1 : -1; });
+    }
+    update_attr(touch_mc);
+    new_dir.update_attr(touch_mc);
+    a->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = host::realtime_ns(); });
+    b->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = host::realtime_ns(); });
+    return {};
+  }
+
   Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
     for (auto it = m_order.lower_bound(cookie); it != m_order.end(); ++it) {
       auto e = m_entries.find(it->second);

@@ -1,0 +1,197 @@
+// File attributes and names: chmod, fchmod, fchmodat, chown, fchown, lchown, fchownat,
+// truncate, ftruncate, access, faccessat, faccessat2, utimensat, rename, renameat,
+// renameat2, link, linkat, statfs, fstatfs, fsync, fdatasync, sync, syncfs.
+
+#include "core/abi/fs.h"
+#include "core/syscalls/dispatch.h"
+#include "core/syscalls/user.h"
+
+namespace uml::kern {
+
+namespace {
+
+Result<std::string> path_arg(long addr) {
+  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
+}
+
+Result<Path> path_at(Task& t, int dirfd, long addr, unsigned flags) {
+  const std::string p = TRY(path_arg(addr));
+  return t.kernel().vfs().lookup(t, dirfd, p, flags);
+}
+
+Result<RefPtr<File>> fd_arg(Task& t, long fd, bool allow_path_only) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(fd));
+  if (!f || (!allow_path_only && f->is_path_only())) return Errno::BADF;
+  return f;
+}
+
+Result<long> do_chown(Task& t, int dirfd, long path, long uid, long gid, int flags) {
+  if (flags & ~(abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
+  unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
+  if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
+  std::string p;
+  if (flags & abi::AT_EMPTY_PATH_) {
+    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(path), abi::PATH_MAX_));
+    p.resize(n);
+    TRY(copy_from_user(p.data(), static_cast<uintptr_t>(path), n));
+  } else {
+    p = TRY(path_arg(path));
+  }
+  Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, lf));
+  TRY(t.kernel().vfs().chown(t, target, static_cast<uint32_t>(uid), static_cast<uint32_t>(gid)));
+  return 0;
+}
+
+Result<long> do_access(Task& t, int dirfd, long path, long mode, int flags) {
+  if (mode & ~7) return Errno::INVAL;
+  if (flags & ~(abi::AT_EACCESS_ | abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
+  unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
+  if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
+  Path target = TRY(path_at(t, dirfd, path, lf));
+  TRY(t.kernel().vfs().access(t, target, static_cast<int>(mode), flags & abi::AT_EACCESS_));
+  return 0;
+}
+
+Result<long> do_rename(Task& t, int od, long op, int nd, long np, unsigned flags) {
+  const std::string from = TRY(path_arg(op));
+  const std::string to = TRY(path_arg(np));
+  TRY(t.kernel().vfs().rename(t, od, from, nd, to, flags));
+  return 0;
+}
+
+Result<long> do_link(Task& t, int od, long op, int nd, long np, int flags) {
+  std::string from;
+  if (flags & abi::AT_EMPTY_PATH_) {
+    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(op), abi::PATH_MAX_));
+    from.resize(n);
+    TRY(copy_from_user(from.data(), static_cast<uintptr_t>(op), n));
+  } else {
+    from = TRY(path_arg(op));
+  }
+  const std::string to = TRY(path_arg(np));
+  TRY(t.kernel().vfs().link(t, od, from, nd, to, flags));
+  return 0;
+}
+
+}  // namespace
+
+Result<long> sys_chmod(Task& t, const SyscallArgs& a) {
+  Path p = TRY(path_at(t, abi::AT_FDCWD_, a.a[0], Vfs::FOLLOW));
+  TRY(t.kernel().vfs().chmod(t, p, static_cast<uint32_t>(a.a[1])));
+  return 0;
+}
+Result<long> sys_fchmodat(Task& t, const SyscallArgs& a) {
+  Path p = TRY(path_at(t, static_cast<int>(a.a[0]), a.a[1], Vfs::FOLLOW));
+  TRY(t.kernel().vfs().chmod(t, p, static_cast<uint32_t>(a.a[2])));
+  return 0;
+}
+Result<long> sys_fchmod(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
+  TRY(t.kernel().vfs().chmod(t, f->path(), static_cast<uint32_t>(a.a[1])));
+  return 0;
+}
+
+Result<long> sys_chown(Task& t, const SyscallArgs& a) {
+  return do_chown(t, abi::AT_FDCWD_, a.a[0], a.a[1], a.a[2], 0);
+}
+Result<long> sys_lchown(Task& t, const SyscallArgs& a) {
+  return do_chown(t, abi::AT_FDCWD_, a.a[0], a.a[1], a.a[2], abi::AT_SYMLINK_NOFOLLOW_);
+}
+Result<long> sys_fchownat(Task& t, const SyscallArgs& a) {
+  return do_chown(t, static_cast<int>(a.a[0]), a.a[1], a.a[2], a.a[3], static_cast<int>(a.a[4]));
+}
+Result<long> sys_fchown(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
+  TRY(t.kernel().vfs().chown(t, f->path(), static_cast<uint32_t>(a.a[1]), static_cast<uint32_t>(a.a[2])));
+  return 0;
+}
+
+Result<long> sys_truncate(Task& t, const SyscallArgs& a) {
+  Path p = TRY(path_at(t, abi::AT_FDCWD_, a.a[0], Vfs::FOLLOW));
+  RefPtr<Inode> i = p.inode();
+  if (i->is_dir()) return Errno::ISDIR;
+  TRY(inode_permission(t.creds(), i->attr(), MAY_WRITE));
+  if (p.mnt->read_only()) return Errno::ROFS;
+  TRY(t.kernel().vfs().truncate(t, *i, a.a[1]));
+  return 0;
+}
+Result<long> sys_ftruncate(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
+  if (a.a[1] < 0) return Errno::INVAL;
+  if (!f->writable() || !f->inode().is_reg()) return Errno::INVAL;
+  TRY(t.kernel().vfs().truncate(t, f->inode(), a.a[1]));
+  return 0;
+}
+
+Result<long> sys_access(Task& t, const SyscallArgs& a) { return do_access(t, abi::AT_FDCWD_, a.a[0], a.a[1], 0); }
+Result<long> sys_faccessat(Task& t, const SyscallArgs& a) {
+  return do_access(t, static_cast<int>(a.a[0]), a.a[1], a.a[2], 0);
+}
+Result<long> sys_faccessat2(Task& t, const SyscallArgs& a) {
+  return do_access(t, static_cast<int>(a.a[0]), a.a[1], a.a[2], static_cast<int>(a.a[3]));
+}
+
+Result<long> sys_utimensat(Task& t, const SyscallArgs& a) {
+  const auto dirfd = static_cast<int>(a.a[0]);
+  const auto flags = static_cast<int>(a.a[3]);
+  if (flags & ~(abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
+  abi::timespec times[2];
+  const abi::timespec* tp = nullptr;
+  if (a.a[2]) {
+    TRY(copy_from_user(times, static_cast<uintptr_t>(a.a[2]), sizeof(times)));
+    tp = times;
+  }
+  Path p;
+  if (a.a[1] == 0) {  // Linux: a null path means dirfd itself
+    RefPtr<File> f = t.files().get(dirfd);
+    if (dirfd == abi::AT_FDCWD_) p = t.fs().cwd();
+    else if (!f) return Errno::BADF;
+    else p = f->path();
+  } else {
+    unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
+    if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
+    p = TRY(path_at(t, dirfd, a.a[1], lf));
+  }
+  TRY(t.kernel().vfs().utimes(t, p, tp));
+  return 0;
+}
+
+Result<long> sys_rename(Task& t, const SyscallArgs& a) {
+  return do_rename(t, abi::AT_FDCWD_, a.a[0], abi::AT_FDCWD_, a.a[1], 0);
+}
+Result<long> sys_renameat(Task& t, const SyscallArgs& a) {
+  return do_rename(t, static_cast<int>(a.a[0]), a.a[1], static_cast<int>(a.a[2]), a.a[3], 0);
+}
+Result<long> sys_renameat2(Task& t, const SyscallArgs& a) {
+  return do_rename(t, static_cast<int>(a.a[0]), a.a[1], static_cast<int>(a.a[2]), a.a[3],
+                   static_cast<unsigned>(a.a[4]));
+}
+Result<long> sys_link(Task& t, const SyscallArgs& a) {
+  return do_link(t, abi::AT_FDCWD_, a.a[0], abi::AT_FDCWD_, a.a[1], 0);
+}
+Result<long> sys_linkat(Task& t, const SyscallArgs& a) {
+  return do_link(t, static_cast<int>(a.a[0]), a.a[1], static_cast<int>(a.a[2]), a.a[3],
+                 static_cast<int>(a.a[4]));
+}
+
+Result<long> sys_statfs(Task& t, const SyscallArgs& a) {
+  Path p = TRY(path_at(t, abi::AT_FDCWD_, a.a[0], Vfs::FOLLOW));
+  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), p.mnt->sb().statfs()));
+  return 0;
+}
+Result<long> sys_fstatfs(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], true));
+  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), f->path().mnt->sb().statfs()));
+  return 0;
+}
+
+// In-memory filesystems have nothing to write back: these check their argument only.
+Result<long> sys_fsync(Task& t, const SyscallArgs& a) {
+  TRY(fd_arg(t, a.a[0], false));
+  return 0;
+}
+Result<long> sys_fdatasync(Task& t, const SyscallArgs& a) { return sys_fsync(t, a); }
+Result<long> sys_syncfs(Task& t, const SyscallArgs& a) { return sys_fsync(t, a); }
+Result<long> sys_sync(Task&, const SyscallArgs&) { return 0; }
+
+}  // namespace uml::kern

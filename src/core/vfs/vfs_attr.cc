@@ -1,0 +1,130 @@
+// Vfs: attribute changes — chmod, chown, truncate, access, utimes (fs/attr.c, fs/open.c).
+
+#include "core/task/task.h"
+#include "core/vfs/vfs.h"
+#include "host/host.h"
+
+namespace uml::kern {
+
+namespace {
+bool owner_or_fowner(const Credentials& c, const InodeAttr& a) {
+  return c.fsuid == a.uid || c.capable(abi::CAP_FOWNER);
+}
+}  // namespace
+
+// fs/attr.c: setattr_prepare for ATTR_MODE.
+Result<void> Vfs::chmod(Task& t, const Path& p, uint32_t mode) {
+  RefPtr<Inode> i = p.inode();
+  if (p.mnt->read_only()) return Errno::ROFS;
+  const Credentials& c = t.creds();
+  MutexGuard g(i->rwsem(), t);
+  const InodeAttr a = i->attr();
+  if (!owner_or_fowner(c, a)) return Errno::PERM;
+  mode &= abi::S_IALLUGO_;
+  // Without the file's group (or CAP_FSETID) the setgid bit does not survive.
+  if (!c.in_group(a.gid) && !c.capable(abi::CAP_FSETID)) mode &= ~abi::S_ISGID_;
+  i->update_attr([&](InodeAttr& x) {
+    x.mode = (x.mode & abi::S_IFMT_) | mode;
+    x.ctime_ns = host::realtime_ns();
+  });
+  return {};
+}
+
+// fs/attr.c: chown_ok, chgrp_ok; fs/open.c: chown_common (setuid/setgid dropped).
+Result<void> Vfs::chown(Task& t, const Path& p, uint32_t uid, uint32_t gid) {
+  RefPtr<Inode> i = p.inode();
+  if (p.mnt->read_only()) return Errno::ROFS;
+  const Credentials& c = t.creds();
+  MutexGuard g(i->rwsem(), t);
+  const InodeAttr a = i->attr();
+  const bool uid_change = uid != kInvalidId && uid != a.uid;
+  if (uid_change && !c.capable(abi::CAP_CHOWN)) return Errno::PERM;
+  if (uid != kInvalidId && !uid_change && c.fsuid != a.uid && !c.capable(abi::CAP_CHOWN))
+    return Errno::PERM;
+  if (gid != kInvalidId) {
+    const bool may_chgrp = c.fsuid == a.uid && (gid == a.gid || c.in_group(gid));
+    if (!may_chgrp && !c.capable(abi::CAP_CHOWN)) return Errno::PERM;
+  }
+  i->update_attr([&](InodeAttr& x) {
+    if (uid != kInvalidId) x.uid = uid;
+    if (gid != kInvalidId) x.gid = gid;
+    // chown_common asks to drop them for any non-directory, even for chown(-1, -1).
+    if ((x.mode & abi::S_IFMT_) != abi::S_IFDIR_) {
+      x.mode &= ~abi::S_ISUID_;
+      if (x.mode & 0010) x.mode &= ~abi::S_ISGID_;  // setgid with group-exec: a setgid program
+    }
+    x.ctime_ns = host::realtime_ns();
+  });
+  return {};
+}
+
+Result<void> Vfs::truncate(Task& t, Inode& i, int64_t length) {
+  if (length < 0) return Errno::INVAL;
+  if (i.is_dir()) return Errno::ISDIR;
+  if (!i.is_reg()) return Errno::INVAL;
+  MutexGuard g(i.rwsem(), t);
+  TRY(i.truncate(static_cast<uint64_t>(length)));
+  // Writing or truncating drops setuid, and setgid of a group-executable file.
+  const Credentials& c = t.creds();
+  if (!c.capable(abi::CAP_FSETID))
+    i.update_attr([](InodeAttr& x) {
+      x.mode &= ~abi::S_ISUID_;
+      if (x.mode & 0010) x.mode &= ~abi::S_ISGID_;
+    });
+  return {};
+}
+
+// fs/open.c: do_faccessat, with access_override_creds (the real ids, unless AT_EACCESS).
+Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
+  Credentials c = t.creds();
+  if (!effective) {
+    c.fsuid = c.uid;
+    c.fsgid = c.gid;
+    if (c.uid != 0) c.cap_effective = 0;
+    else c.cap_effective = c.cap_permitted;
+  }
+  if (mode == 0) return {};  // F_OK: the lookup was the test
+  const InodeAttr a = p.inode()->attr();
+  if ((mode & MAY_WRITE) && p.mnt->read_only() && (a.mode & abi::S_IFMT_) != abi::S_IFCHR_ &&
+      (a.mode & abi::S_IFMT_) != abi::S_IFBLK_)
+    return Errno::ROFS;
+  return inode_permission(c, a, mode);
+}
+
+// fs/utimes.c and setattr_prepare's time rules: "now" needs ownership or write access,
+// explicit times need ownership (or CAP_FOWNER).
+Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
+  RefPtr<Inode> i = p.inode();
+  const Credentials& c = t.creds();
+  const int64_t now = host::realtime_ns();
+  bool explicit_time = false;
+  if (times) {
+    for (int k = 0; k < 2; ++k) {
+      const int64_t ns = times[k].tv_nsec;
+      if (ns == abi::UTIME_NOW_ || ns == abi::UTIME_OMIT_) continue;
+      if (ns < 0 || ns >= abi::NSEC_PER_SEC) return Errno::INVAL;
+      explicit_time = true;
+    }
+    if (times[0].tv_nsec == abi::UTIME_OMIT_ && times[1].tv_nsec == abi::UTIME_OMIT_) return {};
+  }
+  if (p.mnt->read_only()) return Errno::ROFS;
+  MutexGuard g(i->rwsem(), t);
+  const InodeAttr a = i->attr();
+  if (!owner_or_fowner(c, a)) {
+    if (explicit_time) return Errno::PERM;
+    if (!inode_permission(c, a, MAY_WRITE).has_value()) return Errno::ACCES;
+  }
+  auto pick = [&](const abi::timespec& ts, int64_t cur) {
+    if (ts.tv_nsec == abi::UTIME_OMIT_) return cur;
+    if (ts.tv_nsec == abi::UTIME_NOW_) return now;
+    return ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
+  };
+  i->update_attr([&](InodeAttr& x) {
+    x.atime_ns = times ? pick(times[0], x.atime_ns) : now;
+    x.mtime_ns = times ? pick(times[1], x.mtime_ns) : now;
+    x.ctime_ns = now;
+  });
+  return {};
+}
+
+}  // namespace uml::kern
