@@ -2,6 +2,7 @@
 // EFAULT, and nothing else happens.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "shim.h"
 
@@ -57,5 +59,30 @@ TEST_CASE("a nanosleep whose remainder pointer is unmapped still sleeps and succ
   shim::fresh_task([] {
     timespec req{0, 1'000'000};
     CHECK(call(SYS_nanosleep, &req, unmapped()) == 0);  // rem is only written on EINTR
+  });
+}
+
+TEST_CASE("a write from a partly unmapped buffer writes the mapped part, and no stale bytes") {
+  shim::fresh_task([] {
+    shim::ScratchDir d;
+    // Two pages, the second unmapped: a write of both stops at the boundary.
+    char* p = static_cast<char*>(mmap(nullptr, 2 * 4096, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(p != MAP_FAILED);
+    memset(p, 'a', 4096);
+    munmap(p + 4096, 4096);
+    const long fd = call(SYS_openat, AT_FDCWD, (d / "f").c_str(), O_CREAT | O_RDWR, 0644);
+    const long n = call(SYS_write, fd, p, 2 * 4096);
+    CHECK(n == 4096);
+    CHECK(call(SYS_write, fd, p + 4096, 16) == -EFAULT);
+    CHECK(call(SYS_ftruncate, fd, 3 * 4096) == 0);  // the rest must read as zeros
+    char buf[3 * 4096];
+    CHECK(call(SYS_pread64, fd, buf, sizeof(buf), 0) == static_cast<long>(sizeof(buf)));
+    bool zeros = true;
+    for (size_t i = 4096; i < sizeof(buf); ++i) zeros = zeros && buf[i] == 0;
+    CHECK(zeros);
+    CHECK(buf[0] == 'a');
+    call(SYS_close, fd);
+    munmap(p, 4096);
   });
 }

@@ -11,8 +11,6 @@ namespace uml::kern {
 
 namespace {
 
-constexpr size_t kChunk = 64 * 1024;  // bounce buffer for guest data
-
 Result<std::string> path_arg(long addr) {
   return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
 }
@@ -29,33 +27,13 @@ Result<long> do_open(Task& t, int dirfd, long path_addr, int flags, uint32_t mod
   return TRY(t.files().install(std::move(f), flags & abi::O_CLOEXEC_));
 }
 
-// Reads (into the guest) or writes (from the guest) len bytes through a bounce buffer, one
-// chunk at a time; a short transfer ends the call, as one read(2) would.
-template <typename Op>
-Result<long> transfer(uintptr_t ubuf, size_t len, bool to_guest, Op&& op) {
-  if (!user_range_ok(ubuf, len)) return Errno::FAULT;
-  std::vector<uint8_t> buf(std::min(len, kChunk));
-  size_t done = 0;
-  while (done < len) {
-    const size_t want = std::min(len - done, kChunk);
-    if (!to_guest && !copy_from_user(buf.data(), ubuf + done, want)) {
-      if (done == 0) return Errno::FAULT;
-      break;
-    }
-    auto r = op(buf.data(), want, done);
-    if (!r.has_value()) {
-      if (done == 0) return r.error();
-      break;
-    }
-    const size_t n = r.value();
-    if (to_guest && n && !copy_to_user(ubuf + done, buf.data(), n)) {
-      if (done == 0) return Errno::FAULT;
-      break;
-    }
-    done += n;
-    if (n < want) break;
-  }
-  return static_cast<long>(done);
+// The guest range [addr, addr+len) as an IoBuffer. Linux caps one transfer at MAX_RW_COUNT.
+Result<IoBuffer> user_buffer(long addr, long len) {
+  constexpr size_t kMaxRw = 0x7ffff000;
+  size_t n = static_cast<size_t>(len);
+  if (n > kMaxRw) n = kMaxRw;
+  if (!user_range_ok(static_cast<uintptr_t>(addr), n)) return Errno::FAULT;
+  return IoBuffer::user(static_cast<uintptr_t>(addr), n);
 }
 
 }  // namespace
@@ -79,30 +57,28 @@ Result<long> sys_close(Task& t, const SyscallArgs& a) {
 
 Result<long> sys_read(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
-  return transfer(static_cast<uintptr_t>(a.a[1]), static_cast<size_t>(a.a[2]), true,
-                  [&](void* b, size_t n, size_t) { return f->read(t, b, n); });
+  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  return static_cast<long>(TRY(f->read(t, buf)));
 }
 
 Result<long> sys_write(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
-  return transfer(static_cast<uintptr_t>(a.a[1]), static_cast<size_t>(a.a[2]), false,
-                  [&](void* b, size_t n, size_t) { return f->write(t, b, n); });
+  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  return static_cast<long>(TRY(f->write(t, buf)));
 }
 
 Result<long> sys_pread64(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
   if (a.a[3] < 0) return Errno::INVAL;
-  const uint64_t off = static_cast<uint64_t>(a.a[3]);
-  return transfer(static_cast<uintptr_t>(a.a[1]), static_cast<size_t>(a.a[2]), true,
-                  [&](void* b, size_t n, size_t done) { return f->pread(t, b, n, off + done); });
+  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  return static_cast<long>(TRY(f->pread(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
 Result<long> sys_pwrite64(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
   if (a.a[3] < 0) return Errno::INVAL;
-  const uint64_t off = static_cast<uint64_t>(a.a[3]);
-  return transfer(static_cast<uintptr_t>(a.a[1]), static_cast<size_t>(a.a[2]), false,
-                  [&](void* b, size_t n, size_t done) { return f->pwrite(t, b, n, off + done); });
+  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  return static_cast<long>(TRY(f->pwrite(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
 Result<long> sys_lseek(Task& t, const SyscallArgs& a) {
@@ -169,12 +145,12 @@ Result<std::vector<IoVec>> iovecs_arg(long addr, long count) {
 
 // Runs one transfer per segment; stops at the first short or failed one, as Linux does.
 template <typename Op>
-Result<long> vectored(const std::vector<IoVec>& v, bool to_guest, Op&& op) {
+Result<long> vectored(const std::vector<IoVec>& v, Op&& op) {
   long done = 0;
   for (const IoVec& io : v) {
     if (io.len == 0) continue;
-    auto r = transfer(static_cast<uintptr_t>(io.base), io.len, to_guest,
-                      [&](void* b, size_t n, size_t seg_done) { return op(b, n, done + seg_done); });
+    auto buf = user_buffer(static_cast<long>(io.base), static_cast<long>(io.len));
+    Result<size_t> r = buf.has_value() ? op(buf.value(), done) : Result<size_t>(buf.error());
     if (!r.has_value()) {
       if (done == 0) return r.error();
       break;
@@ -189,8 +165,8 @@ Result<long> do_readv(Task& t, const SyscallArgs& a, bool positioned, int64_t of
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
   std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
   if (positioned && off < 0) return Errno::INVAL;
-  return vectored(v, true, [&](void* b, size_t n, long done) {
-    return positioned ? f->pread(t, b, n, static_cast<uint64_t>(off + done)) : f->read(t, b, n);
+  return vectored(v, [&](const IoBuffer& b, long done) {
+    return positioned ? f->pread(t, b, static_cast<uint64_t>(off + done)) : f->read(t, b);
   });
 }
 
@@ -198,8 +174,8 @@ Result<long> do_writev(Task& t, const SyscallArgs& a, bool positioned, int64_t o
   RefPtr<File> f = TRY(file_arg(t, a.a[0]));
   std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
   if (positioned && off < 0) return Errno::INVAL;
-  return vectored(v, false, [&](void* b, size_t n, long done) {
-    return positioned ? f->pwrite(t, b, n, static_cast<uint64_t>(off + done)) : f->write(t, b, n);
+  return vectored(v, [&](const IoBuffer& b, long done) {
+    return positioned ? f->pwrite(t, b, static_cast<uint64_t>(off + done)) : f->write(t, b);
   });
 }
 

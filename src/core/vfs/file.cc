@@ -28,33 +28,33 @@ bool File::writable() const {
   return acc == abi::O_WRONLY_ || acc == abi::O_RDWR_;
 }
 
-Result<size_t> File::pread(SchedEntity&, void* buf, size_t len, uint64_t off) {
+Result<size_t> File::pread(SchedEntity&, const IoBuffer& buf, uint64_t off) {
   if (!readable()) return Errno::BADF;
   if (m_inode->is_dir()) return Errno::ISDIR;
-  size_t n = TRY(m_inode->read(off, buf, len));
+  size_t n = TRY(m_inode->read(off, buf));
   if (!(flags() & abi::O_NOATIME_))
     m_inode->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
   return n;
 }
 
-Result<size_t> File::pwrite(SchedEntity& self, const void* buf, size_t len, uint64_t off) {
+Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off) {
   if (!writable()) return Errno::BADF;
   if (m_inode->is_dir()) return Errno::ISDIR;
-  if (off > kMaxFileSize || len > kMaxFileSize - off) return Errno::FBIG;
+  if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
   MutexGuard g(m_inode->rwsem(), self);
-  return m_inode->write(off, buf, len);
+  return m_inode->write(off, buf);
 }
 
-Result<size_t> File::read(SchedEntity& self, void* buf, size_t len) {
+Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
   if (!readable()) return Errno::BADF;
   if (m_inode->is_dir()) return Errno::ISDIR;
   MutexGuard g(m_pos_lock, self);
-  size_t n = TRY(pread(self, buf, len, m_pos));
+  size_t n = TRY(pread(self, buf, m_pos));
   m_pos += n;
   return n;
 }
 
-Result<size_t> File::write(SchedEntity& self, const void* buf, size_t len) {
+Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
   if (!writable()) return Errno::BADF;
   if (m_inode->is_dir()) return Errno::ISDIR;
   MutexGuard g(m_pos_lock, self);
@@ -63,8 +63,8 @@ Result<size_t> File::write(SchedEntity& self, const void* buf, size_t len) {
     MutexGuard w(m_inode->rwsem(), self);
     // O_APPEND: the end of the file at the moment of the write, under the inode lock.
     if (flags() & abi::O_APPEND_) m_pos = m_inode->attr().size;
-    if (m_pos > kMaxFileSize || len > kMaxFileSize - m_pos) return Errno::FBIG;
-    n = TRY(m_inode->write(m_pos, buf, len));
+    if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
+    n = TRY(m_inode->write(m_pos, buf));
   }
   m_pos += n;
   return n;

@@ -26,10 +26,10 @@ class File final : public RefCounted<File> {
 
   // read(2)/write(2) at the file position; pread/pwrite at off. Errors: BADF (not open for
   // it), ISDIR, and what the filesystem returns.
-  Result<size_t> read(SchedEntity& self, void* buf, size_t len);
-  Result<size_t> write(SchedEntity& self, const void* buf, size_t len);
-  Result<size_t> pread(SchedEntity& self, void* buf, size_t len, uint64_t off);
-  Result<size_t> pwrite(SchedEntity& self, const void* buf, size_t len, uint64_t off);
+  Result<size_t> read(SchedEntity& self, const IoBuffer& buf);
+  Result<size_t> write(SchedEntity& self, const IoBuffer& buf);
+  Result<size_t> pread(SchedEntity& self, const IoBuffer& buf, uint64_t off);
+  Result<size_t> pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off);
   Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
 
   // The directory position (getdents64's cookie), under the position lock.

@@ -16,8 +16,8 @@ Result<uint64_t> Inode::iterate(uint64_t, const std::function<bool(const DirEntr
   return Errno::NOTDIR;
 }
 bool Inode::empty_dir() { return true; }
-Result<size_t> Inode::read(uint64_t, void*, size_t) { return Errno::INVAL; }
-Result<size_t> Inode::write(uint64_t, const void*, size_t) { return Errno::INVAL; }
+Result<size_t> Inode::read(uint64_t, const IoBuffer&) { return Errno::INVAL; }
+Result<size_t> Inode::write(uint64_t, const IoBuffer&) { return Errno::INVAL; }
 Result<void> Inode::truncate(uint64_t) { return Errno::INVAL; }
 Result<std::string> Inode::readlink() { return Errno::INVAL; }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/abi/fs.h"
+#include "core/base/io_buffer.h"
 #include "core/base/ref_counted.h"
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
@@ -87,8 +88,10 @@ class Inode : public RefCounted<Inode> {
   virtual bool empty_dir();
 
   // ---- regular files ----
-  virtual Result<size_t> read(uint64_t off, void* buf, size_t len);
-  virtual Result<size_t> write(uint64_t off, const void* buf, size_t len);
+  // Copy between the file and buf (guest or kernel memory). A fault in buf ends the
+  // transfer: FAULT if nothing was copied, else the count so far.
+  virtual Result<size_t> read(uint64_t off, const IoBuffer& buf);
+  virtual Result<size_t> write(uint64_t off, const IoBuffer& buf);
   virtual Result<void> truncate(uint64_t size);
 
   // ---- symlinks ----

@@ -1,7 +1,9 @@
 #include "core/fs/tmpfs/tmpfs.h"
 
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,33 +49,81 @@ InodeAttr new_attr(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
 
 void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = host::realtime_ns(); }
 
+// File data in 4 KiB pages, allocated on first write (a hole reads as zeros), so a
+// growing file never copies what it already has.
 class TmpfsFile final : public Inode {
  public:
   using Inode::Inode;
-  Result<size_t> read(uint64_t off, void* buf, size_t len) override {
+  static constexpr size_t kExtent = 4096;  // a page, as the page cache will have it
+
+  Result<size_t> read(uint64_t off, const IoBuffer& buf) override {
     SpinGuard g(m_data_lock);
-    if (off >= m_data.size()) return size_t{0};
-    const size_t n = std::min<uint64_t>(len, m_data.size() - off);
-    memcpy(buf, m_data.data() + off, n);
-    return n;
+    const uint64_t size = attr().size;
+    if (off >= size) return size_t{0};
+    const size_t total = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+    size_t done = 0;
+    while (done < total) {
+      const uint64_t pos = off + done;
+      const size_t idx = pos / kExtent, eoff = pos % kExtent;
+      const size_t n = std::min(total - done, kExtent - eoff);
+      if (idx < m_extents.size() && m_extents[idx]) {
+        const size_t k = buf.write_some(done, m_extents[idx].get() + eoff, n);
+        done += k;
+        if (k < n) break;
+      } else {
+        if (!buf.zero(done, n)) break;  // FIXME: partial zero-fill on a fault
+        done += n;
+      }
+    }
+    if (done == 0 && total > 0) return Errno::FAULT;
+    return done;
   }
-  Result<size_t> write(uint64_t off, const void* buf, size_t len) override {
+
+  Result<size_t> write(uint64_t off, const IoBuffer& buf) override {
+    size_t done = 0;
     {
       SpinGuard g(m_data_lock);
-      if (off + len > m_data.size()) m_data.resize(off + len);
-      memcpy(m_data.data() + off, buf, len);
+      const size_t total = buf.size();
+      while (done < total) {
+        const uint64_t pos = off + done;
+        const size_t idx = pos / kExtent, eoff = pos % kExtent;
+        const size_t n = std::min(total - done, kExtent - eoff);
+        if (idx >= m_extents.size()) m_extents.resize(idx + 1);
+        const bool fresh = !m_extents[idx];
+        if (fresh) {
+          // A new extent: zero only what this write does not cover (holes read as zeros).
+          m_extents[idx].reset(new uint8_t[kExtent]);
+          uint8_t* e = m_extents[idx].get();
+          memset(e, 0, eoff);
+          memset(e + eoff + n, 0, kExtent - eoff - n);
+        }
+        const size_t k = buf.read_some(done, m_extents[idx].get() + eoff, n);
+        done += k;
+        if (k < n) {
+          // The guest's memory ended partway. In a new extent, what it did not supply must
+          // read as zeros, never as whatever the allocator left there; an old extent keeps
+          // its data.
+          if (fresh) memset(m_extents[idx].get() + eoff + k, 0, n - k);
+          break;
+        }
+      }
     }
+    if (done == 0 && buf.size() > 0) return Errno::FAULT;
     update_attr([&](InodeAttr& a) {
-      if (off + len > a.size) a.size = off + len;
+      if (off + done > a.size) a.size = off + done;
       touch_mc(a);
     });
-    return len;
+    return done;
   }
+
   Result<void> truncate(uint64_t size) override {
     {
       SpinGuard g(m_data_lock);
-      m_data.resize(size);
-      m_data.shrink_to_fit();
+      const size_t keep = static_cast<size_t>((size + kExtent - 1) / kExtent);
+      if (m_extents.size() > keep) m_extents.resize(keep);
+      // Bytes past the new end in the last extent must read as zeros if the file grows.
+      if (size % kExtent && keep > 0 && keep <= m_extents.size() && m_extents[keep - 1])
+        memset(m_extents[keep - 1].get() + size % kExtent, 0, kExtent - size % kExtent);
     }
     update_attr([&](InodeAttr& a) {
       a.size = size;
@@ -84,7 +134,7 @@ class TmpfsFile final : public Inode {
 
  private:
   SpinLock m_data_lock;  // readers do not take the rwsem
-  std::vector<uint8_t> m_data;
+  std::vector<std::unique_ptr<uint8_t[]>> m_extents;
 };
 
 class TmpfsSymlink final : public Inode {
