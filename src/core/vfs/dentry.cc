@@ -14,7 +14,7 @@ RefPtr<Dentry> Dentry::make_root(RefPtr<Inode> root) {
 
 RefPtr<Dentry> Dentry::cached_child(std::string_view name) const {
   SpinGuard g(m_lock);
-  auto it = m_children.find(std::string(name));
+  auto it = m_children.find(name);
   return it == m_children.end() ? nullptr : it->second;
 }
 
@@ -38,7 +38,7 @@ void Dentry::drop_child(std::string_view name) {
   RefPtr<Dentry> old;
   {
     SpinGuard g(m_lock);
-    auto it = m_children.find(std::string(name));
+    auto it = m_children.find(name);
     if (it == m_children.end()) return;
     old = std::move(it->second);
     m_children.erase(it);
@@ -60,7 +60,7 @@ void Dentry::move_child(std::string_view name, Dentry& new_parent, std::string_v
   RefPtr<Dentry> moving;
   {
     SpinGuard g(m_lock);
-    auto it = m_children.find(std::string(name));
+    auto it = m_children.find(name);
     if (it == m_children.end()) return;
     moving = std::move(it->second);
     m_children.erase(it);
@@ -76,7 +76,7 @@ void Dentry::move_child(std::string_view name, Dentry& new_parent, std::string_v
 }
 
 void Dentry::prune() {
-  std::unordered_map<std::string, RefPtr<Dentry>> children;
+  decltype(m_children) children;
   {
     SpinGuard g(m_lock);
     children.swap(m_children);

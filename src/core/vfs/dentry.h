@@ -32,10 +32,9 @@ class Dentry final : public RefCounted<Dentry> {
     SpinGuard g(m_lock);
     return m_parent;
   }
-  RefPtr<Inode> inode() const {
-    SpinGuard g(m_lock);
-    return m_inode;
-  }
+  // Set at creation and never changed (a name that gets another inode gets a new dentry),
+  // so it is read without the lock. Null for a negative dentry.
+  const RefPtr<Inode>& inode() const { return m_inode; }
   bool is_root() const { return m_is_root; }
   // Removed from the tree (unlinked, or a directory removed) while someone still held it.
   bool deleted() const {
@@ -65,10 +64,16 @@ class Dentry final : public RefCounted<Dentry> {
   mutable SpinLock m_lock;
   std::string m_name;
   RefPtr<Dentry> m_parent;  // null for a root
-  RefPtr<Inode> m_inode;    // null: negative
+  RefPtr<Inode> m_inode;    // null: negative; immutable once the dentry is published
   bool m_is_root = false;
   bool m_deleted = false;
-  std::unordered_map<std::string, RefPtr<Dentry>> m_children;
+  // Heterogeneous lookup: a path component (string_view) finds its entry without building
+  // a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, RefPtr<Dentry>, NameHash, std::equal_to<>> m_children;
 };
 
 }  // namespace uml::kern

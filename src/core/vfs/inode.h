@@ -42,7 +42,8 @@ struct DirEntry {
 
 class Inode : public RefCounted<Inode> {
  public:
-  Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr) : m_sb(sb), m_ino(ino), m_attr(attr) {}
+  Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
+      : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {}
   virtual ~Inode() = default;
 
   SuperBlock& sb() const { return m_sb; }
@@ -52,9 +53,11 @@ class Inode : public RefCounted<Inode> {
     return m_attr;
   }
   uint32_t mode() const { return attr().mode; }
-  bool is_dir() const { return (mode() & abi::S_IFMT_) == abi::S_IFDIR_; }
-  bool is_symlink() const { return (mode() & abi::S_IFMT_) == abi::S_IFLNK_; }
-  bool is_reg() const { return (mode() & abi::S_IFMT_) == abi::S_IFREG_; }
+  // The file type never changes: read without the attribute lock.
+  uint32_t type() const { return m_type; }
+  bool is_dir() const { return m_type == abi::S_IFDIR_; }
+  bool is_symlink() const { return m_type == abi::S_IFLNK_; }
+  bool is_reg() const { return m_type == abi::S_IFREG_; }
   template <typename F>
   void update_attr(F&& f) {
     SpinGuard g(m_attr_lock);
@@ -100,6 +103,7 @@ class Inode : public RefCounted<Inode> {
  protected:
   SuperBlock& m_sb;
   const uint64_t m_ino;
+  const uint32_t m_type;  // S_IFMT bits
   mutable SpinLock m_attr_lock;
   InodeAttr m_attr;
   Mutex m_rwsem;

@@ -11,20 +11,6 @@ namespace uml::kern {
 
 namespace {
 
-std::vector<std::string_view> split(std::string_view path, bool* trailing_slash) {
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t j = i;
-    while (j < path.size() && path[j] != '/') ++j;
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  *trailing_slash = !path.empty() && path.back() == '/';
-  return parts;
-}
-
 bool same(const Path& a, const Path& b) { return a.dentry.get() == b.dentry.get(); }
 
 }  // namespace
@@ -87,15 +73,24 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
 Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links) {
   const Path root = t.fs().root();
   if (!path.empty() && path[0] == '/') cur = root;
-  bool trailing = false;
-  const std::vector<std::string_view> parts = split(path, &trailing);
+  const bool trailing = !path.empty() && path.back() == '/';
   const Credentials& creds = t.creds();
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string_view c = parts[i];
-    const bool last = i + 1 == parts.size();
-    RefPtr<Inode> dir = cur.inode();
-    if (!dir->is_dir()) return Errno::NOTDIR;
-    TRY(inode_permission(creds, dir->attr(), MAY_EXEC));
+  // Search permission on directories: CAP_DAC_READ_SEARCH grants it without the mode bits.
+  const bool search_all = creds.capable(abi::CAP_DAC_READ_SEARCH);
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    if (j == i) break;
+    const std::string_view c = path.substr(i, j - i);
+    size_t k = j;
+    while (k < path.size() && path[k] == '/') ++k;
+    const bool last = k == path.size();
+    i = j;
+    const Inode& dir = *cur.dentry->inode();
+    if (!dir.is_dir()) return Errno::NOTDIR;
+    if (!search_all) TRY(inode_permission(creds, dir.attr(), MAY_EXEC));
     if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
     if (c == ".") continue;
     if (c == "..") {
@@ -105,7 +100,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
       continue;
     }
     RefPtr<Dentry> child = TRY(lookup_child(t, cur.dentry, c));
-    RefPtr<Inode> ci = child->inode();
+    const RefPtr<Inode>& ci = child->inode();
     if (ci->is_symlink() && (!last || follow_last || trailing)) {
       if (++*links > abi::MAXSYMLINKS_) return Errno::LOOP;
       const std::string target = TRY(ci->readlink());
@@ -115,7 +110,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
     }
     cur.dentry = std::move(child);
   }
-  if (trailing && !cur.inode()->is_dir()) return Errno::NOTDIR;
+  if (trailing && !cur.dentry->inode()->is_dir()) return Errno::NOTDIR;
   return cur;
 }
 
