@@ -31,7 +31,7 @@
   X(13, rt_sigaction, 4, NONE, "") \
   X(14, rt_sigprocmask, 4, NONE, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
-  X(16, ioctl, 3, NONE, "") \
+  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD; other requests return ENOTTY (no drivers yet)") \
   X(17, pread64, 4, IMPL, "") \
   X(18, pwrite64, 4, IMPL, "") \
   X(19, readv, 3, IMPL, "") \
@@ -147,8 +147,8 @@
   X(129, rt_sigqueueinfo, 3, NONE, "") \
   X(130, rt_sigsuspend, 2, NONE, "") \
   X(131, sigaltstack, 2, NONE, "") \
-  X(132, utime, 2, NONE, "") \
-  X(133, mknod, 3, NONE, "") \
+  X(132, utime, 2, IMPL, "") \
+  X(133, mknod, 3, PART, "FIFO and device nodes are created; opening them waits for pipes and drivers") \
   X(134, uselib, 1, NONE, "") \
   X(135, personality, 1, NONE, "") \
   X(136, ustat, 2, NONE, "") \
@@ -176,7 +176,7 @@
   X(158, arch_prctl, 2, NONE, "") \
   X(159, adjtimex, 1, NONE, "") \
   X(160, setrlimit, 2, NONE, "") \
-  X(161, chroot, 1, NONE, "") \
+  X(161, chroot, 1, IMPL, "") \
   X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
   X(164, settimeofday, 2, NONE, "") \
@@ -250,7 +250,7 @@
   X(232, epoll_wait, 4, NONE, "") \
   X(233, epoll_ctl, 4, NONE, "") \
   X(234, tgkill, 3, NONE, "") \
-  X(235, utimes, 2, NONE, "") \
+  X(235, utimes, 2, IMPL, "") \
   X(236, vserver, 0, NONE, "") \
   X(237, mbind, 6, NONE, "") \
   X(238, set_mempolicy, 3, NONE, "") \
@@ -274,9 +274,9 @@
   X(256, migrate_pages, 4, NONE, "") \
   X(257, openat, 4, PART, "as open") \
   X(258, mkdirat, 3, IMPL, "") \
-  X(259, mknodat, 4, NONE, "") \
+  X(259, mknodat, 4, PART, "as mknod") \
   X(260, fchownat, 5, IMPL, "") \
-  X(261, futimesat, 3, NONE, "") \
+  X(261, futimesat, 3, IMPL, "") \
   X(262, newfstatat, 4, IMPL, "") \
   X(263, unlinkat, 3, IMPL, "") \
   X(264, renameat, 4, IMPL, "") \
@@ -347,7 +347,7 @@
   X(329, pkey_mprotect, 4, NONE, "") \
   X(330, pkey_alloc, 2, NONE, "") \
   X(331, pkey_free, 1, NONE, "") \
-  X(332, statx, 5, NONE, "") \
+  X(332, statx, 5, PART, "stx_mnt_id is 1 (one mount); no STATX_ATTR_* attributes") \
   X(333, io_pgetevents, 6, NONE, "") \
   X(334, rseq, 4, NONE, "") \
   X(424, pidfd_send_signal, 4, NONE, "") \

@@ -110,6 +110,7 @@ inline constexpr int CAP_KILL = 5;
 inline constexpr int CAP_SETGID = 6;
 inline constexpr int CAP_SETUID = 7;
 inline constexpr int CAP_LINUX_IMMUTABLE = 9;
+inline constexpr int CAP_SYS_CHROOT = 18;
 inline constexpr int CAP_SYS_ADMIN = 21;
 inline constexpr int CAP_SYS_RESOURCE = 24;
 inline constexpr int CAP_MKNOD = 27;

@@ -157,3 +157,119 @@ Result<long> sys_umask(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace uml::kern
+
+// ---- mknod, statx, chroot, utimes, utime, futimesat ------------------------------------
+
+namespace uml::kern {
+
+namespace {
+struct TimeVal {
+  int64_t sec, usec;
+};
+
+Result<long> do_mknod(Task& t, int dirfd, long path, long mode, long dev) {
+  const std::string p = TRY(path_arg(path));
+  TRY(t.kernel().vfs().mknod(t, dirfd, p, static_cast<uint32_t>(mode), static_cast<uint32_t>(dev)));
+  return 0;
+}
+
+// utimes and futimesat take microseconds; utimensat does the rest.
+Result<long> do_utimes(Task& t, int dirfd, long path, long tv) {
+  abi::timespec ts[2];
+  const abi::timespec* tp = nullptr;
+  if (tv) {
+    TimeVal v[2];
+    TRY(copy_from_user(v, static_cast<uintptr_t>(tv), sizeof(v)));
+    for (int i = 0; i < 2; ++i) {
+      if (v[i].usec < 0 || v[i].usec >= 1'000'000) return Errno::INVAL;
+      ts[i] = {v[i].sec, v[i].usec * 1000};
+    }
+    tp = ts;
+  }
+  const std::string p = TRY(path_arg(path));
+  Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, Vfs::FOLLOW));
+  TRY(t.kernel().vfs().utimes(t, target, tp));
+  return 0;
+}
+}  // namespace
+
+Result<long> sys_mknod(Task& t, const SyscallArgs& a) { return do_mknod(t, abi::AT_FDCWD_, a.a[0], a.a[1], a.a[2]); }
+Result<long> sys_mknodat(Task& t, const SyscallArgs& a) {
+  return do_mknod(t, static_cast<int>(a.a[0]), a.a[1], a.a[2], a.a[3]);
+}
+
+Result<long> sys_statx(Task& t, const SyscallArgs& a) {
+  const auto dirfd = static_cast<int>(a.a[0]);
+  const auto flags = static_cast<int>(a.a[2]);
+  const auto mask = static_cast<uint32_t>(a.a[3]);
+  constexpr int kValid = abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_ | abi::AT_NO_AUTOMOUNT_ |
+                         abi::AT_STATX_SYNC_TYPE_;
+  if (flags & ~kValid) return Errno::INVAL;
+  if ((flags & abi::AT_STATX_SYNC_TYPE_) == abi::AT_STATX_SYNC_TYPE_) return Errno::INVAL;
+  if (mask & 0x80000000u) return Errno::INVAL;  // STATX__RESERVED
+  std::string path;
+  {
+    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(a.a[1]), abi::PATH_MAX_));
+    if (n >= static_cast<size_t>(abi::PATH_MAX_)) return Errno::NAMETOOLONG;
+    path.resize(n);
+    TRY(copy_from_user(path.data(), static_cast<uintptr_t>(a.a[1]), n));
+  }
+  unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
+  if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
+  Path p = TRY(t.kernel().vfs().lookup(t, dirfd, path, lf));
+  const Inode& i = *p.inode();
+  const abi::stat st = Vfs::stat_of(i);
+  const InodeAttr at = i.attr();
+  abi::statx x{};
+  x.stx_mask = abi::STATX_BASIC_STATS_ | abi::STATX_BTIME_ | abi::STATX_MNT_ID_;
+  x.stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  x.stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  x.stx_uid = st.st_uid;
+  x.stx_gid = st.st_gid;
+  x.stx_mode = static_cast<uint16_t>(st.st_mode);
+  x.stx_ino = st.st_ino;
+  x.stx_size = static_cast<uint64_t>(st.st_size);
+  x.stx_blocks = static_cast<uint64_t>(st.st_blocks);
+  auto ts = [](int64_t ns) { return abi::statx_timestamp{ns / abi::NSEC_PER_SEC, static_cast<uint32_t>(ns % abi::NSEC_PER_SEC), 0}; };
+  x.stx_atime = ts(at.atime_ns);
+  x.stx_btime = ts(at.btime_ns);
+  x.stx_ctime = ts(at.ctime_ns);
+  x.stx_mtime = ts(at.mtime_ns);
+  // new_encode_dev's split: 12 bits of major, 20 of minor.
+  x.stx_rdev_major = static_cast<uint32_t>((at.rdev >> 8) & 0xfff);
+  x.stx_rdev_minor = static_cast<uint32_t>((at.rdev & 0xff) | ((at.rdev >> 12) & 0xfff00));
+  x.stx_dev_major = static_cast<uint32_t>((st.st_dev >> 8) & 0xfff);
+  x.stx_dev_minor = static_cast<uint32_t>((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00));
+  x.stx_mnt_id = 1;  // one mount so far
+  TRY(copy_to_user(UserPtr<abi::statx>(a.a[4]), x));
+  return 0;
+}
+
+Result<long> sys_chroot(Task& t, const SyscallArgs& a) {
+  const std::string p = TRY(path_arg(a.a[0]));
+  Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
+  TRY(t.kernel().vfs().chroot(t, target));
+  return 0;
+}
+
+Result<long> sys_utimes(Task& t, const SyscallArgs& a) { return do_utimes(t, abi::AT_FDCWD_, a.a[0], a.a[1]); }
+Result<long> sys_futimesat(Task& t, const SyscallArgs& a) {
+  return do_utimes(t, static_cast<int>(a.a[0]), a.a[1], a.a[2]);
+}
+Result<long> sys_utime(Task& t, const SyscallArgs& a) {
+  abi::timespec ts[2];
+  const abi::timespec* tp = nullptr;
+  if (a.a[1]) {
+    int64_t v[2];  // struct utimbuf: actime, modtime (seconds)
+    TRY(copy_from_user(v, static_cast<uintptr_t>(a.a[1]), sizeof(v)));
+    ts[0] = {v[0], 0};
+    ts[1] = {v[1], 0};
+    tp = ts;
+  }
+  const std::string p = TRY(path_arg(a.a[0]));
+  Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
+  TRY(t.kernel().vfs().utimes(t, target, tp));
+  return 0;
+}
+
+}  // namespace uml::kern

@@ -235,3 +235,32 @@ Result<long> sys_pwritev2(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace uml::kern
+
+// ---- ioctl -------------------------------------------------------------------------------
+
+namespace uml::kern {
+
+Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
+  constexpr long FIONCLEX_ = 0x5450, FIOCLEX_ = 0x5451, FIONREAD_ = 0x541B;
+  const auto fd = static_cast<int32_t>(a.a[0]);
+  RefPtr<File> f = t.files().get(fd);
+  if (!f || f->is_path_only()) return Errno::BADF;
+  switch (static_cast<uint32_t>(a.a[1])) {
+    case FIOCLEX_: TRY(t.files().set_cloexec(fd, true)); return 0;
+    case FIONCLEX_: TRY(t.files().set_cloexec(fd, false)); return 0;
+    case FIONREAD_: {
+      if (!f->inode().is_reg()) return Errno::NOTTY;  // no driver answers it yet
+      int64_t left;
+      {
+        MutexGuard g(f->pos_lock(), t);
+        left = static_cast<int64_t>(f->inode().attr().size) - static_cast<int64_t>(f->pos_locked());
+      }
+      const int32_t n = static_cast<int32_t>(left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : left);
+      TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), n));
+      return 0;
+    }
+    default: return Errno::NOTTY;
+  }
+}
+
+}  // namespace uml::kern

@@ -18,6 +18,10 @@ class FsContext final : public RefCounted<FsContext> {
     SpinGuard g(m_lock);
     return m_cwd;
   }
+  void set_root(Path p) {
+    SpinGuard g(m_lock);
+    m_root = std::move(p);
+  }
   void set_cwd(Path p) {
     SpinGuard g(m_lock);
     m_cwd = std::move(p);

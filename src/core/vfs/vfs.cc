@@ -225,6 +225,9 @@ Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int fl
   }
   RefPtr<Inode> inode = target.inode();
   if (flags & abi::O_PATH_) return make_ref<File>(target, inode, flags);
+  // FIXME: FIFOs (pipes), sockets and device nodes have nothing to open yet; Linux answers
+  // ENXIO for a device without a driver.
+  if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink()) return Errno::NXIO;
   if (inode->is_dir()) {
     if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
   } else if (flags & abi::O_DIRECTORY_) {
@@ -259,6 +262,35 @@ Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode
   // vfs_mkdir keeps the permission bits and the sticky bit; setgid comes from the parent.
   const uint32_t m = abi::S_IFDIR_ | (mode & (0777 | abi::S_ISVTX_) & ~t.fs().umask());
   TRY(create_locked(t, p, m, {}));
+  return {};
+}
+
+// fs/namei.c: may_mknod and vfs_mknod's checks.
+Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode, uint64_t dev) {
+  uint32_t type = mode & abi::S_IFMT_;
+  switch (type) {
+    case 0: type = abi::S_IFREG_; break;
+    case abi::S_IFREG_: case abi::S_IFCHR_: case abi::S_IFBLK_: case abi::S_IFIFO_: case abi::S_IFSOCK_: break;
+    case abi::S_IFDIR_: return Errno::PERM;
+    default: return Errno::INVAL;
+  }
+  Parent p = TRY(lookup_parent(t, dirfd, path));
+  if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::EXIST;
+  RefPtr<Inode> dir = p.dir.inode();
+  MutexGuard g(dir->rwsem(), t);
+  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
+    return Errno::PERM;
+  const uint32_t m = type | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
+  const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
+  const InodeAttr da = dir->attr();
+  if (da.nlink == 0) return Errno::NOENT;
+  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  if (p.dir.mnt->read_only()) return Errno::ROFS;
+  const Credentials& c = t.creds();
+  const uint32_t gid = (da.mode & abi::S_ISGID_) ? da.gid : c.fsgid;
+  RefPtr<Inode> child = TRY(dir->create(p.last, m, c.fsuid, gid, device ? dev : 0, {}));
+  p.dir.dentry->set_child(p.last, child);
   return {};
 }
 
@@ -463,6 +495,15 @@ Result<void> Vfs::chdir(Task& t, const Path& p) {
   if (!i->is_dir()) return Errno::NOTDIR;
   TRY(inode_permission(t.creds(), i->attr(), MAY_EXEC));
   t.fs().set_cwd(p);
+  return {};
+}
+
+Result<void> Vfs::chroot(Task& t, const Path& p) {
+  RefPtr<Inode> i = p.inode();
+  if (!i->is_dir()) return Errno::NOTDIR;
+  TRY(inode_permission(t.creds(), i->attr(), MAY_EXEC));
+  if (!t.creds().capable(abi::CAP_SYS_CHROOT)) return Errno::PERM;
+  t.fs().set_root(p);
   return {};
 }
 

@@ -56,6 +56,8 @@ class Vfs {
   Result<RefPtr<File>> open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode);
   Result<void> mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode);
   Result<void> symlink(Task& t, std::string_view target, int dirfd, std::string_view path);
+  // mknod: a regular file, FIFO, socket or device node (devices need CAP_MKNOD).
+  Result<void> mknod(Task& t, int dirfd, std::string_view path, uint32_t mode, uint64_t dev);
   // unlink (dir false) or rmdir (dir true).
   Result<void> remove(Task& t, int dirfd, std::string_view path, bool dir);
   Result<std::string> readlink(Task& t, int dirfd, std::string_view path);
@@ -77,6 +79,7 @@ class Vfs {
   Result<abi::stat> stat(Task& t, int dirfd, std::string_view path, int at_flags);
   static abi::stat stat_of(const Inode& i);
   Result<void> chdir(Task& t, const Path& p);
+  Result<void> chroot(Task& t, const Path& p);
   Result<std::string> getcwd(Task& t);
   // getdents64's walk: "." and ".." first, then the filesystem's entries, from the file's
   // position; emit returns false when the caller's buffer is full.
