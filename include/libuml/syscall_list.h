@@ -363,7 +363,7 @@
   X(434, pidfd_open, 2, NONE, "") \
   X(435, clone3, 2, NONE, "") \
   X(436, close_range, 3, PART, "CLOSE_RANGE_UNSHARE does not unshare a table shared by threads") \
-  X(437, openat2, 4, NONE, "") \
+  X(437, openat2, 4, PART, "RESOLVE_NO_XDEV and RESOLVE_NO_MAGICLINKS hold trivially (one mount, no procfs yet); RESOLVE_CACHED walks normally") \
   X(438, pidfd_getfd, 3, NONE, "") \
   X(439, faccessat2, 4, IMPL, "") \
   X(440, process_madvise, 5, NONE, "") \

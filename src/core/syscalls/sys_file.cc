@@ -264,3 +264,45 @@ Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
 }
 
 }  // namespace uml::kern
+
+// ---- openat2 -------------------------------------------------------------------------------
+
+namespace uml::kern {
+
+// fs/open.c: openat2 and build_open_flags' checks (stricter than open's: unknown flags fail).
+Result<long> sys_openat2(Task& t, const SyscallArgs& a) {
+  const size_t usize = static_cast<size_t>(a.a[3]);
+  if (usize < sizeof(abi::open_how)) return Errno::INVAL;
+  if (usize > 4096) return Errno::TOOBIG;
+  abi::open_how how{};
+  TRY(copy_from_user(&how, static_cast<uintptr_t>(a.a[2]), sizeof(how)));
+  if (usize > sizeof(how)) {  // a newer, larger struct: the extra bytes must be zero
+    std::vector<uint8_t> rest(usize - sizeof(how));
+    TRY(copy_from_user(rest.data(), static_cast<uintptr_t>(a.a[2]) + sizeof(how), rest.size()));
+    for (uint8_t b : rest)
+      if (b) return Errno::TOOBIG;
+  }
+  constexpr uint64_t kValidFlags =
+      abi::O_ACCMODE_ | abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_ |
+      abi::O_APPEND_ | abi::O_NONBLOCK_ | abi::O_DSYNC_ | abi::O_ASYNC_ | abi::O_DIRECT_ |
+      abi::O_LARGEFILE_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_ | abi::O_NOATIME_ | abi::O_CLOEXEC_ |
+      abi::O_SYNC_ | abi::O_PATH_ | abi::O_TMPFILE_;
+  constexpr uint64_t kValidResolve = abi::RESOLVE_NO_XDEV_ | abi::RESOLVE_NO_MAGICLINKS_ |
+                                     abi::RESOLVE_NO_SYMLINKS_ | abi::RESOLVE_BENEATH_ |
+                                     abi::RESOLVE_IN_ROOT_ | abi::RESOLVE_CACHED_;
+  if (how.flags & ~kValidFlags) return Errno::INVAL;
+  if (how.resolve & ~kValidResolve) return Errno::INVAL;
+  if ((how.resolve & abi::RESOLVE_BENEATH_) && (how.resolve & abi::RESOLVE_IN_ROOT_)) return Errno::INVAL;
+  const bool creating = (how.flags & abi::O_CREAT_) || (how.flags & abi::O_TMPFILE_) == abi::O_TMPFILE_;
+  if (how.mode & ~uint64_t{07777}) return Errno::INVAL;
+  if (how.mode && !creating) return Errno::INVAL;
+  if ((how.flags & abi::O_PATH_) && (how.flags & ~uint64_t(abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_)))
+    return Errno::INVAL;
+  const std::string path = TRY(path_arg(a.a[1]));
+  const int flags = static_cast<int>(how.flags);
+  RefPtr<File> f = TRY(t.kernel().vfs().open2(t, static_cast<int>(a.a[0]), path, flags,
+                                              static_cast<uint32_t>(how.mode), how.resolve));
+  return TRY(t.files().install(std::move(f), flags & abi::O_CLOEXEC_));
+}
+
+}  // namespace uml::kern

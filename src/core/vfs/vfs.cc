@@ -70,9 +70,16 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
 }
 
 // fs/namei.c's link_path_walk, without mount crossing yet (a single root mount).
-Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links) {
-  const Path root = t.fs().root();
-  if (!path.empty() && path[0] == '/') cur = root;
+Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
+                       const Resolve* r) {
+  const bool in_root = r && (r->flags & abi::RESOLVE_IN_ROOT_);
+  const bool beneath = r && (r->flags & abi::RESOLVE_BENEATH_);
+  // RESOLVE_IN_ROOT makes the anchor the root for this walk, "/" and ".." included.
+  const Path root = in_root ? r->anchor : t.fs().root();
+  if (!path.empty() && path[0] == '/') {
+    if (beneath) return Errno::XDEV;
+    cur = root;
+  }
   const bool trailing = !path.empty() && path.back() == '/';
   const Credentials& creds = t.creds();
   // Search permission on directories: CAP_DAC_READ_SEARCH grants it without the mode bits.
@@ -94,6 +101,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
     if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
     if (c == ".") continue;
     if (c == "..") {
+      if (beneath && same(cur, r->anchor)) return Errno::XDEV;  // would climb out
       if (!same(cur, root) && !cur.dentry->is_root()) {
         if (RefPtr<Dentry> p = cur.dentry->parent()) cur.dentry = std::move(p);
       }
@@ -102,10 +110,11 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
     RefPtr<Dentry> child = TRY(lookup_child(t, cur.dentry, c));
     const RefPtr<Inode>& ci = child->inode();
     if (ci->is_symlink() && (!last || follow_last || trailing)) {
+      if (r && (r->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
       if (++*links > abi::MAXSYMLINKS_) return Errno::LOOP;
       const std::string target = TRY(ci->readlink());
       if (target.empty()) return Errno::NOENT;
-      cur = TRY(walk(t, cur, target, true, links));
+      cur = TRY(walk(t, cur, target, true, links, r));
       continue;
     }
     cur.dentry = std::move(child);
@@ -129,14 +138,15 @@ Result<Path> Vfs::lookup(Task& t, int dirfd, std::string_view path, unsigned fla
   return p;
 }
 
-Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path) {
+Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path, const Resolve* r) {
   if (path.empty()) return Errno::NOENT;
   Parent p;
   size_t end = path.size();
   while (end > 0 && path[end - 1] == '/') --end;
   p.trailing_slash = end < path.size();
   if (end == 0) {  // "/" (or "///"): the root itself
-    p.dir = t.fs().root();
+    if (r && (r->flags & abi::RESOLVE_BENEATH_)) return Errno::XDEV;
+    p.dir = (r && (r->flags & abi::RESOLVE_IN_ROOT_)) ? r->anchor : t.fs().root();
     return p;
   }
   size_t slash = path.rfind('/', end - 1);
@@ -145,8 +155,12 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
                                       end - (slash == std::string_view::npos ? 0 : slash + 1));
   if (last.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
   Path start = TRY(start_point(t, dirfd, path));
+  if (r && path[0] == '/') {
+    if (r->flags & abi::RESOLVE_BENEATH_) return Errno::XDEV;
+    if (r->flags & abi::RESOLVE_IN_ROOT_) start = r->anchor;
+  }
   int links = 0;
-  p.dir = dir_part.empty() ? start : TRY(walk(t, std::move(start), dir_part, true, &links));
+  p.dir = dir_part.empty() ? start : TRY(walk(t, std::move(start), dir_part, true, &links, r));
   if (!p.dir.inode()->is_dir()) return Errno::NOTDIR;
   TRY(inode_permission(t.creds(), p.dir.inode()->attr(), MAY_EXEC));
   p.last = std::string(last);
@@ -172,8 +186,25 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
   return child;
 }
 
-// fs/namei.c: do_filp_open's checks, in Linux's order where they can be told apart.
 Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode) {
+  return open_impl(t, dirfd, path, flags, mode, nullptr);
+}
+
+Result<RefPtr<File>> Vfs::open2(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode,
+                                uint64_t resolve) {
+  if (resolve & abi::RESOLVE_CACHED_) {
+    // Linux: a cached-only walk cannot create or truncate.
+    if (flags & (abi::O_CREAT_ | abi::O_TRUNC_ | abi::O_TMPFILE_)) return Errno::AGAIN;
+  }
+  Resolve r;
+  r.flags = resolve;
+  if (resolve & (abi::RESOLVE_BENEATH_ | abi::RESOLVE_IN_ROOT_)) r.anchor = TRY(start_point(t, dirfd, "."));
+  return open_impl(t, dirfd, path, flags, mode, &r);
+}
+
+// fs/namei.c: do_filp_open's checks, in Linux's order where they can be told apart.
+Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, int flags,
+                                    uint32_t mode, const Resolve* rv) {
   const int acc = flags & abi::O_ACCMODE_;
   if ((flags & abi::O_TMPFILE_) == abi::O_TMPFILE_) return Errno::OPNOTSUPP;  // FIXME: O_TMPFILE
   if (flags & abi::O_PATH_) flags &= abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_;
@@ -181,15 +212,16 @@ Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int fl
   Path target;
   bool created = false;
   if (!creat) {
-    unsigned lf = (flags & abi::O_NOFOLLOW_) ? 0u : static_cast<unsigned>(FOLLOW);
-    if (flags & abi::O_DIRECTORY_) lf |= DIRECTORY;
-    auto r = lookup(t, dirfd, path, lf);
-    if (!r.has_value()) return r.error();
-    target = std::move(r.value());
+    if (path.empty()) return Errno::NOENT;
+    Path start = TRY(start_point(t, dirfd, path));
+    if (rv && (rv->flags & abi::RESOLVE_IN_ROOT_) && path[0] == '/') start = rv->anchor;
+    int links = 0;
+    target = TRY(walk(t, std::move(start), path, !(flags & abi::O_NOFOLLOW_), &links, rv));
+    if ((flags & abi::O_DIRECTORY_) && !target.inode()->is_dir()) return Errno::NOTDIR;
     if ((flags & abi::O_NOFOLLOW_) && target.inode()->is_symlink() && !(flags & abi::O_PATH_))
       return Errno::LOOP;
   } else {
-    Parent p = TRY(lookup_parent(t, dirfd, path));
+    Parent p = TRY(lookup_parent(t, dirfd, path, rv));
     if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::ISDIR;
     RefPtr<Inode> dir = p.dir.inode();
     bool follow = false;
@@ -202,6 +234,7 @@ Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int fl
         if (ei->is_dir()) return Errno::ISDIR;  // O_CREAT never opens a directory
         if (ei->is_symlink()) {
           if (flags & abi::O_NOFOLLOW_) return Errno::LOOP;
+          if (rv && (rv->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
           follow = true;  // walked below, without the directory's lock
         } else {
           RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last);
@@ -220,7 +253,7 @@ Result<RefPtr<File>> Vfs::open(Task& t, int dirfd, std::string_view path, int fl
     if (follow) {
       // FIXME: Linux creates the target of a dangling symlink; here that is ENOENT.
       int links = 0;
-      target = TRY(walk(t, p.dir, p.last, true, &links));
+      target = TRY(walk(t, p.dir, p.last, true, &links, rv));
     }
   }
   RefPtr<Inode> inode = target.inode();

@@ -38,6 +38,11 @@ class Vfs {
   Path root() const { return m_root; }
 
   // ---- path walk ----
+  // openat2's constraints on a walk: the anchor is the dirfd it started from.
+  struct Resolve {
+    uint64_t flags = 0;
+    Path anchor;
+  };
   enum LookupFlags : unsigned { FOLLOW = 1, EMPTY_PATH = 2, DIRECTORY = 4 };
   // The object path names, from dirfd (AT_FDCWD: the working directory). Errors: NOENT,
   // NOTDIR, ACCES, LOOP, NAMETOOLONG, BADF (a bad dirfd).
@@ -50,10 +55,14 @@ class Vfs {
     bool dotdot = false;  // ... or ".."
   };
   // The directory that would contain path's last component, and that component.
-  Result<Parent> lookup_parent(Task& t, int dirfd, std::string_view path);
+  Result<Parent> lookup_parent(Task& t, int dirfd, std::string_view path,
+                               const Resolve* r = nullptr);
 
   // ---- operations ----
   Result<RefPtr<File>> open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode);
+  // openat2: open with RESOLVE_* controls on the walk (the caller validated open_how).
+  Result<RefPtr<File>> open2(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode,
+                             uint64_t resolve);
   Result<void> mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode);
   Result<void> symlink(Task& t, std::string_view target, int dirfd, std::string_view path);
   // mknod: a regular file, FIFO, socket or device node (devices need CAP_MKNOD).
@@ -86,7 +95,10 @@ class Vfs {
   Result<void> iterate_dir(Task& t, File& dir, const std::function<bool(const DirEntry&)>& emit);
 
  private:
-  Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links);
+  Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
+                    const Resolve* r = nullptr);
+  Result<RefPtr<File>> open_impl(Task& t, int dirfd, std::string_view path, int flags,
+                                 uint32_t mode, const Resolve* r);
   Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);
   Result<Path> start_point(Task& t, int dirfd, std::string_view path);
   Result<RefPtr<Inode>> create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target);
