@@ -17,13 +17,6 @@
 using shim::call;
 
 namespace {
-struct Dirent64 {
-  uint64_t ino;
-  int64_t off;
-  uint16_t reclen;
-  uint8_t type;
-  char name[1];
-};
 
 long stat_of(const std::string& p, struct stat* st, int flags = 0) {
   return call(SYS_newfstatat, AT_FDCWD, p.c_str(), st, flags);
@@ -37,7 +30,7 @@ std::set<std::string> list(const std::string& dir, size_t bufsize) {
   long n;
   while ((n = call(SYS_getdents64, fd, buf.data(), buf.size())) > 0) {
     for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<Dirent64*>(buf.data() + off);
+      auto* d = reinterpret_cast<shim::Dirent64*>(buf.data() + off);
       names.insert(d->name);
       off += d->reclen;
     }

@@ -35,6 +35,15 @@ struct ScratchDir {
   std::string path;
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+// A getdents64 record, as the guest ABI lays it out.
+struct Dirent64 {
+  unsigned long long ino;
+  long long off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[1];
+};
+
 // Removes path and, for a directory, all it contains (through sys()).
 void remove_tree(const std::string& path);
 

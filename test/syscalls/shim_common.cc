@@ -19,13 +19,6 @@ namespace shim {
 namespace {
 std::atomic<unsigned> g_counter{0};
 
-struct Dirent64 {
-  uint64_t ino;
-  int64_t off;
-  uint16_t reclen;
-  uint8_t type;
-  char name[1];
-};
 }  // namespace
 
 ScratchDir::ScratchDir() {

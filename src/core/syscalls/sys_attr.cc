@@ -10,12 +10,8 @@ namespace uml::kern {
 
 namespace {
 
-Result<std::string> path_arg(long addr) {
-  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
-}
-
 Result<Path> path_at(Task& t, int dirfd, long addr, unsigned flags) {
-  const std::string p = TRY(path_arg(addr));
+  const std::string p = TRY(path_from_user(addr));
   return t.kernel().vfs().lookup(t, dirfd, p, flags);
 }
 
@@ -29,14 +25,7 @@ Result<long> do_chown(Task& t, int dirfd, long path, long uid, long gid, int fla
   if (flags & ~(abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
   unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
   if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
-  std::string p;
-  if (flags & abi::AT_EMPTY_PATH_) {
-    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(path), abi::PATH_MAX_));
-    p.resize(n);
-    TRY(copy_from_user(p.data(), static_cast<uintptr_t>(path), n));
-  } else {
-    p = TRY(path_arg(path));
-  }
+  const std::string p = TRY(path_from_user(path));
   Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, lf));
   TRY(t.kernel().vfs().chown(t, target, static_cast<uint32_t>(uid), static_cast<uint32_t>(gid)));
   return 0;
@@ -53,22 +42,15 @@ Result<long> do_access(Task& t, int dirfd, long path, long mode, int flags) {
 }
 
 Result<long> do_rename(Task& t, int od, long op, int nd, long np, unsigned flags) {
-  const std::string from = TRY(path_arg(op));
-  const std::string to = TRY(path_arg(np));
+  const std::string from = TRY(path_from_user(op));
+  const std::string to = TRY(path_from_user(np));
   TRY(t.kernel().vfs().rename(t, od, from, nd, to, flags));
   return 0;
 }
 
 Result<long> do_link(Task& t, int od, long op, int nd, long np, int flags) {
-  std::string from;
-  if (flags & abi::AT_EMPTY_PATH_) {
-    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(op), abi::PATH_MAX_));
-    from.resize(n);
-    TRY(copy_from_user(from.data(), static_cast<uintptr_t>(op), n));
-  } else {
-    from = TRY(path_arg(op));
-  }
-  const std::string to = TRY(path_arg(np));
+  const std::string from = TRY(path_from_user(op));
+  const std::string to = TRY(path_from_user(np));
   TRY(t.kernel().vfs().link(t, od, from, nd, to, flags));
   return 0;
 }

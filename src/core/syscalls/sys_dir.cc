@@ -13,14 +13,10 @@ namespace uml::kern {
 
 namespace {
 
-Result<std::string> path_arg(long addr) {
-  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
-}
-
 Result<long> do_readlink(Task& t, int dirfd, const SyscallArgs& a, int base) {
   const auto size = static_cast<int32_t>(a.a[base + 2]);
   if (size <= 0) return Errno::INVAL;
-  const std::string path = TRY(path_arg(a.a[base]));
+  const std::string path = TRY(path_from_user(a.a[base]));
   const std::string target = TRY(t.kernel().vfs().readlink(t, dirfd, path));
   const size_t n = std::min(target.size(), static_cast<size_t>(size));
   TRY(copy_to_user(static_cast<uintptr_t>(a.a[base + 1]), target.data(), n));
@@ -28,16 +24,7 @@ Result<long> do_readlink(Task& t, int dirfd, const SyscallArgs& a, int base) {
 }
 
 Result<long> do_stat(Task& t, int dirfd, long path_addr, long buf, int flags) {
-  std::string path;
-  if (flags & abi::AT_EMPTY_PATH_) {
-    // An empty path is allowed here; a missing pointer still faults.
-    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(path_addr), abi::PATH_MAX_));
-    if (n >= static_cast<size_t>(abi::PATH_MAX_)) return Errno::NAMETOOLONG;
-    path.resize(n);
-    TRY(copy_from_user(path.data(), static_cast<uintptr_t>(path_addr), n));
-  } else {
-    path = TRY(path_arg(path_addr));
-  }
+  const std::string path = TRY(path_from_user(path_addr));
   const abi::stat st = TRY(t.kernel().vfs().stat(t, dirfd, path, flags));
   TRY(copy_to_user(UserPtr<abi::stat>(buf), st));
   return 0;
@@ -46,41 +33,41 @@ Result<long> do_stat(Task& t, int dirfd, long path_addr, long buf, int flags) {
 }  // namespace
 
 Result<long> sys_mkdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().mkdir(t, abi::AT_FDCWD_, p, static_cast<uint32_t>(a.a[1])));
   return 0;
 }
 Result<long> sys_mkdirat(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[1]));
+  const std::string p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().mkdir(t, static_cast<int>(a.a[0]), p, static_cast<uint32_t>(a.a[2])));
   return 0;
 }
 Result<long> sys_rmdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, true));
   return 0;
 }
 Result<long> sys_unlink(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, false));
   return 0;
 }
 Result<long> sys_unlinkat(Task& t, const SyscallArgs& a) {
   const auto flags = static_cast<int32_t>(a.a[2]);
   if (flags & ~abi::AT_REMOVEDIR_) return Errno::INVAL;
-  const std::string p = TRY(path_arg(a.a[1]));
+  const std::string p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().remove(t, static_cast<int>(a.a[0]), p, flags & abi::AT_REMOVEDIR_));
   return 0;
 }
 Result<long> sys_symlink(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_arg(a.a[0]));
-  const std::string p = TRY(path_arg(a.a[1]));
+  const std::string target = TRY(path_from_user(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().symlink(t, target, abi::AT_FDCWD_, p));
   return 0;
 }
 Result<long> sys_symlinkat(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_arg(a.a[0]));
-  const std::string p = TRY(path_arg(a.a[2]));
+  const std::string target = TRY(path_from_user(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[2]));
   TRY(t.kernel().vfs().symlink(t, target, static_cast<int>(a.a[1]), p));
   return 0;
 }
@@ -139,7 +126,7 @@ Result<long> sys_getcwd(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_chdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().chdir(t, target));
   return 0;
@@ -168,7 +155,7 @@ struct TimeVal {
 };
 
 Result<long> do_mknod(Task& t, int dirfd, long path, long mode, long dev) {
-  const std::string p = TRY(path_arg(path));
+  const std::string p = TRY(path_from_user(path));
   TRY(t.kernel().vfs().mknod(t, dirfd, p, static_cast<uint32_t>(mode), static_cast<uint32_t>(dev)));
   return 0;
 }
@@ -186,7 +173,7 @@ Result<long> do_utimes(Task& t, int dirfd, long path, long tv) {
     }
     tp = ts;
   }
-  const std::string p = TRY(path_arg(path));
+  const std::string p = TRY(path_from_user(path));
   Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().utimes(t, target, tp));
   return 0;
@@ -207,13 +194,7 @@ Result<long> sys_statx(Task& t, const SyscallArgs& a) {
   if (flags & ~kValid) return Errno::INVAL;
   if ((flags & abi::AT_STATX_SYNC_TYPE_) == abi::AT_STATX_SYNC_TYPE_) return Errno::INVAL;
   if (mask & 0x80000000u) return Errno::INVAL;  // STATX__RESERVED
-  std::string path;
-  {
-    const size_t n = TRY(strnlen_user(static_cast<uintptr_t>(a.a[1]), abi::PATH_MAX_));
-    if (n >= static_cast<size_t>(abi::PATH_MAX_)) return Errno::NAMETOOLONG;
-    path.resize(n);
-    TRY(copy_from_user(path.data(), static_cast<uintptr_t>(a.a[1]), n));
-  }
+  const std::string path = TRY(path_from_user(a.a[1]));
   unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
   if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
   Path p = TRY(t.kernel().vfs().lookup(t, dirfd, path, lf));
@@ -246,7 +227,7 @@ Result<long> sys_statx(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_chroot(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().chroot(t, target));
   return 0;
@@ -266,7 +247,7 @@ Result<long> sys_utime(Task& t, const SyscallArgs& a) {
     ts[1] = {v[1], 0};
     tp = ts;
   }
-  const std::string p = TRY(path_arg(a.a[0]));
+  const std::string p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().utimes(t, target, tp));
   return 0;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/abi/fs.h"
 #include "core/base/result.h"
 #include "host/fault.h"
 
@@ -77,6 +78,13 @@ inline Result<std::string> copy_string_from_user(uintptr_t src, size_t max) {
   std::string s(n, '\0');
   TRY(copy_from_user(s.data(), src, n));
   return s;
+}
+
+// A path argument: at most PATH_MAX - 1 bytes (NAMETOOLONG past that), FAULT for a bad
+// pointer. An empty path is returned as such (callers without AT_EMPTY_PATH get NOENT from
+// the walk).
+inline Result<std::string> path_from_user(long addr) {
+  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
 }
 
 }  // namespace uml::kern
