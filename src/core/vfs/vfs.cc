@@ -3,7 +3,6 @@
 #include <optional>
 #include <vector>
 
-#include "core/kernel/kernel.h"
 #include "core/task/task.h"
 #include "host/host.h"
 
@@ -169,11 +168,16 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
   return p;
 }
 
-Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target) {
+Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target,
+                                         uint64_t rdev) {
   RefPtr<Inode> dir = p.dir.inode();
   const InodeAttr da = dir->attr();
   if (da.nlink == 0) return Errno::NOENT;  // the directory itself was removed
   TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  // vfs_mknod: device nodes need CAP_MKNOD (after may_create's checks, as in Linux).
+  const uint32_t type = mode & abi::S_IFMT_;
+  if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
+    return Errno::PERM;
   if (p.dir.mnt->read_only()) return Errno::ROFS;
   const Credentials& c = t.creds();
   uint32_t gid = c.fsgid;
@@ -181,7 +185,7 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
     gid = da.gid;
     if ((mode & abi::S_IFMT_) == abi::S_IFDIR_) mode |= abi::S_ISGID_;
   }
-  RefPtr<Inode> child = TRY(dir->create(p.last, mode, c.fsuid, gid, 0, target));
+  RefPtr<Inode> child = TRY(dir->create(p.last, mode, c.fsuid, gid, rdev, target));
   p.dir.dentry->set_child(p.last, child);
   return child;
 }
@@ -298,7 +302,7 @@ Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode
   return {};
 }
 
-// fs/namei.c: may_mknod and vfs_mknod's checks.
+// fs/namei.c: may_mknod's type rules; vfs_mknod's checks are create_locked's.
 Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode, uint64_t dev) {
   uint32_t type = mode & abi::S_IFMT_;
   switch (type) {
@@ -312,18 +316,8 @@ Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   if (dir->lookup(p.last).has_value()) return Errno::EXIST;
-  if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
-    return Errno::PERM;
-  const uint32_t m = type | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
-  const InodeAttr da = dir->attr();
-  if (da.nlink == 0) return Errno::NOENT;
-  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
-  if (p.dir.mnt->read_only()) return Errno::ROFS;
-  const Credentials& c = t.creds();
-  const uint32_t gid = (da.mode & abi::S_ISGID_) ? da.gid : c.fsgid;
-  RefPtr<Inode> child = TRY(dir->create(p.last, m, c.fsuid, gid, device ? dev : 0, {}));
-  p.dir.dentry->set_child(p.last, child);
+  TRY(create_locked(t, p, type | (mode & abi::S_IALLUGO_ & ~t.fs().umask()), {}, device ? dev : 0));
   return {};
 }
 

@@ -101,7 +101,10 @@ class Vfs {
                                  uint32_t mode, const Resolve* r);
   Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);
   Result<Path> start_point(Task& t, int dirfd, std::string_view path);
-  Result<RefPtr<Inode>> create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target);
+  // Creates p.last in p.dir (its rwsem held): permission, CAP_MKNOD for devices, the
+  // setgid directory's group, and the dcache entry.
+  Result<RefPtr<Inode>> create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target,
+                                      uint64_t rdev = 0);
 
   Path m_root;
   Mutex m_rename_lock;  // Linux's s_vfs_rename_mutex
