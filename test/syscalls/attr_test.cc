@@ -198,6 +198,7 @@ TEST_CASE("truncate and ftruncate") {
     CHECK(call(SYS_truncate, (d / "f").c_str(), -1) == -EINVAL);
     CHECK(call(SYS_truncate, d.path.c_str(), 0) == -EISDIR);
     CHECK(call(SYS_truncate, (d / "missing").c_str(), 0) == -ENOENT);
+    CHECK(call(SYS_truncate, (d / "missing").c_str(), -1) == -EINVAL);  // length first
     const long r = call(SYS_openat, AT_FDCWD, (d / "f").c_str(), O_RDONLY);
     CHECK(call(SYS_ftruncate, r, 0) == -EINVAL);
     call(SYS_close, r);

@@ -89,19 +89,14 @@ Result<long> sys_fchown(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_truncate(Task& t, const SyscallArgs& a) {
+  if (a.a[1] < 0) return Errno::INVAL;  // do_sys_truncate checks before the lookup
   Path p = TRY(path_at(t, abi::AT_FDCWD_, a.a[0], Vfs::FOLLOW));
-  RefPtr<Inode> i = p.inode();
-  if (i->is_dir()) return Errno::ISDIR;
-  TRY(inode_permission(t.creds(), i->attr(), MAY_WRITE));
-  if (p.mnt->read_only()) return Errno::ROFS;
-  TRY(t.kernel().vfs().truncate(t, *i, a.a[1]));
+  TRY(t.kernel().vfs().truncate(t, p, a.a[1]));
   return 0;
 }
 Result<long> sys_ftruncate(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
-  if (a.a[1] < 0) return Errno::INVAL;
-  if (!f->writable() || !f->inode().is_reg()) return Errno::INVAL;
-  TRY(t.kernel().vfs().truncate(t, f->inode(), a.a[1]));
+  TRY(t.kernel().vfs().ftruncate(t, *f, a.a[1]));
   return 0;
 }
 

@@ -245,13 +245,8 @@ Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
     case FIOCLEX_: TRY(t.files().set_cloexec(fd, true)); return 0;
     case FIONCLEX_: TRY(t.files().set_cloexec(fd, false)); return 0;
     case FIONREAD_: {
-      if (!f->inode().is_reg()) return Errno::NOTTY;  // no driver answers it yet
-      int64_t left;
-      {
-        MutexGuard g(f->pos_lock(), t);
-        left = static_cast<int64_t>(f->inode().attr().size) - static_cast<int64_t>(f->pos_locked());
-      }
-      const int32_t n = static_cast<int32_t>(left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : left);
+      const int64_t left = TRY(f->bytes_readable(t));
+      const int32_t n = static_cast<int32_t>(left > INT32_MAX ? INT32_MAX : left);
       TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), n));
       return 0;
     }

@@ -70,6 +70,13 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
   return n;
 }
 
+Result<int64_t> File::bytes_readable(SchedEntity& self) {
+  if (!m_inode->is_reg()) return Errno::NOTTY;  // no driver answers it yet
+  MutexGuard g(m_pos_lock, self);
+  const int64_t left = static_cast<int64_t>(m_inode->attr().size) - static_cast<int64_t>(m_pos);
+  return left < 0 ? 0 : left;
+}
+
 Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
   if (is_path_only()) return Errno::BADF;
   MutexGuard g(m_pos_lock, self);

@@ -31,6 +31,8 @@ class File final : public RefCounted<File> {
   Result<size_t> pread(SchedEntity& self, const IoBuffer& buf, uint64_t off);
   Result<size_t> pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off);
   Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
+  // FIONREAD: bytes between the position and the end of a regular file (NOTTY otherwise).
+  Result<int64_t> bytes_readable(SchedEntity& self);
 
   // The directory position (getdents64's cookie), under the position lock.
   Mutex& pos_lock() { return m_pos_lock; }

@@ -80,7 +80,9 @@ class Vfs {
   Result<void> chmod(Task& t, const Path& p, uint32_t mode);
   // uid/gid 0xffffffff: unchanged.
   Result<void> chown(Task& t, const Path& p, uint32_t uid, uint32_t gid);
-  Result<void> truncate(Task& t, Inode& i, int64_t length);
+  // truncate(2): needs write permission on the file; ftruncate(2): a file open for writing.
+  Result<void> truncate(Task& t, const Path& p, int64_t length);
+  Result<void> ftruncate(Task& t, File& f, int64_t length);
   // access/faccessat2: mode is R_OK|W_OK|X_OK or F_OK; real ids unless AT_EACCESS.
   Result<void> access(Task& t, const Path& p, int mode, bool effective);
   // utimensat: times[0] atime, times[1] mtime (UTIME_NOW, UTIME_OMIT), or null for now.
@@ -97,6 +99,7 @@ class Vfs {
  private:
   Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
                     const Resolve* r = nullptr);
+  Result<void> truncate_inode(Task& t, Inode& i, int64_t length);
   Result<RefPtr<File>> open_impl(Task& t, int dirfd, std::string_view path, int flags,
                                  uint32_t mode, const Resolve* r);
   Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);

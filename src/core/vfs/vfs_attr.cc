@@ -58,10 +58,24 @@ Result<void> Vfs::chown(Task& t, const Path& p, uint32_t uid, uint32_t gid) {
   return {};
 }
 
-Result<void> Vfs::truncate(Task& t, Inode& i, int64_t length) {
-  if (length < 0) return Errno::INVAL;
+// fs/open.c: vfs_truncate (by path) and do_ftruncate (by descriptor).
+Result<void> Vfs::truncate(Task& t, const Path& p, int64_t length) {
+  Inode& i = *p.inode();
   if (i.is_dir()) return Errno::ISDIR;
   if (!i.is_reg()) return Errno::INVAL;
+  if (p.mnt->read_only()) return Errno::ROFS;
+  TRY(inode_permission(t.creds(), i.attr(), MAY_WRITE));
+  return truncate_inode(t, i, length);
+}
+
+Result<void> Vfs::ftruncate(Task& t, File& f, int64_t length) {
+  if (length < 0) return Errno::INVAL;
+  if (!f.writable() || !f.inode().is_reg()) return Errno::INVAL;
+  return truncate_inode(t, f.inode(), length);
+}
+
+Result<void> Vfs::truncate_inode(Task& t, Inode& i, int64_t length) {
+  if (length < 0) return Errno::INVAL;
   MutexGuard g(i.rwsem(), t);
   TRY(i.truncate(static_cast<uint64_t>(length)));
   // Writing or truncating drops setuid, and setgid of a group-executable file.
