@@ -3,6 +3,7 @@
 // asm/stat.h, linux/fcntl.h, linux/openat2.h, asm-generic/statfs.h, linux/fs.h). Names carry
 // a trailing underscore where the host's libc defines the same name as a macro.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace uml::abi {
@@ -163,6 +164,49 @@ struct statfs {
 static_assert(sizeof(statfs) == 120);
 inline constexpr int64_t TMPFS_MAGIC_ = 0x01021994;
 inline constexpr int64_t PROC_SUPER_MAGIC_ = 0x9fa0;
+
+// statfs f_flags (ST_*).
+inline constexpr int64_t ST_RDONLY_ = 1, ST_NOSUID_ = 2, ST_NODEV_ = 4, ST_NOEXEC_ = 8,
+                         ST_VALID_ = 0x20, ST_NOATIME_ = 1024, ST_NODIRATIME_ = 2048,
+                         ST_RELATIME_ = 4096;
+
+// mount(2) flags (linux/mount.h) and umount2(2) flags.
+inline constexpr unsigned long MS_RDONLY_ = 1, MS_NOSUID_ = 2, MS_NODEV_ = 4, MS_NOEXEC_ = 8,
+                               MS_SYNCHRONOUS_ = 16, MS_REMOUNT_ = 32, MS_MANDLOCK_ = 64,
+                               MS_DIRSYNC_ = 128, MS_NOSYMFOLLOW_ = 256, MS_NOATIME_ = 1024,
+                               MS_NODIRATIME_ = 2048, MS_BIND_ = 4096, MS_MOVE_ = 8192,
+                               MS_REC_ = 16384, MS_SILENT_ = 32768, MS_POSIXACL_ = 1ul << 16,
+                               MS_UNBINDABLE_ = 1ul << 17, MS_PRIVATE_ = 1ul << 18,
+                               MS_SLAVE_ = 1ul << 19, MS_SHARED_ = 1ul << 20,
+                               MS_RELATIME_ = 1ul << 21, MS_KERNMOUNT_ = 1ul << 22,
+                               MS_I_VERSION_ = 1ul << 23, MS_STRICTATIME_ = 1ul << 24,
+                               MS_LAZYTIME_ = 1ul << 25, MS_NOUSER_ = 1ul << 31,
+                               MS_MGC_VAL_ = 0xC0ED0000, MS_MGC_MSK_ = 0xffff0000;
+inline constexpr int MNT_FORCE_ = 1, MNT_DETACH_ = 2, MNT_EXPIRE_ = 4, UMOUNT_NOFOLLOW_ = 8;
+
+// Extended attributes (linux/xattr.h, limits.h).
+inline constexpr int XATTR_CREATE_ = 1, XATTR_REPLACE_ = 2;
+inline constexpr size_t XATTR_NAME_MAX_ = 255, XATTR_SIZE_MAX_ = 65536, XATTR_LIST_MAX_ = 65536;
+
+// fallocate(2) modes (linux/falloc.h).
+inline constexpr int FALLOC_FL_KEEP_SIZE_ = 0x01, FALLOC_FL_PUNCH_HOLE_ = 0x02,
+                     FALLOC_FL_NO_HIDE_STALE_ = 0x04, FALLOC_FL_COLLAPSE_RANGE_ = 0x08,
+                     FALLOC_FL_ZERO_RANGE_ = 0x10, FALLOC_FL_INSERT_RANGE_ = 0x20,
+                     FALLOC_FL_UNSHARE_RANGE_ = 0x40;
+
+// Advisory locks: flock(2) operations and fcntl's struct flock (asm-generic/fcntl.h).
+inline constexpr int LOCK_SH_ = 1, LOCK_EX_ = 2, LOCK_NB_ = 4, LOCK_UN_ = 8;
+inline constexpr int F_RDLCK_ = 0, F_WRLCK_ = 1, F_UNLCK_ = 2;
+inline constexpr int F_GETLK_ = 5, F_SETLK_ = 6, F_SETLKW_ = 7, F_OFD_GETLK_ = 36,
+                     F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38;
+struct flock {
+  int16_t l_type;
+  int16_t l_whence;
+  int64_t l_start;
+  int64_t l_len;
+  int32_t l_pid;
+};
+static_assert(sizeof(flock) == 32);
 
 inline constexpr int NAME_MAX_ = 255;
 inline constexpr int PATH_MAX_ = 4096;

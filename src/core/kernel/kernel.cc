@@ -4,6 +4,7 @@
 
 #include "core/abi/process.h"
 #include "core/fs/tmpfs/tmpfs.h"
+#include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
 #include "drivers/char/console.h"
 
@@ -58,16 +59,55 @@ bool Kernel::start(std::string* error) {
   return true;
 }
 
-// The root: a tmpfs with the directories boot mounts its filesystems on (/dev and /proc
-// stay plain directories until devtmpfs and procfs exist).
+// The filesystems mount(2) knows, then the root (a tmpfs with the directories the boot
+// mounts go on), then /dev (devtmpfs), /proc (procfs) and /tmp (tmpfs).
 void Kernel::mount_root_fs() {
-  m_vfs.mount_root(make_tmpfs(/*dev=*/0x15, 0755, 0, 0, m_cfg.mem_bytes / 2));
+  const uint64_t ram = m_cfg.mem_bytes;
+  m_vfs.register_fs(Vfs::FsType{"tmpfs", true,
+      [this, ram](Task* t, std::string_view, unsigned long, std::string_view data) -> Result<RefPtr<SuperBlock>> {
+        TmpfsOptions o;
+        o.total_ram = ram;
+        o.size_bytes = ram / 2;  // shmem's defaults: half of memory, and as many inodes as pages
+        o.nr_inodes = ram / 2 / 4096;
+        if (t) {
+          o.uid = t->creds().fsuid;
+          o.gid = t->creds().fsgid;
+        }
+        TRY(parse_tmpfs_options(data, o, false));
+        return make_tmpfs("tmpfs", m_vfs.alloc_anon_dev(), o);
+      }});
+  // devtmpfs: one superblock, whatever mounts show it (as in Linux).
+  TmpfsOptions dev_opts;
+  dev_opts.mode = 0755;
+  dev_opts.total_ram = ram;
+  m_devtmpfs = make_tmpfs("devtmpfs", 0x5, dev_opts);
+  m_vfs.register_fs(Vfs::FsType{"devtmpfs", true,
+      [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
+        return m_devtmpfs;
+      }});
+
+  TmpfsOptions root_opts;
+  root_opts.mode = 0755;
+  root_opts.total_ram = ram;
+  root_opts.size_bytes = ram / 2;
+  m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs");
   Inode& root = *m_vfs.root().inode();
-  for (auto [name, mode] : {std::pair{"tmp", 01777u}, {"dev", 0755u}, {"proc", 0555u}}) {
+  for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
     auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
     if (r) m_vfs.root().dentry->set_child(name, r.value());
   }
   m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
+  struct BootMount {
+    const char* path;
+    const char* fstype;
+    unsigned long flags;
+    const char* data;
+  };
+  for (const BootMount& b : {BootMount{"/dev", "devtmpfs", abi::MS_NOSUID_, ""},
+                             BootMount{"/tmp", "tmpfs", abi::MS_NOSUID_ | abi::MS_NODEV_, "mode=1777"}}) {
+    if (auto r = m_vfs.mount_kernel(b.path, b.fstype, b.flags, b.data); !r)
+      m_log.log(KERN_ERR, "VFS: cannot mount %s on %s: %s", b.fstype, b.path, errno_name(r.error()));
+  }
 }
 
 Kernel::~Kernel() {

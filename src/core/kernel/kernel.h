@@ -91,6 +91,7 @@ class Kernel {
   std::unique_ptr<drivers::HostFdConsole> m_console;
   Scheduler m_sched;
   Vfs m_vfs;  // outlives the process table, whose processes hold paths into it
+  RefPtr<SuperBlock> m_devtmpfs;  // the one devtmpfs superblock
   ProcessTable m_procs;
   std::atomic<State> m_state{State::Booting};
   std::atomic<bool> m_panicked{false};

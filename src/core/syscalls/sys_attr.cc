@@ -153,12 +153,12 @@ Result<long> sys_linkat(Task& t, const SyscallArgs& a) {
 
 Result<long> sys_statfs(Task& t, const SyscallArgs& a) {
   Path p = TRY(path_at(t, abi::AT_FDCWD_, a.a[0], Vfs::FOLLOW));
-  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), p.mnt->sb().statfs()));
+  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), Vfs::statfs(p)));
   return 0;
 }
 Result<long> sys_fstatfs(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(fd_arg(t, a.a[0], true));
-  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), f->path().mnt->sb().statfs()));
+  TRY(copy_to_user(UserPtr<abi::statfs>(a.a[1]), Vfs::statfs(f->path())));
   return 0;
 }
 

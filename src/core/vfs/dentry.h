@@ -10,6 +10,7 @@
 //
 // Lock order: parent Inode::m_rwsem > Dentry::m_lock.
 
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,11 @@ class Dentry final : public RefCounted<Dentry> {
   // so it is read without the lock. Null for a negative dentry.
   const RefPtr<Inode>& inode() const { return m_inode; }
   bool is_root() const { return m_is_root; }
+  // Something is mounted here (Linux's DCACHE_MOUNTED): the walk asks the mount table only
+  // for dentries with this set. Counted, because bind mounts show a dentry more than once.
+  bool mounted() const { return m_mounted.load(std::memory_order_acquire) != 0; }
+  void add_mount() { m_mounted.fetch_add(1, std::memory_order_release); }
+  void remove_mount() { m_mounted.fetch_sub(1, std::memory_order_release); }
   // Removed from the tree (unlinked, or a directory removed) while someone still held it.
   bool deleted() const {
     SpinGuard g(m_lock);
@@ -67,6 +73,7 @@ class Dentry final : public RefCounted<Dentry> {
   RefPtr<Inode> m_inode;    // null: negative; immutable once the dentry is published
   bool m_is_root = false;
   bool m_deleted = false;
+  std::atomic<uint32_t> m_mounted{0};
   // Heterogeneous lookup: a path component (string_view) finds its entry without building
   // a std::string.
   struct NameHash {

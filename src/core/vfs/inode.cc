@@ -20,5 +20,16 @@ Result<size_t> Inode::read(uint64_t, const IoBuffer&) { return Errno::INVAL; }
 Result<size_t> Inode::write(uint64_t, const IoBuffer&) { return Errno::INVAL; }
 Result<void> Inode::truncate(uint64_t) { return Errno::INVAL; }
 Result<std::string> Inode::readlink() { return Errno::INVAL; }
+Result<void> Inode::fallocate(int, uint64_t, uint64_t) { return Errno::OPNOTSUPP; }
+Result<uint64_t> Inode::seek_data(uint64_t off, bool hole) {
+  return hole ? attr().size : off;
+}
+uint64_t Inode::blocks() const {
+  return is_reg() ? (attr().size + 511) / 512 : 0;
+}
+Result<std::string> Inode::getxattr(std::string_view) { return Errno::OPNOTSUPP; }
+Result<void> Inode::setxattr(std::string_view, std::string_view, int) { return Errno::OPNOTSUPP; }
+Result<void> Inode::removexattr(std::string_view) { return Errno::OPNOTSUPP; }
+Result<std::vector<std::string>> Inode::listxattr() { return Errno::OPNOTSUPP; }
 
 }  // namespace uml::kern

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/abi/fs.h"
 #include "core/base/io_buffer.h"
@@ -97,8 +98,27 @@ class Inode : public RefCounted<Inode> {
   virtual Result<size_t> write(uint64_t off, const IoBuffer& buf);
   virtual Result<void> truncate(uint64_t size);
 
+  // fallocate(2) on a regular file (the VFS checked the arguments): OPNOTSUPP for a mode
+  // the filesystem does not do, NOSPC.
+  virtual Result<void> fallocate(int mode, uint64_t off, uint64_t len);
+  // SEEK_DATA (hole false) or SEEK_HOLE from off < size: the offset found (NXIO: no data
+  // at or after off). The default: one extent of data, then the implicit hole at the end.
+  virtual Result<uint64_t> seek_data(uint64_t off, bool hole);
+  // Storage in 512-byte blocks (st_blocks).
+  virtual uint64_t blocks() const;
+
   // ---- symlinks ----
   virtual Result<std::string> readlink();
+
+  // ---- extended attributes (the VFS checked permissions and names; set and remove are
+  // called with the rwsem held) ----
+  // NODATA when absent; OPNOTSUPP when the filesystem has no xattrs.
+  virtual Result<std::string> getxattr(std::string_view name);
+  // flags: XATTR_CREATE (EXIST if present), XATTR_REPLACE (NODATA if absent); NOSPC.
+  virtual Result<void> setxattr(std::string_view name, std::string_view value, int flags);
+  virtual Result<void> removexattr(std::string_view name);
+  // Every name, in the filesystem's order.
+  virtual Result<std::vector<std::string>> listxattr();
 
  protected:
   SuperBlock& m_sb;

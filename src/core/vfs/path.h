@@ -1,5 +1,13 @@
 #pragma once
 // Mount and Path: where a dentry sits in the mount tree (Linux's vfsmount and struct path).
+//
+// A Mount shows a subtree of one superblock (its root dentry) at a mountpoint dentry of its
+// parent mount. The namespace's root mount has no parent. Mount flags are per mount (a bind
+// mount can be read-only while the filesystem is not); the superblock has its own
+// read-only state (remount), and a mount is writable only when both allow it.
+
+#include <atomic>
+#include <string>
 
 #include "core/base/ref_counted.h"
 #include "core/vfs/dentry.h"
@@ -7,19 +15,55 @@
 
 namespace uml::kern {
 
+// Per-mount flags, with mount(2)'s MS_* values.
+enum MountFlags : unsigned long {
+  MNT_RDONLY = 1,
+  MNT_NOSUID = 2,
+  MNT_NODEV = 4,
+  MNT_NOEXEC = 8,
+  MNT_NOATIME = 1024,
+  MNT_NODIRATIME = 2048,
+  MNT_RELATIME = 1ul << 21,
+  MNT_STRICTATIME = 1ul << 24,
+  MNT_PER_MOUNT = MNT_RDONLY | MNT_NOSUID | MNT_NODEV | MNT_NOEXEC | MNT_NOATIME |
+                  MNT_NODIRATIME | MNT_RELATIME,
+};
+
 class Mount final : public RefCounted<Mount> {
  public:
   Mount(RefPtr<SuperBlock> sb, RefPtr<Dentry> root, unsigned long flags)
-      : m_sb(std::move(sb)), m_root(std::move(root)), m_flags(flags) {}
+      : m_sb(std::move(sb)), m_root(std::move(root)), m_flags(flags & MNT_PER_MOUNT) {
+    m_sb->mount_added();
+  }
+  ~Mount() { m_sb->mount_removed(); }
+
   SuperBlock& sb() const { return *m_sb; }
+  const RefPtr<SuperBlock>& sb_ref() const { return m_sb; }
   const RefPtr<Dentry>& root() const { return m_root; }
-  unsigned long flags() const { return m_flags; }
-  bool read_only() const { return m_flags & 1; }  // MS_RDONLY
+  unsigned long flags() const { return m_flags.load(std::memory_order_relaxed); }
+  void set_flags(unsigned long f) { m_flags.store(f & MNT_PER_MOUNT, std::memory_order_relaxed); }
+  bool read_only() const { return (flags() & MNT_RDONLY) || m_sb->read_only(); }
+  bool nodev() const { return flags() & MNT_NODEV; }
+  bool noexec() const { return flags() & MNT_NOEXEC; }
+  bool nosuid() const { return flags() & MNT_NOSUID; }
+
+  // Where it is mounted: set by the Vfs under its mount lock; null for the namespace root
+  // and for a mount that was detached.
+  const RefPtr<Mount>& parent() const { return m_parent; }
+  const RefPtr<Dentry>& mountpoint() const { return m_mountpoint; }
+  uint64_t id() const { return m_id; }
+  const std::string& source() const { return m_source; }
 
  private:
+  friend class Vfs;
   RefPtr<SuperBlock> m_sb;
   RefPtr<Dentry> m_root;
-  unsigned long m_flags;
+  std::atomic<unsigned long> m_flags;
+  RefPtr<Mount> m_parent;
+  RefPtr<Dentry> m_mountpoint;
+  uint64_t m_id = 0;
+  std::string m_source;  // mount(2)'s source, as /proc/mounts shows it
+  bool m_expire_mark = false;  // umount2(MNT_EXPIRE) asked once
 };
 
 struct Path {
@@ -27,6 +71,7 @@ struct Path {
   RefPtr<Dentry> dentry;
   RefPtr<Inode> inode() const { return dentry->inode(); }
   explicit operator bool() const { return static_cast<bool>(dentry); }
+  bool operator==(const Path& o) const { return mnt.get() == o.mnt.get() && dentry.get() == o.dentry.get(); }
 };
 
 }  // namespace uml::kern

@@ -1,12 +1,17 @@
 #pragma once
-// SuperBlock: one mounted filesystem instance (Linux's struct super_block).
+// SuperBlock: one mounted filesystem instance (Linux's struct super_block). It owns the root
+// of its dentry tree; mounts show that tree (or a subtree of it, for bind mounts). When the
+// last mount of a superblock goes, its cached dentries are dropped.
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/abi/fs.h"
 #include "core/base/ref_counted.h"
+#include "core/base/result.h"
+#include "core/vfs/dentry.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern {
@@ -20,13 +25,41 @@ class SuperBlock : public RefCounted<SuperBlock> {
   uint64_t dev() const { return m_dev; }
   uint64_t alloc_ino() { return m_next_ino.fetch_add(1, std::memory_order_relaxed); }
   const RefPtr<Inode>& root() const { return m_root; }
+  const RefPtr<Dentry>& root_dentry() const { return m_root_dentry; }
   virtual abi::statfs statfs() = 0;
 
+  // The filesystem is read-only (MS_RDONLY at mount, or a remount).
+  bool read_only() const { return m_read_only.load(std::memory_order_relaxed); }
+  void set_read_only(bool ro) { m_read_only.store(ro, std::memory_order_relaxed); }
+  // mount -o remount: applies the options in data (INVAL for a bad one); the read-only
+  // state is the caller's.
+  virtual Result<void> remount(std::string_view data) {
+    (void)data;
+    return {};
+  }
+  // The options /proc/mounts shows after "rw"/"ro" (each with a leading comma).
+  virtual std::string show_options() const { return {}; }
+
+  // Mount bookkeeping (Mount's constructor and destructor).
+  void mount_added() { m_mounts.fetch_add(1, std::memory_order_relaxed); }
+  void mount_removed() {
+    if (m_mounts.fetch_sub(1, std::memory_order_acq_rel) == 1 && m_root_dentry) m_root_dentry->prune();
+  }
+
  protected:
+  // Called once by the filesystem when its root inode exists.
+  void set_root(RefPtr<Inode> r) {
+    m_root = std::move(r);
+    m_root_dentry = Dentry::make_root(m_root);
+  }
+
   std::string m_fstype;
   uint64_t m_dev;
   std::atomic<uint64_t> m_next_ino{2};  // 1 is never used; the root gets 2, as ext4's does
   RefPtr<Inode> m_root;
+  RefPtr<Dentry> m_root_dentry;
+  std::atomic<bool> m_read_only{false};
+  std::atomic<uint32_t> m_mounts{0};
 };
 
 }  // namespace uml::kern

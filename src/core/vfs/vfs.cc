@@ -10,7 +10,7 @@ namespace uml::kern {
 
 namespace {
 
-bool same(const Path& a, const Path& b) { return a.dentry.get() == b.dentry.get(); }
+bool same(const Path& a, const Path& b) { return a == b; }
 
 }  // namespace
 
@@ -31,14 +31,6 @@ Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask
   return Errno::ACCES;
 }
 
-Vfs::~Vfs() {
-  if (m_root.dentry) m_root.dentry->prune();
-}
-
-void Vfs::mount_root(RefPtr<SuperBlock> sb) {
-  RefPtr<Dentry> d = Dentry::make_root(sb->root());
-  m_root = Path{make_ref<Mount>(std::move(sb), d, 0), d};
-}
 
 Result<Path> Vfs::start_point(Task& t, int dirfd, std::string_view path) {
   if (!path.empty() && path[0] == '/') return t.fs().root();
@@ -68,15 +60,17 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
   return dir->set_child(name, std::move(r.value()));
 }
 
-// fs/namei.c's link_path_walk, without mount crossing yet (a single root mount).
+// fs/namei.c's link_path_walk: components, symlinks, ".." and mount crossing.
 Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
                        const Resolve* r) {
   const bool in_root = r && (r->flags & abi::RESOLVE_IN_ROOT_);
   const bool beneath = r && (r->flags & abi::RESOLVE_BENEATH_);
+  const bool no_xdev = r && (r->flags & abi::RESOLVE_NO_XDEV_);
   // RESOLVE_IN_ROOT makes the anchor the root for this walk, "/" and ".." included.
   const Path root = in_root ? r->anchor : t.fs().root();
   if (!path.empty() && path[0] == '/') {
     if (beneath) return Errno::XDEV;
+    if (no_xdev && cur.mnt.get() != root.mnt.get()) return Errno::XDEV;
     cur = root;
   }
   const bool trailing = !path.empty() && path.back() == '/';
@@ -101,9 +95,9 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
     if (c == ".") continue;
     if (c == "..") {
       if (beneath && same(cur, r->anchor)) return Errno::XDEV;  // would climb out
-      if (!same(cur, root) && !cur.dentry->is_root()) {
-        if (RefPtr<Dentry> p = cur.dentry->parent()) cur.dentry = std::move(p);
-      }
+      Path up = dotdot(cur, root);
+      if (no_xdev && up.mnt.get() != cur.mnt.get()) return Errno::XDEV;
+      cur = std::move(up);
       continue;
     }
     RefPtr<Dentry> child = TRY(lookup_child(t, cur.dentry, c));
@@ -117,6 +111,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
       continue;
     }
     cur.dentry = std::move(child);
+    if (cur.dentry->mounted() && follow_mount(cur) && no_xdev) return Errno::XDEV;
   }
   if (trailing && !cur.dentry->inode()->is_dir()) return Errno::NOTDIR;
   return cur;
@@ -172,13 +167,13 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
                                          uint64_t rdev) {
   RefPtr<Inode> dir = p.dir.inode();
   const InodeAttr da = dir->attr();
+  if (p.dir.mnt->read_only()) return Errno::ROFS;
   if (da.nlink == 0) return Errno::NOENT;  // the directory itself was removed
   TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
   // vfs_mknod: device nodes need CAP_MKNOD (after may_create's checks, as in Linux).
   const uint32_t type = mode & abi::S_IFMT_;
   if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
     return Errno::PERM;
-  if (p.dir.mnt->read_only()) return Errno::ROFS;
   const Credentials& c = t.creds();
   uint32_t gid = c.fsgid;
   if (da.mode & abi::S_ISGID_) {  // setgid directories hand down their group (and the bit)
@@ -244,6 +239,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
           RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last);
           if (!d || d->inode() != ei) d = p.dir.dentry->set_child(p.last, ei);
           target = Path{p.dir.mnt, d};
+          if (d->mounted()) follow_mount(target);
         }
       } else if (existing.error() == Errno::NOENT) {
         const uint32_t m = abi::S_IFREG_ | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
@@ -359,6 +355,7 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   } else if (p.last.empty() || p.dot || p.dotdot) {
     return Errno::ISDIR;
   }
+  if (p.dir.mnt->read_only()) return Errno::ROFS;  // mnt_want_write, before the lookup
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   RefPtr<Inode> victim = TRY(dir->lookup(p.last));
@@ -368,7 +365,7 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
   TRY(check_sticky(t.creds(), da, victim->attr()));
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
-  if (p.dir.mnt->read_only()) return Errno::ROFS;
+  if (RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last); d && d->mounted()) return Errno::BUSY;
   TRY(dir->remove(p.last, dir_wanted));
   p.dir.dentry->drop_child(p.last);
   return {};
@@ -396,6 +393,7 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   if (to.last.empty() || to.dot || to.dotdot)
     return (flags & abi::RENAME_NOREPLACE_) ? Errno::EXIST : Errno::BUSY;
   if (from.dir.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
+  if (from.dir.mnt->read_only()) return Errno::ROFS;
   RefPtr<Inode> odir = from.dir.inode(), ndir = to.dir.inode();
   MutexGuard rename_lock(m_rename_lock, t);
   // Both parents' locks, in address order (once when they are the same directory).
@@ -440,7 +438,7 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
     if (src_dir) TRY(inode_permission(c, source->attr(), MAY_WRITE));
     if (exchange && target->is_dir()) TRY(inode_permission(c, target->attr(), MAY_WRITE));
   }
-  if (from.dir.mnt->read_only()) return Errno::ROFS;
+  if (src_d->mounted() || (dst_d && dst_d->mounted())) return Errno::BUSY;
   if (exchange) {
     TRY(odir->exchange(from.last, *ndir, to.last));
     from.dir.dentry->set_child(from.last, target);
@@ -463,11 +461,12 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
   Path src = TRY(lookup(t, olddirfd, oldpath, lf));
   Parent to = TRY(lookup_parent(t, newdirfd, newpath));
   if (to.last.empty() || to.dot || to.dotdot) return Errno::EXIST;
-  if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
   RefPtr<Inode> si = src.inode();
   RefPtr<Inode> dir = to.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   if (dir->lookup(to.last).has_value()) return Errno::EXIST;
+  if (to.dir.mnt->read_only()) return Errno::ROFS;
+  if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
   const Credentials& c = t.creds();
   TRY(inode_permission(c, dir->attr(), MAY_WRITE | MAY_EXEC));
   if (si->is_dir()) return Errno::PERM;
@@ -479,7 +478,6 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
     if (!safe) return Errno::PERM;
   }
   if (a.nlink == 0) return Errno::NOENT;  // an unlinked file cannot get a name back
-  if (to.dir.mnt->read_only()) return Errno::ROFS;
   TRY(dir->link(to.last, *si));
   to.dir.dentry->set_child(to.last, si);
   return {};
@@ -535,17 +533,9 @@ Result<void> Vfs::chroot(Task& t, const Path& p) {
 }
 
 Result<std::string> Vfs::getcwd(Task& t) {
-  const Path root = t.fs().root();
-  Path cur = t.fs().cwd();
-  if (cur.dentry->deleted()) return Errno::NOENT;
-  std::string out;
-  while (!same(cur, root) && !cur.dentry->is_root()) {
-    out = "/" + cur.dentry->name() + out;
-    RefPtr<Dentry> parent = cur.dentry->parent();
-    if (!parent) break;
-    cur.dentry = std::move(parent);
-  }
-  return out.empty() ? std::string("/") : out;
+  const Path cwd = t.fs().cwd();
+  if (cwd.dentry->deleted()) return Errno::NOENT;
+  return path_string(t, cwd);
 }
 
 Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const DirEntry&)>& emit) {

@@ -6,6 +6,8 @@
 // Lock order: m_rename_lock > parent Inode::m_rwsem > child Inode::m_rwsem > Dentry::m_lock.
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 #include <string_view>
 
 #include "core/abi/fs.h"
@@ -33,9 +35,42 @@ class Vfs {
   Vfs(const Vfs&) = delete;
   Vfs& operator=(const Vfs&) = delete;
 
+  // ---- filesystems and mounts (vfs_mount.cc) ----
+  struct FsType {
+    std::string name;
+    bool nodev = true;  // needs no block device ("nodev" in /proc/filesystems)
+    // A superblock for mount(2): a new one, or a shared one (devtmpfs). flags are MS_*,
+    // data the comma-separated options (INVAL for one it does not know).
+    // caller: the task calling mount(2), null at boot.
+    std::function<Result<RefPtr<SuperBlock>>(Task* caller, std::string_view source,
+                                             unsigned long flags, std::string_view data)>
+        make;
+  };
+  void register_fs(FsType t);
+  std::vector<std::string> filesystems() const;  // "nodev\ttmpfs" lines' contents
+  // A device number for a filesystem without a disk (major 0, like Linux's anon bdev).
+  uint64_t alloc_anon_dev() { return m_next_anon_dev.fetch_add(1, std::memory_order_relaxed); }
+
   // Mounts sb as / (boot).
-  void mount_root(RefPtr<SuperBlock> sb);
+  void mount_root(RefPtr<SuperBlock> sb, std::string source);
   Path root() const { return m_root; }
+  // Boot's mounts (/dev, /proc, /tmp): fstype at path, as the kernel.
+  Result<void> mount_kernel(std::string_view path, std::string_view fstype, unsigned long flags,
+                            std::string_view data);
+  // mount(2) and umount2(2). fstype null: none given.
+  Result<void> mount(Task& t, std::string_view source, std::string_view target,
+                     const std::string* fstype, unsigned long flags, std::string_view data);
+  Result<void> umount(Task& t, std::string_view target, int flags);
+  // /proc/[pid]/mountinfo's view: every mount visible from t's root, in mount order.
+  struct MountInfo {
+    uint64_t id, parent_id, dev;
+    std::string root, mountpoint, fstype, source, mount_options, super_options;
+  };
+  std::vector<MountInfo> mounts(Task& t);
+  // statfs(2): the filesystem's numbers, with the mount's ST_* flags.
+  static abi::statfs statfs(const Path& p);
+  // The path of p as seen from t's root (d_path); " (deleted)" appended to a removed one.
+  std::string path_string(Task& t, const Path& p);
 
   // ---- path walk ----
   // openat2's constraints on a walk: the anchor is the dirfd it started from.
@@ -109,8 +144,37 @@ class Vfs {
   Result<RefPtr<Inode>> create_locked(Task& t, Parent& p, uint32_t mode, std::string_view target,
                                       uint64_t rdev = 0);
 
+  // The mount on top of p, if something is mounted there (Linux's follow_down).
+  bool follow_mount(Path& p) const;
+  // One step of ".." from p, across mounts, never above root.
+  Path dotdot(const Path& p, const Path& root) const;
+  void attach_locked(const RefPtr<Mount>& m, const Path& at);
+  void detach_locked(const RefPtr<Mount>& m);
+  Result<RefPtr<SuperBlock>> make_sb(Task* caller, std::string_view fstype, std::string_view source,
+                                     unsigned long flags, std::string_view data);
+
   Path m_root;
   Mutex m_rename_lock;  // Linux's s_vfs_rename_mutex
+  // The mount table (Linux's mount_hash and namespace list), under m_mount_lock: a reader
+  // takes the spinlock only at dentries marked mounted().
+  struct MountKey {
+    const Mount* mnt;
+    const Dentry* dentry;
+    bool operator==(const MountKey& o) const { return mnt == o.mnt && dentry == o.dentry; }
+  };
+  struct MountKeyHash {
+    size_t operator()(const MountKey& k) const {
+      return std::hash<const void*>{}(k.mnt) * 31 + std::hash<const void*>{}(k.dentry);
+    }
+  };
+  mutable SpinLock m_mount_lock;
+  std::unordered_map<MountKey, RefPtr<Mount>, MountKeyHash> m_mount_hash;
+  std::vector<RefPtr<Mount>> m_mount_list;  // in mount order, the root first
+  Mutex m_namespace_sem;                    // serialises mount and umount (namespace_sem)
+  uint64_t m_next_mount_id = 21;
+  std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
+  mutable SpinLock m_fs_lock;
+  std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex
 };
 
 }  // namespace uml::kern

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/vfs/xattr_store.h"
 #include "host/host.h"
 
 namespace uml::kern {
@@ -15,25 +16,76 @@ namespace uml::kern {
 namespace {
 
 constexpr uint64_t kBogoDirentSize = 20;  // Linux's shmem
+constexpr uint64_t kPage = 4096;
 
 class TmpfsSuper final : public SuperBlock {
  public:
-  TmpfsSuper(uint64_t dev, uint64_t size) : SuperBlock("tmpfs", dev), m_size(size) {}
-  void set_root(RefPtr<Inode> r) { m_root = std::move(r); }
+  TmpfsSuper(std::string fstype, uint64_t dev, const TmpfsOptions& o)
+      : SuperBlock(std::move(fstype), dev), m_max_pages(o.size_bytes / kPage), m_max_inodes(o.nr_inodes) {}
+  ~TmpfsSuper() override {
+    // The inodes uncharge themselves from this superblock as they go: let them go while
+    // it is still whole.
+    m_root_dentry = nullptr;
+    m_root = nullptr;
+  }
+  void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
+
   abi::statfs statfs() override {
     abi::statfs s{};
     s.f_type = abi::TMPFS_MAGIC_;
-    s.f_bsize = 4096;
-    s.f_frsize = 4096;
-    s.f_blocks = m_size / 4096;
-    s.f_bfree = s.f_bavail = s.f_blocks;  // FIXME: no block accounting yet
-    s.f_files = s.f_ffree = m_size / 4096;
+    s.f_bsize = kPage;
+    s.f_frsize = kPage;
     s.f_namelen = abi::NAME_MAX_;
+    const uint64_t max_pages = m_max_pages.load(), max_inodes = m_max_inodes.load();
+    if (max_pages) {
+      s.f_blocks = max_pages;
+      s.f_bfree = s.f_bavail = max_pages - std::min(max_pages, m_used_pages.load());
+    }
+    if (max_inodes) {
+      s.f_files = max_inodes;
+      s.f_ffree = max_inodes - std::min(max_inodes, m_used_inodes.load());
+    }
     return s;
   }
 
+  Result<void> remount(std::string_view data) override {
+    TmpfsOptions o;
+    o.size_bytes = m_max_pages.load() * kPage;
+    o.nr_inodes = m_max_inodes.load();
+    TRY(parse_tmpfs_options(data, o, /*remount=*/true));
+    // shmem_reconfigure: a limit below what is in use is refused.
+    if (o.size_bytes && o.size_bytes / kPage < m_used_pages.load()) return Errno::INVAL;
+    if (o.nr_inodes && o.nr_inodes < m_used_inodes.load()) return Errno::INVAL;
+    m_max_pages.store(o.size_bytes / kPage);
+    m_max_inodes.store(o.nr_inodes);
+    return {};
+  }
+
+  std::string show_options() const override {
+    std::string s;
+    if (m_max_pages.load()) s += ",size=" + std::to_string(m_max_pages.load() * kPage / 1024) + "k";
+    if (m_max_inodes.load()) s += ",nr_inodes=" + std::to_string(m_max_inodes.load());
+    return s;
+  }
+
+  // Accounting against size= and nr_inodes= (0: unlimited, as in shmem).
+  bool charge_pages(uint64_t n) { return charge(m_used_pages, m_max_pages, n); }
+  void uncharge_pages(uint64_t n) { m_used_pages.fetch_sub(n, std::memory_order_relaxed); }
+  bool charge_inode() { return charge(m_used_inodes, m_max_inodes, 1); }
+  void uncharge_inode() { m_used_inodes.fetch_sub(1, std::memory_order_relaxed); }
+
  private:
-  uint64_t m_size;
+  static bool charge(std::atomic<uint64_t>& used, const std::atomic<uint64_t>& max, uint64_t n) {
+    const uint64_t limit = max.load(std::memory_order_relaxed);
+    uint64_t cur = used.load(std::memory_order_relaxed);
+    do {
+      if (limit && cur + n > limit) return false;
+    } while (!used.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
+    return true;
+  }
+
+  std::atomic<uint64_t> m_max_pages, m_max_inodes;
+  std::atomic<uint64_t> m_used_pages{0}, m_used_inodes{0};
 };
 
 InodeAttr new_attr(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
@@ -49,11 +101,36 @@ InodeAttr new_attr(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
 
 void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = host::realtime_ns(); }
 
-// File data in 4 KiB pages, allocated on first write (a hole reads as zeros), so a
-// growing file never copies what it already has.
-class TmpfsFile final : public Inode {
+// What every tmpfs inode has: its charge against nr_inodes, and xattrs in memory.
+class TmpfsInode : public Inode {
  public:
   using Inode::Inode;
+  ~TmpfsInode() override { super().uncharge_inode(); }
+  TmpfsSuper& super() const { return static_cast<TmpfsSuper&>(m_sb); }
+
+  Result<std::string> getxattr(std::string_view name) override { return m_xattrs.get(name); }
+  Result<void> setxattr(std::string_view name, std::string_view value, int flags) override {
+    TRY(m_xattrs.set(name, value, flags));
+    update_attr([](InodeAttr& a) { a.ctime_ns = host::realtime_ns(); });
+    return {};
+  }
+  Result<void> removexattr(std::string_view name) override {
+    TRY(m_xattrs.remove(name));
+    update_attr([](InodeAttr& a) { a.ctime_ns = host::realtime_ns(); });
+    return {};
+  }
+  Result<std::vector<std::string>> listxattr() override { return m_xattrs.list(); }
+
+ private:
+  XattrStore m_xattrs;
+};
+
+// File data in 4 KiB pages, allocated on first write (a hole reads as zeros), so a
+// growing file never copies what it already has.
+class TmpfsFile final : public TmpfsInode {
+ public:
+  using TmpfsInode::TmpfsInode;
+  ~TmpfsFile() override { super().uncharge_pages(m_pages); }
   static constexpr size_t kExtent = 4096;  // a page, as the page cache will have it
 
   Result<size_t> read(uint64_t off, const IoBuffer& buf) override {
@@ -81,6 +158,7 @@ class TmpfsFile final : public Inode {
 
   Result<size_t> write(uint64_t off, const IoBuffer& buf) override {
     size_t done = 0;
+    bool nospc = false;
     {
       SpinGuard g(m_data_lock);
       const size_t total = buf.size();
@@ -91,6 +169,11 @@ class TmpfsFile final : public Inode {
         if (idx >= m_extents.size()) m_extents.resize(idx + 1);
         const bool fresh = !m_extents[idx];
         if (fresh) {
+          if (!super().charge_pages(1)) {  // size= reached: a short write, or NOSPC
+            nospc = true;
+            break;
+          }
+          ++m_pages;
           // A new extent: zero only what this write does not cover (holes read as zeros).
           m_extents[idx].reset(new uint8_t[kExtent]);
           uint8_t* e = m_extents[idx].get();
@@ -108,7 +191,7 @@ class TmpfsFile final : public Inode {
         }
       }
     }
-    if (done == 0 && buf.size() > 0) return Errno::FAULT;
+    if (done == 0 && buf.size() > 0) return nospc ? Errno::NOSPC : Errno::FAULT;
     update_attr([&](InodeAttr& a) {
       if (off + done > a.size) a.size = off + done;
       touch_mc(a);
@@ -120,7 +203,10 @@ class TmpfsFile final : public Inode {
     {
       SpinGuard g(m_data_lock);
       const size_t keep = static_cast<size_t>((size + kExtent - 1) / kExtent);
-      if (m_extents.size() > keep) m_extents.resize(keep);
+      if (m_extents.size() > keep) {
+        free_pages(keep, m_extents.size());
+        m_extents.resize(keep);
+      }
       // Bytes past the new end in the last extent must read as zeros if the file grows.
       if (size % kExtent && keep > 0 && keep <= m_extents.size() && m_extents[keep - 1])
         memset(m_extents[keep - 1].get() + size % kExtent, 0, kExtent - size % kExtent);
@@ -132,29 +218,98 @@ class TmpfsFile final : public Inode {
     return {};
   }
 
+  // shmem_fallocate: allocation (optionally keeping the size) and hole punching.
+  Result<void> fallocate(int mode, uint64_t off, uint64_t len) override {
+    if (mode & ~(abi::FALLOC_FL_KEEP_SIZE_ | abi::FALLOC_FL_PUNCH_HOLE_)) return Errno::OPNOTSUPP;
+    const uint64_t end = off + len;
+    if (mode & abi::FALLOC_FL_PUNCH_HOLE_) {
+      {
+        SpinGuard g(m_data_lock);
+        for (uint64_t pos = off; pos < end && pos / kExtent < m_extents.size();) {
+          const size_t idx = pos / kExtent, eoff = pos % kExtent;
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(end - pos, kExtent - eoff));
+          if (m_extents[idx]) {
+            if (n == kExtent) free_pages(idx, idx + 1);
+            else memset(m_extents[idx].get() + eoff, 0, n);
+          }
+          pos += n;
+        }
+      }
+      update_attr(touch_mc);
+      return {};
+    }
+    {
+      SpinGuard g(m_data_lock);
+      const size_t last = static_cast<size_t>((end + kExtent - 1) / kExtent);
+      size_t need = 0;
+      for (size_t idx = off / kExtent; idx < last; ++idx)
+        if (idx >= m_extents.size() || !m_extents[idx]) ++need;
+      if (!super().charge_pages(need)) return Errno::NOSPC;
+      m_pages += need;
+      if (m_extents.size() < last) m_extents.resize(last);
+      for (size_t idx = off / kExtent; idx < last; ++idx)
+        if (!m_extents[idx]) m_extents[idx].reset(new uint8_t[kExtent]());
+    }
+    update_attr([&](InodeAttr& a) {
+      if (!(mode & abi::FALLOC_FL_KEEP_SIZE_) && end > a.size) a.size = end;
+      a.ctime_ns = host::realtime_ns();
+    });
+    return {};
+  }
+
+  // Pages that exist are data; missing ones are holes (shmem's page-granular answer).
+  Result<uint64_t> seek_data(uint64_t off, bool hole) override {
+    SpinGuard g(m_data_lock);
+    const uint64_t size = attr().size;
+    for (uint64_t idx = off / kExtent; idx * kExtent < size; ++idx) {
+      const bool present = idx < m_extents.size() && m_extents[idx];
+      if (present != hole) return std::max(off, idx * kExtent);
+    }
+    if (hole) return size;
+    return Errno::NXIO;
+  }
+
+  uint64_t blocks() const override {
+    SpinGuard g(m_data_lock);
+    return m_pages * (kExtent / 512);
+  }
+
  private:
-  SpinLock m_data_lock;  // readers do not take the rwsem
+  void free_pages(size_t from, size_t to) {  // under m_data_lock
+    uint64_t n = 0;
+    for (size_t i = from; i < to && i < m_extents.size(); ++i) {
+      if (m_extents[i]) {
+        m_extents[i].reset();
+        ++n;
+      }
+    }
+    m_pages -= n;
+    super().uncharge_pages(n);
+  }
+
+  mutable SpinLock m_data_lock;  // readers do not take the rwsem
   std::vector<std::unique_ptr<uint8_t[]>> m_extents;
+  uint64_t m_pages = 0;  // extents allocated (charged to the superblock)
 };
 
-class TmpfsSymlink final : public Inode {
+class TmpfsSymlink final : public TmpfsInode {
  public:
   TmpfsSymlink(SuperBlock& sb, uint64_t ino, const InodeAttr& a, std::string target)
-      : Inode(sb, ino, a), m_target(std::move(target)) {}
+      : TmpfsInode(sb, ino, a), m_target(std::move(target)) {}
   Result<std::string> readlink() override { return m_target; }
 
  private:
   const std::string m_target;
 };
 
-class TmpfsNode final : public Inode {  // FIFOs, sockets and device nodes: no data here
+class TmpfsNode final : public TmpfsInode {  // FIFOs, sockets and device nodes: no data here
  public:
-  using Inode::Inode;
+  using TmpfsInode::TmpfsInode;
 };
 
-class TmpfsDir final : public Inode {
+class TmpfsDir final : public TmpfsInode {
  public:
-  using Inode::Inode;
+  using TmpfsInode::TmpfsInode;
 
   Result<RefPtr<Inode>> lookup(std::string_view name) override {
     auto it = m_entries.find(std::string(name));
@@ -164,6 +319,7 @@ class TmpfsDir final : public Inode {
 
   Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid,
                                uint64_t rdev, std::string_view target) override {
+    if (!super().charge_inode()) return Errno::NOSPC;  // nr_inodes= reached
     const uint64_t ino = m_sb.alloc_ino();
     const InodeAttr a = new_attr(mode, uid, gid, rdev);
     RefPtr<Inode> child;
@@ -294,12 +450,105 @@ class TmpfsDir final : public Inode {
 
 }  // namespace
 
-RefPtr<SuperBlock> make_tmpfs(uint64_t dev, uint32_t root_mode, uint32_t uid, uint32_t gid,
-                              uint64_t size_bytes) {
-  auto sb = make_ref<TmpfsSuper>(dev, size_bytes);
-  InodeAttr a = new_attr(abi::S_IFDIR_ | (root_mode & abi::S_IALLUGO_), uid, gid, 0);
+namespace {
+
+// A number with an optional binary suffix (memparse): k, m, g, t, p, e.
+bool parse_size(std::string_view v, uint64_t& out, bool allow_percent, uint64_t total) {
+  if (v.empty()) return false;
+  uint64_t n = 0;
+  size_t i = 0;
+  for (; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i) {
+    if (n > (UINT64_MAX - 9) / 10) return false;
+    n = n * 10 + static_cast<uint64_t>(v[i] - '0');
+  }
+  if (i == 0) return false;
+  std::string_view rest = v.substr(i);
+  if (rest.empty()) {
+    out = n;
+    return true;
+  }
+  if (rest.size() != 1) return false;
+  if (rest[0] == '%' && allow_percent) {
+    if (n > 100000) return false;
+    out = total / 100 * n;
+    return true;
+  }
+  int shift = 0;
+  switch (rest[0] | 0x20) {
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    case 't': shift = 40; break;
+    case 'p': shift = 50; break;
+    case 'e': shift = 60; break;
+    default: return false;
+  }
+  if (n > (UINT64_MAX >> shift)) return false;
+  out = n << shift;
+  return true;
+}
+
+bool parse_number(std::string_view v, uint64_t& out, int base) {
+  if (v.empty()) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : -1;
+    if (d < 0 || d >= base || n > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return false;
+    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  out = n;
+  return true;
+}
+
+}  // namespace
+
+// mm/shmem.c: shmem_parse_one.
+Result<void> parse_tmpfs_options(std::string_view data, TmpfsOptions& o, bool remount) {
+  (void)remount;
+  while (!data.empty()) {
+    const size_t comma = data.find(',');
+    std::string_view opt = data.substr(0, comma);
+    data = comma == std::string_view::npos ? std::string_view() : data.substr(comma + 1);
+    if (opt.empty()) continue;
+    const size_t eq = opt.find('=');
+    const std::string_view key = opt.substr(0, eq);
+    const std::string_view val = eq == std::string_view::npos ? std::string_view() : opt.substr(eq + 1);
+    const bool has_val = eq != std::string_view::npos;
+    uint64_t n = 0;
+    if (key == "size" && has_val) {
+      if (!parse_size(val, n, true, o.total_ram)) return Errno::INVAL;
+      o.size_bytes = (n + kPage - 1) / kPage * kPage;
+    } else if (key == "nr_blocks" && has_val) {
+      if (!parse_size(val, n, false, 0) || n > UINT64_MAX / kPage) return Errno::INVAL;
+      o.size_bytes = n * kPage;
+    } else if (key == "nr_inodes" && has_val) {
+      if (!parse_size(val, n, false, 0)) return Errno::INVAL;
+      o.nr_inodes = n;
+    } else if (key == "mode" && has_val) {
+      if (!parse_number(val, n, 8) || n > 07777) return Errno::INVAL;
+      o.mode = static_cast<uint32_t>(n);
+    } else if ((key == "uid" || key == "gid") && has_val) {
+      if (!parse_number(val, n, 10) || n >= 0xffffffffu) return Errno::INVAL;
+      (key == "uid" ? o.uid : o.gid) = static_cast<uint32_t>(n);
+    } else if (key == "huge" && has_val) {
+      if (val != "never" && val != "always" && val != "within_size" && val != "advise" &&
+          val != "deny" && val != "force")
+        return Errno::INVAL;  // accepted; pages are never huge here
+    } else if ((key == "inode32" || key == "inode64" || key == "noswap") && !has_val) {
+      // Accepted: inode numbers are 64-bit and memory is never swapped here.
+    } else {
+      return Errno::INVAL;
+    }
+  }
+  return {};
+}
+
+RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const TmpfsOptions& o) {
+  auto sb = make_ref<TmpfsSuper>(std::move(fstype), dev, o);
+  InodeAttr a = new_attr(abi::S_IFDIR_ | (o.mode & abi::S_IALLUGO_), o.uid, o.gid, 0);
   a.size = 2 * kBogoDirentSize;
-  sb->set_root(make_ref<TmpfsDir>(*sb, sb->alloc_ino(), a));
+  sb->charge_inode();  // the root counts, as in shmem
+  sb->set_root_inode(make_ref<TmpfsDir>(*sb, sb->alloc_ino(), a));
   return sb;
 }
 
