@@ -180,8 +180,8 @@
   X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
   X(164, settimeofday, 2, NONE, "") \
-  X(165, mount, 5, NONE, "") \
-  X(166, umount2, 2, NONE, "") \
+  X(165, mount, 5, PART, "tmpfs, devtmpfs, proc; bind (MS_REC), remount (per mount with MS_BIND), MS_MOVE; propagation flags are accepted, every mount behaves as private") \
+  X(166, umount2, 2, IMPL, "") \
   X(167, swapon, 2, NONE, "") \
   X(168, swapoff, 1, NONE, "") \
   X(169, reboot, 4, NONE, "") \
@@ -203,18 +203,18 @@
   X(185, security, 0, NONE, "") \
   X(186, gettid, 0, IMPL, "") \
   X(187, readahead, 3, NONE, "") \
-  X(188, setxattr, 5, NONE, "") \
-  X(189, lsetxattr, 5, NONE, "") \
-  X(190, fsetxattr, 5, NONE, "") \
-  X(191, getxattr, 4, NONE, "") \
-  X(192, lgetxattr, 4, NONE, "") \
-  X(193, fgetxattr, 4, NONE, "") \
-  X(194, listxattr, 3, NONE, "") \
-  X(195, llistxattr, 3, NONE, "") \
-  X(196, flistxattr, 3, NONE, "") \
-  X(197, removexattr, 2, NONE, "") \
-  X(198, lremovexattr, 2, NONE, "") \
-  X(199, fremovexattr, 2, NONE, "") \
+  X(188, setxattr, 5, IMPL, "") \
+  X(189, lsetxattr, 5, IMPL, "") \
+  X(190, fsetxattr, 5, IMPL, "") \
+  X(191, getxattr, 4, IMPL, "") \
+  X(192, lgetxattr, 4, IMPL, "") \
+  X(193, fgetxattr, 4, IMPL, "") \
+  X(194, listxattr, 3, IMPL, "") \
+  X(195, llistxattr, 3, IMPL, "") \
+  X(196, flistxattr, 3, IMPL, "") \
+  X(197, removexattr, 2, IMPL, "") \
+  X(198, lremovexattr, 2, IMPL, "") \
+  X(199, fremovexattr, 2, IMPL, "") \
   X(200, tkill, 2, NONE, "") \
   X(201, time, 1, IMPL, "") \
   X(202, futex, 6, NONE, "") \

@@ -11,6 +11,7 @@
 #include "shim.h"
 
 int main(int argc, char** argv) {
+  shim::setup();
   std::vector<std::string> args(argv, argv + argc);
   if (shim::is_guest()) {
     std::ifstream f(UML_EXPECTATIONS_FILE);

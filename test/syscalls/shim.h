@@ -20,6 +20,8 @@ long call(long nr, A... a) {
 }
 
 bool is_guest();
+// Before any test (and before any thread): the host build's private mount namespace.
+void setup();
 bool is_root();
 void fresh_task(const std::function<void()>& body);
 // Drops the calling context to uid/gid 1000 (all of real, effective, saved).

@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,6 +17,15 @@ long sys(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
 }
 
 bool is_guest() { return false; }
+
+// As root, the host suite runs in a mount namespace of its own with a fresh tmpfs on /tmp:
+// its mounts vanish with it, and its files live on the filesystem the guest's /tmp is.
+void setup() {
+  if (::geteuid() != 0) return;
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    perror("syscalls-host: private /tmp");
+}
 bool is_root() { return ::geteuid() == 0; }
 
 void fresh_task(const std::function<void()>& body) {

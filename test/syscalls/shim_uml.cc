@@ -23,6 +23,7 @@ long sys(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
 }
 
 bool is_guest() { return true; }
+void setup() {}
 bool is_root() { return true; }  // guest tasks start as uid 0
 
 void fresh_task(const std::function<void()>& body) {

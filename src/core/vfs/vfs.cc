@@ -260,6 +260,8 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   if (flags & abi::O_PATH_) return make_ref<File>(target, inode, flags);
   // FIXME: FIFOs (pipes), sockets and device nodes have nothing to open yet; Linux answers
   // ENXIO for a device without a driver.
+  const uint32_t type = inode->type();
+  if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && target.mnt->nodev()) return Errno::ACCES;
   if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink()) return Errno::NXIO;
   if (inode->is_dir()) {
     if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
@@ -271,7 +273,12 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     if (acc == abi::O_RDONLY_ || acc == abi::O_RDWR_ || acc == abi::O_ACCMODE_) mask |= MAY_READ;
     if (acc == abi::O_WRONLY_ || acc == abi::O_RDWR_ || acc == abi::O_ACCMODE_ || (flags & abi::O_TRUNC_))
       mask |= MAY_WRITE;
+    // may_open: a read-only filesystem answers before the mode bits (inode_permission), a
+    // read-only mount after them (do_dentry_open's mnt_want_write).
+    const bool data = inode->is_reg() || inode->is_dir() || inode->is_symlink();
+    if ((mask & MAY_WRITE) && data && target.mnt->sb().read_only()) return Errno::ROFS;
     TRY(inode_permission(t.creds(), inode->attr(), mask));
+    if ((mask & MAY_WRITE) && data && target.mnt->read_only()) return Errno::ROFS;
     if ((flags & abi::O_NOATIME_) && t.creds().fsuid != inode->attr().uid &&
         !t.creds().capable(abi::CAP_FOWNER))
       return Errno::PERM;

@@ -122,6 +122,13 @@ class Vfs {
   Result<void> access(Task& t, const Path& p, int mode, bool effective);
   // utimensat: times[0] atime, times[1] mtime (UTIME_NOW, UTIME_OMIT), or null for now.
   Result<void> utimes(Task& t, const Path& p, const abi::timespec* times);
+  // ---- extended attributes (vfs_xattr.cc): the namespace rules of xattr_permission ----
+  Result<std::string> getxattr(Task& t, const Path& p, std::string_view name);
+  Result<void> setxattr(Task& t, const Path& p, std::string_view name, std::string_view value,
+                        int flags);
+  Result<void> removexattr(Task& t, const Path& p, std::string_view name);
+  Result<std::vector<std::string>> listxattr(Task& t, const Path& p);
+
   Result<abi::stat> stat(Task& t, int dirfd, std::string_view path, int at_flags);
   static abi::stat stat_of(const Inode& i);
   Result<void> chdir(Task& t, const Path& p);

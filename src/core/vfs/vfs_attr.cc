@@ -99,10 +99,17 @@ Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
   }
   if (mode == 0) return {};  // F_OK: the lookup was the test
   const InodeAttr a = p.inode()->attr();
-  if ((mode & MAY_WRITE) && p.mnt->read_only() && (a.mode & abi::S_IFMT_) != abi::S_IFCHR_ &&
-      (a.mode & abi::S_IFMT_) != abi::S_IFBLK_)
-    return Errno::ROFS;
-  return inode_permission(c, a, mode);
+  const uint32_t type = a.mode & abi::S_IFMT_;
+  // A regular file is never executable on a noexec mount.
+  if ((mode & MAY_EXEC) && type == abi::S_IFREG_ && p.mnt->noexec()) return Errno::ACCES;
+  const bool special = type == abi::S_IFCHR_ || type == abi::S_IFBLK_ || type == abi::S_IFIFO_ ||
+                       type == abi::S_IFSOCK_;
+  // inode_permission: a read-only filesystem first, then the mode bits; then (SuS) a
+  // read-only mount.
+  if ((mode & MAY_WRITE) && !special && p.mnt->sb().read_only()) return Errno::ROFS;
+  TRY(inode_permission(c, a, mode));
+  if ((mode & MAY_WRITE) && !special && p.mnt->read_only()) return Errno::ROFS;
+  return {};
 }
 
 // fs/utimes.c and setattr_prepare's time rules: "now" needs ownership or write access,
