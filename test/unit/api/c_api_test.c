@@ -27,7 +27,7 @@ int main(void) {
   EXPECT(pid > 1);
   EXPECT(uml_sys_getppid(k) == 1);
   EXPECT(uml_syscall(k, UML_NR_getpid, 0, 0, 0, 0, 0, 0) == pid);
-  EXPECT(uml_sys_mount(k, 0, 0, 0, 0, 0) == -ENOSYS);
+  EXPECT(uml_sys_swapon(k, 0, 0) == -ENOSYS);
   uml_detach(a);
   size_t need = uml_dmesg(k, NULL, 0);
   EXPECT(need > 0);
