@@ -208,6 +208,12 @@ struct flock {
 };
 static_assert(sizeof(flock) == 32);
 
+// Device numbers as stat shows them (glibc's makedev encoding).
+constexpr uint64_t makedev_(uint32_t major, uint32_t minor) {
+  return (static_cast<uint64_t>(major & 0xfffff000u) << 32) | ((major & 0xfffu) << 8) |
+         (static_cast<uint64_t>(minor & 0xffffff00u) << 12) | (minor & 0xffu);
+}
+
 inline constexpr int NAME_MAX_ = 255;
 inline constexpr int PATH_MAX_ = 4096;
 inline constexpr int MAXSYMLINKS_ = 40;

@@ -7,6 +7,7 @@
 #include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
 #include "drivers/char/console.h"
+#include "drivers/char/mem.h"
 
 namespace uml::kern {
 
@@ -81,6 +82,18 @@ void Kernel::mount_root_fs() {
   dev_opts.mode = 0755;
   dev_opts.total_ram = ram;
   m_devtmpfs = make_tmpfs("devtmpfs", 0x5, dev_opts);
+  drivers::CharDeviceEnv env;
+  env.random_bytes = [this](void* p, size_t n) { random_bytes(p, n); };
+  env.console = m_console.get();
+  Inode& dev_root = *m_devtmpfs->root();
+  for (const auto& node : drivers::register_char_devices(m_vfs, env))
+    (void)dev_root.create(node.name, abi::S_IFCHR_ | node.mode, 0, 0, node.rdev, {});
+  // What udev and systemd would add, and programs expect: /dev/fd and the std streams, and
+  // /dev/shm for POSIX shared memory names.
+  for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+                              {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}})
+    (void)dev_root.create(name, abi::S_IFLNK_ | 0777, 0, 0, 0, target);
+  (void)dev_root.create("shm", abi::S_IFDIR_ | 01777, 0, 0, 0, {});
   m_vfs.register_fs(Vfs::FsType{"devtmpfs", true,
       [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
         return m_devtmpfs;

@@ -250,7 +250,7 @@ Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
       TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), n));
       return 0;
     }
-    default: return Errno::NOTTY;
+    default: return f->ioctl(t, static_cast<uint32_t>(a.a[1]), static_cast<uintptr_t>(a.a[2]));
   }
 }
 

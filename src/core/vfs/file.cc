@@ -28,8 +28,12 @@ bool File::writable() const {
   return acc == abi::O_WRONLY_ || acc == abi::O_RDWR_;
 }
 
-Result<size_t> File::pread(SchedEntity&, const IoBuffer& buf, uint64_t off) {
+Result<size_t> File::pread(SchedEntity& self, const IoBuffer& buf, uint64_t off) {
   if (!readable()) return Errno::BADF;
+  if (m_ops) {
+    if (!m_ops->positional()) return Errno::SPIPE;
+    return m_ops->read(*this, self, buf, &off);
+  }
   if (m_inode->is_dir()) return Errno::ISDIR;
   size_t n = TRY(m_inode->read(off, buf));
   if (!(flags() & abi::O_NOATIME_))
@@ -39,6 +43,10 @@ Result<size_t> File::pread(SchedEntity&, const IoBuffer& buf, uint64_t off) {
 
 Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off) {
   if (!writable()) return Errno::BADF;
+  if (m_ops) {
+    if (!m_ops->positional()) return Errno::SPIPE;
+    return m_ops->write(*this, self, buf, &off);
+  }
   if (m_inode->is_dir()) return Errno::ISDIR;
   if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
   MutexGuard g(m_inode->rwsem(), self);
@@ -47,6 +55,10 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
 
 Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
   if (!readable()) return Errno::BADF;
+  if (m_ops) {
+    MutexGuard g(m_pos_lock, self);
+    return m_ops->read(*this, self, buf, &m_pos);
+  }
   if (m_inode->is_dir()) return Errno::ISDIR;
   MutexGuard g(m_pos_lock, self);
   size_t n = TRY(pread(self, buf, m_pos));
@@ -56,6 +68,10 @@ Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
 
 Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
   if (!writable()) return Errno::BADF;
+  if (m_ops) {
+    MutexGuard g(m_pos_lock, self);
+    return m_ops->write(*this, self, buf, &m_pos);
+  }
   if (m_inode->is_dir()) return Errno::ISDIR;
   MutexGuard g(m_pos_lock, self);
   size_t n;
@@ -71,15 +87,25 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
 }
 
 Result<int64_t> File::bytes_readable(SchedEntity& self) {
-  if (!m_inode->is_reg()) return Errno::NOTTY;  // no driver answers it yet
+  if (m_ops || !m_inode->is_reg()) return Errno::NOTTY;  // FIXME: pipes and sockets answer
   MutexGuard g(m_pos_lock, self);
   const int64_t left = static_cast<int64_t>(m_inode->attr().size) - static_cast<int64_t>(m_pos);
   return left < 0 ? 0 : left;
 }
 
+Result<long> File::ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg) {
+  if (!m_ops) return Errno::NOTTY;
+  return m_ops->ioctl(*this, self, cmd, arg);
+}
+
 Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
   if (is_path_only()) return Errno::BADF;
   MutexGuard g(m_pos_lock, self);
+  if (m_ops) {
+    const int64_t p = TRY(m_ops->llseek(*this, m_pos, off, whence));
+    m_pos = static_cast<uint64_t>(p);
+    return p;
+  }
   const int64_t size = static_cast<int64_t>(m_inode->attr().size);
   int64_t base;
   switch (whence) {
@@ -88,10 +114,10 @@ Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
     case abi::SEEK_END_: base = size; break;
     case abi::SEEK_DATA_:
     case abi::SEEK_HOLE_:
-      // No holes are tracked yet: the whole file is data, followed by the implicit hole.
+      // The filesystem knows its holes (a page that was never written, or was punched).
       if (m_inode->is_dir()) return Errno::INVAL;
       if (off < 0 || off >= size) return Errno::NXIO;
-      m_pos = static_cast<uint64_t>(whence == abi::SEEK_DATA_ ? off : size);
+      m_pos = TRY(m_inode->seek_data(static_cast<uint64_t>(off), whence == abi::SEEK_HOLE_));
       return static_cast<int64_t>(m_pos);
     default: return Errno::INVAL;
   }

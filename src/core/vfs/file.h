@@ -7,14 +7,15 @@
 #include "core/base/ref_counted.h"
 #include "core/base/result.h"
 #include "core/sched/sync.h"
+#include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
 
 namespace uml::kern {
 
 class File final : public RefCounted<File> {
  public:
-  File(Path path, RefPtr<Inode> inode, int flags)
-      : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags) {}
+  File(Path path, RefPtr<Inode> inode, int flags, std::shared_ptr<FileOps> ops = nullptr)
+      : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags), m_ops(std::move(ops)) {}
 
   const Path& path() const { return m_path; }
   Inode& inode() const { return *m_inode; }
@@ -33,6 +34,9 @@ class File final : public RefCounted<File> {
   Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
   // FIONREAD: bytes between the position and the end of a regular file (NOTTY otherwise).
   Result<int64_t> bytes_readable(SchedEntity& self);
+  // Any other ioctl: the driver's (NOTTY without one).
+  Result<long> ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg);
+  FileOps* ops() const { return m_ops.get(); }
 
   // The directory position (getdents64's cookie), under the position lock.
   Mutex& pos_lock() { return m_pos_lock; }
@@ -45,6 +49,7 @@ class File final : public RefCounted<File> {
   std::atomic<int> m_flags;
   Mutex m_pos_lock;  // Linux's f_pos_lock
   uint64_t m_pos = 0;
+  const std::shared_ptr<FileOps> m_ops;  // null: the inode holds the data
 };
 
 }  // namespace uml::kern

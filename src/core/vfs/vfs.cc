@@ -258,11 +258,13 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   }
   RefPtr<Inode> inode = target.inode();
   if (flags & abi::O_PATH_) return make_ref<File>(target, inode, flags);
-  // FIXME: FIFOs (pipes), sockets and device nodes have nothing to open yet; Linux answers
-  // ENXIO for a device without a driver.
   const uint32_t type = inode->type();
-  if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && target.mnt->nodev()) return Errno::ACCES;
-  if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink()) return Errno::NXIO;
+  const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
+  if (device && target.mnt->nodev()) return Errno::ACCES;
+  // FIXME: FIFOs (pipes), sockets and block devices have nothing to open yet; Linux answers
+  // ENXIO for a device without a driver.
+  if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink() && type != abi::S_IFCHR_)
+    return Errno::NXIO;
   if (inode->is_dir()) {
     if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
   } else if (flags & abi::O_DIRECTORY_) {
@@ -287,10 +289,14 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
       TRY(inode->truncate(0));
     }
   }
+  // A character device: its driver's operations (chrdev_open).
+  std::shared_ptr<FileOps> ops;
+  if (type == abi::S_IFCHR_) ops = TRY(open_chrdev(inode->attr().rdev));
   // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
   return make_ref<File>(target, inode,
                         (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
-                            abi::O_LARGEFILE_);
+                            abi::O_LARGEFILE_,
+                        std::move(ops));
 }
 
 Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode) {
@@ -502,8 +508,7 @@ abi::stat Vfs::stat_of(const Inode& i) {
   s.st_rdev = a.rdev;
   s.st_size = static_cast<int64_t>(a.size);
   s.st_blksize = 4096;
-  const bool has_data = (a.mode & abi::S_IFMT_) == abi::S_IFREG_;
-  s.st_blocks = has_data ? static_cast<int64_t>((a.size + 4095) / 4096 * 8) : 0;
+  s.st_blocks = static_cast<int64_t>(i.blocks());
   s.st_atime_sec = a.atime_ns / abi::NSEC_PER_SEC;
   s.st_atime_nsec = static_cast<uint64_t>(a.atime_ns % abi::NSEC_PER_SEC);
   s.st_mtime_sec = a.mtime_ns / abi::NSEC_PER_SEC;
@@ -569,6 +574,26 @@ Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const
   dir.set_pos_locked(next);
   di->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
   return {};
+}
+
+}  // namespace uml::kern
+
+namespace uml::kern {
+
+void Vfs::register_chrdev(uint64_t rdev, DeviceOpen open) {
+  SpinGuard g(m_chrdev_lock);
+  m_chrdevs[rdev] = std::move(open);
+}
+
+Result<std::shared_ptr<FileOps>> Vfs::open_chrdev(uint64_t rdev) {
+  DeviceOpen open;
+  {
+    SpinGuard g(m_chrdev_lock);
+    auto it = m_chrdevs.find(rdev);
+    if (it == m_chrdevs.end()) return Errno::NXIO;
+    open = it->second;
+  }
+  return open();
 }
 
 }  // namespace uml::kern

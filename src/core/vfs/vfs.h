@@ -15,6 +15,7 @@
 #include "core/base/result.h"
 #include "core/sched/sync.h"
 #include "core/vfs/fd_table.h"
+#include "core/vfs/file_ops.h"
 #include "core/vfs/fs_context.h"
 #include "core/vfs/path.h"
 
@@ -71,6 +72,11 @@ class Vfs {
   static abi::statfs statfs(const Path& p);
   // The path of p as seen from t's root (d_path); " (deleted)" appended to a removed one.
   std::string path_string(Task& t, const Path& p);
+
+  // ---- character devices (fs/char_dev.c's cdev_map) ----
+  // rdev is the device number as stat shows it (makedev(major, minor)).
+  void register_chrdev(uint64_t rdev, DeviceOpen open);
+  Result<std::shared_ptr<FileOps>> open_chrdev(uint64_t rdev);
 
   // ---- path walk ----
   // openat2's constraints on a walk: the anchor is the dirfd it started from.
@@ -180,6 +186,8 @@ class Vfs {
   Mutex m_namespace_sem;                    // serialises mount and umount (namespace_sem)
   uint64_t m_next_mount_id = 21;
   std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
+  SpinLock m_chrdev_lock;
+  std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;
   mutable SpinLock m_fs_lock;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex
 };

@@ -1,0 +1,49 @@
+#pragma once
+// FileOps: what an open file does when its inode does not hold the data itself (Linux's
+// file_operations): device drivers, procfs's generated files, and later pipes and sockets.
+// A File with FileOps sends read, write, seek and ioctl here; a File without them reads and
+// writes its inode (regular files, directories).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "core/base/io_buffer.h"
+#include "core/base/result.h"
+
+namespace uml::kern {
+
+class File;
+class SchedEntity;
+
+class FileOps {
+ public:
+  virtual ~FileOps() = default;
+  // Transfer at *pos (the file position, or pread's offset), advancing it by what moved.
+  virtual Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) = 0;
+  virtual Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) = 0;
+  // lseek: the new position from the current one, or SPIPE (no_llseek). The default is
+  // noop_llseek: the position never moves.
+  virtual Result<int64_t> llseek(File& f, uint64_t cur, int64_t off, int whence) {
+    (void)f;
+    (void)off;
+    (void)whence;
+    return static_cast<int64_t>(cur);
+  }
+  // pread/pwrite allowed (false: SPIPE, like a stream).
+  virtual bool positional() const { return true; }
+  // Device-specific ioctls; arg is the caller's argument as passed (NOTTY: none).
+  virtual Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) {
+    (void)f;
+    (void)self;
+    (void)cmd;
+    (void)arg;
+    return Errno::NOTTY;
+  }
+};
+
+// A character device's open: the FileOps for the new File, shared by every open of a
+// stateless device or made for this one. An error stops the open (NXIO: nothing behind it).
+using DeviceOpen = std::function<Result<std::shared_ptr<FileOps>>()>;
+
+}  // namespace uml::kern
