@@ -347,7 +347,7 @@
   X(329, pkey_mprotect, 4, NONE, "") \
   X(330, pkey_alloc, 2, NONE, "") \
   X(331, pkey_free, 1, NONE, "") \
-  X(332, statx, 5, PART, "stx_mnt_id is 1 (one mount); no STATX_ATTR_* attributes") \
+  X(332, statx, 5, PART, "no STATX_ATTR_* attributes") \
   X(333, io_pgetevents, 6, NONE, "") \
   X(334, rseq, 4, NONE, "") \
   X(424, pidfd_send_signal, 4, NONE, "") \
@@ -363,7 +363,7 @@
   X(434, pidfd_open, 2, NONE, "") \
   X(435, clone3, 2, NONE, "") \
   X(436, close_range, 3, PART, "CLOSE_RANGE_UNSHARE does not unshare a table shared by threads") \
-  X(437, openat2, 4, PART, "RESOLVE_NO_XDEV and RESOLVE_NO_MAGICLINKS hold trivially (one mount, no procfs yet); RESOLVE_CACHED walks normally") \
+  X(437, openat2, 4, PART, "RESOLVE_CACHED walks normally (never EAGAIN for an uncached name)") \
   X(438, pidfd_getfd, 3, NONE, "") \
   X(439, faccessat2, 4, IMPL, "") \
   X(440, process_madvise, 5, NONE, "") \

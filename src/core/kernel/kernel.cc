@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/abi/process.h"
+#include "core/fs/proc/procfs.h"
 #include "core/fs/tmpfs/tmpfs.h"
 #include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
@@ -99,6 +100,11 @@ void Kernel::mount_root_fs() {
         return m_devtmpfs;
       }});
 
+  m_vfs.register_fs(Vfs::FsType{"proc", true,
+      [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
+        return make_procfs(*this, m_vfs.alloc_anon_dev());
+      }});
+
   TmpfsOptions root_opts;
   root_opts.mode = 0755;
   root_opts.total_ram = ram;
@@ -117,6 +123,7 @@ void Kernel::mount_root_fs() {
     const char* data;
   };
   for (const BootMount& b : {BootMount{"/dev", "devtmpfs", abi::MS_NOSUID_, ""},
+                             BootMount{"/proc", "proc", abi::MS_NOSUID_ | abi::MS_NODEV_ | abi::MS_NOEXEC_, ""},
                              BootMount{"/tmp", "tmpfs", abi::MS_NOSUID_ | abi::MS_NODEV_, "mode=1777"}}) {
     if (auto r = m_vfs.mount_kernel(b.path, b.fstype, b.flags, b.data); !r)
       m_log.log(KERN_ERR, "VFS: cannot mount %s on %s: %s", b.fstype, b.path, errno_name(r.error()));

@@ -36,6 +36,9 @@ struct SyscallArgs {
 class Kernel {
  public:
   enum class State { Booting, Running, ShuttingDown, Halted };
+  // uname's release and version (and /proc/version's).
+  static constexpr const char* kRelease = "6.1.0-libuml";
+  static constexpr const char* kVersion = "#1 SMP libuml";
 
   // Boots an instance. nullptr with *error set on failure.
   static std::shared_ptr<Kernel> boot(const KernelConfig& cfg, std::string* error);

@@ -221,7 +221,7 @@ Result<long> sys_statx(Task& t, const SyscallArgs& a) {
   x.stx_rdev_minor = static_cast<uint32_t>((at.rdev & 0xff) | ((at.rdev >> 12) & 0xfff00));
   x.stx_dev_major = static_cast<uint32_t>((st.st_dev >> 8) & 0xfff);
   x.stx_dev_minor = static_cast<uint32_t>((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00));
-  x.stx_mnt_id = 1;  // one mount so far
+  x.stx_mnt_id = p.mnt->id();  // as mountinfo numbers it
   TRY(copy_to_user(UserPtr<abi::statx>(a.a[4]), x));
   return 0;
 }

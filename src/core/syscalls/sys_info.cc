@@ -33,8 +33,8 @@ Result<long> sys_uname(Task& t, const SyscallArgs& a) {
   abi::new_utsname u{};
   put_field(u.sysname, "Linux");
   put_field(u.nodename, t.kernel().hostname());
-  put_field(u.release, "6.1.0-libuml");
-  put_field(u.version, "#1 SMP libuml");
+  put_field(u.release, Kernel::kRelease);
+  put_field(u.version, Kernel::kVersion);
   put_field(u.machine, "x86_64");
   put_field(u.domainname, t.kernel().domainname());
   TRY(copy_to_user(UserPtr<abi::new_utsname>(a.a[0]), u));

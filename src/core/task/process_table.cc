@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "core/task/process_table.h"
 
 #include "core/abi/process.h"
@@ -291,6 +292,52 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
     TRY(me.m_child_wait.wait(self, [&] { return me.m_child_events != seen; },
                              WaitOptions{-1, true}));
   }
+}
+
+std::optional<ProcessTable::ProcessSnapshot> ProcessTable::snapshot(pid_t_ pid) {
+  SpinGuard lock(m_lock);
+  auto it = m_pids.find(pid);
+  if (it == m_pids.end() || !it->second.group) return std::nullopt;
+  ThreadGroup& g = *it->second.group;
+  ProcessSnapshot s;
+  s.pid = g.pid();
+  s.ppid = g.ppid();
+  s.pgid = g.pgid();
+  s.sid = g.sid();
+  s.zombie = g.m_state != ThreadGroup::State::Alive;
+  if (g.m_leader) {
+    s.comm = g.m_leader->comm();
+    s.creds = g.m_leader->creds_snapshot();
+  }
+  s.start_ns = g.m_start_ns;
+  s.cpu_ns = g.dead_threads_cpu_ns();
+  g.m_threads.for_each([&](Task& t) {
+    s.tids.push_back(t.tid());
+    s.cpu_ns += t.cpu_time_ns();
+  });
+  std::sort(s.tids.begin(), s.tids.end());
+  s.children_cpu_ns = g.children_cpu_ns();
+  s.files = g.m_files;
+  s.fs = g.m_fs;
+  return s;
+}
+
+std::vector<pid_t_> ProcessTable::pids() {
+  std::vector<pid_t_> out;
+  {
+    SpinGuard lock(m_lock);
+    for (const auto& [pid, e] : m_pids)
+      if (e.group) out.push_back(pid);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+pid_t_ ProcessTable::pid_of_thread(pid_t_ tid) {
+  SpinGuard lock(m_lock);
+  auto it = m_pids.find(tid);
+  if (it == m_pids.end() || !it->second.task) return 0;
+  return it->second.task->pid();
 }
 
 int64_t ProcessTable::live_threads_cpu_ns(ThreadGroup& g) {

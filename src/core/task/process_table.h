@@ -9,7 +9,10 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <optional>
+#include <string>
 #include <unordered_map>
+#include <vector>
 #include <vector>
 
 #include "core/base/result.h"
@@ -75,6 +78,29 @@ class ProcessTable {
   size_t task_count() const { return m_task_count.load(std::memory_order_relaxed); }
   size_t process_count() const { return m_process_count.load(std::memory_order_relaxed); }
   ThreadGroup& init() const { return *m_init; }
+
+  // ---- what procfs shows ----
+  struct ProcessSnapshot {
+    pid_t_ pid = 0, ppid = 0, pgid = 0, sid = 0;
+    bool zombie = false;
+    std::string comm;
+    Credentials creds;  // the leader's
+    int64_t start_ns = 0;                  // monotonic
+    int64_t cpu_ns = 0, children_cpu_ns = 0;
+    std::vector<pid_t_> tids;              // live threads, ascending
+    RefPtr<FdTable> files;                 // null once the process exited
+    RefPtr<FsContext> fs;
+  };
+  // The process with this pid (a zombie too), or nothing.
+  std::optional<ProcessSnapshot> snapshot(pid_t_ pid);
+  // Every process not yet reaped, ascending.
+  std::vector<pid_t_> pids();
+  // The pid of the process whose thread tid is, or 0.
+  pid_t_ pid_of_thread(pid_t_ tid);
+  pid_t_ last_pid() {
+    SpinGuard g(m_lock);
+    return m_last_pid;
+  }
 
   // Fibers not yet fully gone; shutdown waits for this to reach 0 (a host futex word).
   std::atomic<uint32_t> m_live_fibers{0};

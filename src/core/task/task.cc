@@ -6,6 +6,7 @@
 #include "core/abi/process.h"
 #include "core/kernel/kernel.h"
 #include "core/task/process_table.h"
+#include "host/host.h"
 
 namespace uml::kern {
 
@@ -24,6 +25,8 @@ void Task::set_creds(Credentials c) {
   SpinGuard g(m_self_lock);
   m_creds = std::move(c);
 }
+
+ThreadGroup::ThreadGroup(pid_t_ pid) : m_pid(pid), m_start_ns(host::monotonic_ns()) {}
 
 std::string Task::comm() const {
   SpinGuard g(m_self_lock);

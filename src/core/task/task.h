@@ -122,7 +122,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   friend class ProcessTable;
   friend class Task;
   friend class RefCounted<ThreadGroup>;
-  explicit ThreadGroup(pid_t_ pid) : m_pid(pid) {}
+  explicit ThreadGroup(pid_t_ pid);
   ~ThreadGroup() = default;
 
   const pid_t_ m_pid;
@@ -147,6 +147,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   RefPtr<FsContext> m_fs;
   std::atomic<int64_t> m_dead_cpu{0};
   std::atomic<int64_t> m_children_cpu{0};
+  int64_t m_start_ns = 0;  // monotonic, at creation
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }

@@ -76,4 +76,12 @@ RefPtr<FdTable> FdTable::clone() const {
   return t;
 }
 
+std::vector<std::pair<int, RefPtr<File>>> FdTable::open_files() const {
+  std::vector<std::pair<int, RefPtr<File>>> out;
+  SpinGuard g(m_lock);
+  for (size_t i = 0; i < m_slots.size(); ++i)
+    if (m_slots[i].file) out.emplace_back(static_cast<int>(i), m_slots[i].file);
+  return out;
+}
+
 }  // namespace uml::kern

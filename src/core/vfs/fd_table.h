@@ -29,6 +29,12 @@ class FdTable final : public RefCounted<FdTable> {
   // fork: a copy of every descriptor.
   RefPtr<FdTable> clone() const;
   int limit() const { return m_limit; }
+  // The open descriptors, ascending (/proc/[pid]/fd), and how many slots exist (FDSize).
+  std::vector<std::pair<int, RefPtr<File>>> open_files() const;
+  size_t slot_count() const {
+    SpinGuard g(m_lock);
+    return m_slots.size();
+  }
 
  private:
   struct Slot {

@@ -1,5 +1,8 @@
 #include "core/vfs/inode.h"
 
+#include "core/vfs/file_ops.h"
+#include "core/vfs/path.h"
+
 namespace uml::kern {
 
 // Defaults: the operation does not apply to this kind of inode.
@@ -20,6 +23,8 @@ Result<size_t> Inode::read(uint64_t, const IoBuffer&) { return Errno::INVAL; }
 Result<size_t> Inode::write(uint64_t, const IoBuffer&) { return Errno::INVAL; }
 Result<void> Inode::truncate(uint64_t) { return Errno::INVAL; }
 Result<std::string> Inode::readlink() { return Errno::INVAL; }
+Result<Path> Inode::follow_magic(Task&) { return Errno::INVAL; }
+Result<std::shared_ptr<FileOps>> Inode::open_file(Task&, int) { return std::shared_ptr<FileOps>(); }
 Result<void> Inode::fallocate(int, uint64_t, uint64_t) { return Errno::OPNOTSUPP; }
 Result<uint64_t> Inode::seek_data(uint64_t off, bool hole) {
   return hole ? attr().size : off;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,10 @@
 
 namespace uml::kern {
 
+class FileOps;
 class SuperBlock;
+class Task;
+struct Path;
 
 struct InodeAttr {
   uint32_t mode = 0;  // type and permission bits
@@ -109,6 +113,18 @@ class Inode : public RefCounted<Inode> {
 
   // ---- symlinks ----
   virtual Result<std::string> readlink();
+  // A "magic" link (procfs's fd/N, cwd, root): following it gives an object directly, not a
+  // path to walk. False for ordinary symlinks.
+  virtual bool is_magic_link() const { return false; }
+  virtual Result<Path> follow_magic(Task& t);
+
+  // ---- files whose data the inode does not hold ----
+  // The operations an open of this inode gets (procfs's generated files); null: read and
+  // write go to the inode.
+  virtual Result<std::shared_ptr<FileOps>> open_file(Task& t, int flags);
+  // Whether a cached dentry of this inode still names it (procfs: the process still
+  // exists). A stale one is dropped and looked up again.
+  virtual bool revalidate() { return true; }
 
   // ---- extended attributes (the VFS checked permissions and names; set and remove are
   // called with the rwsem held) ----

@@ -40,6 +40,10 @@ class SuperBlock : public RefCounted<SuperBlock> {
   // The options /proc/mounts shows after "rw"/"ro" (each with a leading comma).
   virtual std::string show_options() const { return {}; }
 
+  // Whether the dcache may remember that a name does not exist (procfs's names come and
+  // go with processes: no).
+  bool caches_negative() const { return m_cache_negative; }
+
   // Mount bookkeeping (Mount's constructor and destructor).
   void mount_added() { m_mounts.fetch_add(1, std::memory_order_relaxed); }
   void mount_removed() {
@@ -60,6 +64,7 @@ class SuperBlock : public RefCounted<SuperBlock> {
   RefPtr<Dentry> m_root_dentry;
   std::atomic<bool> m_read_only{false};
   std::atomic<uint32_t> m_mounts{0};
+  bool m_cache_negative = true;
 };
 
 }  // namespace uml::kern

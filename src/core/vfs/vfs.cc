@@ -44,17 +44,19 @@ Result<Path> Vfs::start_point(Task& t, int dirfd, std::string_view path) {
 Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name) {
   if (RefPtr<Dentry> d = dir->cached_child(name)) {
     if (!d->inode()) return Errno::NOENT;
-    return d;
+    if (d->inode()->revalidate()) return d;
   }
   RefPtr<Inode> di = dir->inode();
   MutexGuard g(di->rwsem(), t);
   if (RefPtr<Dentry> d = dir->cached_child(name)) {  // raced with another lookup
     if (!d->inode()) return Errno::NOENT;
-    return d;
+    if (d->inode()->revalidate()) return d;
+    if (!d->mounted()) dir->drop_child(name);  // d_invalidate: stale, look it up again
   }
   auto r = di->lookup(name);
   if (!r.has_value()) {
-    if (r.error() == Errno::NOENT) dir->set_child(name, nullptr);  // a negative entry
+    // A negative entry, where the filesystem allows one.
+    if (r.error() == Errno::NOENT && di->sb().caches_negative()) dir->set_child(name, nullptr);
     return r.error();
   }
   return dir->set_child(name, std::move(r.value()));
@@ -105,6 +107,14 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
     if (ci->is_symlink() && (!last || follow_last || trailing)) {
       if (r && (r->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
       if (++*links > abi::MAXSYMLINKS_) return Errno::LOOP;
+      if (ci->is_magic_link()) {
+        // pick_link and nd_jump_link: never with RESOLVE_NO_MAGICLINKS, and a scoped walk
+        // cannot jump.
+        if (r && (r->flags & abi::RESOLVE_NO_MAGICLINKS_)) return Errno::LOOP;
+        if (r && (r->flags & (abi::RESOLVE_BENEATH_ | abi::RESOLVE_IN_ROOT_))) return Errno::XDEV;
+        cur = TRY(ci->follow_magic(t));
+        continue;
+      }
       const std::string target = TRY(ci->readlink());
       if (target.empty()) return Errno::NOENT;
       cur = TRY(walk(t, cur, target, true, links, r));
@@ -289,9 +299,11 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
       TRY(inode->truncate(0));
     }
   }
-  // A character device: its driver's operations (chrdev_open).
+  // A character device: its driver's operations (chrdev_open); a generated file: its
+  // filesystem's.
   std::shared_ptr<FileOps> ops;
   if (type == abi::S_IFCHR_) ops = TRY(open_chrdev(inode->attr().rdev));
+  else ops = TRY(inode->open_file(t, flags));
   // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
   return make_ref<File>(target, inode,
                         (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
@@ -547,7 +559,7 @@ Result<void> Vfs::chroot(Task& t, const Path& p) {
 Result<std::string> Vfs::getcwd(Task& t) {
   const Path cwd = t.fs().cwd();
   if (cwd.dentry->deleted()) return Errno::NOENT;
-  return path_string(t, cwd);
+  return path_string(t.fs().root(), cwd);
 }
 
 Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const DirEntry&)>& emit) {

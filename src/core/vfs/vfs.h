@@ -62,16 +62,16 @@ class Vfs {
   Result<void> mount(Task& t, std::string_view source, std::string_view target,
                      const std::string* fstype, unsigned long flags, std::string_view data);
   Result<void> umount(Task& t, std::string_view target, int flags);
-  // /proc/[pid]/mountinfo's view: every mount visible from t's root, in mount order.
+  // /proc/[pid]/mountinfo's view: every mount visible from root, in mount order.
   struct MountInfo {
     uint64_t id, parent_id, dev;
     std::string root, mountpoint, fstype, source, mount_options, super_options;
   };
-  std::vector<MountInfo> mounts(Task& t);
+  std::vector<MountInfo> mounts(const Path& root);
   // statfs(2): the filesystem's numbers, with the mount's ST_* flags.
   static abi::statfs statfs(const Path& p);
-  // The path of p as seen from t's root (d_path); " (deleted)" appended to a removed one.
-  std::string path_string(Task& t, const Path& p);
+  // The path of p as seen from root (d_path); " (deleted)" appended to a removed one.
+  std::string path_string(const Path& root, const Path& p) const;
 
   // ---- character devices (fs/char_dev.c's cdev_map) ----
   // rdev is the device number as stat shows it (makedev(major, minor)).

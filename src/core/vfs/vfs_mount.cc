@@ -113,9 +113,8 @@ Path Vfs::dotdot(const Path& p, const Path& root) const {
   }
 }
 
-// fs/d_path.c: d_path, relative to the task's root.
-std::string Vfs::path_string(Task& t, const Path& p) {
-  const Path root = t.fs().root();
+// fs/d_path.c: d_path, relative to a root.
+std::string Vfs::path_string(const Path& root, const Path& p) const {
   std::string out;
   Path cur = p;
   for (;;) {
@@ -311,13 +310,12 @@ Result<void> Vfs::umount(Task& t, std::string_view target, int flags) {
   return {};
 }
 
-std::vector<Vfs::MountInfo> Vfs::mounts(Task& t) {
+std::vector<Vfs::MountInfo> Vfs::mounts(const Path& root) {
   std::vector<RefPtr<Mount>> all;
   {
     SpinGuard g(m_mount_lock);
     all = m_mount_list;
   }
-  const Path root = t.fs().root();
   std::vector<MountInfo> out;
   for (const auto& m : all) {
     Path at;
@@ -351,7 +349,7 @@ std::vector<Vfs::MountInfo> Vfs::mounts(Task& t) {
     std::string r;
     for (RefPtr<Dentry> d = m->root(); d && !d->is_root(); d = d->parent()) r = "/" + d->name() + r;
     i.root = r.empty() ? "/" : r;
-    i.mountpoint = path_string(t, at);
+    i.mountpoint = path_string(root, at);
     i.fstype = m->sb().fstype();
     i.source = m->source();
     const unsigned long f = m->flags();
