@@ -55,7 +55,7 @@
   X(37, alarm, 1, NONE, "") \
   X(38, setitimer, 3, NONE, "") \
   X(39, getpid, 0, IMPL, "") \
-  X(40, sendfile, 4, NONE, "") \
+  X(40, sendfile, 4, IMPL, "") \
   X(41, socket, 3, NONE, "") \
   X(42, connect, 3, NONE, "") \
   X(43, accept, 3, NONE, "") \
@@ -300,7 +300,7 @@
   X(282, signalfd, 3, NONE, "") \
   X(283, timerfd_create, 2, NONE, "") \
   X(284, eventfd, 1, NONE, "") \
-  X(285, fallocate, 4, NONE, "") \
+  X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); other modes EOPNOTSUPP") \
   X(286, timerfd_settime, 4, NONE, "") \
   X(287, timerfd_gettime, 2, NONE, "") \
   X(288, accept4, 4, NONE, "") \
@@ -341,7 +341,7 @@
   X(323, userfaultfd, 1, NONE, "") \
   X(324, membarrier, 3, NONE, "") \
   X(325, mlock2, 3, NONE, "") \
-  X(326, copy_file_range, 6, NONE, "") \
+  X(326, copy_file_range, 6, IMPL, "") \
   X(327, preadv2, 6, PART, "RWF_* flags are accepted and have no effect") \
   X(328, pwritev2, 6, PART, "as preadv2") \
   X(329, pkey_mprotect, 4, NONE, "") \

@@ -1,6 +1,7 @@
 // Open files and descriptors: open, openat, creat, close, read, write, pread64, pwrite64,
-// lseek, dup, dup2, dup3.
+// lseek, dup, dup2, dup3, fallocate, sendfile, copy_file_range.
 
+#include <optional>
 #include <vector>
 
 #include "core/abi/fs.h"
@@ -294,6 +295,56 @@ Result<long> sys_openat2(Task& t, const SyscallArgs& a) {
   RefPtr<File> f = TRY(t.kernel().vfs().open2(t, static_cast<int>(a.a[0]), path, flags,
                                               static_cast<uint32_t>(how.mode), how.resolve));
   return TRY(t.files().install(std::move(f), flags & abi::O_CLOEXEC_));
+}
+
+}  // namespace uml::kern
+
+// ---- fallocate, sendfile, copy_file_range ------------------------------------------------
+
+namespace uml::kern {
+
+namespace {
+Result<RefPtr<File>> open_file_arg(Task& t, long fd) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(fd));
+  if (!f || f->is_path_only()) return Errno::BADF;
+  return f;
+}
+
+// An optional loff_t in guest memory: read before, written back after.
+Result<std::optional<int64_t>> offset_arg(long addr) {
+  if (!addr) return std::optional<int64_t>();
+  return std::optional<int64_t>(TRY(copy_from_user(UserPtr<int64_t>(addr))));
+}
+}  // namespace
+
+Result<long> sys_fallocate(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(open_file_arg(t, a.a[0]));
+  TRY(t.kernel().vfs().fallocate(t, *f, static_cast<int>(a.a[1]), a.a[2], a.a[3]));
+  return 0;
+}
+
+Result<long> sys_sendfile(Task& t, const SyscallArgs& a) {
+  std::optional<int64_t> off = TRY(offset_arg(a.a[2]));
+  RefPtr<File> in = TRY(open_file_arg(t, a.a[1]));
+  RefPtr<File> out = TRY(open_file_arg(t, a.a[0]));
+  const size_t n = TRY(t.kernel().vfs().sendfile(t, *out, *in, off ? &*off : nullptr,
+                                                 static_cast<size_t>(a.a[3])));
+  if (off) TRY(copy_to_user(UserPtr<int64_t>(a.a[2]), *off));
+  return static_cast<long>(n);
+}
+
+Result<long> sys_copy_file_range(Task& t, const SyscallArgs& a) {
+  std::optional<int64_t> off_in = TRY(offset_arg(a.a[1]));
+  std::optional<int64_t> off_out = TRY(offset_arg(a.a[3]));
+  RefPtr<File> in = TRY(open_file_arg(t, a.a[0]));
+  RefPtr<File> out = TRY(open_file_arg(t, a.a[2]));
+  const size_t n = TRY(t.kernel().vfs().copy_file_range(t, *in, off_in ? &*off_in : nullptr, *out,
+                                                        off_out ? &*off_out : nullptr,
+                                                        static_cast<size_t>(a.a[4]),
+                                                        static_cast<unsigned>(a.a[5])));
+  if (off_in) TRY(copy_to_user(UserPtr<int64_t>(a.a[1]), *off_in));
+  if (off_out) TRY(copy_to_user(UserPtr<int64_t>(a.a[3]), *off_out));
+  return static_cast<long>(n);
 }
 
 }  // namespace uml::kern

@@ -128,6 +128,14 @@ class Vfs {
   Result<void> access(Task& t, const Path& p, int mode, bool effective);
   // utimensat: times[0] atime, times[1] mtime (UTIME_NOW, UTIME_OMIT), or null for now.
   Result<void> utimes(Task& t, const Path& p, const abi::timespec* times);
+  // ---- space and in-kernel copies (vfs_copy.cc) ----
+  Result<void> fallocate(Task& t, File& f, int mode, int64_t off, int64_t len);
+  // sendfile(2): from in (at *offset, or its position) to out's position.
+  Result<size_t> sendfile(Task& t, File& out, File& in, int64_t* offset, size_t count);
+  // copy_file_range(2): offsets null mean the files' positions.
+  Result<size_t> copy_file_range(Task& t, File& in, int64_t* in_off, File& out, int64_t* out_off,
+                                 size_t len, unsigned flags);
+
   // ---- extended attributes (vfs_xattr.cc): the namespace rules of xattr_permission ----
   Result<std::string> getxattr(Task& t, const Path& p, std::string_view name);
   Result<void> setxattr(Task& t, const Path& p, std::string_view name, std::string_view value,
@@ -148,6 +156,7 @@ class Vfs {
   Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
                     const Resolve* r = nullptr);
   Result<void> truncate_inode(Task& t, Inode& i, int64_t length);
+  Result<size_t> transfer(Task& t, File& in, int64_t* in_off, File& out, int64_t* out_off, size_t count);
   Result<RefPtr<File>> open_impl(Task& t, int dirfd, std::string_view path, int flags,
                                  uint32_t mode, const Resolve* r);
   Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);
