@@ -66,9 +66,20 @@ class Mount final : public RefCounted<Mount> {
   bool m_expire_mark = false;  // umount2(MNT_EXPIRE) asked once
 };
 
+// A dentry never outlives the mount that keeps its superblock: members are destroyed
+// dentry first, and assignment releases the old pair in that order too.
 struct Path {
   RefPtr<Mount> mnt;
   RefPtr<Dentry> dentry;
+  Path() = default;
+  Path(RefPtr<Mount> m, RefPtr<Dentry> d) : mnt(std::move(m)), dentry(std::move(d)) {}
+  Path(const Path&) = default;
+  Path(Path&&) noexcept = default;
+  Path& operator=(Path o) noexcept {
+    std::swap(mnt, o.mnt);
+    std::swap(dentry, o.dentry);
+    return *this;  // o, holding the old pair, drops its dentry before its mount
+  }
   RefPtr<Inode> inode() const { return dentry->inode(); }
   explicit operator bool() const { return static_cast<bool>(dentry); }
   bool operator==(const Path& o) const { return mnt.get() == o.mnt.get() && dentry.get() == o.dentry.get(); }

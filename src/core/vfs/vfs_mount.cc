@@ -37,8 +37,8 @@ Vfs::~Vfs() {
   }
   for (auto& m : all) {
     if (m->m_mountpoint) m->m_mountpoint->remove_mount();
-    m->m_parent = nullptr;
     m->m_mountpoint = nullptr;
+    m->m_parent = nullptr;
   }
   all.clear();
   m_root = Path{};
@@ -154,8 +154,8 @@ void Vfs::detach_locked(const RefPtr<Mount>& m) {
   auto it = std::find(m_mount_list.begin(), m_mount_list.end(), m);
   if (it != m_mount_list.end()) m_mount_list.erase(it);
   // The caller holds m, so these releases free nothing but the links themselves.
-  m->m_parent = nullptr;
   m->m_mountpoint = nullptr;
+  m->m_parent = nullptr;
 }
 
 Result<void> Vfs::mount_kernel(std::string_view path, std::string_view fstype, unsigned long flags,
