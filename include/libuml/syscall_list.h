@@ -87,8 +87,8 @@
   X(69, msgsnd, 4, NONE, "") \
   X(70, msgrcv, 5, NONE, "") \
   X(71, msgctl, 3, NONE, "") \
-  X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks, leases and the rest return EINVAL") \
-  X(73, flock, 2, NONE, "") \
+  X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record locks (F_*LK*, F_OFD_*); leases, pipe sizes, seals and the rest return EINVAL") \
+  X(73, flock, 2, IMPL, "") \
   X(74, fsync, 1, PART, "nothing to write back yet (tmpfs)") \
   X(75, fdatasync, 1, PART, "as fsync") \
   X(76, truncate, 2, IMPL, "") \

@@ -18,6 +18,13 @@ Result<RefPtr<File>> file_arg(Task& t, long fd) {
   return f;
 }
 
+// fdget: a descriptor that is not O_PATH.
+Result<RefPtr<File>> open_file_arg(Task& t, long fd) {
+  RefPtr<File> f = t.files().get(static_cast<int32_t>(fd));
+  if (!f || f->is_path_only()) return Errno::BADF;
+  return f;
+}
+
 Result<long> do_open(Task& t, int dirfd, long path_addr, int flags, uint32_t mode) {
   const std::string path = TRY(path_from_user(path_addr));
   RefPtr<File> f = TRY(t.kernel().vfs().open(t, dirfd, path, flags, mode));
@@ -203,8 +210,26 @@ Result<long> sys_fcntl(Task& t, const SyscallArgs& a) {
       if (f->is_path_only()) return Errno::BADF;
       f->set_status_flags(static_cast<int>(a.a[2]));
       return 0;
-    default: return Errno::INVAL;  // FIXME: locks, leases, pipe sizes, seals
+    case abi::F_GETLK_:
+    case abi::F_SETLK_:
+    case abi::F_SETLKW_:
+    case abi::F_OFD_GETLK_:
+    case abi::F_OFD_SETLK_:
+    case abi::F_OFD_SETLKW_: {
+      if (f->is_path_only()) return Errno::BADF;
+      abi::flock l = TRY(copy_from_user(UserPtr<abi::flock>(a.a[2])));
+      TRY(t.kernel().vfs().record_lock(t, *f, cmd, l));
+      if (cmd == abi::F_GETLK_ || cmd == abi::F_OFD_GETLK_) TRY(copy_to_user(UserPtr<abi::flock>(a.a[2]), l));
+      return 0;
+    }
+    default: return Errno::INVAL;  // FIXME: leases, pipe sizes, seals
   }
+}
+
+Result<long> sys_flock(Task& t, const SyscallArgs& a) {
+  RefPtr<File> f = TRY(open_file_arg(t, a.a[0]));
+  TRY(t.kernel().vfs().flock(t, *f, static_cast<int>(a.a[1])));
+  return 0;
 }
 
 Result<long> sys_close_range(Task& t, const SyscallArgs& a) {
@@ -304,12 +329,6 @@ Result<long> sys_openat2(Task& t, const SyscallArgs& a) {
 namespace uml::kern {
 
 namespace {
-Result<RefPtr<File>> open_file_arg(Task& t, long fd) {
-  RefPtr<File> f = t.files().get(static_cast<int32_t>(fd));
-  if (!f || f->is_path_only()) return Errno::BADF;
-  return f;
-}
-
 // An optional loff_t in guest memory: read before, written back after.
 Result<std::optional<int64_t>> offset_arg(long addr) {
   if (!addr) return std::optional<int64_t>();

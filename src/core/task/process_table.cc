@@ -34,6 +34,7 @@ void ProcessTable::create_init() {
   m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1));
   m_init->m_pgid.store(1);
   m_init->m_files = make_ref<FdTable>();
+  m_init->m_files->set_lock_owner(m_init.get());
   m_init->m_fs = make_ref<FsContext>(m_kernel.vfs().root(), m_kernel.vfs().root());
   m_init->m_sid.store(1);
   PidEntry& e = m_pids[1];
@@ -113,9 +114,11 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       // fork's semantics: a copy of the creator's descriptors, root, cwd and umask.
       if (req.creator) {
         grp->m_files = req.creator->group().m_files->clone();
+        grp->m_files->set_lock_owner(grp.get());
         grp->m_fs = req.creator->group().m_fs->clone();
       } else {
         grp->m_files = make_ref<FdTable>();
+        grp->m_files->set_lock_owner(grp.get());
         const Path root = m_kernel.vfs().root();
         grp->m_fs = make_ref<FsContext>(root, root);
       }

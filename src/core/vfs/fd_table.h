@@ -15,6 +15,10 @@ namespace uml::kern {
 class FdTable final : public RefCounted<FdTable> {
  public:
   static constexpr int kDefaultLimit = 1024;  // RLIMIT_NOFILE's usual soft limit
+  FdTable() = default;
+  ~FdTable();
+  // The process whose classic record locks a close drops (its ThreadGroup).
+  void set_lock_owner(const void* owner) { m_lock_owner = owner; }
 
   // The lowest free descriptor >= min_fd. Errors: MFILE.
   Result<int> install(RefPtr<File> f, bool cloexec, int min_fd = 0);
@@ -37,6 +41,7 @@ class FdTable final : public RefCounted<FdTable> {
   }
 
  private:
+  void closed(File& f) const;
   struct Slot {
     RefPtr<File> file;
     bool cloexec = false;
@@ -44,6 +49,7 @@ class FdTable final : public RefCounted<FdTable> {
   mutable SpinLock m_lock;
   std::vector<Slot> m_slots;
   int m_limit = kDefaultLimit;
+  const void* m_lock_owner = nullptr;
 };
 
 }  // namespace uml::kern

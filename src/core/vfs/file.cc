@@ -1,11 +1,19 @@
 #include "core/vfs/file.h"
 
+#include "core/vfs/file_lock.h"
 #include "host/host.h"
 
 namespace uml::kern {
 
 namespace {
 constexpr uint64_t kMaxFileSize = INT64_MAX;
+}
+
+File::~File() {
+  if (FileLocks* l = m_inode->locks_if_any()) {
+    l->release_flock(this);
+    l->release_posix(this);
+  }
 }
 
 void File::set_status_flags(int f) {

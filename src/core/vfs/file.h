@@ -16,6 +16,8 @@ class File final : public RefCounted<File> {
  public:
   File(Path path, RefPtr<Inode> inode, int flags, std::shared_ptr<FileOps> ops = nullptr)
       : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags), m_ops(std::move(ops)) {}
+  // The last reference: flock and OFD locks of this description go.
+  ~File();
 
   const Path& path() const { return m_path; }
   Inode& inode() const { return *m_inode; }

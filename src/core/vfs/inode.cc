@@ -1,9 +1,21 @@
 #include "core/vfs/inode.h"
 
+#include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
 
 namespace uml::kern {
+
+Inode::~Inode() { delete m_locks.load(std::memory_order_relaxed); }
+
+FileLocks& Inode::locks() {
+  if (FileLocks* l = m_locks.load(std::memory_order_acquire)) return *l;
+  auto* fresh = new FileLocks;
+  FileLocks* expected = nullptr;
+  if (m_locks.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) return *fresh;
+  delete fresh;  // another thread made it first
+  return *expected;
+}
 
 // Defaults: the operation does not apply to this kind of inode.
 Result<RefPtr<Inode>> Inode::lookup(std::string_view) { return Errno::NOTDIR; }

@@ -6,6 +6,7 @@
 // Lock order: Vfs::m_rename_lock > Inode::m_rwsem (parent before child; two unrelated
 // directories in address order) > Dentry::m_lock > Inode::m_attr_lock.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,7 @@
 
 namespace uml::kern {
 
+class FileLocks;
 class FileOps;
 class SuperBlock;
 class Task;
@@ -49,7 +51,7 @@ class Inode : public RefCounted<Inode> {
  public:
   Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
       : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {}
-  virtual ~Inode() = default;
+  virtual ~Inode();
 
   SuperBlock& sb() const { return m_sb; }
   uint64_t ino() const { return m_ino; }
@@ -71,6 +73,10 @@ class Inode : public RefCounted<Inode> {
 
   // Serialises directory changes and writes (Linux's i_rwsem, held exclusively).
   Mutex& rwsem() { return m_rwsem; }
+
+  // Advisory locks on this file, made on first use (Linux's i_flctx).
+  FileLocks& locks();
+  FileLocks* locks_if_any() const { return m_locks.load(std::memory_order_acquire); }
 
   // ---- directories (called with this directory's rwsem held) ----
   // The child called name, or NOENT. name is never "." or "..".
@@ -143,6 +149,7 @@ class Inode : public RefCounted<Inode> {
   mutable SpinLock m_attr_lock;
   InodeAttr m_attr;
   Mutex m_rwsem;
+  std::atomic<FileLocks*> m_locks{nullptr};
 };
 
 }  // namespace uml::kern

@@ -15,6 +15,7 @@
 #include "core/base/result.h"
 #include "core/sched/sync.h"
 #include "core/vfs/fd_table.h"
+#include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/fs_context.h"
 #include "core/vfs/path.h"
@@ -136,6 +137,11 @@ class Vfs {
   Result<size_t> copy_file_range(Task& t, File& in, int64_t* in_off, File& out, int64_t* out_off,
                                  size_t len, unsigned flags);
 
+  // ---- advisory locks (vfs_lock.cc) ----
+  Result<void> flock(Task& t, File& f, int op);
+  // F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms; F_GETLK fills l in.
+  Result<void> record_lock(Task& t, File& f, int cmd, abi::flock& l);
+
   // ---- extended attributes (vfs_xattr.cc): the namespace rules of xattr_permission ----
   Result<std::string> getxattr(Task& t, const Path& p, std::string_view name);
   Result<void> setxattr(Task& t, const Path& p, std::string_view name, std::string_view value,
@@ -195,6 +201,7 @@ class Vfs {
   Mutex m_namespace_sem;                    // serialises mount and umount (namespace_sem)
   uint64_t m_next_mount_id = 21;
   std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
+  LockGraph m_lock_graph;  // classic record-lock waits, for EDEADLK
   SpinLock m_chrdev_lock;
   std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;
   mutable SpinLock m_fs_lock;
