@@ -12,6 +12,15 @@ RefPtr<Dentry> Dentry::make_root(RefPtr<Inode> root) {
   return d;
 }
 
+RefPtr<Dentry> Dentry::make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode) {
+  RefPtr<Dentry> d = RefPtr<Dentry>::adopt(new Dentry);
+  d->m_name = std::move(name);
+  d->m_parent = std::move(parent);
+  d->m_inode = std::move(inode);
+  d->m_deleted = true;
+  return d;
+}
+
 RefPtr<Dentry> Dentry::cached_child(std::string_view name) const {
   SpinGuard g(m_lock);
   auto it = m_children.find(name);

@@ -24,6 +24,9 @@ namespace uml::kern {
 class Dentry final : public RefCounted<Dentry> {
  public:
   static RefPtr<Dentry> make_root(RefPtr<Inode> root);
+  // A dentry under parent that is not in its cache and counts as deleted: an O_TMPFILE
+  // file's (shown as "name (deleted)").
+  static RefPtr<Dentry> make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode);
 
   std::string name() const {
     SpinGuard g(m_lock);

@@ -24,6 +24,7 @@ Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32
   return Errno::NOTDIR;
 }
 Result<void> Inode::link(std::string_view, Inode&) { return Errno::NOTDIR; }
+Result<RefPtr<Inode>> Inode::tmpfile(uint32_t, uint32_t, uint32_t) { return Errno::OPNOTSUPP; }
 Result<void> Inode::remove(std::string_view, bool) { return Errno::NOTDIR; }
 Result<void> Inode::rename(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
 Result<void> Inode::exchange(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }

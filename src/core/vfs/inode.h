@@ -74,6 +74,10 @@ class Inode : public RefCounted<Inode> {
   // Serialises directory changes and writes (Linux's i_rwsem, held exclusively).
   Mutex& rwsem() { return m_rwsem; }
 
+  // An O_TMPFILE file opened without O_EXCL may get a name (Linux's I_LINKABLE).
+  bool linkable() const { return m_linkable.load(std::memory_order_acquire); }
+  void set_linkable(bool on) { m_linkable.store(on, std::memory_order_release); }
+
   // Advisory locks on this file, made on first use (Linux's i_flctx).
   FileLocks& locks();
   FileLocks* locks_if_any() const { return m_locks.load(std::memory_order_acquire); }
@@ -86,6 +90,8 @@ class Inode : public RefCounted<Inode> {
   // filesystem may still say NOSPC, NAMETOOLONG.
   virtual Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid,
                                        uint32_t gid, uint64_t rdev, std::string_view target);
+  // A new regular file with no name (O_TMPFILE), nlink 0. OPNOTSUPP where unsupported.
+  virtual Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid);
   // A new name for an existing non-directory inode (link(2)).
   virtual Result<void> link(std::string_view name, Inode& target);
   // Removes the entry name (unlink, or rmdir for a directory, which must be empty:
@@ -150,6 +156,7 @@ class Inode : public RefCounted<Inode> {
   InodeAttr m_attr;
   Mutex m_rwsem;
   std::atomic<FileLocks*> m_locks{nullptr};
+  std::atomic<bool> m_linkable{false};
 };
 
 }  // namespace uml::kern

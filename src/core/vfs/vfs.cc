@@ -142,7 +142,8 @@ Result<Path> Vfs::lookup(Task& t, int dirfd, std::string_view path, unsigned fla
   return p;
 }
 
-Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path, const Resolve* r) {
+Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path, const Resolve* r,
+                                        const Path* base) {
   if (path.empty()) return Errno::NOENT;
   Parent p;
   size_t end = path.size();
@@ -158,7 +159,7 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
   std::string_view last = path.substr(slash == std::string_view::npos ? 0 : slash + 1,
                                       end - (slash == std::string_view::npos ? 0 : slash + 1));
   if (last.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
-  Path start = TRY(start_point(t, dirfd, path));
+  Path start = (base && path[0] != '/') ? *base : TRY(start_point(t, dirfd, path));
   if (r && path[0] == '/') {
     if (r->flags & abi::RESOLVE_BENEATH_) return Errno::XDEV;
     if (r->flags & abi::RESOLVE_IN_ROOT_) start = r->anchor;
@@ -215,7 +216,7 @@ Result<RefPtr<File>> Vfs::open2(Task& t, int dirfd, std::string_view path, int f
 Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, int flags,
                                     uint32_t mode, const Resolve* rv) {
   const int acc = flags & abi::O_ACCMODE_;
-  if ((flags & abi::O_TMPFILE_) == abi::O_TMPFILE_) return Errno::OPNOTSUPP;  // FIXME: O_TMPFILE
+  if (flags & (abi::O_TMPFILE_ & ~abi::O_DIRECTORY_)) return open_tmpfile(t, dirfd, path, flags, mode, rv);
   if (flags & abi::O_PATH_) flags &= abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_;
   const bool creat = flags & abi::O_CREAT_;
   Path target;
@@ -230,40 +231,52 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     if ((flags & abi::O_NOFOLLOW_) && target.inode()->is_symlink() && !(flags & abi::O_PATH_))
       return Errno::LOOP;
   } else {
-    Parent p = TRY(lookup_parent(t, dirfd, path, rv));
-    if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::ISDIR;
-    RefPtr<Inode> dir = p.dir.inode();
-    bool follow = false;
-    {
-      MutexGuard g(dir->rwsem(), t);
-      auto existing = dir->lookup(p.last);
-      if (existing.has_value()) {
-        if (flags & abi::O_EXCL_) return Errno::EXIST;
-        RefPtr<Inode> ei = existing.value();
-        if (ei->is_dir()) return Errno::ISDIR;  // O_CREAT never opens a directory
-        if (ei->is_symlink()) {
-          if (flags & abi::O_NOFOLLOW_) return Errno::LOOP;
-          if (rv && (rv->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
-          follow = true;  // walked below, without the directory's lock
+    // O_CREAT: the last component, through symlinks to their targets, which a dangling
+    // link makes (Linux's open_last_lookups loop).
+    int links = 0;
+    std::string cur(path);
+    std::optional<Path> base;  // after a hop: where the link's relative target starts
+    for (;;) {
+      Parent p = TRY(lookup_parent(t, dirfd, cur, rv, base ? &*base : nullptr));
+      if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::ISDIR;
+      RefPtr<Inode> dir = p.dir.inode();
+      RefPtr<Inode> link;
+      {
+        MutexGuard g(dir->rwsem(), t);
+        auto existing = dir->lookup(p.last);
+        if (existing.has_value()) {
+          if (flags & abi::O_EXCL_) return Errno::EXIST;
+          RefPtr<Inode> ei = existing.value();
+          if (ei->is_dir()) return Errno::ISDIR;  // O_CREAT never opens a directory
+          if (ei->is_symlink()) {
+            if (flags & abi::O_NOFOLLOW_) return Errno::LOOP;
+            if (rv && (rv->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
+            link = ei;  // followed below, without the directory's lock
+          } else {
+            RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last);
+            if (!d || d->inode() != ei) d = p.dir.dentry->set_child(p.last, ei);
+            target = Path{p.dir.mnt, d};
+            if (d->mounted()) follow_mount(target);
+          }
+        } else if (existing.error() == Errno::NOENT) {
+          const uint32_t m = abi::S_IFREG_ | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
+          TRY(create_locked(t, p, m, {}));
+          target = Path{p.dir.mnt, p.dir.dentry->cached_child(p.last)};
+          created = true;
         } else {
-          RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last);
-          if (!d || d->inode() != ei) d = p.dir.dentry->set_child(p.last, ei);
-          target = Path{p.dir.mnt, d};
-          if (d->mounted()) follow_mount(target);
+          return existing.error();
         }
-      } else if (existing.error() == Errno::NOENT) {
-        const uint32_t m = abi::S_IFREG_ | (mode & abi::S_IALLUGO_ & ~t.fs().umask());
-        TRY(create_locked(t, p, m, {}));
-        target = Path{p.dir.mnt, p.dir.dentry->cached_child(p.last)};
-        created = true;
-      } else {
-        return existing.error();
       }
-    }
-    if (follow) {
-      // FIXME: Linux creates the target of a dangling symlink; here that is ENOENT.
-      int links = 0;
-      target = TRY(walk(t, p.dir, p.last, true, &links, rv));
+      if (!link) break;
+      if (++links > abi::MAXSYMLINKS_) return Errno::LOOP;
+      if (link->is_magic_link()) {
+        if (rv && (rv->flags & abi::RESOLVE_NO_MAGICLINKS_)) return Errno::LOOP;
+        target = TRY(link->follow_magic(t));
+        break;
+      }
+      cur = TRY(link->readlink());
+      if (cur.empty()) return Errno::NOENT;
+      base = p.dir;
     }
   }
   RefPtr<Inode> inode = target.inode();
@@ -309,6 +322,36 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
                         (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
                             abi::O_LARGEFILE_,
                         std::move(ops));
+}
+
+// fs/namei.c: do_tmpfile and vfs_tmpfile — an unnamed file in the directory path names.
+Result<RefPtr<File>> Vfs::open_tmpfile(Task& t, int dirfd, std::string_view path, int flags,
+                                       uint32_t mode, const Resolve* rv) {
+  // build_open_flags: exactly O_TMPFILE (with O_DIRECTORY, without O_CREAT), for writing.
+  if ((flags & (abi::O_TMPFILE_ | abi::O_CREAT_)) != abi::O_TMPFILE_) return Errno::INVAL;
+  const int acc = flags & abi::O_ACCMODE_;
+  if (acc != abi::O_WRONLY_ && acc != abi::O_RDWR_) return Errno::INVAL;
+  if (path.empty()) return Errno::NOENT;
+  Path start = TRY(start_point(t, dirfd, path));
+  if (rv && (rv->flags & abi::RESOLVE_IN_ROOT_) && path[0] == '/') start = rv->anchor;
+  int links = 0;
+  Path dir = TRY(walk(t, std::move(start), path, true, &links, rv));
+  RefPtr<Inode> di = dir.inode();
+  if (!di->is_dir()) return Errno::NOTDIR;
+  if (dir.mnt->read_only()) return Errno::ROFS;
+  const InodeAttr da = di->attr();
+  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  const Credentials& c = t.creds();
+  const uint32_t gid = (da.mode & abi::S_ISGID_) ? da.gid : c.fsgid;
+  RefPtr<Inode> inode;
+  {
+    MutexGuard g(di->rwsem(), t);
+    inode = TRY(di->tmpfile(mode & abi::S_IALLUGO_ & ~t.fs().umask(), c.fsuid, gid));
+  }
+  if (!(flags & abi::O_EXCL_)) inode->set_linkable(true);
+  const Path p{dir.mnt, Dentry::make_orphan(dir.dentry, "#" + std::to_string(inode->ino()), inode)};
+  return make_ref<File>(p, inode, (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
+                                      abi::O_LARGEFILE_);
 }
 
 Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode) {
@@ -502,8 +545,10 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
                       inode_permission(c, a, MAY_READ | MAY_WRITE).has_value();
     if (!safe) return Errno::PERM;
   }
-  if (a.nlink == 0) return Errno::NOENT;  // an unlinked file cannot get a name back
+  // An unlinked file cannot get a name back, except an O_TMPFILE one (I_LINKABLE).
+  if (a.nlink == 0 && !si->linkable()) return Errno::NOENT;
   TRY(dir->link(to.last, *si));
+  si->set_linkable(false);
   to.dir.dentry->set_child(to.last, si);
   return {};
 }

@@ -97,8 +97,9 @@ class Vfs {
     bool dotdot = false;  // ... or ".."
   };
   // The directory that would contain path's last component, and that component.
+  // base: where a relative path starts instead of dirfd (a symlink's directory).
   Result<Parent> lookup_parent(Task& t, int dirfd, std::string_view path,
-                               const Resolve* r = nullptr);
+                               const Resolve* r = nullptr, const Path* base = nullptr);
 
   // ---- operations ----
   Result<RefPtr<File>> open(Task& t, int dirfd, std::string_view path, int flags, uint32_t mode);
@@ -165,6 +166,8 @@ class Vfs {
   Result<size_t> transfer(Task& t, File& in, int64_t* in_off, File& out, int64_t* out_off, size_t count);
   Result<RefPtr<File>> open_impl(Task& t, int dirfd, std::string_view path, int flags,
                                  uint32_t mode, const Resolve* r);
+  Result<RefPtr<File>> open_tmpfile(Task& t, int dirfd, std::string_view path, int flags,
+                                    uint32_t mode, const Resolve* r);
   Result<RefPtr<Dentry>> lookup_child(Task& t, const RefPtr<Dentry>& dir, std::string_view name);
   Result<Path> start_point(Task& t, int dirfd, std::string_view path);
   // Creates p.last in p.dir (its rwsem held): permission, CAP_MKNOD for devices, the

@@ -344,6 +344,13 @@ class TmpfsDir final : public TmpfsInode {
     return child;
   }
 
+  Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override {
+    if (!super().charge_inode()) return Errno::NOSPC;
+    InodeAttr a = new_attr(abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
+    a.nlink = 0;
+    return RefPtr<Inode>(make_ref<TmpfsFile>(m_sb, m_sb.alloc_ino(), a));
+  }
+
   Result<void> link(std::string_view name, Inode& target) override {
     insert(name, RefPtr<Inode>(&target));
     target.update_attr([](InodeAttr& a) {
