@@ -17,7 +17,7 @@
 #define UML_SYSCALL_LIST(X) \
   X(0, read, 3, PART, "tmpfs files only so far (no pipes, sockets or devices yet)") \
   X(1, write, 3, PART, "as read") \
-  X(2, open, 3, PART, "O_TMPFILE returns EOPNOTSUPP; O_CREAT through a dangling symlink returns ENOENT (Linux creates the target)") \
+  X(2, open, 3, PART, "FIFOs, sockets and block devices have nothing to open yet (ENXIO)") \
   X(3, close, 1, IMPL, "") \
   X(4, stat, 2, IMPL, "") \
   X(5, fstat, 2, IMPL, "") \
