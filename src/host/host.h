@@ -75,6 +75,14 @@ void random_bytes(void* buf, size_t len);
 // Writes all of len bytes to fd, retrying on EINTR and short writes. Blocks. -errno or 0.
 int write_all(int fd, const void* data, size_t len);
 
+// ---- memory ordering across threads --------------------------------------------------------
+// Registers the process for expedited membarrier; false when the host cannot (then
+// memory_barrier_all_threads must not be relied on).
+bool membarrier_init();
+// A full memory barrier on every running thread of the process (membarrier(2)), so their
+// plain stores before it are visible to the caller after it.
+void memory_barrier_all_threads();
+
 // ---- process facts ------------------------------------------------------------------------
 // Resident set size of the host process in bytes (from /proc/self/statm).
 size_t resident_bytes();

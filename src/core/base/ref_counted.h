@@ -13,8 +13,22 @@ template <typename T>
 class RefCounted {
  public:
   void ref() const { m_refs.fetch_add(1, std::memory_order_relaxed); }
+  // The last reference frees the object, or hands it to T::rc_destroy when T has one
+  // (objects that lock-free readers may still see are freed after an RCU grace period).
   void unref() const {
-    if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete static_cast<const T*>(this);
+    if (m_refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    const T* self = static_cast<const T*>(this);
+    if constexpr (requires { T::rc_destroy(self); }) T::rc_destroy(self);
+    else delete self;
+  }
+  // A reference from a pointer found without one (under RCU): fails once the count has
+  // reached zero, since the object is then on its way out.
+  bool try_ref() const {
+    uint32_t c = m_refs.load(std::memory_order_relaxed);
+    do {
+      if (c == 0) return false;
+    } while (!m_refs.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed));
+    return true;
   }
   uint32_t ref_count() const { return m_refs.load(std::memory_order_relaxed); }
 
@@ -34,6 +48,8 @@ class RefPtr {
   // Adopts the creation reference of a freshly built object.
   static RefPtr adopt(T* p) { RefPtr r; r.m_ptr = p; return r; }
   explicit RefPtr(T* p) : m_ptr(p) { if (p) p->ref(); }
+  // Takes a reference try_ref already counted.
+  static RefPtr adopt_ref(T* p) { return adopt(p); }
   RefPtr(const RefPtr& o) : m_ptr(o.m_ptr) { if (m_ptr) m_ptr->ref(); }
   RefPtr(RefPtr&& o) noexcept : m_ptr(std::exchange(o.m_ptr, nullptr)) {}
   template <typename U>

@@ -3,10 +3,20 @@
 #include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
+#include "core/vfs/superblock.h"
 
 namespace uml::kern {
 
-Inode::~Inode() { delete m_locks.load(std::memory_order_relaxed); }
+Inode::Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
+    : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {
+  sb.inode_added();
+  publish_perm(attr);
+}
+
+Inode::~Inode() {
+  delete m_locks.load(std::memory_order_relaxed);
+  m_sb.inode_removed();  // last: may free the superblock
+}
 
 FileLocks& Inode::locks() {
   if (FileLocks* l = m_locks.load(std::memory_order_acquire)) return *l;

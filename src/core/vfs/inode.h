@@ -49,8 +49,8 @@ struct DirEntry {
 
 class Inode : public RefCounted<Inode> {
  public:
-  Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
-      : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {}
+  // An inode keeps its superblock's memory until it is destroyed (SuperBlock's lifetime).
+  Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr);
   virtual ~Inode();
 
   SuperBlock& sb() const { return m_sb; }
@@ -69,7 +69,13 @@ class Inode : public RefCounted<Inode> {
   void update_attr(F&& f) {
     SpinGuard g(m_attr_lock);
     f(m_attr);
+    publish_perm(m_attr);
   }
+  // Mode, owner and group for lock-free path walks (each read atomically; a walk racing
+  // with chmod and chown may see one change and not the other, as Linux's RCU walk may).
+  uint32_t rcu_mode() const { return static_cast<uint32_t>(m_mode_uid.load(std::memory_order_relaxed) >> 32); }
+  uint32_t rcu_uid() const { return static_cast<uint32_t>(m_mode_uid.load(std::memory_order_relaxed)); }
+  uint32_t rcu_gid() const { return m_gid.load(std::memory_order_relaxed); }
 
   // Serialises directory changes and writes (Linux's i_rwsem, held exclusively).
   Mutex& rwsem() { return m_rwsem; }
@@ -149,6 +155,11 @@ class Inode : public RefCounted<Inode> {
   virtual Result<std::vector<std::string>> listxattr();
 
  protected:
+  void publish_perm(const InodeAttr& a) {
+    m_mode_uid.store((static_cast<uint64_t>(a.mode) << 32) | a.uid, std::memory_order_relaxed);
+    m_gid.store(a.gid, std::memory_order_relaxed);
+  }
+
   SuperBlock& m_sb;
   const uint64_t m_ino;
   const uint32_t m_type;  // S_IFMT bits
@@ -157,6 +168,8 @@ class Inode : public RefCounted<Inode> {
   Mutex m_rwsem;
   std::atomic<FileLocks*> m_locks{nullptr};
   std::atomic<bool> m_linkable{false};
+  std::atomic<uint64_t> m_mode_uid{0};
+  std::atomic<uint32_t> m_gid{0};
 };
 
 }  // namespace uml::kern

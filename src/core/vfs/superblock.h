@@ -2,6 +2,11 @@
 // SuperBlock: one mounted filesystem instance (Linux's struct super_block). It owns the root
 // of its dentry tree; mounts show that tree (or a subtree of it, for bind mounts). When the
 // last mount of a superblock goes, its cached dentries are dropped.
+//
+// Lifetime: inodes use their superblock until their last moment (accounting in their
+// destructors), and dentries, with their inodes, are freed after an RCU grace period. So the
+// last reference to a superblock only kills it (kill(): it lets go of its root); the memory
+// goes with the last of its inodes.
 
 #include <atomic>
 #include <cstdint>
@@ -20,6 +25,18 @@ class SuperBlock : public RefCounted<SuperBlock> {
  public:
   SuperBlock(std::string fstype, uint64_t dev) : m_fstype(std::move(fstype)), m_dev(dev) {}
   virtual ~SuperBlock() = default;
+
+  // RefCounted's hook: the last reference kills the superblock.
+  static void rc_destroy(const SuperBlock* sb) {
+    auto* s = const_cast<SuperBlock*>(sb);
+    s->kill();
+    s->inode_removed();  // the unit the references held
+  }
+  // Inode bookkeeping (Inode's constructor and destructor).
+  void inode_added() { m_inodes.fetch_add(1, std::memory_order_relaxed); }
+  void inode_removed() {
+    if (m_inodes.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
 
   const std::string& fstype() const { return m_fstype; }
   uint64_t dev() const { return m_dev; }
@@ -51,6 +68,11 @@ class SuperBlock : public RefCounted<SuperBlock> {
   }
 
  protected:
+  // The last reference went: drop what the superblock holds that holds inodes.
+  virtual void kill() {
+    m_root_dentry = nullptr;
+    m_root = nullptr;
+  }
   // Called once by the filesystem when its root inode exists.
   void set_root(RefPtr<Inode> r) {
     m_root = std::move(r);
@@ -64,6 +86,7 @@ class SuperBlock : public RefCounted<SuperBlock> {
   RefPtr<Dentry> m_root_dentry;
   std::atomic<bool> m_read_only{false};
   std::atomic<uint32_t> m_mounts{0};
+  std::atomic<uint64_t> m_inodes{1};  // live inodes, plus one while referenced
   bool m_cache_negative = true;
 };
 

@@ -22,12 +22,6 @@ class TmpfsSuper final : public SuperBlock {
  public:
   TmpfsSuper(std::string fstype, uint64_t dev, const TmpfsOptions& o)
       : SuperBlock(std::move(fstype), dev), m_max_pages(o.size_bytes / kPage), m_max_inodes(o.nr_inodes) {}
-  ~TmpfsSuper() override {
-    // The inodes uncharge themselves from this superblock as they go: let them go while
-    // it is still whole.
-    m_root_dentry = nullptr;
-    m_root = nullptr;
-  }
   void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
 
   abi::statfs statfs() override {

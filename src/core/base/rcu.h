@@ -1,0 +1,52 @@
+#pragma once
+// RCU: lock-free readers, deferred frees (Linux's RCU, as epoch-based reclamation).
+//
+// A reader brackets its lock-free traversal with a ReadGuard; it must not block, park or
+// yield inside. A writer unlinks an object so new readers cannot find it, then retires it:
+// the object is freed once every reader that might still hold it has left its read section.
+//
+// Readers pay a store and a compiler barrier; the writer side pays a membarrier(2) per
+// grace period (the "memb" flavour of userspace RCU), batched over many retired objects.
+// Without membarrier (or under ThreadSanitizer, which cannot see it) readers use a full
+// fence instead.
+//
+// The reader registry and the epoch are process-wide, like the allocator they stand in for:
+// an object retired by one instance is never visible to another, so sharing the grace
+// periods only batches them.
+
+#include <atomic>
+#include <cstdint>
+
+namespace uml::kern::rcu {
+
+struct Reader;
+Reader& this_reader();
+
+// Enters (nests) a read section on this thread.
+class ReadGuard {
+ public:
+  ReadGuard();
+  ~ReadGuard();
+  ReadGuard(const ReadGuard&) = delete;
+  ReadGuard& operator=(const ReadGuard&) = delete;
+
+ private:
+  Reader& m_reader;
+};
+
+// Frees p with fn(p) after a grace period. Any thread; never blocks.
+void retire(void* p, void (*fn)(void*));
+
+template <typename T>
+void retire_delete(const T* p) {
+  retire(const_cast<T*>(p), [](void* q) { delete static_cast<T*>(q); });
+}
+
+// Waits until everything retired before the call is freed (tests, shutdown). Must not be
+// called inside a read section.
+void synchronize();
+
+// Objects retired and not yet freed (tests, statistics).
+size_t pending();
+
+}  // namespace uml::kern::rcu
