@@ -42,6 +42,7 @@ struct Domain {
   std::vector<Reader*> readers;
   SpinLock retired_lock;
   std::vector<Retired> retired;
+  std::atomic<size_t> retired_count{0};  // retired.size(), readable without the lock
   std::mutex reclaim_lock;           // one reclaimer at a time
 };
 
@@ -96,12 +97,13 @@ size_t reclaim(Domain& d) {
     }
     d.retired.erase(keep, d.retired.end());
     left = d.retired.size();
+    d.retired_count.store(left, std::memory_order_relaxed);
   }
   for (const Retired& r : ready) r.fn(r.p);  // may retire more (a parent dentry)
   return left;
 }
 
-constexpr size_t kBatch = 128;  // retirements between reclaim attempts
+constexpr size_t kBatch = 256;  // retirements between grace periods
 
 }  // namespace
 
@@ -127,14 +129,19 @@ ReadGuard::~ReadGuard() {
 
 void retire(void* p, void (*fn)(void*)) {
   Domain& d = domain();
-  size_t n;
-  {
-    SpinGuard g(d.retired_lock);
-    d.retired.push_back({p, fn, d.epoch.load(std::memory_order_acquire)});
-    n = d.retired.size();
-  }
-  // Reclaim now and then, from outside any read section of this thread.
-  if (n % kBatch == 0 && this_reader().nesting == 0) reclaim(d);
+  SpinGuard g(d.retired_lock);
+  d.retired.push_back({p, fn, d.epoch.load(std::memory_order_acquire)});
+  d.retired_count.store(d.retired.size(), std::memory_order_relaxed);
+}
+
+void quiescent() {
+  Domain& d = domain();
+  if (d.retired_count.load(std::memory_order_relaxed) < kBatch) return;
+  if (this_reader().nesting != 0) return;
+  std::unique_lock<std::mutex> one(d.reclaim_lock, std::try_to_lock);  // one at a time is enough
+  if (!one.owns_lock()) return;
+  one.unlock();
+  reclaim(d);
 }
 
 void synchronize() {

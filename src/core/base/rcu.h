@@ -34,8 +34,11 @@ class ReadGuard {
   Reader& m_reader;
 };
 
-// Frees p with fn(p) after a grace period. Any thread; never blocks.
+// Frees p with fn(p) after a grace period. Any thread, under any lock: it only queues.
 void retire(void* p, void (*fn)(void*));
+// A point where the calling thread holds no locks and no read section (a syscall's end):
+// frees what is due if enough has queued. Cheap when nothing is.
+void quiescent();
 
 template <typename T>
 void retire_delete(const T* p) {

@@ -1,5 +1,7 @@
 #include "core/syscalls/dispatch.h"
 
+#include "core/base/rcu.h"
+
 #include <libuml/syscall_list.h>
 
 namespace uml::kern {
@@ -57,6 +59,7 @@ long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
     if (is_restart_code(e)) e = Errno::INTR;
     ret = -to_int(e);
   }
+  rcu::quiescent();  // frees dentries and mounts retired by now, now and then
   if (__builtin_expect(t.exit_pending(), 0)) finish_exit(t);
   return ret;
 }

@@ -17,6 +17,7 @@
 
 #include "core/base/ref_counted.h"
 #include "core/base/spinlock.h"
+#include "core/vfs/dcache_hash.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern {
@@ -63,10 +64,21 @@ class Dentry final : public RefCounted<Dentry> {
   // Drops every cached descendant (unmount, shutdown).
   void prune();
 
+  // ---- lock-free readers (under rcu::ReadGuard) ----
+  Dentry* rcu_parent() const { return m_rcu_parent.load(std::memory_order_acquire); }
+  Inode* rcu_inode() const { return m_rcu_inode.load(std::memory_order_acquire); }
+  // RefCounted's hook: freed after a grace period, since RCU walks hold bare pointers.
+  static void rc_destroy(const Dentry* d);
+
  private:
   friend class RefCounted<Dentry>;
+  friend class DentryHash;
   Dentry() = default;
-  ~Dentry() = default;
+  ~Dentry();
+  // The index this dentry's children go in: their superblock's.
+  DentryHash& index() const;
+  // Sets the lock-free copies of parent and name (before the dentry is hashed).
+  void set_rcu_identity(Dentry* parent, std::string_view name);
   // Leaves the tree: marks a positive dentry deleted and drops its cached children.
   void detach();
 
@@ -77,6 +89,12 @@ class Dentry final : public RefCounted<Dentry> {
   bool m_is_root = false;
   bool m_deleted = false;
   std::atomic<uint32_t> m_mounted{0};
+  // For DentryHash and RCU walks: parent and name readable without m_lock, and the chain.
+  std::atomic<Dentry*> m_rcu_parent{nullptr};
+  std::atomic<Inode*> m_rcu_inode{nullptr};  // m_inode, kept for readers after the kill
+  std::atomic<QName*> m_rcu_name{nullptr};
+  std::atomic<Dentry*> m_hash_next{nullptr};
+  bool m_hashed = false;  // under the index's lock
   // Heterogeneous lookup: a path component (string_view) finds its entry without building
   // a std::string.
   struct NameHash {

@@ -9,7 +9,7 @@ namespace uml::kern {
 
 class FsContext final : public RefCounted<FsContext> {
  public:
-  FsContext(Path root, Path cwd) : m_root(std::move(root)), m_cwd(std::move(cwd)) {}
+  FsContext(Path root, Path cwd) : m_root(std::move(root)), m_cwd(std::move(cwd)) { publish_locked(); }
   Path root() const {
     SpinGuard g(m_lock);
     return m_root;
@@ -20,11 +20,37 @@ class FsContext final : public RefCounted<FsContext> {
   }
   void set_root(Path p) {
     SpinGuard g(m_lock);
-    m_root = std::move(p);
+    m_seq.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    m_root = std::move(p);  // the old one goes with p, after the lock
+    publish_locked();
+    m_seq.fetch_add(1, std::memory_order_release);
   }
   void set_cwd(Path p) {
     SpinGuard g(m_lock);
+    m_seq.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
     m_cwd = std::move(p);
+    publish_locked();
+    m_seq.fetch_add(1, std::memory_order_release);
+  }
+  // Root and working directory as bare pointers, for an RCU walk (under rcu::ReadGuard;
+  // the objects are freed only after a grace period). False while they change.
+  struct RcuView {
+    Mount* root_mnt;
+    Dentry* root;
+    Mount* cwd_mnt;
+    Dentry* cwd;
+  };
+  bool rcu_view(RcuView* v) const {
+    const uint32_t s1 = m_seq.load(std::memory_order_acquire);
+    if (s1 & 1) return false;
+    v->root_mnt = m_raw[0].load(std::memory_order_relaxed);
+    v->root = m_raw_d[0].load(std::memory_order_relaxed);
+    v->cwd_mnt = m_raw[1].load(std::memory_order_relaxed);
+    v->cwd = m_raw_d[1].load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return m_seq.load(std::memory_order_relaxed) == s1;
   }
   uint32_t umask() const { return m_umask.load(std::memory_order_relaxed); }
   uint32_t exchange_umask(uint32_t m) { return m_umask.exchange(m & 0777); }
@@ -36,8 +62,18 @@ class FsContext final : public RefCounted<FsContext> {
   }
 
  private:
+  void publish_locked() {
+    m_raw[0].store(m_root.mnt.get(), std::memory_order_relaxed);
+    m_raw_d[0].store(m_root.dentry.get(), std::memory_order_relaxed);
+    m_raw[1].store(m_cwd.mnt.get(), std::memory_order_relaxed);
+    m_raw_d[1].store(m_cwd.dentry.get(), std::memory_order_relaxed);
+  }
+
   mutable SpinLock m_lock;
   Path m_root, m_cwd;
+  std::atomic<uint32_t> m_seq{0};  // odd while root or cwd changes
+  std::atomic<Mount*> m_raw[2];
+  std::atomic<Dentry*> m_raw_d[2];
   std::atomic<uint32_t> m_umask{022};
 };
 

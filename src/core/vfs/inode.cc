@@ -1,5 +1,7 @@
 #include "core/vfs/inode.h"
 
+#include "core/base/rcu.h"
+
 #include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
@@ -11,6 +13,12 @@ Inode::Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
     : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {
   sb.inode_added();
   publish_perm(attr);
+}
+
+void Inode::rc_destroy(const Inode* i) {
+  auto* self = const_cast<Inode*>(i);
+  self->evict();
+  rcu::retire(self, [](void* p) { delete static_cast<Inode*>(p); });
 }
 
 Inode::~Inode() {

@@ -51,6 +51,10 @@ class Inode : public RefCounted<Inode> {
  public:
   // An inode keeps its superblock's memory until it is destroyed (SuperBlock's lifetime).
   Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr);
+  // RefCounted's hook: the last reference evicts the inode (its filesystem lets go of
+  // data and accounting now); the memory, which RCU walks may still read, goes after a
+  // grace period.
+  static void rc_destroy(const Inode* i);
   virtual ~Inode();
 
   SuperBlock& sb() const { return m_sb; }
@@ -112,6 +116,9 @@ class Inode : public RefCounted<Inode> {
   // emit returns false. Returns the cookie to resume from.
   virtual Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit);
   virtual bool empty_dir();
+
+  // Called once, by the last reference: release the file's data and accounting.
+  virtual void evict() {}
 
   // ---- regular files ----
   // Copy between the file and buf (guest or kernel memory). A fault in buf ends the

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <string>
 
+#include "core/base/rcu.h"
 #include "core/base/ref_counted.h"
 #include "core/vfs/dentry.h"
 #include "core/vfs/superblock.h"
@@ -36,6 +37,11 @@ class Mount final : public RefCounted<Mount> {
     m_sb->mount_added();
   }
   ~Mount() { m_sb->mount_removed(); }
+  // RefCounted's hook: RCU walks cross mounts without references, so a mount is freed
+  // after a grace period.
+  static void rc_destroy(const Mount* m) {
+    rcu::retire(const_cast<Mount*>(m), [](void* p) { delete static_cast<Mount*>(p); });
+  }
 
   SuperBlock& sb() const { return *m_sb; }
   const RefPtr<SuperBlock>& sb_ref() const { return m_sb; }

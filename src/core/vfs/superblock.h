@@ -16,6 +16,7 @@
 #include "core/abi/fs.h"
 #include "core/base/ref_counted.h"
 #include "core/base/result.h"
+#include "core/vfs/dcache_hash.h"
 #include "core/vfs/dentry.h"
 #include "core/vfs/inode.h"
 
@@ -43,6 +44,8 @@ class SuperBlock : public RefCounted<SuperBlock> {
   uint64_t alloc_ino() { return m_next_ino.fetch_add(1, std::memory_order_relaxed); }
   const RefPtr<Inode>& root() const { return m_root; }
   const RefPtr<Dentry>& root_dentry() const { return m_root_dentry; }
+  // The index of its cached dentries, for lock-free lookups.
+  DentryHash& dcache() { return m_dcache; }
   virtual abi::statfs statfs() = 0;
 
   // The filesystem is read-only (MS_RDONLY at mount, or a remount).
@@ -88,6 +91,7 @@ class SuperBlock : public RefCounted<SuperBlock> {
   std::atomic<uint32_t> m_mounts{0};
   std::atomic<uint64_t> m_inodes{1};  // live inodes, plus one while referenced
   bool m_cache_negative = true;
+  DentryHash m_dcache;
 };
 
 }  // namespace uml::kern

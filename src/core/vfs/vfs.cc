@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/base/rcu.h"
 #include "core/task/task.h"
 #include "host/host.h"
 
@@ -60,6 +61,111 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
     return r.error();
   }
   return dir->set_child(name, std::move(r.value()));
+}
+
+namespace {
+// generic_permission for MAY_EXEC on a directory, from the lock-free attribute copies.
+bool may_search_rcu(const Credentials& c, const Inode& dir) {
+  uint32_t mode = dir.rcu_mode();
+  if (c.fsuid == dir.rcu_uid()) mode >>= 6;
+  else if (c.in_group(dir.rcu_gid())) mode >>= 3;
+  return (mode & MAY_EXEC) || c.capable(abi::CAP_DAC_OVERRIDE);
+}
+}  // namespace
+
+// fs/namei.c's RCU-walk: the cached path, with neither locks nor references until the end.
+// Nothing here blocks, so the read section is short; anything the fast walk does not
+// handle (a name not cached, a symlink, "..", out of a mount, procfs, a rename in flight)
+// answers nullopt and the caller walks again with locks.
+Vfs::RcuWalk Vfs::walk_rcu_in(Task& t, int dirfd, std::string_view path, bool follow_last, Mount** mnt_out,
+                              Dentry** d_out, Errno* err_out) {
+  if (path.empty() || (path[0] != '/' && dirfd != abi::AT_FDCWD_)) return RcuWalk::Miss;
+  const uint32_t seq = m_rename_seq.load(std::memory_order_acquire);
+  if (seq & 1) return RcuWalk::Miss;
+  FsContext::RcuView fs;
+  if (!t.fs().rcu_view(&fs)) return RcuWalk::Miss;
+  Mount* mnt = path[0] == '/' ? fs.root_mnt : fs.cwd_mnt;
+  Dentry* d = path[0] == '/' ? fs.root : fs.cwd;
+  const bool trailing = path.back() == '/';
+  const Credentials& creds = t.creds();
+  const bool search_all = creds.capable(abi::CAP_DAC_READ_SEARCH);
+  std::optional<Errno> err;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    if (j == i) break;
+    const std::string_view c = path.substr(i, j - i);
+    size_t k = j;
+    while (k < path.size() && path[k] == '/') ++k;
+    const bool last = k == path.size();
+    i = j;
+    const Inode& dir = *d->rcu_inode();
+    if (!dir.is_dir()) {
+      err = Errno::NOTDIR;
+      break;
+    }
+    if (!search_all && !may_search_rcu(creds, dir)) {
+      err = Errno::ACCES;
+      break;
+    }
+    if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) {
+      err = Errno::NAMETOOLONG;
+      break;
+    }
+    if (c == ".") continue;
+    if (c == ".." || !dir.sb().caches_negative()) return RcuWalk::Miss;
+    Dentry* child = dir.sb().dcache().find(d, name_hash(c), c);
+    if (!child) return RcuWalk::Miss;
+    const Inode* ci = child->rcu_inode();
+    if (!ci) {
+      err = Errno::NOENT;  // a negative dentry
+      break;
+    }
+    if (ci->is_symlink() && (!last || follow_last || trailing)) return RcuWalk::Miss;
+    d = child;
+    if (d->mounted()) {
+      // Into what is mounted here (rare: /dev, /proc, /tmp): under the mount lock.
+      SpinGuard g(m_mount_lock);
+      for (;;) {
+        auto it = m_mount_hash.find(MountKey{mnt, d});
+        if (it == m_mount_hash.end()) break;
+        mnt = it->second.get();
+        d = mnt->root().get();
+        if (!d->mounted()) break;
+      }
+    }
+  }
+  if (!err && trailing && !d->rcu_inode()->is_dir()) err = Errno::NOTDIR;
+  // Valid only if no rename moved names while we looked.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (m_rename_seq.load(std::memory_order_relaxed) != seq) return RcuWalk::Miss;
+  if (err) {
+    *err_out = *err;
+    return RcuWalk::Error;
+  }
+  *mnt_out = mnt;
+  *d_out = d;
+  return RcuWalk::Hit;
+}
+
+std::optional<Result<Path>> Vfs::walk_rcu(Task& t, int dirfd, std::string_view path, bool follow_last) {
+  rcu::ReadGuard rcu;
+  Mount* mnt;
+  Dentry* d;
+  Errno err;
+  switch (walk_rcu_in(t, dirfd, path, follow_last, &mnt, &d, &err)) {
+    case RcuWalk::Miss: return std::nullopt;
+    case RcuWalk::Error: return Result<Path>(err);
+    case RcuWalk::Hit: break;
+  }
+  if (!mnt->try_ref()) return std::nullopt;
+  if (!d->try_ref()) {
+    mnt->unref();
+    return std::nullopt;
+  }
+  return Result<Path>(Path{RefPtr<Mount>::adopt(mnt), RefPtr<Dentry>::adopt(d)});
 }
 
 // fs/namei.c's link_path_walk: components, symlinks, ".." and mount crossing.
@@ -135,9 +241,14 @@ Result<Path> Vfs::lookup(Task& t, int dirfd, std::string_view path, unsigned fla
     if (!f) return Errno::BADF;
     return f->path();
   }
-  Path start = TRY(start_point(t, dirfd, path));
-  int links = 0;
-  Path p = TRY(walk(t, std::move(start), path, flags & FOLLOW, &links));
+  Path p;
+  if (auto fast = walk_rcu(t, dirfd, path, flags & FOLLOW)) {
+    p = TRY(std::move(*fast));
+  } else {
+    Path start = TRY(start_point(t, dirfd, path));
+    int links = 0;
+    p = TRY(walk(t, std::move(start), path, flags & FOLLOW, &links));
+  }
   if ((flags & DIRECTORY) && !p.inode()->is_dir()) return Errno::NOTDIR;
   return p;
 }
@@ -165,7 +276,13 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
     if (r->flags & abi::RESOLVE_IN_ROOT_) start = r->anchor;
   }
   int links = 0;
-  p.dir = dir_part.empty() ? start : TRY(walk(t, std::move(start), dir_part, true, &links, r));
+  if (dir_part.empty()) {
+    p.dir = start;
+  } else if (auto fast = (!r && !base) ? walk_rcu(t, dirfd, dir_part, true) : std::nullopt) {
+    p.dir = TRY(std::move(*fast));
+  } else {
+    p.dir = TRY(walk(t, std::move(start), dir_part, true, &links, r));
+  }
   if (!p.dir.inode()->is_dir()) return Errno::NOTDIR;
   TRY(inode_permission(t.creds(), p.dir.inode()->attr(), MAY_EXEC));
   p.last = std::string(last);
@@ -223,10 +340,16 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   bool created = false;
   if (!creat) {
     if (path.empty()) return Errno::NOENT;
-    Path start = TRY(start_point(t, dirfd, path));
-    if (rv && (rv->flags & abi::RESOLVE_IN_ROOT_) && path[0] == '/') start = rv->anchor;
-    int links = 0;
-    target = TRY(walk(t, std::move(start), path, !(flags & abi::O_NOFOLLOW_), &links, rv));
+    std::optional<Result<Path>> fast;
+    if (!rv) fast = walk_rcu(t, dirfd, path, !(flags & abi::O_NOFOLLOW_));
+    if (fast) {
+      target = TRY(std::move(*fast));
+    } else {
+      Path start = TRY(start_point(t, dirfd, path));
+      if (rv && (rv->flags & abi::RESOLVE_IN_ROOT_) && path[0] == '/') start = rv->anchor;
+      int links = 0;
+      target = TRY(walk(t, std::move(start), path, !(flags & abi::O_NOFOLLOW_), &links, rv));
+    }
     if ((flags & abi::O_DIRECTORY_) && !target.inode()->is_dir()) return Errno::NOTDIR;
     if ((flags & abi::O_NOFOLLOW_) && target.inode()->is_symlink() && !(flags & abi::O_PATH_))
       return Errno::LOOP;
@@ -507,6 +630,13 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
     if (exchange && target->is_dir()) TRY(inode_permission(c, target->attr(), MAY_WRITE));
   }
   if (src_d->mounted() || (dst_d && dst_d->mounted())) return Errno::BUSY;
+  // RCU walks that overlap the change of the tree retry with locks (rename_lock's seqcount).
+  m_rename_seq.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  struct SeqEnd {
+    std::atomic<uint32_t>& seq;
+    ~SeqEnd() { seq.fetch_add(1, std::memory_order_release); }
+  } seq_end{m_rename_seq};
   if (exchange) {
     TRY(odir->exchange(from.last, *ndir, to.last));
     from.dir.dentry->set_child(from.last, target);
@@ -580,6 +710,19 @@ Result<abi::stat> Vfs::stat(Task& t, int dirfd, std::string_view path, int at_fl
     return Errno::INVAL;
   unsigned lf = (at_flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(FOLLOW);
   if (at_flags & abi::AT_EMPTY_PATH_) lf |= EMPTY_PATH;
+  {
+    // The common case takes no reference at all: the attributes are read in the walk's
+    // read section.
+    rcu::ReadGuard rcu;
+    Mount* mnt;
+    Dentry* d;
+    Errno err;
+    switch (walk_rcu_in(t, dirfd, path, lf & FOLLOW, &mnt, &d, &err)) {
+      case RcuWalk::Hit: return stat_of(*d->rcu_inode());
+      case RcuWalk::Error: return err;
+      case RcuWalk::Miss: break;
+    }
+  }
   Path p = TRY(lookup(t, dirfd, path, lf));
   return stat_of(*p.inode());
 }

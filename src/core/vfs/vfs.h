@@ -5,6 +5,7 @@
 //
 // Lock order: m_rename_lock > parent Inode::m_rwsem > child Inode::m_rwsem > Dentry::m_lock.
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -162,6 +163,13 @@ class Vfs {
  private:
   Result<Path> walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
                     const Resolve* r = nullptr);
+  // The lock-free walk over cached dentries; nullopt: walk with locks instead.
+  std::optional<Result<Path>> walk_rcu(Task& t, int dirfd, std::string_view path, bool follow_last);
+  // Its core, inside the caller's rcu::ReadGuard: Hit gives bare pointers valid until the
+  // guard ends.
+  enum class RcuWalk { Hit, Error, Miss };
+  RcuWalk walk_rcu_in(Task& t, int dirfd, std::string_view path, bool follow_last, Mount** mnt,
+                      Dentry** d, Errno* err);
   Result<void> truncate_inode(Task& t, Inode& i, int64_t length);
   Result<size_t> transfer(Task& t, File& in, int64_t* in_off, File& out, int64_t* out_off, size_t count);
   Result<RefPtr<File>> open_impl(Task& t, int dirfd, std::string_view path, int flags,
@@ -186,6 +194,7 @@ class Vfs {
 
   Path m_root;
   Mutex m_rename_lock;  // Linux's s_vfs_rename_mutex
+  std::atomic<uint32_t> m_rename_seq{0};  // odd while a rename changes the tree (rename_lock)
   // The mount table (Linux's mount_hash and namespace list), under m_mount_lock: a reader
   // takes the spinlock only at dentries marked mounted().
   struct MountKey {

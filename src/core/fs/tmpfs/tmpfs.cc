@@ -99,7 +99,8 @@ void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = host::realtime_ns(); }
 class TmpfsInode : public Inode {
  public:
   using Inode::Inode;
-  ~TmpfsInode() override { super().uncharge_inode(); }
+  // The last reference: the inode's charge goes now (its memory after a grace period).
+  void evict() override { super().uncharge_inode(); }
   TmpfsSuper& super() const { return static_cast<TmpfsSuper&>(m_sb); }
 
   Result<std::string> getxattr(std::string_view name) override { return m_xattrs.get(name); }
@@ -124,7 +125,14 @@ class TmpfsInode : public Inode {
 class TmpfsFile final : public TmpfsInode {
  public:
   using TmpfsInode::TmpfsInode;
-  ~TmpfsFile() override { super().uncharge_pages(m_pages); }
+  void evict() override {
+    {
+      SpinGuard g(m_data_lock);
+      free_pages(0, m_extents.size());
+      m_extents.clear();
+    }
+    TmpfsInode::evict();
+  }
   static constexpr size_t kExtent = 4096;  // a page, as the page cache will have it
 
   Result<size_t> read(uint64_t off, const IoBuffer& buf) override {
@@ -167,7 +175,7 @@ class TmpfsFile final : public TmpfsInode {
             nospc = true;
             break;
           }
-          ++m_pages;
+          m_pages.fetch_add(1, std::memory_order_relaxed);
           // A new extent: zero only what this write does not cover (holes read as zeros).
           m_extents[idx].reset(new uint8_t[kExtent]);
           uint8_t* e = m_extents[idx].get();
@@ -239,7 +247,7 @@ class TmpfsFile final : public TmpfsInode {
       for (size_t idx = off / kExtent; idx < last; ++idx)
         if (idx >= m_extents.size() || !m_extents[idx]) ++need;
       if (!super().charge_pages(need)) return Errno::NOSPC;
-      m_pages += need;
+      m_pages.fetch_add(need, std::memory_order_relaxed);
       if (m_extents.size() < last) m_extents.resize(last);
       for (size_t idx = off / kExtent; idx < last; ++idx)
         if (!m_extents[idx]) m_extents[idx].reset(new uint8_t[kExtent]());
@@ -263,10 +271,7 @@ class TmpfsFile final : public TmpfsInode {
     return Errno::NXIO;
   }
 
-  uint64_t blocks() const override {
-    SpinGuard g(m_data_lock);
-    return m_pages * (kExtent / 512);
-  }
+  uint64_t blocks() const override { return m_pages.load(std::memory_order_relaxed) * (kExtent / 512); }
 
  private:
   void free_pages(size_t from, size_t to) {  // under m_data_lock
@@ -277,13 +282,13 @@ class TmpfsFile final : public TmpfsInode {
         ++n;
       }
     }
-    m_pages -= n;
+    m_pages.fetch_sub(n, std::memory_order_relaxed);
     super().uncharge_pages(n);
   }
 
   mutable SpinLock m_data_lock;  // readers do not take the rwsem
   std::vector<std::unique_ptr<uint8_t[]>> m_extents;
-  uint64_t m_pages = 0;  // extents allocated (charged to the superblock)
+  std::atomic<uint64_t> m_pages{0};  // extents allocated (charged to the superblock); written under m_data_lock
 };
 
 class TmpfsSymlink final : public TmpfsInode {
@@ -417,6 +422,16 @@ class TmpfsDir final : public TmpfsInode {
   }
 
   bool empty_dir() override { return m_entries.empty(); }
+
+  void evict() override {
+    // Unreachable now: nothing else takes the rwsem. The children go now, not a grace
+    // period later.
+    Map entries;
+    entries.swap(m_entries);
+    m_order.clear();
+    entries.clear();
+    TmpfsInode::evict();
+  }
 
  private:
   struct Entry {
