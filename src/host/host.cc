@@ -29,6 +29,7 @@ static int64_t read_clock(clockid_t id) {
 
 int64_t monotonic_ns() { return read_clock(CLOCK_MONOTONIC); }
 int64_t realtime_ns() { return read_clock(CLOCK_REALTIME); }
+int64_t realtime_coarse_ns() { return read_clock(CLOCK_REALTIME_COARSE); }
 int64_t boottime_ns() { return read_clock(CLOCK_BOOTTIME); }
 int64_t thread_cpu_ns() { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
 

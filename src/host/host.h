@@ -16,6 +16,7 @@ namespace uml::host {
 // ---- clocks (never block) ---------------------------------------------------------------
 int64_t monotonic_ns();   // CLOCK_MONOTONIC
 int64_t realtime_ns();    // CLOCK_REALTIME
+int64_t realtime_coarse_ns();  // CLOCK_REALTIME_COARSE: a tick's resolution, cheaper
 int64_t boottime_ns();    // CLOCK_BOOTTIME
 int64_t thread_cpu_ns();  // CPU time of the calling host thread
 // Resolution of the host's coarse clocks (CLOCK_*_COARSE), in ns.

@@ -358,3 +358,24 @@ TEST_CASE("statfs, fstatfs and the sync family") {
     call(SYS_close, fd);
   });
 }
+
+TEST_CASE("reads move the access time under relatime only when it is stale") {
+  shim::fresh_task([] {
+    shim::ScratchDir d;
+    REQUIRE(mkfile(d / "f", 0644, "data") == 0);
+    struct stat before = st_of(d / "f");
+    const long fd = call(SYS_open, (d / "f").c_str(), O_RDONLY);
+    char buf[4];
+    REQUIRE(call(SYS_read, fd, buf, sizeof buf) == 4);
+    const struct stat after1 = st_of(d / "f");
+    // atime was not newer than mtime: the read moves it.
+    CHECK((after1.st_atim.tv_sec > before.st_mtim.tv_sec ||
+           (after1.st_atim.tv_sec == before.st_mtim.tv_sec && after1.st_atim.tv_nsec >= before.st_mtim.tv_nsec)));
+    REQUIRE(call(SYS_pread64, fd, buf, sizeof buf, 0) == 4);
+    const struct stat after2 = st_of(d / "f");
+    // Now newer than mtime and ctime, and not a day old: it stays.
+    CHECK(after2.st_atim.tv_sec == after1.st_atim.tv_sec);
+    CHECK(after2.st_atim.tv_nsec == after1.st_atim.tv_nsec);
+    call(SYS_close, fd);
+  });
+}

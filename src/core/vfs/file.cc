@@ -44,8 +44,7 @@ Result<size_t> File::pread(SchedEntity& self, const IoBuffer& buf, uint64_t off)
   }
   if (m_inode->is_dir()) return Errno::ISDIR;
   size_t n = TRY(m_inode->read(off, buf));
-  if (!(flags() & abi::O_NOATIME_))
-    m_inode->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  touch_atime();
   return n;
 }
 
@@ -99,6 +98,27 @@ Result<int64_t> File::bytes_readable(SchedEntity& self) {
   MutexGuard g(m_pos_lock, self);
   const int64_t left = static_cast<int64_t>(m_inode->attr().size) - static_cast<int64_t>(m_pos);
   return left < 0 ? 0 : left;
+}
+
+// fs/inode.c: touch_atime with relatime (the default), strictatime and noatime: under
+// relatime the access time moves only when it is not newer than the modification or change
+// time, or is a day old.
+void File::touch_atime() {
+  if (flags() & abi::O_NOATIME_) return;
+  touch_atime(m_path, *m_inode);
+}
+
+void File::touch_atime(const Path& p, Inode& inode) {
+  const unsigned long mf = p.mnt->flags();
+  if ((mf & MNT_NOATIME) || ((mf & MNT_NODIRATIME) && inode.is_dir())) return;
+  if (p.mnt->read_only()) return;
+  const bool relatime = mf & MNT_RELATIME;
+  const int64_t now = host::realtime_coarse_ns();  // enough to tell a day
+  constexpr int64_t kDay = 24 * 3600 * abi::NSEC_PER_SEC;
+  inode.update_attr([&](InodeAttr& a) {
+    if (relatime && a.atime_ns > a.mtime_ns && a.atime_ns > a.ctime_ns && now - a.atime_ns < kDay) return;
+    a.atime_ns = host::realtime_ns();  // precise, as the other times are
+  });
 }
 
 Result<long> File::ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg) {

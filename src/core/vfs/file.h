@@ -39,6 +39,9 @@ class File final : public RefCounted<File> {
   // Any other ioctl: the driver's (NOTTY without one).
   Result<long> ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg);
   FileOps* ops() const { return m_ops.get(); }
+  // A read happened: the access time, as the mount's atime policy says.
+  void touch_atime();
+  static void touch_atime(const Path& p, Inode& inode);
 
   // The directory position (getdents64's cookie), under the position lock.
   Mutex& pos_lock() { return m_pos_lock; }

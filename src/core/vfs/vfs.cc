@@ -566,7 +566,7 @@ Result<std::string> Vfs::readlink(Task& t, int dirfd, std::string_view path) {
   Path p = TRY(lookup(t, dirfd, path, EMPTY_PATH));
   RefPtr<Inode> i = p.inode();
   if (!i->is_symlink()) return Errno::INVAL;
-  i->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  File::touch_atime(p, *i);
   return i->readlink();
 }
 
@@ -772,7 +772,7 @@ Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const
   MutexGuard g(di->rwsem(), t);
   uint64_t next = TRY(di->iterate(cookie, emit));
   dir.set_pos_locked(next);
-  di->update_attr([](InodeAttr& a) { a.atime_ns = host::realtime_ns(); });
+  dir.touch_atime();
   return {};
 }
 

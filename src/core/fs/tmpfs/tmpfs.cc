@@ -413,9 +413,9 @@ class TmpfsDir final : public TmpfsInode {
 
   Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
     for (auto it = m_order.lower_bound(cookie); it != m_order.end(); ++it) {
-      auto e = m_entries.find(it->second);
-      const InodeAttr a = e->second.inode->attr();
-      DirEntry d{e->first, e->second.inode->ino(), abi::dtype_of(a.mode), it->first + 1};
+      const auto& [name, entry] = *it->second;
+      const Inode& i = *entry.inode;
+      DirEntry d{name, i.ino(), abi::dtype_of(i.type()), it->first + 1};  // the type never changes
       if (!emit(d)) return it->first;
     }
     return m_next_cookie;
@@ -442,8 +442,9 @@ class TmpfsDir final : public TmpfsInode {
 
   void insert(std::string_view name, RefPtr<Inode> inode) {
     const uint64_t cookie = m_next_cookie++;
-    m_entries[std::string(name)] = {std::move(inode), cookie};
-    m_order[cookie] = std::string(name);
+    auto [it, fresh] = m_entries.insert_or_assign(std::string(name), Entry{std::move(inode), cookie});
+    (void)fresh;
+    m_order[cookie] = &*it;
     update_attr([](InodeAttr& d) {
       d.size += kBogoDirentSize;
       touch_mc(d);
@@ -460,7 +461,8 @@ class TmpfsDir final : public TmpfsInode {
 
   // Guarded by the directory's rwsem (the VFS holds it around every directory operation).
   Map m_entries;
-  std::map<uint64_t, std::string> m_order;  // cookie -> name: getdents64 order
+  // cookie -> entry, in getdents64 order (unordered_map elements never move).
+  std::map<uint64_t, Map::value_type*> m_order;
   uint64_t m_next_cookie = 3;               // 1 and 2 are "." and ".."
 };
 
