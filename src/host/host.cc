@@ -79,6 +79,21 @@ Stack map_stack(size_t size) {
   return Stack{static_cast<char*>(p) + page, size};
 }
 
+void* map_chunk(size_t size, bool huge) {
+  // Over-allocate, then trim to the alignment.
+  void* raw = mmap(nullptr, size * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (base + size - 1) & ~(static_cast<uintptr_t>(size) - 1);
+  if (aligned > base) munmap(raw, aligned - base);
+  const uintptr_t end = base + size * 2;
+  if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
+  if (huge) madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(aligned);
+}
+
+void unmap_chunk(void* p, size_t size) { munmap(p, size); }
+
 void unmap_stack(const Stack& s) {
   if (!s.base) return;
   const size_t page = page_size();

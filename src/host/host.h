@@ -65,6 +65,13 @@ class Thread {
   bool m_started = false;
 };
 
+// ---- memory for kernel data (file pages) --------------------------------------------------
+// size bytes of zeroed memory aligned to size (a power of two); with huge, asking for
+// transparent huge pages (one fault maps the whole chunk where the host allows it). Null
+// when out of memory.
+void* map_chunk(size_t size, bool huge);
+void unmap_chunk(void* p, size_t size);
+
 // Bounds of the calling host thread's own stack (for sanitizer fiber annotations).
 void current_thread_stack(void** base, size_t* size);
 

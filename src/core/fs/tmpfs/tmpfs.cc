@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/mm/page_pool.h"
 #include "core/vfs/xattr_store.h"
 #include "host/host.h"
 
@@ -66,6 +67,7 @@ class TmpfsSuper final : public SuperBlock {
   bool charge_pages(uint64_t n) { return charge(m_used_pages, m_max_pages, n); }
   void uncharge_pages(uint64_t n) { m_used_pages.fetch_sub(n, std::memory_order_relaxed); }
   bool charge_inode() { return charge(m_used_inodes, m_max_inodes, 1); }
+  PagePool& pool() { return m_pool; }
   void uncharge_inode() { m_used_inodes.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
@@ -80,6 +82,7 @@ class TmpfsSuper final : public SuperBlock {
 
   std::atomic<uint64_t> m_max_pages, m_max_inodes;
   std::atomic<uint64_t> m_used_pages{0}, m_used_inodes{0};
+  PagePool m_pool;  // file pages (freed by the files' evictions, before the superblock)
 };
 
 InodeAttr new_attr(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
@@ -146,7 +149,7 @@ class TmpfsFile final : public TmpfsInode {
       const size_t idx = pos / kExtent, eoff = pos % kExtent;
       const size_t n = std::min(total - done, kExtent - eoff);
       if (idx < m_extents.size() && m_extents[idx]) {
-        const size_t k = buf.write_some(done, m_extents[idx].get() + eoff, n);
+        const size_t k = buf.write_some(done, m_extents[idx] + eoff, n);
         done += k;
         if (k < n) break;
       } else {
@@ -168,27 +171,33 @@ class TmpfsFile final : public TmpfsInode {
         const uint64_t pos = off + done;
         const size_t idx = pos / kExtent, eoff = pos % kExtent;
         const size_t n = std::min(total - done, kExtent - eoff);
-        if (idx >= m_extents.size()) m_extents.resize(idx + 1);
+        if (idx >= m_extents.size()) m_extents.resize(idx + 1, nullptr);
         const bool fresh = !m_extents[idx];
         if (fresh) {
           if (!super().charge_pages(1)) {  // size= reached: a short write, or NOSPC
             nospc = true;
             break;
           }
+          auto* page = static_cast<uint8_t*>(super().pool().alloc());
+          if (!page) {  // the host has no memory left
+            super().uncharge_pages(1);
+            nospc = true;
+            break;
+          }
           m_pages.fetch_add(1, std::memory_order_relaxed);
           // A new extent: zero only what this write does not cover (holes read as zeros).
-          m_extents[idx].reset(new uint8_t[kExtent]);
-          uint8_t* e = m_extents[idx].get();
+          m_extents[idx] = page;
+          uint8_t* e = page;
           memset(e, 0, eoff);
           memset(e + eoff + n, 0, kExtent - eoff - n);
         }
-        const size_t k = buf.read_some(done, m_extents[idx].get() + eoff, n);
+        const size_t k = buf.read_some(done, m_extents[idx] + eoff, n);
         done += k;
         if (k < n) {
           // The guest's memory ended partway. In a new extent, what it did not supply must
           // read as zeros, never as whatever the allocator left there; an old extent keeps
           // its data.
-          if (fresh) memset(m_extents[idx].get() + eoff + k, 0, n - k);
+          if (fresh) memset(m_extents[idx] + eoff + k, 0, n - k);
           break;
         }
       }
@@ -211,7 +220,7 @@ class TmpfsFile final : public TmpfsInode {
       }
       // Bytes past the new end in the last extent must read as zeros if the file grows.
       if (size % kExtent && keep > 0 && keep <= m_extents.size() && m_extents[keep - 1])
-        memset(m_extents[keep - 1].get() + size % kExtent, 0, kExtent - size % kExtent);
+        memset(m_extents[keep - 1] + size % kExtent, 0, kExtent - size % kExtent);
     }
     update_attr([&](InodeAttr& a) {
       a.size = size;
@@ -232,7 +241,7 @@ class TmpfsFile final : public TmpfsInode {
           const size_t n = static_cast<size_t>(std::min<uint64_t>(end - pos, kExtent - eoff));
           if (m_extents[idx]) {
             if (n == kExtent) free_pages(idx, idx + 1);
-            else memset(m_extents[idx].get() + eoff, 0, n);
+            else memset(m_extents[idx] + eoff, 0, n);
           }
           pos += n;
         }
@@ -247,10 +256,19 @@ class TmpfsFile final : public TmpfsInode {
       for (size_t idx = off / kExtent; idx < last; ++idx)
         if (idx >= m_extents.size() || !m_extents[idx]) ++need;
       if (!super().charge_pages(need)) return Errno::NOSPC;
-      m_pages.fetch_add(need, std::memory_order_relaxed);
-      if (m_extents.size() < last) m_extents.resize(last);
-      for (size_t idx = off / kExtent; idx < last; ++idx)
-        if (!m_extents[idx]) m_extents[idx].reset(new uint8_t[kExtent]());
+      if (m_extents.size() < last) m_extents.resize(last, nullptr);
+      for (size_t idx = off / kExtent; idx < last; ++idx) {
+        if (m_extents[idx]) continue;
+        auto* page = static_cast<uint8_t*>(super().pool().alloc());
+        if (!page) {  // no host memory: give back what was not used
+          super().uncharge_pages(need);
+          return Errno::NOSPC;
+        }
+        memset(page, 0, kExtent);
+        m_extents[idx] = page;
+        m_pages.fetch_add(1, std::memory_order_relaxed);
+        --need;
+      }
     }
     update_attr([&](InodeAttr& a) {
       if (!(mode & abi::FALLOC_FL_KEEP_SIZE_) && end > a.size) a.size = end;
@@ -278,7 +296,8 @@ class TmpfsFile final : public TmpfsInode {
     uint64_t n = 0;
     for (size_t i = from; i < to && i < m_extents.size(); ++i) {
       if (m_extents[i]) {
-        m_extents[i].reset();
+        super().pool().free(m_extents[i]);
+        m_extents[i] = nullptr;
         ++n;
       }
     }
@@ -287,7 +306,7 @@ class TmpfsFile final : public TmpfsInode {
   }
 
   mutable SpinLock m_data_lock;  // readers do not take the rwsem
-  std::vector<std::unique_ptr<uint8_t[]>> m_extents;
+  std::vector<uint8_t*> m_extents;  // pages from the superblock's pool; null: a hole
   std::atomic<uint64_t> m_pages{0};  // extents allocated (charged to the superblock); written under m_data_lock
 };
 

@@ -1,0 +1,46 @@
+#pragma once
+// PagePool: 4 KiB pages for file data, carved from 2 MiB chunks (Linux's page allocator, in
+// miniature). A chunk is one host mapping; from the second chunk on, transparent huge pages
+// are asked for, so filling a large file costs one host page fault per 2 MiB instead of one
+// per 4 KiB. A chunk whose pages are all free goes back to the host (one is kept).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/base/spinlock.h"
+
+namespace uml::kern {
+
+class PagePool {
+ public:
+  static constexpr size_t kPage = 4096;
+  static constexpr size_t kChunk = 2u << 20;
+  static constexpr size_t kPagesPerChunk = kChunk / kPage;
+
+  PagePool() = default;
+  ~PagePool();
+  PagePool(const PagePool&) = delete;
+  PagePool& operator=(const PagePool&) = delete;
+
+  // A page (contents undefined), or null when the host has no memory.
+  void* alloc();
+  void free(void* page);
+  size_t chunks() const;
+
+ private:
+  struct Chunk {
+    char* base;
+    uint32_t used = 0;
+    std::vector<uint16_t> free;  // page indexes not in use
+  };
+  Chunk* chunk_of(const void* page) const;
+
+  mutable SpinLock m_lock;
+  std::unordered_map<uintptr_t, std::unique_ptr<Chunk>> m_chunks;  // by base address
+  std::vector<Chunk*> m_with_free;  // chunks with free pages (may hold stale entries)
+};
+
+}  // namespace uml::kern
