@@ -12,7 +12,11 @@
 
 int main(int argc, char** argv) {
   shim::setup();
-  std::vector<std::string> args(argv, argv + argc);
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--unprivileged") shim::set_unprivileged_mode(true);
+    else args.push_back(argv[i]);
+  }
   if (shim::is_guest()) {
     std::ifstream f(UML_EXPECTATIONS_FILE);
     std::string line;

@@ -23,6 +23,10 @@ bool is_guest();
 // Before any test (and before any thread): the host build's private mount namespace.
 void setup();
 bool is_root();
+// The suite's second run: every fresh_task body starts as uid/gid 1000 with no capabilities
+// (host and libuml alike), and is_root() is false.
+void set_unprivileged_mode(bool on);
+bool unprivileged_mode();
 void fresh_task(const std::function<void()>& body);
 // Drops the calling context to uid/gid 1000 (all of real, effective, saved).
 void become_unprivileged();

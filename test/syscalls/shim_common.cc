@@ -18,8 +18,11 @@ namespace shim {
 
 namespace {
 std::atomic<unsigned> g_counter{0};
-
+bool g_unprivileged = false;
 }  // namespace
+
+void set_unprivileged_mode(bool on) { g_unprivileged = on; }
+bool unprivileged_mode() { return g_unprivileged; }
 
 ScratchDir::ScratchDir() {
   for (;;) {

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <exception>
 #include <thread>
 
 #include "shim.h"
@@ -26,11 +27,22 @@ void setup() {
       ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
     perror("syscalls-host: private /tmp");
 }
-bool is_root() { return ::geteuid() == 0; }
+bool is_root() { return !unprivileged_mode() && ::geteuid() == 0; }
 
 void fresh_task(const std::function<void()>& body) {
-  std::thread t(body);
+  // The test thread waits, so the body's assertions are reported in turn; a failed
+  // REQUIRE is carried back and rethrown here, where Catch2 expects it.
+  std::exception_ptr failure;
+  std::thread t([&] {
+    try {
+      if (unprivileged_mode()) become_unprivileged();
+      body();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
   t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 void become_unprivileged() {

@@ -3,6 +3,7 @@
 #include <libuml/libuml.h>
 
 #include <memory>
+#include <exception>
 #include <thread>
 
 #include "shim.h"
@@ -24,15 +25,22 @@ long sys(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
 
 bool is_guest() { return true; }
 void setup() {}
-bool is_root() { return true; }  // guest tasks start as uid 0
+bool is_root() { return !unprivileged_mode(); }  // guest tasks start as uid 0
 
 void fresh_task(const std::function<void()>& body) {
   uml::Kernel& k = instance();
+  std::exception_ptr failure;  // a failed REQUIRE, rethrown on the test thread
   std::thread t([&] {
     auto me = k.attach();
-    body();
+    try {
+      if (unprivileged_mode()) become_unprivileged();
+      body();
+    } catch (...) {
+      failure = std::current_exception();
+    }
   });
   t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 void become_unprivileged() {
