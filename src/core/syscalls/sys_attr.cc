@@ -95,6 +95,7 @@ Result<long> sys_truncate(Task& t, const SyscallArgs& a) {
   return 0;
 }
 Result<long> sys_ftruncate(Task& t, const SyscallArgs& a) {
+  if (a.a[1] < 0) return Errno::INVAL;  // do_sys_ftruncate: before the descriptor
   RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
   TRY(t.kernel().vfs().ftruncate(t, *f, a.a[1]));
   return 0;

@@ -1,6 +1,8 @@
 #include "core/vfs/file.h"
 
+#include "core/task/task.h"
 #include "core/vfs/file_lock.h"
+#include "core/vfs/vfs.h"
 #include "host/host.h"
 
 namespace uml::kern {
@@ -57,7 +59,9 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
   if (m_inode->is_dir()) return Errno::ISDIR;
   if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
   MutexGuard g(m_inode->rwsem(), self);
-  return m_inode->write(off, buf);
+  const size_t n = TRY(m_inode->write(off, buf));
+  if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);  // not for an empty write
+  return n;
 }
 
 Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
@@ -88,6 +92,7 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
     if (flags() & abi::O_APPEND_) m_pos = m_inode->attr().size;
     if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
     n = TRY(m_inode->write(m_pos, buf));
+    if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);
   }
   m_pos += n;
   return n;
@@ -131,6 +136,17 @@ Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
   MutexGuard g(m_pos_lock, self);
   if (m_ops) {
     const int64_t p = TRY(m_ops->llseek(*this, m_pos, off, whence));
+    m_pos = static_cast<uint64_t>(p);
+    return p;
+  }
+  if (m_inode->is_dir()) {
+    // A directory position is a readdir cookie: SEEK_SET and SEEK_CUR only, never negative
+    // (tmpfs's offset_dir_llseek).
+    int64_t p;
+    if (whence == abi::SEEK_SET_) p = off;
+    else if (whence == abi::SEEK_CUR_ && !__builtin_add_overflow(static_cast<int64_t>(m_pos), off, &p)) {}
+    else return Errno::INVAL;
+    if (p < 0) return Errno::INVAL;
     m_pos = static_cast<uint64_t>(p);
     return p;
   }

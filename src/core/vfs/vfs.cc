@@ -332,9 +332,13 @@ Result<RefPtr<File>> Vfs::open2(Task& t, int dirfd, std::string_view path, int f
 // fs/namei.c: do_filp_open's checks, in Linux's order where they can be told apart.
 Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, int flags,
                                     uint32_t mode, const Resolve* rv) {
+  // build_open_how: O_PATH keeps only the flags that mean something to it (open and
+  // openat drop the others silently).
+  if (flags & abi::O_PATH_) flags &= abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_;
   const int acc = flags & abi::O_ACCMODE_;
   if (flags & (abi::O_TMPFILE_ & ~abi::O_DIRECTORY_)) return open_tmpfile(t, dirfd, path, flags, mode, rv);
-  if (flags & abi::O_PATH_) flags &= abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_;
+  // Linux 6.4+: O_CREAT with O_DIRECTORY has no meaning and is refused.
+  if ((flags & (abi::O_DIRECTORY_ | abi::O_CREAT_)) == (abi::O_DIRECTORY_ | abi::O_CREAT_)) return Errno::INVAL;
   const bool creat = flags & abi::O_CREAT_;
   Path target;
   bool created = false;
@@ -361,7 +365,10 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     std::optional<Path> base;  // after a hop: where the link's relative target starts
     for (;;) {
       Parent p = TRY(lookup_parent(t, dirfd, cur, rv, base ? &*base : nullptr));
-      if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::ISDIR;
+      // open_last_lookups: a trailing slash is EISDIR at once; "/", "." and ".." name an
+      // existing directory (do_open: EEXIST under O_EXCL, else EISDIR).
+      if (p.trailing_slash && !p.last.empty() && !p.dot && !p.dotdot) return Errno::ISDIR;
+      if (p.last.empty() || p.dot || p.dotdot) return (flags & abi::O_EXCL_) ? Errno::EXIST : Errno::ISDIR;
       RefPtr<Inode> dir = p.dir.inode();
       RefPtr<Inode> link;
       {
@@ -430,10 +437,8 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     if ((flags & abi::O_NOATIME_) && t.creds().fsuid != inode->attr().uid &&
         !t.creds().capable(abi::CAP_FOWNER))
       return Errno::PERM;
-    if ((flags & abi::O_TRUNC_) && inode->is_reg()) {
-      MutexGuard g(inode->rwsem(), t);
-      TRY(inode->truncate(0));
-    }
+    // handle_truncate: as truncate(2), setuid and setgid go too.
+    if ((flags & abi::O_TRUNC_) && inode->is_reg()) TRY(truncate_inode(t, *inode, 0));
   }
   // A character device: its driver's operations (chrdev_open); a generated file: its
   // filesystem's.
@@ -453,12 +458,13 @@ Result<RefPtr<File>> Vfs::open_tmpfile(Task& t, int dirfd, std::string_view path
   // build_open_flags: exactly O_TMPFILE (with O_DIRECTORY, without O_CREAT), for writing.
   if ((flags & (abi::O_TMPFILE_ | abi::O_CREAT_)) != abi::O_TMPFILE_) return Errno::INVAL;
   const int acc = flags & abi::O_ACCMODE_;
-  if (acc != abi::O_WRONLY_ && acc != abi::O_RDWR_) return Errno::INVAL;
+  if (acc == abi::O_RDONLY_) return Errno::INVAL;  // ACC_MODE(3) includes writing, as Linux's does
   if (path.empty()) return Errno::NOENT;
   Path start = TRY(start_point(t, dirfd, path));
   if (rv && (rv->flags & abi::RESOLVE_IN_ROOT_) && path[0] == '/') start = rv->anchor;
   int links = 0;
-  Path dir = TRY(walk(t, std::move(start), path, true, &links, rv));
+  // path_lookupat with LOOKUP_DIRECTORY: a symlink not followed (O_NOFOLLOW) is no directory.
+  Path dir = TRY(walk(t, std::move(start), path, !(flags & abi::O_NOFOLLOW_), &links, rv));
   RefPtr<Inode> di = dir.inode();
   if (!di->is_dir()) return Errno::NOTDIR;
   if (dir.mnt->read_only()) return Errno::ROFS;
@@ -499,10 +505,11 @@ Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode
     default: return Errno::INVAL;
   }
   Parent p = TRY(lookup_parent(t, dirfd, path));
-  if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::EXIST;
+  if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if (p.trailing_slash) return Errno::NOENT;  // filename_create: only a directory may end in '/'
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
   TRY(create_locked(t, p, type | (mode & abi::S_IALLUGO_ & ~t.fs().umask()), {}, device ? dev : 0));
   return {};
@@ -511,10 +518,11 @@ Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode
 Result<void> Vfs::symlink(Task& t, std::string_view target, int dirfd, std::string_view path) {
   if (target.empty()) return Errno::NOENT;
   Parent p = TRY(lookup_parent(t, dirfd, path));
-  if (p.last.empty() || p.dot || p.dotdot || p.trailing_slash) return Errno::EXIST;
+  if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if (p.trailing_slash) return Errno::NOENT;
   TRY(create_locked(t, p, abi::S_IFLNK_ | 0777, target));
   return {};
 }
@@ -550,11 +558,13 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   RefPtr<Inode> victim = TRY(dir->lookup(p.last));
-  if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
-  if (!dir_wanted && p.trailing_slash && !victim->is_dir()) return Errno::NOTDIR;
+  // do_unlinkat's "slashes": decided by the type, before any permission check.
+  if (!dir_wanted && p.trailing_slash) return victim->is_dir() ? Errno::ISDIR : Errno::NOTDIR;
+  // may_delete: permission and the sticky rule before the type checks.
   const InodeAttr da = dir->attr();
   TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
   TRY(check_sticky(t.creds(), da, victim->attr()));
+  if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
   if (RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last); d && d->mounted()) return Errno::BUSY;
   TRY(dir->remove(p.last, dir_wanted));
@@ -602,7 +612,10 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   if (exchange && !target) return Errno::NOENT;
   if ((flags & abi::RENAME_NOREPLACE_) && target) return Errno::EXIST;
   const bool src_dir = source->is_dir();
-  if (!src_dir && (from.trailing_slash || to.trailing_slash) && !exchange) return Errno::NOTDIR;
+  // Trailing slashes need directories: the source's always, the target's for an exchange
+  // (or, for a move, a directory source).
+  if (exchange && !target->is_dir() && to.trailing_slash) return Errno::NOTDIR;
+  if (!src_dir && (from.trailing_slash || (!exchange && to.trailing_slash))) return Errno::NOTDIR;
   // A directory cannot move into itself or below itself.
   RefPtr<Dentry> src_d = from.dir.dentry->cached_child(from.last);
   if (!src_d || src_d->inode() != source) src_d = from.dir.dentry->set_child(from.last, source);
@@ -611,7 +624,9 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   if (target) {
     dst_d = to.dir.dentry->cached_child(to.last);
     if (!dst_d || dst_d->inode() != target) dst_d = to.dir.dentry->set_child(to.last, target);
-    if (exchange && target->is_dir() && is_ancestor(dst_d, from.dir.dentry)) return Errno::INVAL;
+    // The target an ancestor of the source (lock_rename's trap): ENOTEMPTY, or EINVAL for
+    // an exchange.
+    if (is_ancestor(dst_d, from.dir.dentry)) return exchange ? Errno::INVAL : Errno::NOTEMPTY;
   }
   if (source == target) return {};  // two names of one inode: nothing happens
   const Credentials& c = t.creds();
@@ -663,6 +678,7 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
   RefPtr<Inode> dir = to.dir.inode();
   MutexGuard g(dir->rwsem(), t);
   if (dir->lookup(to.last).has_value()) return Errno::EXIST;
+  if (to.trailing_slash) return Errno::NOENT;
   if (to.dir.mnt->read_only()) return Errno::ROFS;
   if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
   const Credentials& c = t.creds();

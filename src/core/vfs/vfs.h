@@ -31,6 +31,9 @@ enum MayMask : int { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
 // and CAP_DAC_READ_SEARCH (execute needs an x bit somewhere unless it is a directory).
 Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask);
 
+// After a write or truncate: the setuid and setgid bits the writer may not keep go.
+void file_remove_privs(const Credentials& c, Inode& i);
+
 class Vfs {
  public:
   Vfs() = default;

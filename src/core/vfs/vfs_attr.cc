@@ -78,14 +78,24 @@ Result<void> Vfs::truncate_inode(Task& t, Inode& i, int64_t length) {
   if (length < 0) return Errno::INVAL;
   MutexGuard g(i.rwsem(), t);
   TRY(i.truncate(static_cast<uint64_t>(length)));
-  // Writing or truncating drops setuid, and setgid of a group-executable file.
-  const Credentials& c = t.creds();
-  if (!c.capable(abi::CAP_FSETID))
-    i.update_attr([](InodeAttr& x) {
-      x.mode &= ~abi::S_ISUID_;
-      if (x.mode & 0010) x.mode &= ~abi::S_ISGID_;
-    });
+  file_remove_privs(t.creds(), i);
   return {};
+}
+
+// fs/inode.c: file_remove_privs with should_remove_suid and setattr_should_drop_sgid
+// (Linux 6.2+): a write or truncate by someone without CAP_FSETID drops setuid, and setgid
+// when the file is group-executable or the writer is not in its group.
+void file_remove_privs(const Credentials& c, Inode& i) {
+  if (!i.is_reg()) return;
+  const uint32_t mode = i.rcu_mode();
+  if (!(mode & (abi::S_ISUID_ | abi::S_ISGID_)) || c.capable(abi::CAP_FSETID)) return;
+  i.update_attr([&](InodeAttr& x) {
+    uint32_t kill = x.mode & abi::S_ISUID_;
+    if ((x.mode & abi::S_ISGID_) && ((x.mode & 0010) || !c.in_group(x.gid))) kill |= abi::S_ISGID_;
+    if (!kill) return;
+    x.mode &= ~kill;
+    x.ctime_ns = host::realtime_ns();
+  });
 }
 
 // fs/open.c: do_faccessat, with access_override_creds (the real ids, unless AT_EACCESS).

@@ -45,7 +45,9 @@ Result<void> Vfs::fallocate(Task& t, File& f, int mode, int64_t off, int64_t len
   if (type != abi::S_IFREG_ && type != abi::S_IFBLK_) return Errno::NODEV;
   if (off > INT64_MAX - len) return Errno::FBIG;
   MutexGuard g(i.rwsem(), t);
-  return i.fallocate(mode, static_cast<uint64_t>(off), static_cast<uint64_t>(len));
+  TRY(i.fallocate(mode, static_cast<uint64_t>(off), static_cast<uint64_t>(len)));
+  file_remove_privs(t.creds(), i);  // file_modified, as a write
+  return {};
 }
 
 // Moves up to count bytes from in to out through a kernel buffer, at *in_off and *out_off

@@ -162,6 +162,7 @@ class TmpfsFile final : public TmpfsInode {
   }
 
   Result<size_t> write(uint64_t off, const IoBuffer& buf) override {
+    if (buf.size() == 0) return size_t{0};  // generic_write_checks: nothing, not even mtime
     size_t done = 0;
     bool nospc = false;
     {
@@ -191,6 +192,7 @@ class TmpfsFile final : public TmpfsInode {
           memset(e, 0, eoff);
           memset(e + eoff + n, 0, kExtent - eoff - n);
         }
+        if (idx < m_prealloc.size()) m_prealloc[idx] = false;  // written: data now
         const size_t k = buf.read_some(done, m_extents[idx] + eoff, n);
         done += k;
         if (k < n) {
@@ -211,7 +213,9 @@ class TmpfsFile final : public TmpfsInode {
   }
 
   Result<void> truncate(uint64_t size) override {
-    {
+    // shmem_setattr: shrinking drops every page past the new end (fallocated ones too);
+    // growing keeps them.
+    if (size <= attr().size) {
       SpinGuard g(m_data_lock);
       const size_t keep = static_cast<size_t>((size + kExtent - 1) / kExtent);
       if (m_extents.size() > keep) {
@@ -258,7 +262,12 @@ class TmpfsFile final : public TmpfsInode {
       if (!super().charge_pages(need)) return Errno::NOSPC;
       if (m_extents.size() < last) m_extents.resize(last, nullptr);
       for (size_t idx = off / kExtent; idx < last; ++idx) {
-        if (m_extents[idx]) continue;
+        if (m_extents[idx]) {
+          // shmem_get_folio(SGP_FALLOC) on a page an earlier fallocate made: it is
+          // initialised now and counts as data from here on.
+          if (idx < m_prealloc.size()) m_prealloc[idx] = false;
+          continue;
+        }
         auto* page = static_cast<uint8_t*>(super().pool().alloc());
         if (!page) {  // no host memory: give back what was not used
           super().uncharge_pages(need);
@@ -266,6 +275,8 @@ class TmpfsFile final : public TmpfsInode {
         }
         memset(page, 0, kExtent);
         m_extents[idx] = page;
+        if (m_prealloc.size() < last) m_prealloc.resize(last, false);
+        m_prealloc[idx] = true;
         m_pages.fetch_add(1, std::memory_order_relaxed);
         --need;
       }
@@ -282,7 +293,8 @@ class TmpfsFile final : public TmpfsInode {
     SpinGuard g(m_data_lock);
     const uint64_t size = attr().size;
     for (uint64_t idx = off / kExtent; idx * kExtent < size; ++idx) {
-      const bool present = idx < m_extents.size() && m_extents[idx];
+      // A page fallocate made and nothing wrote is a hole to SEEK_DATA, as in shmem.
+      const bool present = idx < m_extents.size() && m_extents[idx] && !(idx < m_prealloc.size() && m_prealloc[idx]);
       if (present != hole) return std::max(off, idx * kExtent);
     }
     if (hole) return size;
@@ -298,6 +310,7 @@ class TmpfsFile final : public TmpfsInode {
       if (m_extents[i]) {
         super().pool().free(m_extents[i]);
         m_extents[i] = nullptr;
+        if (i < m_prealloc.size()) m_prealloc[i] = false;
         ++n;
       }
     }
@@ -307,6 +320,7 @@ class TmpfsFile final : public TmpfsInode {
 
   mutable SpinLock m_data_lock;  // readers do not take the rwsem
   std::vector<uint8_t*> m_extents;  // pages from the superblock's pool; null: a hole
+  std::vector<bool> m_prealloc;     // pages fallocate made that nothing has written yet
   std::atomic<uint64_t> m_pages{0};  // extents allocated (charged to the superblock); written under m_data_lock
 };
 
