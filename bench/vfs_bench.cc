@@ -182,6 +182,29 @@ UML_BENCHMARK(getdents_10k) {
       });
 }
 
+UML_BENCHMARK(stat_in_1m_dir) {
+  return file_bench(
+      "stat_in_1m_dir", "stat of a random entry of a 1,000,000-entry directory",
+      [](const Side& s) {
+        const std::string d = path(s, "huge");
+        s.c(SYS_mkdir, d.c_str(), 0755);
+        for (int i = 0; i < 1'000'000; ++i)
+          s.c(SYS_mknodat, AT_FDCWD, (d + "/f" + std::to_string(i)).c_str(), S_IFREG | 0644, 0);
+      },
+      [](const Side& s) {
+        const std::string d = path(s, "huge");
+        std::vector<std::string> names;
+        uint64_t x = 88172645463325252ull;
+        for (int i = 0; i < 4096; ++i) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          names.push_back(d + "/f" + std::to_string(x % 1'000'000));
+        }
+        struct stat st;
+        size_t i = 0;
+        return bench::ns_per_op(500'000, [&] { s.c(SYS_newfstatat, AT_FDCWD, names[i++ & 4095].c_str(), &st, 0); });
+      });
+}
+
 namespace {
 constexpr size_t kSeqBytes = 256u << 20;
 constexpr size_t kSeqChunk = 1u << 20;

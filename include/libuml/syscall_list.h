@@ -15,7 +15,7 @@
 #define UML_SYSCALL_MAX 468
 
 #define UML_SYSCALL_LIST(X) \
-  X(0, read, 3, PART, "tmpfs files only so far (no pipes, sockets or devices yet)") \
+  X(0, read, 3, PART, "files, character devices and procfs; no pipes or sockets yet") \
   X(1, write, 3, PART, "as read") \
   X(2, open, 3, PART, "FIFOs, sockets and block devices have nothing to open yet (ENXIO)") \
   X(3, close, 1, IMPL, "") \
@@ -23,7 +23,7 @@
   X(5, fstat, 2, IMPL, "") \
   X(6, lstat, 2, IMPL, "") \
   X(7, poll, 3, NONE, "") \
-  X(8, lseek, 3, PART, "SEEK_DATA/SEEK_HOLE see a file without holes") \
+  X(8, lseek, 3, IMPL, "") \
   X(9, mmap, 6, NONE, "") \
   X(10, mprotect, 3, NONE, "") \
   X(11, munmap, 2, NONE, "") \
@@ -31,7 +31,7 @@
   X(13, rt_sigaction, 4, NONE, "") \
   X(14, rt_sigprocmask, 4, NONE, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
-  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD; other requests return ENOTTY (no drivers yet)") \
+  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD and what the character devices answer (RNDGETENTCNT); no terminals yet") \
   X(17, pread64, 4, IMPL, "") \
   X(18, pwrite64, 4, IMPL, "") \
   X(19, readv, 3, IMPL, "") \
@@ -148,12 +148,12 @@
   X(130, rt_sigsuspend, 2, NONE, "") \
   X(131, sigaltstack, 2, NONE, "") \
   X(132, utime, 2, IMPL, "") \
-  X(133, mknod, 3, PART, "FIFO and device nodes are created; opening them waits for pipes and drivers") \
+  X(133, mknod, 3, PART, "every node is created; FIFOs, sockets and block devices cannot be opened yet (ENXIO)") \
   X(134, uselib, 1, NONE, "") \
   X(135, personality, 1, NONE, "") \
   X(136, ustat, 2, NONE, "") \
-  X(137, statfs, 2, PART, "tmpfs counts no blocks used yet") \
-  X(138, fstatfs, 2, PART, "as statfs") \
+  X(137, statfs, 2, IMPL, "") \
+  X(138, fstatfs, 2, IMPL, "") \
   X(139, sysfs, 3, NONE, "") \
   X(140, getpriority, 2, NONE, "") \
   X(141, setpriority, 3, NONE, "") \

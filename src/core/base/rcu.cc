@@ -74,14 +74,14 @@ struct Registration {
 size_t reclaim(Domain& d) {
   std::lock_guard<std::mutex> one(d.reclaim_lock);
   // A new epoch: readers entering from now on cannot reach anything retired before.
-  const uint64_t now = d.epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const uint64_t now = d.epoch.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // Readers' entries become visible: by membarrier, or by their own full barrier.
   if (d.asymmetric) host::memory_barrier_all_threads();
-  else std::atomic_thread_fence(std::memory_order_seq_cst);
   uint64_t oldest = now;  // the oldest epoch a reader is still in
   {
     std::lock_guard<std::mutex> g(d.readers_lock);
     for (Reader* r : d.readers) {
-      const uint64_t e = r->epoch.load(std::memory_order_acquire);
+      const uint64_t e = r->epoch.load(std::memory_order_seq_cst);
       if (e != 0 && e < oldest) oldest = e;
     }
   }
@@ -115,11 +115,15 @@ Reader& this_reader() {
 ReadGuard::ReadGuard() : m_reader(this_reader()) {
   if (m_reader.nesting++ == 0) {
     Domain& d = domain();
-    m_reader.epoch.store(d.epoch.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    const uint64_t e = d.epoch.load(std::memory_order_relaxed);
     // The entry must be visible before the reads that follow: membarrier on the writer
-    // side orders it, else a full fence here.
-    if (d.asymmetric) std::atomic_signal_fence(std::memory_order_seq_cst);
-    else std::atomic_thread_fence(std::memory_order_seq_cst);
+    // side orders it, else a full barrier here (an exchange: a locked instruction).
+    if (d.asymmetric) {
+      m_reader.epoch.store(e, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+      m_reader.epoch.exchange(e, std::memory_order_seq_cst);
+    }
   }
 }
 

@@ -20,8 +20,7 @@ class FsContext final : public RefCounted<FsContext> {
   }
   void set_root(Path p) {
     SpinGuard g(m_lock);
-    m_seq.fetch_add(1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
+    m_seq.fetch_add(1, std::memory_order_relaxed);  // published by the release stores below
     m_root = std::move(p);  // the old one goes with p, after the lock
     publish_locked();
     m_seq.fetch_add(1, std::memory_order_release);
@@ -29,7 +28,6 @@ class FsContext final : public RefCounted<FsContext> {
   void set_cwd(Path p) {
     SpinGuard g(m_lock);
     m_seq.fetch_add(1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
     m_cwd = std::move(p);
     publish_locked();
     m_seq.fetch_add(1, std::memory_order_release);
@@ -45,11 +43,12 @@ class FsContext final : public RefCounted<FsContext> {
   bool rcu_view(RcuView* v) const {
     const uint32_t s1 = m_seq.load(std::memory_order_acquire);
     if (s1 & 1) return false;
-    v->root_mnt = m_raw[0].load(std::memory_order_relaxed);
-    v->root = m_raw_d[0].load(std::memory_order_relaxed);
-    v->cwd_mnt = m_raw[1].load(std::memory_order_relaxed);
-    v->cwd = m_raw_d[1].load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // Acquire loads: a value from a writer in progress carries its odd count with it, and
+    // the second read of the count cannot move before them (a fence-free seqlock).
+    v->root_mnt = m_raw[0].load(std::memory_order_acquire);
+    v->root = m_raw_d[0].load(std::memory_order_acquire);
+    v->cwd_mnt = m_raw[1].load(std::memory_order_acquire);
+    v->cwd = m_raw_d[1].load(std::memory_order_acquire);
     return m_seq.load(std::memory_order_relaxed) == s1;
   }
   uint32_t umask() const { return m_umask.load(std::memory_order_relaxed); }
@@ -63,10 +62,10 @@ class FsContext final : public RefCounted<FsContext> {
 
  private:
   void publish_locked() {
-    m_raw[0].store(m_root.mnt.get(), std::memory_order_relaxed);
-    m_raw_d[0].store(m_root.dentry.get(), std::memory_order_relaxed);
-    m_raw[1].store(m_cwd.mnt.get(), std::memory_order_relaxed);
-    m_raw_d[1].store(m_cwd.dentry.get(), std::memory_order_relaxed);
+    m_raw[0].store(m_root.mnt.get(), std::memory_order_release);
+    m_raw_d[0].store(m_root.dentry.get(), std::memory_order_release);
+    m_raw[1].store(m_cwd.mnt.get(), std::memory_order_release);
+    m_raw_d[1].store(m_cwd.dentry.get(), std::memory_order_release);
   }
 
   mutable SpinLock m_lock;

@@ -138,8 +138,9 @@ Vfs::RcuWalk Vfs::walk_rcu_in(Task& t, int dirfd, std::string_view path, bool fo
     }
   }
   if (!err && trailing && !d->rcu_inode()->is_dir()) err = Errno::NOTDIR;
-  // Valid only if no rename moved names while we looked.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  // Valid only if no rename moved names while we looked. The walk's loads were acquires
+  // (bucket, chain, parent, name, inode): this read cannot move before them, and one that
+  // saw a rename's change sees its odd count.
   if (m_rename_seq.load(std::memory_order_relaxed) != seq) return RcuWalk::Miss;
   if (err) {
     *err_out = *err;
@@ -646,8 +647,7 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   }
   if (src_d->mounted() || (dst_d && dst_d->mounted())) return Errno::BUSY;
   // RCU walks that overlap the change of the tree retry with locks (rename_lock's seqcount).
-  m_rename_seq.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  m_rename_seq.fetch_add(1, std::memory_order_relaxed);  // published by the index's release stores
   struct SeqEnd {
     std::atomic<uint32_t>& seq;
     ~SeqEnd() { seq.fetch_add(1, std::memory_order_release); }
