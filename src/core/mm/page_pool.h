@@ -1,8 +1,9 @@
 #pragma once
 // PagePool: 4 KiB pages for file data, carved from 2 MiB chunks (Linux's page allocator, in
-// miniature). A chunk is one host mapping; from the second chunk on, transparent huge pages
-// are asked for, so filling a large file costs one host page fault per 2 MiB instead of one
-// per 4 KiB. A chunk whose pages are all free goes back to the host (one is kept).
+// miniature). A chunk is one host mapping with transparent huge pages asked for: filling a
+// large file costs one host page fault per 2 MiB instead of one per 4 KiB, and reading a
+// page costs no page walk. A chunk whose pages are all free goes back to the host (one is
+// kept).
 
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,7 @@
 // (stat, lstat, fstat, newfstatat).
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/abi/fs.h"
@@ -96,25 +97,30 @@ Result<long> sys_getdents64(Task& t, const SyscallArgs& a) {
   const uintptr_t ubuf = static_cast<uintptr_t>(a.a[1]);
   const size_t count = static_cast<uint32_t>(a.a[2]);
   if (!user_range_ok(ubuf, count)) return Errno::FAULT;
-  std::vector<uint8_t> out;
-  out.reserve(std::min<size_t>(count, 64 * 1024));
+  // Records are built in a kernel buffer as large as the caller's (up to 1 MiB; a larger
+  // one gets 1 MiB of entries, as a short read) and copied out once.
+  const size_t cap = std::min<size_t>(count, size_t{1} << 20);
+  std::unique_ptr<uint8_t[]> out(new uint8_t[cap]);  // every byte sent is written below
+  size_t used = 0;
   bool too_small = false;
   TRY(t.kernel().vfs().iterate_dir(t, *f, [&](const DirEntry& e) {
-    const size_t reclen = (offsetof(abi::linux_dirent64, d_name) + e.name.size() + 1 + 7) & ~size_t{7};
-    if (out.size() + reclen > count) {
-      too_small = out.empty();
+    constexpr size_t kHeader = offsetof(abi::linux_dirent64, d_name);
+    const size_t reclen = (kHeader + e.name.size() + 1 + 7) & ~size_t{7};
+    if (used + reclen > cap) {
+      too_small = used == 0;
       return false;
     }
-    const size_t at = out.size();
-    out.resize(at + reclen, 0);
-    abi::linux_dirent64 h{e.ino, static_cast<int64_t>(e.cookie), static_cast<uint16_t>(reclen), e.type};
-    memcpy(out.data() + at, &h, offsetof(abi::linux_dirent64, d_name));
-    memcpy(out.data() + at + offsetof(abi::linux_dirent64, d_name), e.name.data(), e.name.size());
+    uint8_t* rec = out.get() + used;
+    const abi::linux_dirent64 h{e.ino, static_cast<int64_t>(e.cookie), static_cast<uint16_t>(reclen), e.type};
+    memcpy(rec, &h, kHeader);
+    memcpy(rec + kHeader, e.name.data(), e.name.size());
+    memset(rec + kHeader + e.name.size(), 0, reclen - kHeader - e.name.size());  // NUL and padding
+    used += reclen;
     return true;
   }));
   if (too_small) return Errno::INVAL;
-  TRY(copy_to_user(ubuf, out.data(), out.size()));
-  return static_cast<long>(out.size());
+  TRY(copy_to_user(ubuf, out.get(), used));
+  return static_cast<long>(used);
 }
 
 Result<long> sys_getcwd(Task& t, const SyscallArgs& a) {

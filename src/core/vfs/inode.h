@@ -75,6 +75,9 @@ class Inode : public RefCounted<Inode> {
     f(m_attr);
     publish_perm(m_attr);
   }
+  // Until when (realtime ns) relatime leaves the access time alone: it is newer than the
+  // modification and change times, for a day. 0: a read must look.
+  int64_t relatime_fresh_until() const { return m_relatime_until.load(std::memory_order_relaxed); }
   // Mode, owner and group for lock-free path walks (each read atomically; a walk racing
   // with chmod and chown may see one change and not the other, as Linux's RCU walk may).
   uint32_t rcu_mode() const { return static_cast<uint32_t>(m_mode_uid.load(std::memory_order_relaxed) >> 32); }
@@ -165,6 +168,9 @@ class Inode : public RefCounted<Inode> {
   void publish_perm(const InodeAttr& a) {
     m_mode_uid.store((static_cast<uint64_t>(a.mode) << 32) | a.uid, std::memory_order_relaxed);
     m_gid.store(a.gid, std::memory_order_relaxed);
+    constexpr int64_t kDay = 24 * 3600 * 1'000'000'000ll;
+    m_relatime_until.store(a.atime_ns > a.mtime_ns && a.atime_ns > a.ctime_ns ? a.atime_ns + kDay : 0,
+                           std::memory_order_relaxed);
   }
 
   SuperBlock& m_sb;
@@ -177,6 +183,7 @@ class Inode : public RefCounted<Inode> {
   std::atomic<bool> m_linkable{false};
   std::atomic<uint64_t> m_mode_uid{0};
   std::atomic<uint32_t> m_gid{0};
+  std::atomic<int64_t> m_relatime_until{0};
 };
 
 }  // namespace uml::kern

@@ -411,7 +411,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     }
   }
   RefPtr<Inode> inode = target.inode();
-  if (flags & abi::O_PATH_) return make_ref<File>(target, inode, flags);
+  if (flags & abi::O_PATH_) return make_ref<File>(std::move(target), std::move(inode), flags);
   const uint32_t type = inode->type();
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
   if (device && target.mnt->nodev()) return Errno::ACCES;
@@ -447,7 +447,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   if (type == abi::S_IFCHR_) ops = TRY(open_chrdev(inode->attr().rdev));
   else ops = TRY(inode->open_file(t, flags));
   // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
-  return make_ref<File>(target, inode,
+  return make_ref<File>(std::move(target), std::move(inode),
                         (flags & ~(abi::O_CREAT_ | abi::O_EXCL_ | abi::O_NOCTTY_ | abi::O_TRUNC_)) |
                             abi::O_LARGEFILE_,
                         std::move(ops));
