@@ -138,6 +138,10 @@ bool strnlen_guarded(const char* s, size_t max, size_t* len) {
   *len = max;
   return true;
 }
+bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len) {
+  if (!strnlen_guarded(s, max, len)) return false;
+  return copy_guarded(dst, s, *len < max ? *len + 1 : max);
+}
 #else
 // Not inlined into callers, and the copy is a call the compiler cannot see through, so no
 // value is cached in a register across the possible siglongjmp.
@@ -146,6 +150,24 @@ __attribute__((noinline)) bool copy_guarded(void* dst, const void* src, size_t l
   if (sigsetjmp(buf, 0)) return false;
   t_recover = &buf;
   memcpy(dst, src, len);
+  __asm__ volatile("" ::: "memory");
+  t_recover = nullptr;
+  return true;
+}
+
+// strnlen reads aligned blocks that never cross into a page past the NUL, so a string that
+// ends just before an unmapped page is copied, as Linux's strncpy_from_user does.
+__attribute__((noinline)) static size_t copy_string(char* dst, const char* s, size_t max) {
+  const size_t n = strnlen(s, max);
+  memcpy(dst, s, n < max ? n + 1 : max);
+  return n;
+}
+
+__attribute__((noinline)) bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len) {
+  sigjmp_buf buf;
+  if (sigsetjmp(buf, 0)) return false;
+  t_recover = &buf;
+  *len = copy_string(dst, s, max);
   __asm__ volatile("" ::: "memory");
   t_recover = nullptr;
   return true;

@@ -31,6 +31,9 @@ void thread_fault_stack_teardown();
 bool copy_guarded(void* dst, const void* src, size_t len);
 // strnlen that returns false if a fault hit it before a NUL or max bytes.
 bool strnlen_guarded(const char* s, size_t max, size_t* len);
+// Copies the string at s into dst (room for max bytes): *len is its length when a NUL comes
+// within max bytes (the NUL copied too), else max. One guarded pass; false on a fault.
+bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len);
 
 // The stack-overflow hook: called on the alternate stack with the fault address and the
 // faulting stack pointer; returns if the fault is not an overflow of the running fiber's

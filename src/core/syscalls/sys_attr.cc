@@ -11,7 +11,7 @@ namespace uml::kern {
 namespace {
 
 Result<Path> path_at(Task& t, int dirfd, long addr, unsigned flags) {
-  const std::string p = TRY(path_from_user(addr));
+  const UserPath p = TRY(path_from_user(addr));
   return t.kernel().vfs().lookup(t, dirfd, p, flags);
 }
 
@@ -25,7 +25,7 @@ Result<long> do_chown(Task& t, int dirfd, long path, long uid, long gid, int fla
   if (flags & ~(abi::AT_SYMLINK_NOFOLLOW_ | abi::AT_EMPTY_PATH_)) return Errno::INVAL;
   unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
   if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
-  const std::string p = TRY(path_from_user(path));
+  const UserPath p = TRY(path_from_user(path));
   Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, lf));
   TRY(t.kernel().vfs().chown(t, target, static_cast<uint32_t>(uid), static_cast<uint32_t>(gid)));
   return 0;
@@ -42,15 +42,15 @@ Result<long> do_access(Task& t, int dirfd, long path, long mode, int flags) {
 }
 
 Result<long> do_rename(Task& t, int od, long op, int nd, long np, unsigned flags) {
-  const std::string from = TRY(path_from_user(op));
-  const std::string to = TRY(path_from_user(np));
+  const UserPath from = TRY(path_from_user(op));
+  const UserPath to = TRY(path_from_user(np));
   TRY(t.kernel().vfs().rename(t, od, from, nd, to, flags));
   return 0;
 }
 
 Result<long> do_link(Task& t, int od, long op, int nd, long np, int flags) {
-  const std::string from = TRY(path_from_user(op));
-  const std::string to = TRY(path_from_user(np));
+  const UserPath from = TRY(path_from_user(op));
+  const UserPath to = TRY(path_from_user(np));
   TRY(t.kernel().vfs().link(t, od, from, nd, to, flags));
   return 0;
 }

@@ -17,7 +17,7 @@ namespace {
 Result<long> do_readlink(Task& t, int dirfd, const SyscallArgs& a, int base) {
   const auto size = static_cast<int32_t>(a.a[base + 2]);
   if (size <= 0) return Errno::INVAL;
-  const std::string path = TRY(path_from_user(a.a[base]));
+  const UserPath path = TRY(path_from_user(a.a[base]));
   const std::string target = TRY(t.kernel().vfs().readlink(t, dirfd, path));
   const size_t n = std::min(target.size(), static_cast<size_t>(size));
   TRY(copy_to_user(static_cast<uintptr_t>(a.a[base + 1]), target.data(), n));
@@ -25,7 +25,7 @@ Result<long> do_readlink(Task& t, int dirfd, const SyscallArgs& a, int base) {
 }
 
 Result<long> do_stat(Task& t, int dirfd, long path_addr, long buf, int flags) {
-  const std::string path = TRY(path_from_user(path_addr));
+  const UserPath path = TRY(path_from_user(path_addr));
   const abi::stat st = TRY(t.kernel().vfs().stat(t, dirfd, path, flags));
   TRY(copy_to_user(UserPtr<abi::stat>(buf), st));
   return 0;
@@ -34,41 +34,41 @@ Result<long> do_stat(Task& t, int dirfd, long path_addr, long buf, int flags) {
 }  // namespace
 
 Result<long> sys_mkdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().mkdir(t, abi::AT_FDCWD_, p, static_cast<uint32_t>(a.a[1])));
   return 0;
 }
 Result<long> sys_mkdirat(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[1]));
+  const UserPath p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().mkdir(t, static_cast<int>(a.a[0]), p, static_cast<uint32_t>(a.a[2])));
   return 0;
 }
 Result<long> sys_rmdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, true));
   return 0;
 }
 Result<long> sys_unlink(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().remove(t, abi::AT_FDCWD_, p, false));
   return 0;
 }
 Result<long> sys_unlinkat(Task& t, const SyscallArgs& a) {
   const auto flags = static_cast<int32_t>(a.a[2]);
   if (flags & ~abi::AT_REMOVEDIR_) return Errno::INVAL;
-  const std::string p = TRY(path_from_user(a.a[1]));
+  const UserPath p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().remove(t, static_cast<int>(a.a[0]), p, flags & abi::AT_REMOVEDIR_));
   return 0;
 }
 Result<long> sys_symlink(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_from_user(a.a[0]));
-  const std::string p = TRY(path_from_user(a.a[1]));
+  const UserPath target = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[1]));
   TRY(t.kernel().vfs().symlink(t, target, abi::AT_FDCWD_, p));
   return 0;
 }
 Result<long> sys_symlinkat(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_from_user(a.a[0]));
-  const std::string p = TRY(path_from_user(a.a[2]));
+  const UserPath target = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[2]));
   TRY(t.kernel().vfs().symlink(t, target, static_cast<int>(a.a[1]), p));
   return 0;
 }
@@ -132,7 +132,7 @@ Result<long> sys_getcwd(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_chdir(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().chdir(t, target));
   return 0;
@@ -161,7 +161,7 @@ struct TimeVal {
 };
 
 Result<long> do_mknod(Task& t, int dirfd, long path, long mode, long dev) {
-  const std::string p = TRY(path_from_user(path));
+  const UserPath p = TRY(path_from_user(path));
   TRY(t.kernel().vfs().mknod(t, dirfd, p, static_cast<uint32_t>(mode), static_cast<uint32_t>(dev)));
   return 0;
 }
@@ -179,7 +179,7 @@ Result<long> do_utimes(Task& t, int dirfd, long path, long tv) {
     }
     tp = ts;
   }
-  const std::string p = TRY(path_from_user(path));
+  const UserPath p = TRY(path_from_user(path));
   Path target = TRY(t.kernel().vfs().lookup(t, dirfd, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().utimes(t, target, tp));
   return 0;
@@ -200,7 +200,7 @@ Result<long> sys_statx(Task& t, const SyscallArgs& a) {
   if (flags & ~kValid) return Errno::INVAL;
   if ((flags & abi::AT_STATX_SYNC_TYPE_) == abi::AT_STATX_SYNC_TYPE_) return Errno::INVAL;
   if (mask & 0x80000000u) return Errno::INVAL;  // STATX__RESERVED
-  const std::string path = TRY(path_from_user(a.a[1]));
+  const UserPath path = TRY(path_from_user(a.a[1]));
   unsigned lf = (flags & abi::AT_SYMLINK_NOFOLLOW_) ? 0u : static_cast<unsigned>(Vfs::FOLLOW);
   if (flags & abi::AT_EMPTY_PATH_) lf |= Vfs::EMPTY_PATH;
   Path p = TRY(t.kernel().vfs().lookup(t, dirfd, path, lf));
@@ -233,7 +233,7 @@ Result<long> sys_statx(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_chroot(Task& t, const SyscallArgs& a) {
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().chroot(t, target));
   return 0;
@@ -253,7 +253,7 @@ Result<long> sys_utime(Task& t, const SyscallArgs& a) {
     ts[1] = {v[1], 0};
     tp = ts;
   }
-  const std::string p = TRY(path_from_user(a.a[0]));
+  const UserPath p = TRY(path_from_user(a.a[0]));
   Path target = TRY(t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, Vfs::FOLLOW));
   TRY(t.kernel().vfs().utimes(t, target, tp));
   return 0;

@@ -26,7 +26,7 @@ Result<RefPtr<File>> open_file_arg(Task& t, long fd) {
 }
 
 Result<long> do_open(Task& t, int dirfd, long path_addr, int flags, uint32_t mode) {
-  const std::string path = TRY(path_from_user(path_addr));
+  const UserPath path = TRY(path_from_user(path_addr));
   RefPtr<File> f = TRY(t.kernel().vfs().open(t, dirfd, path, flags, mode));
   return TRY(t.files().install(std::move(f), flags & abi::O_CLOEXEC_));
 }
@@ -315,7 +315,7 @@ Result<long> sys_openat2(Task& t, const SyscallArgs& a) {
   if (how.mode && !creating) return Errno::INVAL;
   if ((how.flags & abi::O_PATH_) && (how.flags & ~uint64_t(abi::O_PATH_ | abi::O_CLOEXEC_ | abi::O_DIRECTORY_ | abi::O_NOFOLLOW_)))
     return Errno::INVAL;
-  const std::string path = TRY(path_from_user(a.a[1]));
+  const UserPath path = TRY(path_from_user(a.a[1]));
   const int flags = static_cast<int>(how.flags);
   RefPtr<File> f = TRY(t.kernel().vfs().open2(t, static_cast<int>(a.a[0]), path, flags,
                                               static_cast<uint32_t>(how.mode), how.resolve));

@@ -26,7 +26,7 @@ Result<std::string> mount_data(long addr) {
 }  // namespace
 
 Result<long> sys_mount(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_from_user(a.a[1]));
+  const UserPath target = TRY(path_from_user(a.a[1]));
   const std::optional<std::string> source = TRY(optional_string(a.a[0]));
   const std::optional<std::string> fstype = TRY(optional_string(a.a[2]));
   const std::string data = TRY(mount_data(a.a[4]));
@@ -36,7 +36,7 @@ Result<long> sys_mount(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_umount2(Task& t, const SyscallArgs& a) {
-  const std::string target = TRY(path_from_user(a.a[0]));
+  const UserPath target = TRY(path_from_user(a.a[0]));
   TRY(t.kernel().vfs().umount(t, target, static_cast<int>(a.a[1])));
   return 0;
 }

@@ -18,7 +18,7 @@ Result<Path> xattr_target(Task& t, Target how, long arg) {
     if (!f || f->is_path_only()) return Errno::BADF;
     return f->path();
   }
-  const std::string p = TRY(path_from_user(arg));
+  const UserPath p = TRY(path_from_user(arg));
   return t.kernel().vfs().lookup(t, abi::AT_FDCWD_, p, how == Target::Follow ? Vfs::FOLLOW : 0u);
 }
 

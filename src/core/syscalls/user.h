@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "core/abi/fs.h"
@@ -80,11 +81,51 @@ inline Result<std::string> copy_string_from_user(uintptr_t src, size_t max) {
   return s;
 }
 
+// A path argument, copied in: short paths (nearly all) live in the object itself, longer
+// ones on the heap; either way one guarded pass over the guest's bytes.
+class UserPath {
+ public:
+  UserPath() = default;
+  UserPath(UserPath&& o) noexcept { *this = std::move(o); }
+  UserPath& operator=(UserPath&& o) noexcept {
+    m_len = o.m_len;
+    m_heap = std::move(o.m_heap);
+    if (!m_heap) memcpy(m_inline, o.m_inline, m_len);
+    return *this;
+  }
+  std::string_view view() const { return {m_heap ? m_heap.get() : m_inline, m_len}; }
+  operator std::string_view() const { return view(); }  // NOLINT: a path is read as a view
+  const char* c_str() const { return m_heap ? m_heap.get() : m_inline; }
+  bool empty() const { return m_len == 0; }
+
+ private:
+  friend Result<UserPath> path_from_user(long addr);
+  static constexpr size_t kInline = 256;
+  char m_inline[kInline];
+  size_t m_len = 0;
+  std::unique_ptr<char[]> m_heap;
+};
+
 // A path argument: at most PATH_MAX - 1 bytes (NAMETOOLONG past that), FAULT for a bad
 // pointer. An empty path is returned as such (callers without AT_EMPTY_PATH get NOENT from
 // the walk).
-inline Result<std::string> path_from_user(long addr) {
-  return copy_string_from_user(static_cast<uintptr_t>(addr), abi::PATH_MAX_ - 1);
+inline Result<UserPath> path_from_user(long addr) {
+  const auto src = static_cast<uintptr_t>(addr);
+  if (!user_range_ok(src, 1)) return Errno::FAULT;
+  UserPath p;
+  size_t n = 0;
+  if (!host::strncpy_guarded(p.m_inline, reinterpret_cast<const char*>(src), UserPath::kInline, &n))
+    return Errno::FAULT;
+  if (n < UserPath::kInline) {
+    p.m_len = n;
+    return p;
+  }
+  // Longer than the inline room: the general copy (PATH_MAX bounded).
+  const std::string s = TRY(copy_string_from_user(src, abi::PATH_MAX_ - 1));
+  p.m_heap.reset(new char[s.size() + 1]);
+  memcpy(p.m_heap.get(), s.c_str(), s.size() + 1);
+  p.m_len = s.size();
+  return p;
 }
 
 }  // namespace uml::kern

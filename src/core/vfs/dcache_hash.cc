@@ -56,7 +56,11 @@ Dentry* DentryHash::find(const Dentry* parent, uint64_t hash, std::string_view n
     if (++steps > 4096) return nullptr;
     if (d->m_rcu_parent.load(std::memory_order_acquire) != parent) continue;
     const QName* q = d->m_rcu_name.load(std::memory_order_acquire);
-    if (q->hash == hash && q->view() == name) return d;
+    if (q->hash != hash || q->len != name.size()) continue;
+    // Names are short: compare in place rather than call memcmp.
+    size_t i = 0;
+    while (i < name.size() && q->chars[i] == name[i]) ++i;
+    if (i == name.size()) return d;
   }
   return nullptr;
 }
