@@ -37,7 +37,7 @@
   X(19, readv, 3, IMPL, "") \
   X(20, writev, 3, IMPL, "") \
   X(21, access, 2, IMPL, "") \
-  X(22, pipe, 1, NONE, "") \
+  X(22, pipe, 1, PART, "no SIGPIPE yet (EPIPE only); no poll, splice or tee yet") \
   X(23, select, 5, NONE, "") \
   X(24, sched_yield, 0, IMPL, "") \
   X(25, mremap, 5, NONE, "") \
@@ -308,7 +308,7 @@
   X(290, eventfd2, 2, NONE, "") \
   X(291, epoll_create1, 1, NONE, "") \
   X(292, dup3, 3, IMPL, "") \
-  X(293, pipe2, 2, NONE, "") \
+  X(293, pipe2, 2, PART, "no SIGPIPE yet (EPIPE only); no poll, splice or tee yet") \
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, IMPL, "") \
   X(296, pwritev, 5, IMPL, "") \

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/abi/fs.h"
+#include "core/ipc/pipe.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
 
@@ -120,7 +121,7 @@ namespace uml::kern {
 
 namespace {
 constexpr int F_DUPFD_ = 0, F_GETFD_ = 1, F_SETFD_ = 2, F_GETFL_ = 3, F_SETFL_ = 4,
-              F_DUPFD_CLOEXEC_ = 1030;
+              F_DUPFD_CLOEXEC_ = 1030, F_SETPIPE_SZ_ = 1031, F_GETPIPE_SZ_ = 1032;
 constexpr int FD_CLOEXEC_ = 1;
 constexpr unsigned CLOSE_RANGE_UNSHARE_ = 1u << 1, CLOSE_RANGE_CLOEXEC_ = 1u << 2;
 constexpr long UIO_MAXIOV_ = 1024;
@@ -222,7 +223,15 @@ Result<long> sys_fcntl(Task& t, const SyscallArgs& a) {
       if (cmd == abi::F_GETLK_ || cmd == abi::F_OFD_GETLK_) TRY(copy_to_user(UserPtr<abi::flock>(a.a[2]), l));
       return 0;
     }
-    default: return Errno::INVAL;  // FIXME: leases, pipe sizes, seals
+    case F_SETPIPE_SZ_:
+    case F_GETPIPE_SZ_: {
+      auto* end = dynamic_cast<PipeEnd*>(f->ops());
+      if (!end) return Errno::BADF;
+      if (cmd == F_GETPIPE_SZ_) return static_cast<long>(end->pipe().capacity());
+      return static_cast<long>(TRY(end->pipe().set_capacity(
+          t, static_cast<uint32_t>(a.a[2]), t.creds().capable(abi::CAP_SYS_RESOURCE))));
+    }
+    default: return Errno::INVAL;  // FIXME: leases, seals
   }
 }
 
@@ -271,6 +280,7 @@ Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
     case FIOCLEX_: TRY(t.files().set_cloexec(fd, true)); return 0;
     case FIONCLEX_: TRY(t.files().set_cloexec(fd, false)); return 0;
     case FIONREAD_: {
+      if (f->ops()) return f->ioctl(t, FIONREAD_, static_cast<uintptr_t>(a.a[2]));  // pipes answer it
       const int64_t left = TRY(f->bytes_readable(t));
       const int32_t n = static_cast<int32_t>(left > INT32_MAX ? INT32_MAX : left);
       TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), n));

@@ -39,12 +39,13 @@ RefPtr<Dentry> Dentry::make_root(RefPtr<Inode> root) {
   return d;
 }
 
-RefPtr<Dentry> Dentry::make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode) {
+RefPtr<Dentry> Dentry::make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode,
+                                   bool deleted) {
   RefPtr<Dentry> d = RefPtr<Dentry>::adopt(new Dentry);
   d->m_name = std::move(name);
   d->m_parent = std::move(parent);
   d->m_inode = std::move(inode);
-  d->m_deleted = true;
+  d->m_deleted = deleted;
   d->set_rcu_identity(d->m_parent.get(), d->m_name);  // never hashed
   return d;
 }

@@ -27,7 +27,8 @@ class Dentry final : public RefCounted<Dentry> {
   static RefPtr<Dentry> make_root(RefPtr<Inode> root);
   // A dentry under parent that is not in its cache and counts as deleted: an O_TMPFILE
   // file's (shown as "name (deleted)").
-  static RefPtr<Dentry> make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode);
+  static RefPtr<Dentry> make_orphan(RefPtr<Dentry> parent, std::string name, RefPtr<Inode> inode,
+                                    bool deleted = true);
 
   std::string name() const {
     SpinGuard g(m_lock);

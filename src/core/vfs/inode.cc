@@ -1,6 +1,7 @@
 #include "core/vfs/inode.h"
 
 #include "core/base/rcu.h"
+#include "core/ipc/pipe.h"
 
 #include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
@@ -33,6 +34,12 @@ FileLocks& Inode::locks() {
   if (m_locks.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) return *fresh;
   delete fresh;  // another thread made it first
   return *expected;
+}
+
+std::shared_ptr<Pipe> Inode::fifo() {
+  SpinGuard g(m_fifo_lock);
+  if (!m_fifo || (m_fifo->readers() == 0 && m_fifo->writers() == 0)) m_fifo = std::make_shared<Pipe>();
+  return m_fifo;
 }
 
 // Defaults: the operation does not apply to this kind of inode.

@@ -25,6 +25,7 @@
 namespace uml::kern {
 
 class FileLocks;
+class Pipe;
 class FileOps;
 class SuperBlock;
 class Task;
@@ -90,6 +91,10 @@ class Inode : public RefCounted<Inode> {
   // An O_TMPFILE file opened without O_EXCL may get a name (Linux's I_LINKABLE).
   bool linkable() const { return m_linkable.load(std::memory_order_acquire); }
   void set_linkable(bool on) { m_linkable.store(on, std::memory_order_release); }
+
+  // A FIFO's pipe (Linux's i_pipe): made by the first open; a new one when every end of
+  // the old one has gone (what was left in it goes too).
+  std::shared_ptr<Pipe> fifo();
 
   // Advisory locks on this file, made on first use (Linux's i_flctx).
   FileLocks& locks();
@@ -181,6 +186,8 @@ class Inode : public RefCounted<Inode> {
   Mutex m_rwsem;
   std::atomic<FileLocks*> m_locks{nullptr};
   std::atomic<bool> m_linkable{false};
+  SpinLock m_fifo_lock;
+  std::shared_ptr<Pipe> m_fifo;
   std::atomic<uint64_t> m_mode_uid{0};
   std::atomic<uint32_t> m_gid{0};
   std::atomic<int64_t> m_relatime_until{0};

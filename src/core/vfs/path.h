@@ -58,6 +58,9 @@ class Mount final : public RefCounted<Mount> {
   const RefPtr<Mount>& parent() const { return m_parent; }
   const RefPtr<Dentry>& mountpoint() const { return m_mountpoint; }
   uint64_t id() const { return m_id; }
+  // In no namespace (pipefs and the like): its files' paths are their names.
+  bool internal() const { return m_internal; }
+  void set_internal() { m_internal = true; }
   const std::string& source() const { return m_source; }
 
  private:
@@ -70,6 +73,7 @@ class Mount final : public RefCounted<Mount> {
   uint64_t m_id = 0;
   std::string m_source;  // mount(2)'s source, as /proc/mounts shows it
   bool m_expire_mark = false;  // umount2(MNT_EXPIRE) asked once
+  bool m_internal = false;
 };
 
 // A dentry never outlives the mount that keeps its superblock: members are destroyed

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/base/rcu.h"
+#include "core/ipc/pipe.h"
 #include "core/task/task.h"
 #include "host/host.h"
 
@@ -415,9 +416,10 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   const uint32_t type = inode->type();
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
   if (device && target.mnt->nodev()) return Errno::ACCES;
-  // FIXME: FIFOs (pipes), sockets and block devices have nothing to open yet; Linux answers
-  // ENXIO for a device without a driver.
-  if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink() && type != abi::S_IFCHR_)
+  // FIXME: sockets and block devices have nothing to open yet; Linux answers ENXIO for a
+  // device without a driver.
+  if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink() && type != abi::S_IFCHR_ &&
+      type != abi::S_IFIFO_)
     return Errno::NXIO;
   if (inode->is_dir()) {
     if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
@@ -445,6 +447,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   // filesystem's.
   std::shared_ptr<FileOps> ops;
   if (type == abi::S_IFCHR_) ops = TRY(open_chrdev(inode->attr().rdev));
+  else if (type == abi::S_IFIFO_) ops = TRY(open_fifo(t, *inode, flags));
   else ops = TRY(inode->open_file(t, flags));
   // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
   return make_ref<File>(std::move(target), std::move(inode),
@@ -810,6 +813,16 @@ Result<std::shared_ptr<FileOps>> Vfs::open_chrdev(uint64_t rdev) {
     open = it->second;
   }
   return open();
+}
+
+}  // namespace uml::kern
+
+namespace uml::kern {
+
+AnonFs& Vfs::pipefs() {
+  SpinGuard g(m_fs_lock);
+  if (!m_pipefs) m_pipefs = std::make_unique<AnonFs>("pipefs", alloc_anon_dev());
+  return *m_pipefs;
 }
 
 }  // namespace uml::kern

@@ -5,6 +5,7 @@
 //
 // Lock order: m_rename_lock > parent Inode::m_rwsem > child Inode::m_rwsem > Dentry::m_lock.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "core/abi/time.h"
 #include "core/base/result.h"
 #include "core/sched/sync.h"
+#include "core/vfs/anon_fs.h"
 #include "core/vfs/fd_table.h"
 #include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
@@ -77,6 +79,9 @@ class Vfs {
   static abi::statfs statfs(const Path& p);
   // The path of p as seen from root (d_path); " (deleted)" appended to a removed one.
   std::string path_string(const Path& root, const Path& p) const;
+
+  // The filesystem pipes live on (pipefs), made on first use.
+  AnonFs& pipefs();
 
   // ---- character devices (fs/char_dev.c's cdev_map) ----
   // rdev is the device number as stat shows it (makedev(major, minor)).
@@ -220,6 +225,7 @@ class Vfs {
   SpinLock m_chrdev_lock;
   std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;
   mutable SpinLock m_fs_lock;
+  std::unique_ptr<AnonFs> m_pipefs;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex
 };
 

@@ -115,6 +115,7 @@ Path Vfs::dotdot(const Path& p, const Path& root) const {
 
 // fs/d_path.c: d_path, relative to a root.
 std::string Vfs::path_string(const Path& root, const Path& p) const {
+  if (p.mnt->internal()) return p.dentry->name();  // "pipe:[1234]": d_dname's answer
   std::string out;
   Path cur = p;
   for (;;) {

@@ -1,0 +1,109 @@
+#pragma once
+// Pipes and FIFOs (Linux's fs/pipe.c): a bounded byte buffer between readers and writers.
+//
+// - Writes of at most PIPE_BUF bytes are atomic (never interleaved with other writes); larger
+//   ones may be split. Reading an empty pipe with no writers gives end of file; writing with
+//   no readers gives EPIPE.
+// - Packet mode (pipe2's O_DIRECT): each write is a packet, and a read returns at most one,
+//   dropping what does not fit in the caller's buffer.
+// - The buffer is a ring of page-sized slots, as Linux's is: a write fills the last page
+//   only with its sub-page remainder and takes whole new slots otherwise, so "full" means
+//   no free slot, whatever bytes remain in the last page. 16 slots (64 KiB) by default;
+//   F_SETPIPE_SZ changes the count (never below the slots in use).
+//
+// Blocking reads and writes wait on the pipe's queues, interruptibly. The data moves under the
+// pipe's mutex; the counts waiters look at are atomics.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <memory>
+#include <vector>
+
+#include "core/base/io_buffer.h"
+#include "core/base/result.h"
+#include "core/sched/sync.h"
+#include "core/sched/wait_queue.h"
+#include "core/vfs/file_ops.h"
+
+namespace uml::kern {
+
+class Pipe {
+ public:
+  static constexpr size_t kPipeBuf = 4096;          // PIPE_BUF
+  static constexpr size_t kDefaultSize = 65536;     // 16 pages
+  static constexpr size_t kMaxUnprivileged = 1 << 20;  // /proc/sys/fs/pipe-max-size
+
+  Pipe() = default;
+
+  Result<size_t> read(SchedEntity& self, const IoBuffer& buf, bool nonblock);
+  Result<size_t> write(SchedEntity& self, const IoBuffer& buf, bool nonblock);
+  size_t available() const { return m_len.load(std::memory_order_acquire); }
+  size_t capacity() const { return m_cap.load(std::memory_order_acquire); }
+  // F_SETPIPE_SZ: the new capacity (rounded up to a power of two pages), or BUSY when the
+  // pipe holds more than that, PERM past the unprivileged maximum without CAP_SYS_RESOURCE.
+  Result<size_t> set_capacity(SchedEntity& self, size_t want, bool privileged);
+
+  // Ends come and go (open, the last close of a description).
+  void add_reader();
+  void add_writer();
+  void drop_reader();
+  void drop_writer();
+  uint32_t readers() const { return m_readers.load(std::memory_order_acquire); }
+  uint32_t writers() const { return m_writers.load(std::memory_order_acquire); }
+  // FIFO rendezvous: waits until the other side has ever opened since we started waiting
+  // (Linux's r_counter/w_counter), interruptibly.
+  Result<void> wait_for_writer(SchedEntity& self);
+  Result<void> wait_for_reader(SchedEntity& self);
+
+  void set_packet_mode(bool on) { m_packet = on; }
+
+ private:
+  struct Slot {
+    std::unique_ptr<char[]> page;  // kPage bytes
+    uint32_t off = 0, len = 0;
+  };
+  static constexpr size_t kPage = 4096;
+  size_t slots_max() const { return m_cap.load(std::memory_order_relaxed) / kPage; }
+  bool full() const { return m_used.load(std::memory_order_acquire) >= capacity() / kPage; }
+
+  Mutex m_mutex;  // the data
+  std::deque<Slot> m_slots;                // oldest first
+  std::atomic<size_t> m_len{0};            // bytes held
+  std::atomic<size_t> m_used{0};           // slots held
+  std::atomic<size_t> m_cap{kDefaultSize}; // slots * kPage
+  bool m_packet = false;
+  std::atomic<uint32_t> m_readers{0}, m_writers{0};
+  std::atomic<uint64_t> m_reader_opens{0}, m_writer_opens{0};  // rendezvous counters
+  WaitQueue m_readable;  // readers wait for data or for the last writer to go
+  WaitQueue m_writable;  // writers wait for room or for the last reader to go
+  WaitQueue m_opened;    // FIFO opens wait for the other side
+};
+
+// The FileOps of one end of a pipe: it counts as a reader and/or writer from construction
+// until the open file description goes.
+class PipeEnd final : public FileOps {
+ public:
+  PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer);
+  ~PipeEnd() override;
+  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<int64_t> llseek(File&, uint64_t, int64_t, int) override { return Errno::SPIPE; }
+  bool positional() const override { return false; }
+  Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) override;
+  Pipe& pipe() const { return *m_pipe; }
+
+ private:
+  std::shared_ptr<Pipe> m_pipe;
+  const bool m_reader, m_writer;
+};
+
+class Inode;
+
+// open(2) of a FIFO inode (fs/pipe.c: fifo_open): the reader waits for a writer and the
+// writer for a reader, unless O_NONBLOCK (a lone non-blocking writer gets NXIO); O_RDWR
+// never waits.
+Result<std::shared_ptr<FileOps>> open_fifo(SchedEntity& self, Inode& inode, int flags);
+
+}  // namespace uml::kern
