@@ -217,7 +217,7 @@
   X(199, fremovexattr, 2, IMPL, "") \
   X(200, tkill, 2, NONE, "") \
   X(201, time, 1, IMPL, "") \
-  X(202, futex, 6, NONE, "") \
+  X(202, futex, 6, PART, "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, private and shared; the priority-inheritance operations return ENOSYS") \
   X(203, sched_setaffinity, 3, NONE, "") \
   X(204, sched_getaffinity, 3, NONE, "") \
   X(205, set_thread_area, 1, NONE, "") \

@@ -138,6 +138,13 @@ bool strnlen_guarded(const char* s, size_t max, size_t* len) {
   *len = max;
   return true;
 }
+bool cmpxchg_guarded(uint32_t* p, uint32_t* expected, uint32_t desired, bool* swapped) {
+  uint32_t probe;
+  if (!copy_guarded(&probe, p, sizeof probe)) return false;  // TSan build: a read probe
+  *swapped = __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  return true;
+}
+
 bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len) {
   if (!strnlen_guarded(s, max, len)) return false;
   return copy_guarded(dst, s, *len < max ? *len + 1 : max);
@@ -157,6 +164,20 @@ __attribute__((noinline)) bool copy_guarded(void* dst, const void* src, size_t l
 
 // strnlen reads aligned blocks that never cross into a page past the NUL, so a string that
 // ends just before an unmapped page is copied, as Linux's strncpy_from_user does.
+__attribute__((noinline)) static bool cmpxchg_word(uint32_t* p, uint32_t* expected, uint32_t desired) {
+  return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+__attribute__((noinline)) bool cmpxchg_guarded(uint32_t* p, uint32_t* expected, uint32_t desired, bool* swapped) {
+  sigjmp_buf buf;
+  if (sigsetjmp(buf, 0)) return false;
+  t_recover = &buf;
+  *swapped = cmpxchg_word(p, expected, desired);
+  __asm__ volatile("" ::: "memory");
+  t_recover = nullptr;
+  return true;
+}
+
 __attribute__((noinline)) static size_t copy_string(char* dst, const char* s, size_t max) {
   const size_t n = strnlen(s, max);
   memcpy(dst, s, n < max ? n + 1 : max);

@@ -15,6 +15,7 @@
 // The handler uses SA_NODEFER so that leaving it by a jump leaves SIGSEGV unblocked.
 
 #include <cstddef>
+#include <cstdint>
 
 namespace uml::host {
 
@@ -31,6 +32,9 @@ void thread_fault_stack_teardown();
 bool copy_guarded(void* dst, const void* src, size_t len);
 // strnlen that returns false if a fault hit it before a NUL or max bytes.
 bool strnlen_guarded(const char* s, size_t max, size_t* len);
+// A compare-and-swap of the 32-bit word at p: *expected updated with what was there on
+// failure. Returns false on a fault (the word not mapped, or not writable).
+bool cmpxchg_guarded(uint32_t* p, uint32_t* expected, uint32_t desired, bool* swapped);
 // Copies the string at s into dst (room for max bytes): *len is its length when a NUL comes
 // within max bytes (the NUL copied too), else max. One guarded pass; false on a fault.
 bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len);

@@ -17,6 +17,7 @@
 
 #include "core/base/klog.h"
 #include "core/base/spinlock.h"
+#include "core/ipc/futex.h"
 #include "core/kernel/config.h"
 #include "core/lib/chacha20.h"
 #include "core/sched/scheduler.h"
@@ -66,6 +67,7 @@ class Kernel {
   Scheduler& sched() { return m_sched; }
   ProcessTable& procs() { return m_procs; }
   Vfs& vfs() { return m_vfs; }
+  FutexTable& futexes() { return m_futexes; }
 
   // Names (uname): hostname and NIS domain name, each <= 64 bytes.
   std::string hostname() const;
@@ -95,6 +97,7 @@ class Kernel {
   Scheduler m_sched;
   Vfs m_vfs;  // outlives the process table, whose processes hold paths into it
   RefPtr<SuperBlock> m_devtmpfs;  // the one devtmpfs superblock
+  FutexTable m_futexes;
   ProcessTable m_procs;
   std::atomic<State> m_state{State::Booting};
   std::atomic<bool> m_panicked{false};

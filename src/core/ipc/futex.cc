@@ -1,0 +1,180 @@
+#include "core/ipc/futex.h"
+
+#include "host/fault.h"
+
+namespace uml::kern {
+
+namespace {
+
+// The word at addr, read fault-safely. False: EFAULT.
+bool read_word(uintptr_t addr, uint32_t* out) {
+  return host::copy_guarded(out, reinterpret_cast<const void*>(addr), sizeof *out);
+}
+
+}  // namespace
+
+FutexTable::Bucket& FutexTable::bucket_of(const FutexKey& k) {
+  uint64_t h = (k.addr >> 2) * 0x9e3779b97f4a7c15ull ^ reinterpret_cast<uintptr_t>(k.owner);
+  h ^= h >> 29;
+  return m_buckets[h % m_buckets.size()];
+}
+
+void FutexTable::lock_two(Bucket& a, Bucket& b) {
+  if (&a == &b) {
+    a.lock.lock();
+  } else if (&a < &b) {
+    a.lock.lock();
+    b.lock.lock();
+  } else {
+    b.lock.lock();
+    a.lock.lock();
+  }
+}
+
+void FutexTable::unlock_two(Bucket& a, Bucket& b) {
+  a.lock.unlock();
+  if (&a != &b) b.lock.unlock();
+}
+
+// futex_wait: queue, then check the word, under the bucket lock; sleep; on a timeout or an
+// interruption, leave the queue unless a waker already took us out.
+Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t val, uint32_t bitset,
+                              int64_t deadline_ns) {
+  Waiter w;
+  w.entity = &self;
+  w.key = key;
+  w.bitset = bitset;
+  Bucket* b = &bucket_of(key);
+  w.bucket.store(b, std::memory_order_relaxed);
+  {
+    SpinGuard g(b->lock);
+    uint32_t cur = 0;
+    if (!read_word(key.addr, &cur)) return Errno::FAULT;
+    if (cur != val) return Errno::AGAIN;
+    b->waiters.push_back(w);
+  }
+  for (;;) {
+    const bool in_time = Scheduler::park(self, deadline_ns);
+    if (w.woken.load(std::memory_order_acquire)) return {};
+    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
+    if (in_time && !interrupted) continue;  // a spurious wake-up
+    // Leave the queue; requeue may have moved us, so follow our bucket under its lock.
+    for (;;) {
+      Bucket* cur = w.bucket.load(std::memory_order_acquire);
+      SpinGuard g(cur->lock);
+      if (w.bucket.load(std::memory_order_relaxed) != cur) continue;
+      if (w.woken.load(std::memory_order_relaxed)) return {};  // the wake won the race
+      cur->waiters.remove(w);
+      break;
+    }
+    return interrupted ? Errno::INTR : Errno::TIMEDOUT;
+  }
+}
+
+unsigned FutexTable::wake_locked(Bucket& b, const FutexKey& key, unsigned n, uint32_t bitset) {
+  unsigned woken = 0;
+  b.waiters.for_each([&](Waiter& w) {
+    if (woken >= n || !(w.key == key) || !(w.bitset & bitset)) return;
+    b.waiters.remove(w);
+    SchedEntity* e = w.entity;  // w is on the waiter's stack: nothing of it after this store
+    w.woken.store(true, std::memory_order_release);
+    Scheduler::unpark(*e);
+    ++woken;
+  });
+  return woken;
+}
+
+unsigned FutexTable::wake(const FutexKey& key, unsigned n, uint32_t bitset) {
+  Bucket& b = bucket_of(key);
+  SpinGuard g(b.lock);
+  return wake_locked(b, key, n, bitset);
+}
+
+Result<long> FutexTable::requeue(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2,
+                                 const uint32_t* cmp) {
+  Bucket& b1 = bucket_of(key);
+  Bucket& b2 = bucket_of(key2);
+  lock_two(b1, b2);
+  if (cmp) {
+    uint32_t cur = 0;
+    if (!read_word(key.addr, &cur)) {
+      unlock_two(b1, b2);
+      return Errno::FAULT;
+    }
+    if (cur != *cmp) {
+      unlock_two(b1, b2);
+      return Errno::AGAIN;
+    }
+  }
+  long done = wake_locked(b1, key, n, FutexTable::kBitsetAll);
+  unsigned moved = 0;
+  b1.waiters.for_each([&](Waiter& w) {
+    if (moved >= n2 || !(w.key == key)) return;
+    if (&b1 != &b2) {
+      b1.waiters.remove(w);
+      b2.waiters.push_back(w);
+    }
+    w.key = key2;
+    w.bucket.store(&b2, std::memory_order_release);
+    ++moved;
+  });
+  unlock_two(b1, b2);
+  // FUTEX_CMP_REQUEUE counts the moved ones too; plain FUTEX_REQUEUE only the woken.
+  return cmp ? done + moved : done;
+}
+
+// futex_atomic_op_inuser and the comparison of FUTEX_WAKE_OP's encoded operation.
+Result<long> FutexTable::wake_op(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2,
+                                 uint32_t encoded) {
+  const unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+  uint32_t oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
+  if (encoded & (8u << 28)) {  // FUTEX_OP_OPARG_SHIFT: oparg is a shift count
+    if (oparg > 31) return Errno::INVAL;
+    oparg = 1u << oparg;
+  }
+  // Sign-extend the 12-bit arguments, as Linux does.
+  const auto sext = [](uint32_t v) { return static_cast<uint32_t>(static_cast<int32_t>(v << 20) >> 20); };
+  oparg = (encoded & (8u << 28)) ? oparg : sext(oparg);
+  cmparg = sext(cmparg);
+  if (op > 4 || cmp > 5) return Errno::NOSYS;
+  Bucket& b1 = bucket_of(key);
+  Bucket& b2 = bucket_of(key2);
+  lock_two(b1, b2);
+  // The guest's word may be unmapped or read-only: every access to it is guarded.
+  auto* word = reinterpret_cast<uint32_t*>(key2.addr);
+  uint32_t old;
+  if (!read_word(key2.addr, &old)) {
+    unlock_two(b1, b2);
+    return Errno::FAULT;
+  }
+  for (bool swapped = false; !swapped;) {
+    uint32_t next;
+    switch (op) {
+      case 0: next = oparg; break;            // SET
+      case 1: next = old + oparg; break;      // ADD
+      case 2: next = old | oparg; break;      // OR
+      case 3: next = old & ~oparg; break;     // ANDN
+      default: next = old ^ oparg; break;     // XOR
+    }
+    if (!host::cmpxchg_guarded(word, &old, next, &swapped)) {
+      unlock_two(b1, b2);
+      return Errno::FAULT;
+    }
+  }
+  long woken = wake_locked(b1, key, n, kBitsetAll);
+  const int32_t o = static_cast<int32_t>(old), c = static_cast<int32_t>(cmparg);
+  bool hit = false;
+  switch (cmp) {
+    case 0: hit = o == c; break;
+    case 1: hit = o != c; break;
+    case 2: hit = o < c; break;
+    case 3: hit = o <= c; break;
+    case 4: hit = o > c; break;
+    default: hit = o >= c; break;
+  }
+  if (hit) woken += wake_locked(b2, key2, n2, kBitsetAll);
+  unlock_two(b1, b2);
+  return woken;
+}
+
+}  // namespace uml::kern

@@ -1,0 +1,82 @@
+// Futexes: futex (kernel/futex/syscalls.c).
+
+#include "core/abi/time.h"
+#include "core/ipc/futex.h"
+#include "core/syscalls/dispatch.h"
+#include "core/syscalls/user.h"
+#include "host/host.h"
+
+namespace uml::kern {
+
+namespace {
+
+constexpr int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4,
+              FUTEX_WAKE_OP = 5, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10,
+              FUTEX_WAIT_REQUEUE_PI = 11, FUTEX_LOCK_PI2 = 13;
+constexpr int FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+
+// A timeout argument as an absolute CLOCK_MONOTONIC deadline: relative for FUTEX_WAIT,
+// absolute (monotonic, or realtime with FUTEX_CLOCK_REALTIME) for FUTEX_WAIT_BITSET.
+Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
+  if (!addr) return int64_t{-1};
+  const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(addr)));
+  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= abi::NSEC_PER_SEC) return Errno::INVAL;
+  const int64_t ns = ts.tv_sec > INT64_MAX / abi::NSEC_PER_SEC - 1 ? INT64_MAX / 2
+                                                                   : ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
+  const int64_t now = host::monotonic_ns();
+  if (!absolute) return ns > INT64_MAX / 2 ? INT64_MAX / 2 : now + ns;
+  if (!realtime) return ns;
+  return now + (ns - host::realtime_ns());  // a realtime instant on the monotonic clock
+}
+
+}  // namespace
+
+Result<long> sys_futex(Task& t, const SyscallArgs& a) {
+  const auto uaddr = static_cast<uintptr_t>(a.a[0]);
+  const int op = static_cast<int>(a.a[1]);
+  const auto val = static_cast<uint32_t>(a.a[2]);
+  const int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const bool realtime = op & FUTEX_CLOCK_REALTIME;
+  if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI && cmd != FUTEX_LOCK_PI2)
+    return Errno::NOSYS;
+  // Private futexes are per process; shared ones, in a shared address space, per address.
+  const void* owner = (op & FUTEX_PRIVATE_FLAG) ? static_cast<const void*>(&t.group()) : nullptr;
+  const FutexKey key{uaddr, owner};
+  const FutexKey key2{static_cast<uintptr_t>(a.a[4]), owner};
+  FutexTable& ft = t.kernel().futexes();
+  auto aligned = [](uintptr_t p) { return p % 4 == 0; };
+  switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+      const uint32_t bitset = cmd == FUTEX_WAIT ? FutexTable::kBitsetAll : static_cast<uint32_t>(a.a[5]);
+      if (!bitset) return Errno::INVAL;
+      if (!aligned(uaddr)) return Errno::INVAL;
+      const int64_t deadline = TRY(deadline_of(a.a[3], cmd == FUTEX_WAIT_BITSET, realtime));
+      if (!user_range_ok(uaddr, 4)) return Errno::FAULT;
+      TRY(ft.wait(t, key, val, bitset, deadline));
+      return 0;
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+      const uint32_t bitset = cmd == FUTEX_WAKE ? FutexTable::kBitsetAll : static_cast<uint32_t>(a.a[5]);
+      if (!bitset) return Errno::INVAL;
+      if (!aligned(uaddr)) return Errno::INVAL;
+      return ft.wake(key, val, bitset);
+    }
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE: {
+      const auto n2 = static_cast<int32_t>(a.a[3]);
+      if (static_cast<int32_t>(val) < 0 || n2 < 0) return Errno::INVAL;
+      if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
+      const uint32_t cmp = static_cast<uint32_t>(a.a[5]);
+      return ft.requeue(key, key2, val, static_cast<unsigned>(n2), cmd == FUTEX_CMP_REQUEUE ? &cmp : nullptr);
+    }
+    case FUTEX_WAKE_OP: {
+      if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
+      return ft.wake_op(key, key2, val, static_cast<uint32_t>(a.a[3]), static_cast<uint32_t>(a.a[5]));
+    }
+    default: return Errno::NOSYS;  // the priority-inheritance operations
+  }
+}
+
+}  // namespace uml::kern

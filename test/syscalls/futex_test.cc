@@ -1,0 +1,62 @@
+// futex: the answers that do not need a second thread (the word differs, timeouts, wakes
+// with nobody waiting, argument errors, FUTEX_WAKE_OP's update of the second word).
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+
+#include "shim.h"
+
+using shim::call;
+
+TEST_CASE("futex wait and wake without a partner") {
+  shim::fresh_task([] {
+    alignas(4) uint32_t word = 7;
+    for (int priv : {0, FUTEX_PRIVATE_FLAG}) {
+      CHECK(call(SYS_futex, &word, FUTEX_WAIT | priv, 8, nullptr, nullptr, 0) == -EAGAIN);
+      struct timespec ts {0, 10'000'000};
+      CHECK(call(SYS_futex, &word, FUTEX_WAIT | priv, 7, &ts, nullptr, 0) == -ETIMEDOUT);
+      CHECK(call(SYS_futex, &word, FUTEX_WAKE | priv, 1, nullptr, nullptr, 0) == 0);
+      CHECK(call(SYS_futex, &word, FUTEX_WAKE_BITSET | priv, 1, nullptr, nullptr, 0) == -EINVAL);
+      CHECK(call(SYS_futex, &word, FUTEX_WAIT_BITSET | priv, 7, nullptr, nullptr, 0) == -EINVAL);
+    }
+    // An absolute deadline already past, on either clock.
+    struct timespec past {};
+    clock_gettime(CLOCK_MONOTONIC, &past);
+    CHECK(call(SYS_futex, &word, FUTEX_WAIT_BITSET, 7, &past, nullptr, FUTEX_BITSET_MATCH_ANY) == -ETIMEDOUT);
+    clock_gettime(CLOCK_REALTIME, &past);
+    CHECK(call(SYS_futex, &word, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 7, &past, nullptr,
+               FUTEX_BITSET_MATCH_ANY) == -ETIMEDOUT);
+    CHECK(call(SYS_futex, &word, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 7, nullptr, nullptr, 0) == -ENOSYS);
+    struct timespec bad {0, 2'000'000'000};
+    CHECK(call(SYS_futex, &word, FUTEX_WAIT, 7, &bad, nullptr, 0) == -EINVAL);
+    CHECK(call(SYS_futex, reinterpret_cast<char*>(&word) + 1, FUTEX_WAIT, 7, nullptr, nullptr, 0) == -EINVAL);
+    CHECK(call(SYS_futex, nullptr, FUTEX_WAIT, 7, nullptr, nullptr, 0) == -EFAULT);
+    CHECK(call(SYS_futex, &word, 99, 0, nullptr, nullptr, 0) == -ENOSYS);
+  });
+}
+
+TEST_CASE("futex requeue and wake_op with nobody waiting") {
+  shim::fresh_task([] {
+    alignas(4) uint32_t a = 1, b = 5;
+    CHECK(call(SYS_futex, &a, FUTEX_CMP_REQUEUE, 1, 1, &b, 2) == -EAGAIN);  // a != 2
+    CHECK(call(SYS_futex, &a, FUTEX_CMP_REQUEUE, 1, 1, &b, 1) == 0);
+    CHECK(call(SYS_futex, &a, FUTEX_REQUEUE, 1, 1, &b, 0) == 0);
+    CHECK(call(SYS_futex, &a, FUTEX_CMP_REQUEUE, -1, 1, &b, 1) == -EINVAL);
+    // FUTEX_OP(op, oparg, cmp, cmparg): b += 3, wake on a, then on b if old b == 5.
+    const uint32_t add3 = (FUTEX_OP_ADD << 28) | (FUTEX_OP_CMP_EQ << 24) | (3 << 12) | 5;
+    CHECK(call(SYS_futex, &a, FUTEX_WAKE_OP, 1, 1, &b, add3) == 0);
+    CHECK(b == 8);
+    const uint32_t set_shift = ((FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT) << 28) | (4 << 12);
+    CHECK(call(SYS_futex, &a, FUTEX_WAKE_OP, 1, 1, &b, set_shift) == 0);
+    CHECK(b == 16);
+    const uint32_t bad_op = (7u << 28);
+    CHECK(call(SYS_futex, &a, FUTEX_WAKE_OP, 1, 1, &b, bad_op) == -ENOSYS);
+    CHECK(call(SYS_futex, &a, FUTEX_WAKE_OP, 1, 1, nullptr, add3) == -EFAULT);
+  });
+}
