@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <thread>
 #include <vector>
 
@@ -17,7 +18,9 @@ long futex(std::atomic<uint32_t>* w, int op, uint32_t val, long a3 = 0, void* a4
   return uml::syscall(SYS_futex, reinterpret_cast<long>(w), op, val, a3, reinterpret_cast<long>(a4), a5);
 }
 
-// Drepper's three-state mutex: 0 free, 1 locked, 2 locked with waiters.
+// Drepper's three-state mutex: 0 free, 1 locked, 2 locked with waiters. Its users are
+// separate guest processes that share the memory, so the futex is a shared one (a private
+// futex is per process, here as on Linux).
 struct FutexMutex {
   std::atomic<uint32_t> word{0};
   void lock() {
@@ -25,12 +28,12 @@ struct FutexMutex {
     if (word.compare_exchange_strong(c, 1)) return;
     if (c != 2) c = word.exchange(2);
     while (c != 0) {
-      futex(&word, FUTEX_WAIT_PRIVATE, 2);
+      futex(&word, FUTEX_WAIT, 2);
       c = word.exchange(2);
     }
   }
   void unlock() {
-    if (word.exchange(0) == 2) futex(&word, FUTEX_WAKE_PRIVATE, 1);
+    if (word.exchange(0) == 2) futex(&word, FUTEX_WAKE, 1);
   }
 };
 
@@ -91,4 +94,24 @@ TEST_CASE("a requeued waiter wakes on its new futex") {
   CHECK(futex(&b, FUTEX_WAKE, 1) == 1);
   waiter.wait();
   CHECK(waited == 0);
+}
+
+TEST_CASE("a private futex is per process") {
+  auto k = test::boot("vcpus=2");
+  std::atomic<uint32_t> word{0};
+  std::atomic<long> waited{-1};
+  auto waiter = k->spawn([&] {
+    struct timespec ts {0, 50'000'000};
+    waited = futex(&word, FUTEX_WAIT_PRIVATE, 0, reinterpret_cast<long>(&ts));
+    return 0;
+  });
+  auto me = k->attach();  // another process: its private wake finds nobody
+  long woke = 0;
+  for (int i = 0; i < 200 && woke == 0 && waited == -1; ++i) {
+    woke = futex(&word, FUTEX_WAKE_PRIVATE, 1);
+    std::this_thread::yield();
+  }
+  waiter.wait();
+  CHECK(woke == 0);
+  CHECK(waited == -ETIMEDOUT);
 }
