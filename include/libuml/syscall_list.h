@@ -112,7 +112,7 @@
   X(94, lchown, 3, IMPL, "") \
   X(95, umask, 1, IMPL, "") \
   X(96, gettimeofday, 2, IMPL, "") \
-  X(97, getrlimit, 2, NONE, "") \
+  X(97, getrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
   X(98, getrusage, 2, PART, "CPU times only (fiber time is sampled at parks, exits and syscall ticks); other fields 0") \
   X(99, sysinfo, 1, PART, "load averages are 0; freeram is mem= minus what the kernel has accounted") \
   X(100, times, 1, NONE, "") \
@@ -175,7 +175,7 @@
   X(157, prctl, 5, PART, "PR_SET_NAME and PR_GET_NAME; other options return EINVAL") \
   X(158, arch_prctl, 2, NONE, "") \
   X(159, adjtimex, 1, NONE, "") \
-  X(160, setrlimit, 2, NONE, "") \
+  X(160, setrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
   X(161, chroot, 1, IMPL, "") \
   X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
@@ -317,7 +317,7 @@
   X(299, recvmmsg, 5, NONE, "") \
   X(300, fanotify_init, 2, NONE, "") \
   X(301, fanotify_mark, 5, NONE, "") \
-  X(302, prlimit64, 4, NONE, "") \
+  X(302, prlimit64, 4, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
   X(303, name_to_handle_at, 5, NONE, "") \
   X(304, open_by_handle_at, 3, NONE, "") \
   X(305, clock_adjtime, 2, NONE, "") \

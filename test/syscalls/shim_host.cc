@@ -26,6 +26,7 @@ void setup() {
   // libuml has no signals yet: a write to a pipe without readers is EPIPE alone there, so
   // the host run ignores SIGPIPE to see the same.
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);  // likewise RLIMIT_FSIZE's EFBIG
   if (::geteuid() != 0) return;
   if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
       ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)

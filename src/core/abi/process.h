@@ -125,4 +125,19 @@ inline constexpr uint64_t CAP_FS_MASK =
     (uint64_t{1} << CAP_FSETID) | (uint64_t{1} << CAP_LINUX_IMMUTABLE) |
     (uint64_t{1} << CAP_MAC_OVERRIDE) | (uint64_t{1} << CAP_MKNOD);
 
+// Resource limits (asm-generic/resource.h); struct rlimit64 is prlimit64's, and on x86-64
+// struct rlimit has the same layout.
+struct rlimit64 {
+  uint64_t rlim_cur;
+  uint64_t rlim_max;
+};
+static_assert(sizeof(rlimit64) == 16);
+inline constexpr uint64_t RLIM_INFINITY_ = ~0ull;
+inline constexpr int RLIMIT_CPU_ = 0, RLIMIT_FSIZE_ = 1, RLIMIT_DATA_ = 2, RLIMIT_STACK_ = 3,
+                     RLIMIT_CORE_ = 4, RLIMIT_RSS_ = 5, RLIMIT_NPROC_ = 6, RLIMIT_NOFILE_ = 7,
+                     RLIMIT_MEMLOCK_ = 8, RLIMIT_AS_ = 9, RLIMIT_LOCKS_ = 10,
+                     RLIMIT_SIGPENDING_ = 11, RLIMIT_MSGQUEUE_ = 12, RLIMIT_NICE_ = 13,
+                     RLIMIT_RTPRIO_ = 14, RLIMIT_RTTIME_ = 15, RLIM_NLIMITS_ = 16;
+inline constexpr uint64_t NR_OPEN_ = 1u << 20;  // /proc/sys/fs/nr_open
+
 }  // namespace uml::abi

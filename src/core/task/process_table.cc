@@ -102,6 +102,19 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
     if (!m_accepting.load(std::memory_order_relaxed)) return Errno::AGAIN;
     ThreadGroup* parent = req.creator ? &req.creator->group() : m_init.get();
     if (parent->m_state != ThreadGroup::State::Alive || parent->m_group_exit) return Errno::AGAIN;
+    if (req.creator && !req.thread) {
+      // RLIMIT_NPROC: the creator's real user may have so many processes (fork's check).
+      const uint64_t nproc = req.creator->group().rlimit(abi::RLIMIT_NPROC_).rlim_cur;
+      const Credentials& cc = t->m_creds;
+      if (nproc != abi::RLIM_INFINITY_ && !cc.capable(abi::CAP_SYS_RESOURCE) && !cc.capable(abi::CAP_SYS_ADMIN)) {
+        uint64_t mine = 0;
+        for (const auto& [id, pe] : m_pids)
+          if (pe.group && pe.group->m_state == ThreadGroup::State::Alive && pe.group->m_leader &&
+              pe.group->m_leader->creds().uid == cc.uid)
+            ++mine;
+        if (mine >= nproc) return Errno::AGAIN;
+      }
+    }
     const pid_t_ tid = alloc_pid_locked();
     if (tid < 0) return Errno::AGAIN;
     t->m_tid = tid;
@@ -113,6 +126,11 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid));
       // fork's semantics: a copy of the creator's descriptors, root, cwd and umask.
       if (req.creator) {
+        const ThreadGroup& cg = req.creator->group();
+        {
+          SpinGuard rl(cg.m_rlim_lock);
+          grp->m_rlimits = cg.m_rlimits;
+        }
         grp->m_files = req.creator->group().m_files->clone();
         grp->m_files->set_lock_owner(grp.get());
         grp->m_fs = req.creator->group().m_fs->clone();
@@ -323,6 +341,13 @@ std::optional<ProcessTable::ProcessSnapshot> ProcessTable::snapshot(pid_t_ pid) 
   s.files = g.m_files;
   s.fs = g.m_fs;
   return s;
+}
+
+RefPtr<ThreadGroup> ProcessTable::group_ref(pid_t_ pid) {
+  SpinGuard lock(m_lock);
+  auto it = m_pids.find(pid);
+  if (it == m_pids.end() || !it->second.group) return nullptr;
+  return RefPtr<ThreadGroup>(it->second.group);
 }
 
 std::vector<pid_t_> ProcessTable::pids() {

@@ -93,6 +93,8 @@ class ProcessTable {
   };
   // The process with this pid (a zombie too), or nothing.
   std::optional<ProcessSnapshot> snapshot(pid_t_ pid);
+  // The process with this pid (a zombie too), referenced; null when there is none.
+  RefPtr<ThreadGroup> group_ref(pid_t_ pid);
   // Every process not yet reaped, ascending.
   std::vector<pid_t_> pids();
   // The pid of the process whose thread tid is, or 0.

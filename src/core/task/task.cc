@@ -26,7 +26,28 @@ void Task::set_creds(Credentials c) {
   m_creds = std::move(c);
 }
 
-ThreadGroup::ThreadGroup(pid_t_ pid) : m_pid(pid), m_start_ns(host::monotonic_ns()) {}
+// Linux's defaults for a process started by init (INIT_RLIMITS; NPROC and SIGPENDING from
+// a machine's threads-max, here a fixed 63,000-ish, as a small machine's).
+ThreadGroup::ThreadGroup(pid_t_ pid) : m_pid(pid), m_start_ns(host::monotonic_ns()) {
+  using namespace abi;
+  constexpr uint64_t inf = RLIM_INFINITY_;
+  m_rlimits[RLIMIT_CPU_] = {inf, inf};
+  m_rlimits[RLIMIT_FSIZE_] = {inf, inf};
+  m_rlimits[RLIMIT_DATA_] = {inf, inf};
+  m_rlimits[RLIMIT_STACK_] = {8u << 20, inf};
+  m_rlimits[RLIMIT_CORE_] = {0, inf};
+  m_rlimits[RLIMIT_RSS_] = {inf, inf};
+  m_rlimits[RLIMIT_NPROC_] = {63459, 63459};
+  m_rlimits[RLIMIT_NOFILE_] = {1024, 4096};
+  m_rlimits[RLIMIT_MEMLOCK_] = {8u << 20, 8u << 20};
+  m_rlimits[RLIMIT_AS_] = {inf, inf};
+  m_rlimits[RLIMIT_LOCKS_] = {inf, inf};
+  m_rlimits[RLIMIT_SIGPENDING_] = {63459, 63459};
+  m_rlimits[RLIMIT_MSGQUEUE_] = {819200, 819200};
+  m_rlimits[RLIMIT_NICE_] = {0, 0};
+  m_rlimits[RLIMIT_RTPRIO_] = {0, 0};
+  m_rlimits[RLIMIT_RTTIME_] = {inf, inf};
+}
 
 std::string Task::comm() const {
   SpinGuard g(m_self_lock);

@@ -8,6 +8,7 @@
 // parks while holding it. A task's own credentials and name are written only by the task
 // itself, under m_self_lock, so other tasks may read them consistently.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -118,6 +119,16 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   int64_t children_cpu_ns() const { return m_children_cpu.load(std::memory_order_relaxed); }
   int64_t cpu_time_ns() const;  // of its exited threads (a zombie's total)
 
+  // Resource limits (shared by the threads; a spawned process gets a copy).
+  abi::rlimit64 rlimit(int resource) const {
+    SpinGuard g(m_rlim_lock);
+    return m_rlimits[static_cast<size_t>(resource)];
+  }
+  void set_rlimit(int resource, abi::rlimit64 r) {
+    SpinGuard g(m_rlim_lock);
+    m_rlimits[static_cast<size_t>(resource)] = r;
+  }
+
  private:
   friend class ProcessTable;
   friend class Task;
@@ -148,6 +159,8 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   std::atomic<int64_t> m_dead_cpu{0};
   std::atomic<int64_t> m_children_cpu{0};
   int64_t m_start_ns = 0;  // monotonic, at creation
+  mutable SpinLock m_rlim_lock;
+  std::array<abi::rlimit64, abi::RLIM_NLIMITS_> m_rlimits{};
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }

@@ -32,7 +32,15 @@ class FdTable final : public RefCounted<FdTable> {
   void close_range(unsigned first, unsigned last, bool cloexec_only);
   // fork: a copy of every descriptor.
   RefPtr<FdTable> clone() const;
-  int limit() const { return m_limit; }
+  int limit() const {
+    SpinGuard g(m_lock);
+    return m_limit;
+  }
+  // RLIMIT_NOFILE changed: descriptors from here on stay below it (open ones stay).
+  void set_limit(int limit) {
+    SpinGuard g(m_lock);
+    m_limit = limit;
+  }
   // The open descriptors, ascending (/proc/[pid]/fd), and how many slots exist (FDSize).
   std::vector<std::pair<int, RefPtr<File>>> open_files() const;
   size_t slot_count() const {

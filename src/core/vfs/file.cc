@@ -3,12 +3,22 @@
 #include "core/task/task.h"
 #include "core/vfs/file_lock.h"
 #include "core/vfs/vfs.h"
+#include "core/abi/process.h"
 #include "host/host.h"
 
 namespace uml::kern {
 
 namespace {
 constexpr uint64_t kMaxFileSize = INT64_MAX;
+
+// RLIMIT_FSIZE (generic_write_check_limits): a write that starts at or past the limit is
+// EFBIG; one that crosses it is cut at the limit. FIXME: SIGXFSZ, once there are signals.
+Result<IoBuffer> within_fsize(SchedEntity& self, uint64_t off, const IoBuffer& buf) {
+  const uint64_t limit = static_cast<Task&>(self).group().rlimit(abi::RLIMIT_FSIZE_).rlim_cur;
+  if (limit == abi::RLIM_INFINITY_ || buf.size() == 0) return buf;
+  if (off >= limit) return Errno::FBIG;
+  return buf.sub(0, static_cast<size_t>(std::min<uint64_t>(buf.size(), limit - off)));
+}
 }
 
 File::~File() {
@@ -58,8 +68,9 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
   }
   if (m_inode->is_dir()) return Errno::ISDIR;
   if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
+  const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, off, buf)) : buf;
   MutexGuard g(m_inode->rwsem(), self);
-  const size_t n = TRY(m_inode->write(off, buf));
+  const size_t n = TRY(m_inode->write(off, b));
   if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);  // not for an empty write
   return n;
 }
@@ -91,7 +102,8 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
     // O_APPEND: the end of the file at the moment of the write, under the inode lock.
     if (flags() & abi::O_APPEND_) m_pos = m_inode->attr().size;
     if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
-    n = TRY(m_inode->write(m_pos, buf));
+    const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, m_pos, buf)) : buf;
+    n = TRY(m_inode->write(m_pos, b));
     if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);
   }
   m_pos += n;
