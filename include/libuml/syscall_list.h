@@ -299,13 +299,13 @@
   X(281, epoll_pwait, 6, NONE, "") \
   X(282, signalfd, 3, NONE, "") \
   X(283, timerfd_create, 2, NONE, "") \
-  X(284, eventfd, 1, NONE, "") \
+  X(284, eventfd, 1, PART, "counter, semaphore mode, blocking and O_NONBLOCK; no poll/epoll readiness yet") \
   X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); other modes EOPNOTSUPP") \
   X(286, timerfd_settime, 4, NONE, "") \
   X(287, timerfd_gettime, 2, NONE, "") \
   X(288, accept4, 4, NONE, "") \
   X(289, signalfd4, 4, NONE, "") \
-  X(290, eventfd2, 2, NONE, "") \
+  X(290, eventfd2, 2, PART, "counter, semaphore mode, blocking and O_NONBLOCK; no poll/epoll readiness yet") \
   X(291, epoll_create1, 1, NONE, "") \
   X(292, dup3, 3, IMPL, "") \
   X(293, pipe2, 2, PART, "no SIGPIPE yet (EPIPE only); no poll, splice or tee yet") \

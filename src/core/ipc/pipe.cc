@@ -8,14 +8,6 @@
 
 namespace uml::kern {
 
-namespace {
-WaitOptions interruptible() {
-  WaitOptions o;
-  o.interruptible = true;
-  return o;
-}
-}  // namespace
-
 // fs/pipe.c: pipe_read. Packet mode reads one slot (a packet) and drops what did not fit.
 Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock) {
   if (buf.size() == 0) return size_t{0};
@@ -54,7 +46,7 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
     if (fault) return Errno::FAULT;
     if (writers() == 0) return size_t{0};  // end of file
     if (nonblock) return Errno::AGAIN;
-    TRY(m_readable.wait(self, [&] { return available() > 0 || writers() == 0; }, interruptible()));
+    TRY(m_readable.wait(self, [&] { return available() > 0 || writers() == 0; }, interruptible_wait()));
   }
 }
 
@@ -111,7 +103,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
     if (fault) return done ? Result<size_t>(done) : Result<size_t>(Errno::FAULT);
     if (done == total) return done;
     if (nonblock) return done ? Result<size_t>(done) : Result<size_t>(Errno::AGAIN);
-    auto r = m_writable.wait(self, [&] { return !full() || readers() == 0; }, interruptible());
+    auto r = m_writable.wait(self, [&] { return !full() || readers() == 0; }, interruptible_wait());
     if (!r.has_value()) return done ? Result<size_t>(done) : Result<size_t>(r.error());
   }
 }
@@ -153,14 +145,14 @@ Result<void> Pipe::wait_for_writer(SchedEntity& self) {
   const uint64_t seen = m_writer_opens.load(std::memory_order_acquire);
   return m_opened.wait(
       self, [&] { return writers() > 0 || m_writer_opens.load(std::memory_order_acquire) != seen; },
-      interruptible());
+      interruptible_wait());
 }
 
 Result<void> Pipe::wait_for_reader(SchedEntity& self) {
   const uint64_t seen = m_reader_opens.load(std::memory_order_acquire);
   return m_opened.wait(
       self, [&] { return readers() > 0 || m_reader_opens.load(std::memory_order_acquire) != seen; },
-      interruptible());
+      interruptible_wait());
 }
 
 PipeEnd::PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer)

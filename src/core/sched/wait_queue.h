@@ -31,6 +31,13 @@ struct WaitOptions {
   bool interruptible = false; // EINTR when the entity is interrupted (killed, signalled)
 };
 
+// The options of a wait a signal may interrupt (EINTR), without a deadline.
+inline WaitOptions interruptible_wait() {
+  WaitOptions o;
+  o.interruptible = true;
+  return o;
+}
+
 class WaitQueue {
  public:
   WaitQueue() = default;

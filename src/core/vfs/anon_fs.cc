@@ -46,12 +46,13 @@ AnonFs::AnonFs(std::string fstype, uint64_t dev) {
 
 AnonFs::~AnonFs() = default;
 
-Path AnonFs::make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& prefix) {
+Path AnonFs::make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& name, bool numbered) {
   SuperBlock& sb = m_mount->sb();
   const uint64_t ino = sb.alloc_ino();
   RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, anon_attr(mode, uid, gid));
   // Not in the root's cache, and not "deleted": the name is all there is.
-  RefPtr<Dentry> d = Dentry::make_orphan(m_mount->root(), prefix + ":[" + std::to_string(ino) + "]", inode, false);
+  RefPtr<Dentry> d = Dentry::make_orphan(
+      m_mount->root(), numbered ? name + ":[" + std::to_string(ino) + "]" : name, inode, false);
   return Path{m_mount, std::move(d)};
 }
 

@@ -13,9 +13,9 @@ class AnonFs {
  public:
   AnonFs(std::string fstype, uint64_t dev);
   ~AnonFs();
-  // A new inode of type and permissions mode, owned by uid/gid, and the path of it;
-  // name(ino) is what /proc/[pid]/fd shows.
-  Path make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& prefix);
+  // A new inode of type and permissions mode, owned by uid/gid, and the path of it; /proc
+  // shows it as "prefix:[ino]", or as name itself when numbered is false.
+  Path make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& name, bool numbered = true);
 
  private:
   RefPtr<Mount> m_mount;

@@ -825,4 +825,10 @@ AnonFs& Vfs::pipefs() {
   return *m_pipefs;
 }
 
+AnonFs& Vfs::anon_inodefs() {
+  SpinGuard g(m_fs_lock);
+  if (!m_anon_inodefs) m_anon_inodefs = std::make_unique<AnonFs>("anon_inodefs", alloc_anon_dev());
+  return *m_anon_inodefs;
+}
+
 }  // namespace uml::kern

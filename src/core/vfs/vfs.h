@@ -80,8 +80,9 @@ class Vfs {
   // The path of p as seen from root (d_path); " (deleted)" appended to a removed one.
   std::string path_string(const Path& root, const Path& p) const;
 
-  // The filesystem pipes live on (pipefs), made on first use.
+  // The filesystems pipes and event files live on (pipefs, anon_inodefs), made on first use.
   AnonFs& pipefs();
+  AnonFs& anon_inodefs();
 
   // ---- character devices (fs/char_dev.c's cdev_map) ----
   // rdev is the device number as stat shows it (makedev(major, minor)).
@@ -225,7 +226,7 @@ class Vfs {
   SpinLock m_chrdev_lock;
   std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;
   mutable SpinLock m_fs_lock;
-  std::unique_ptr<AnonFs> m_pipefs;
+  std::unique_ptr<AnonFs> m_pipefs, m_anon_inodefs;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex
 };
 

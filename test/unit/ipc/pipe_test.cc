@@ -105,3 +105,22 @@ TEST_CASE("PIPE_BUF writes from several writers never interleave") {
   CHECK(records == kWriters * kRecords);
   CHECK(bad == 0);
 }
+
+TEST_CASE("an eventfd read waits for a write from another task") {
+  auto k = test::boot("vcpus=2");
+  std::atomic<long> value{-1};
+  auto h = k->spawn([&] {
+    const long fd = sys(SYS_eventfd2, 0, 0);
+    auto reader = k->spawn([&, fd] {
+      uint64_t v = 0;
+      value = sys(SYS_read, fd, reinterpret_cast<long>(&v), 8) == 8 ? static_cast<long>(v) : -2;
+      return 0;
+    });
+    uint64_t add = 42;
+    sys(SYS_write, fd, reinterpret_cast<long>(&add), 8);
+    reader.wait();
+    return 0;
+  });
+  CHECK(h.wait() == 0);
+  CHECK(value == 42);
+}
