@@ -368,3 +368,36 @@ TEST_CASE("a guest stack overflow kills that task only (SIGSEGV); the host goes 
   CHECK(WEXITSTATUS(st) == 0);
 #endif
 }
+
+TEST_CASE("RLIMIT_NPROC refuses a spawn past the limit to an unprivileged user") {
+  auto k = test::boot();
+  std::atomic<int> result{-1};
+  auto h = k->spawn([&] {
+    uml::syscall(SYS_setresgid, 1000, 1000, 1000);
+    uml::syscall(SYS_setresuid, 1000, 1000, 1000);  // no capabilities left
+    struct rlimit r {1, 1};                            // this process is the one allowed
+    if (uml::syscall(SYS_setrlimit, RLIMIT_NPROC, reinterpret_cast<long>(&r)) != 0) {
+      result = 1;
+      return 0;
+    }
+    try {
+      k->spawn([] { return 0; }).wait();
+      result = 2;
+    } catch (const uml::Error& e) {
+      result = std::string(e.what()).find("EAGAIN") != std::string::npos ? 0 : 3;
+    }
+    return 0;
+  });
+  h.wait();
+  CHECK(result == 0);
+  // Root (CAP_SYS_RESOURCE) is not held to it.
+  std::atomic<int> root_result{-1};
+  auto h2 = k->spawn([&] {
+    struct rlimit r {1, 1};
+    uml::syscall(SYS_setrlimit, RLIMIT_NPROC, reinterpret_cast<long>(&r));
+    root_result = k->spawn([] { return 0; }).wait();
+    return 0;
+  });
+  h2.wait();
+  CHECK(root_result == 0);
+}
