@@ -27,6 +27,7 @@ TEST_CASE("pipe2: data flows and the ends see end of file and EPIPE") {
     int avail = -1;
     CHECK(call(SYS_ioctl, fds[0], FIONREAD, &avail) == 0);
     CHECK(avail == 5);
+    CHECK(call(SYS_ioctl, fds[0], FIONREAD, nullptr) == -EFAULT);
     char buf[16] = {};
     CHECK(call(SYS_read, fds[0], buf, 3) == 3);
     CHECK(std::string(buf, 3) == "hel");

@@ -17,6 +17,8 @@ class IoBuffer {
   static IoBuffer user(uintptr_t addr, size_t len) { return IoBuffer(reinterpret_cast<char*>(addr), len, true); }
   static IoBuffer kernel(void* p, size_t len) { return IoBuffer(static_cast<char*>(p), len, false); }
 
+  static constexpr uintptr_t kNullPage = 4096;  // guest addresses below it always fault
+
   size_t size() const { return m_len; }
   IoBuffer sub(size_t off, size_t len) const { return IoBuffer(m_base + off, len, m_user); }
   // Copies n bytes at offset off of this buffer into dst. false on a guest fault.
@@ -25,6 +27,7 @@ class IoBuffer {
       memcpy(dst, m_base + off, n);
       return true;
     }
+    if (reinterpret_cast<uintptr_t>(m_base) + off < kNullPage) return false;  // the null page
     return host::copy_guarded(dst, m_base + off, n);
   }
   // Copies n bytes from src into this buffer at offset off. false on a guest fault.
@@ -33,6 +36,7 @@ class IoBuffer {
       memcpy(m_base + off, src, n);
       return true;
     }
+    if (reinterpret_cast<uintptr_t>(m_base) + off < kNullPage) return false;
     return host::copy_guarded(m_base + off, src, n);
   }
   // As read_into/write_from, but on a fault copies what it can, page by page of guest

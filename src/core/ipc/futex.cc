@@ -6,8 +6,10 @@ namespace uml::kern {
 
 namespace {
 
-// The word at addr, read fault-safely. False: EFAULT.
+// The word at addr, read fault-safely. False: EFAULT (the null page included, which is
+// never handed to the copy).
 bool read_word(uintptr_t addr, uint32_t* out) {
+  if (addr < 4096) return false;
   return host::copy_guarded(out, reinterpret_cast<const void*>(addr), sizeof *out);
 }
 
