@@ -65,6 +65,24 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
 }
 
 namespace {
+// A path's components in order, repeated slashes skipped; last marks the final one.
+struct Components {
+  std::string_view path;
+  size_t i = 0;
+  bool next(std::string_view* c, bool* last) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    if (j == i) return false;
+    *c = path.substr(i, j - i);
+    size_t k = j;
+    while (k < path.size() && path[k] == '/') ++k;
+    *last = k == path.size();
+    i = j;
+    return true;
+  }
+};
+
 // generic_permission for MAY_EXEC on a directory, from the lock-free attribute copies.
 bool may_search_rcu(const Credentials& c, const Inode& dir) {
   uint32_t mode = dir.rcu_mode();
@@ -91,17 +109,10 @@ Vfs::RcuWalk Vfs::walk_rcu_in(Task& t, int dirfd, std::string_view path, bool fo
   const Credentials& creds = t.creds();
   const bool search_all = creds.capable(abi::CAP_DAC_READ_SEARCH);
   std::optional<Errno> err;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t j = i;
-    while (j < path.size() && path[j] != '/') ++j;
-    if (j == i) break;
-    const std::string_view c = path.substr(i, j - i);
-    size_t k = j;
-    while (k < path.size() && path[k] == '/') ++k;
-    const bool last = k == path.size();
-    i = j;
+  Components parts{path};
+  std::string_view c;
+  bool last = false;
+  while (parts.next(&c, &last)) {
     const Inode& dir = *d->rcu_inode();
     if (!dir.is_dir()) {
       err = Errno::NOTDIR;
@@ -187,17 +198,10 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
   const Credentials& creds = t.creds();
   // Search permission on directories: CAP_DAC_READ_SEARCH grants it without the mode bits.
   const bool search_all = creds.capable(abi::CAP_DAC_READ_SEARCH);
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t j = i;
-    while (j < path.size() && path[j] != '/') ++j;
-    if (j == i) break;
-    const std::string_view c = path.substr(i, j - i);
-    size_t k = j;
-    while (k < path.size() && path[k] == '/') ++k;
-    const bool last = k == path.size();
-    i = j;
+  Components parts{path};
+  std::string_view c;
+  bool last = false;
+  while (parts.next(&c, &last)) {
     const Inode& dir = *cur.dentry->inode();
     if (!dir.is_dir()) return Errno::NOTDIR;
     if (!search_all) TRY(inode_permission(creds, dir.attr(), MAY_EXEC));
