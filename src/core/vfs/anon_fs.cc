@@ -24,21 +24,11 @@ class AnonInode final : public Inode {
   using Inode::Inode;
 };
 
-InodeAttr anon_attr(uint32_t mode, uint32_t uid, uint32_t gid) {
-  InodeAttr a;
-  a.mode = mode;
-  a.uid = uid;
-  a.gid = gid;
-  a.nlink = 1;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = host::realtime_ns();
-  return a;
-}
-
 }  // namespace
 
 AnonFs::AnonFs(std::string fstype, uint64_t dev) {
   auto sb = make_ref<AnonSuper>(std::move(fstype), dev);
-  sb->set_root_inode(make_ref<AnonInode>(*sb, sb->alloc_ino(), anon_attr(abi::S_IFDIR_ | 0700, 0, 0)));
+  sb->set_root_inode(make_ref<AnonInode>(*sb, sb->alloc_ino(), InodeAttr::fresh(abi::S_IFDIR_ | 0700, 0, 0)));
   RefPtr<Dentry> root = sb->root_dentry();
   m_mount = make_ref<Mount>(RefPtr<SuperBlock>(std::move(sb)), std::move(root), 0);
   m_mount->set_internal();
@@ -49,7 +39,7 @@ AnonFs::~AnonFs() = default;
 Path AnonFs::make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& name, bool numbered) {
   SuperBlock& sb = m_mount->sb();
   const uint64_t ino = sb.alloc_ino();
-  RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, anon_attr(mode, uid, gid));
+  RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, InodeAttr::fresh(mode, uid, gid));
   // Not in the root's cache, and not "deleted": the name is all there is.
   RefPtr<Dentry> d = Dentry::make_orphan(
       m_mount->root(), numbered ? name + ":[" + std::to_string(ino) + "]" : name, inode, false);

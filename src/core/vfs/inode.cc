@@ -7,8 +7,20 @@
 #include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
 #include "core/vfs/superblock.h"
+#include "host/host.h"
 
 namespace uml::kern {
+
+InodeAttr InodeAttr::fresh(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
+  InodeAttr a;
+  a.mode = mode;
+  a.uid = uid;
+  a.gid = gid;
+  a.rdev = rdev;
+  a.nlink = (mode & abi::S_IFMT_) == abi::S_IFDIR_ ? 2 : 1;
+  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = host::realtime_ns();
+  return a;
+}
 
 Inode::Inode(SuperBlock& sb, uint64_t ino, const InodeAttr& attr)
     : m_sb(sb), m_ino(ino), m_type(attr.mode & abi::S_IFMT_), m_attr(attr) {

@@ -81,16 +81,6 @@ class ProcSuper final : public SuperBlock {
   std::shared_ptr<void> m_builder;
 };
 
-InodeAttr make_attr(uint32_t mode, uint32_t uid = 0, uint32_t gid = 0) {
-  InodeAttr a;
-  a.mode = mode;
-  a.uid = uid;
-  a.gid = gid;
-  a.nlink = (mode & abi::S_IFMT_) == abi::S_IFDIR_ ? 2 : 1;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = host::realtime_ns();
-  return a;
-}
-
 using Generator = std::function<Result<std::string>(Task& reader)>;
 using Writer = std::function<Result<void>(Task& writer, std::string_view text)>;
 
@@ -221,17 +211,17 @@ class ProcBuilder {
   explicit ProcBuilder(ProcSuper& sb) : m_sb(sb), m_k(sb.kernel()) {}
 
   RefPtr<Inode> file(uint32_t mode, Generator g, Writer w = {}, uint32_t uid = 0, uint32_t gid = 0) {
-    return make_ref<ProcFile>(m_sb, m_sb.alloc_ino(), make_attr(abi::S_IFREG_ | mode, uid, gid),
+    return make_ref<ProcFile>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFREG_ | mode, uid, gid),
                               std::move(g), std::move(w));
   }
   RefPtr<Inode> link(ProcLink::Target target, ProcLink::Magic magic = {}, uint32_t uid = 0,
                      uint32_t gid = 0, std::function<bool()> valid = {}) {
-    return make_ref<ProcLink>(m_sb, m_sb.alloc_ino(), make_attr(abi::S_IFLNK_ | 0777, uid, gid),
+    return make_ref<ProcLink>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFLNK_ | 0777, uid, gid),
                               std::move(target), std::move(magic), std::move(valid));
   }
   RefPtr<Inode> dir(uint32_t mode, ProcDir::List list, ProcDir::Lookup lookup,
                     std::function<bool()> valid = {}, uint32_t uid = 0, uint32_t gid = 0) {
-    return make_ref<ProcDir>(m_sb, m_sb.alloc_ino(), make_attr(abi::S_IFDIR_ | mode, uid, gid),
+    return make_ref<ProcDir>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFDIR_ | mode, uid, gid),
                              std::move(list), std::move(lookup), std::move(valid));
   }
   // A directory of fixed entries, plus an optional dynamic part after them.

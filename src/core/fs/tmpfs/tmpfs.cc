@@ -85,17 +85,6 @@ class TmpfsSuper final : public SuperBlock {
   PagePool m_pool;  // file pages (freed by the files' evictions, before the superblock)
 };
 
-InodeAttr new_attr(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
-  InodeAttr a;
-  a.mode = mode;
-  a.uid = uid;
-  a.gid = gid;
-  a.rdev = rdev;
-  a.nlink = (mode & abi::S_IFMT_) == abi::S_IFDIR_ ? 2 : 1;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = host::realtime_ns();
-  return a;
-}
-
 void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = host::realtime_ns(); }
 
 // What every tmpfs inode has: its charge against nr_inodes, and xattrs in memory.
@@ -353,7 +342,7 @@ class TmpfsDir final : public TmpfsInode {
                                uint64_t rdev, std::string_view target) override {
     if (!super().charge_inode()) return Errno::NOSPC;  // nr_inodes= reached
     const uint64_t ino = m_sb.alloc_ino();
-    const InodeAttr a = new_attr(mode, uid, gid, rdev);
+    const InodeAttr a = InodeAttr::fresh(mode, uid, gid, rdev);
     RefPtr<Inode> child;
     switch (mode & abi::S_IFMT_) {
       case abi::S_IFDIR_: {
@@ -378,7 +367,7 @@ class TmpfsDir final : public TmpfsInode {
 
   Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override {
     if (!super().charge_inode()) return Errno::NOSPC;
-    InodeAttr a = new_attr(abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
+    InodeAttr a = InodeAttr::fresh(abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
     a.nlink = 0;
     return RefPtr<Inode>(make_ref<TmpfsFile>(m_sb, m_sb.alloc_ino(), a));
   }
@@ -596,7 +585,7 @@ Result<void> parse_tmpfs_options(std::string_view data, TmpfsOptions& o, bool re
 
 RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const TmpfsOptions& o) {
   auto sb = make_ref<TmpfsSuper>(std::move(fstype), dev, o);
-  InodeAttr a = new_attr(abi::S_IFDIR_ | (o.mode & abi::S_IALLUGO_), o.uid, o.gid, 0);
+  InodeAttr a = InodeAttr::fresh(abi::S_IFDIR_ | (o.mode & abi::S_IALLUGO_), o.uid, o.gid, 0);
   a.size = 2 * kBogoDirentSize;
   sb->charge_inode();  // the root counts, as in shmem
   sb->set_root_inode(make_ref<TmpfsDir>(*sb, sb->alloc_ino(), a));
