@@ -28,8 +28,8 @@
   X(10, mprotect, 3, NONE, "") \
   X(11, munmap, 2, NONE, "") \
   X(12, brk, 1, NONE, "") \
-  X(13, rt_sigaction, 4, NONE, "") \
-  X(14, rt_sigprocmask, 4, NONE, "") \
+  X(13, rt_sigaction, 4, PART, "handlers are host functions run at the syscall exit; SA_ONSTACK is stored but handlers run on the task stack (no sigaltstack)") \
+  X(14, rt_sigprocmask, 4, IMPL, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
   X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD and what the character devices answer (RNDGETENTCNT); no terminals yet") \
   X(17, pread64, 4, IMPL, "") \
@@ -49,7 +49,7 @@
   X(31, shmctl, 3, NONE, "") \
   X(32, dup, 1, IMPL, "") \
   X(33, dup2, 2, IMPL, "") \
-  X(34, pause, 0, NONE, "") \
+  X(34, pause, 0, IMPL, "") \
   X(35, nanosleep, 2, IMPL, "") \
   X(36, getitimer, 2, NONE, "") \
   X(37, alarm, 1, NONE, "") \
@@ -77,7 +77,7 @@
   X(59, execve, 3, NONE, "") \
   X(60, exit, 1, IMPL, "") \
   X(61, wait4, 4, PART, "stopped and continued children are never reported until job control exists; rusage carries CPU times only") \
-  X(62, kill, 2, NONE, "") \
+  X(62, kill, 2, IMPL, "") \
   X(63, uname, 1, IMPL, "") \
   X(64, semget, 3, NONE, "") \
   X(65, semop, 3, NONE, "") \
@@ -142,10 +142,10 @@
   X(124, getsid, 1, IMPL, "") \
   X(125, capget, 2, NONE, "") \
   X(126, capset, 2, NONE, "") \
-  X(127, rt_sigpending, 2, NONE, "") \
-  X(128, rt_sigtimedwait, 4, NONE, "") \
-  X(129, rt_sigqueueinfo, 3, NONE, "") \
-  X(130, rt_sigsuspend, 2, NONE, "") \
+  X(127, rt_sigpending, 2, IMPL, "") \
+  X(128, rt_sigtimedwait, 4, IMPL, "") \
+  X(129, rt_sigqueueinfo, 3, IMPL, "") \
+  X(130, rt_sigsuspend, 2, IMPL, "") \
   X(131, sigaltstack, 2, NONE, "") \
   X(132, utime, 2, IMPL, "") \
   X(133, mknod, 3, PART, "every node is created; FIFOs, sockets and block devices cannot be opened yet (ENXIO)") \
@@ -215,7 +215,7 @@
   X(197, removexattr, 2, IMPL, "") \
   X(198, lremovexattr, 2, IMPL, "") \
   X(199, fremovexattr, 2, IMPL, "") \
-  X(200, tkill, 2, NONE, "") \
+  X(200, tkill, 2, IMPL, "") \
   X(201, time, 1, IMPL, "") \
   X(202, futex, 6, PART, "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, private and shared; the priority-inheritance operations return ENOSYS") \
   X(203, sched_setaffinity, 3, NONE, "") \
@@ -249,7 +249,7 @@
   X(231, exit_group, 1, IMPL, "") \
   X(232, epoll_wait, 4, NONE, "") \
   X(233, epoll_ctl, 4, NONE, "") \
-  X(234, tgkill, 3, NONE, "") \
+  X(234, tgkill, 3, IMPL, "") \
   X(235, utimes, 2, IMPL, "") \
   X(236, vserver, 0, NONE, "") \
   X(237, mbind, 6, NONE, "") \
@@ -312,7 +312,7 @@
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, IMPL, "") \
   X(296, pwritev, 5, IMPL, "") \
-  X(297, rt_tgsigqueueinfo, 4, NONE, "") \
+  X(297, rt_tgsigqueueinfo, 4, IMPL, "") \
   X(298, perf_event_open, 5, NONE, "") \
   X(299, recvmmsg, 5, NONE, "") \
   X(300, fanotify_init, 2, NONE, "") \

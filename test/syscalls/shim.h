@@ -41,6 +41,28 @@ struct ScratchDir {
   std::string path;
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+// rt_sigaction's own struct (not glibc's).
+struct KSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
+// A raw rt_sigaction with x86-64's SA_RESTORER and sigreturn trampoline, which the host
+// kernel needs to return from a handler (libuml calls handlers as functions and only keeps
+// the flag). handler may also be SIG_DFL or SIG_IGN cast to void*. 0 or -errno.
+long set_action(int sig, void* handler, unsigned long flags, unsigned long mask = 0, KSigaction* old = nullptr);
+inline unsigned long sigbit(int sig) { return 1ul << (sig - 1); }
+// The calling context's signal mask (rt_sigprocmask SIG_SETMASK); the old mask.
+unsigned long set_mask(unsigned long mask);
+
+// A child process running body (fork on the host, whose child may only make raw syscalls;
+// a spawned guest task, a child of the calling task, in libuml). body's return value is the
+// exit code: 0 for success, else the line that failed (see CHILD_CHECK). Returns the pid.
+long start_child(const std::function<int()>& body);
+// start_child, then wait4 for it: its wait status.
+int run_child(const std::function<int()>& body);
+
 // A getdents64 record, as the guest ABI lays it out.
 struct Dirent64 {
   unsigned long long ino;
@@ -54,3 +76,9 @@ struct Dirent64 {
 void remove_tree(const std::string& path);
 
 }  // namespace shim
+
+// In a child's body: fail with the line number (mod 256) as the exit code.
+#define CHILD_CHECK(cond)              \
+  do {                                 \
+    if (!(cond)) return (__LINE__ % 256) ? (__LINE__ % 256) : 1; \
+  } while (0)

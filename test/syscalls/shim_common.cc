@@ -14,7 +14,33 @@
 
 #include "shim.h"
 
+// x86-64's sigreturn trampoline (glibc's __restore_rt): the host kernel returns from a
+// handler through it.
+extern "C" void shim_restore_rt();
+asm(".text\n.globl shim_restore_rt\n.type shim_restore_rt,@function\nshim_restore_rt:\n"
+    "  mov $15, %rax\n  syscall\n  hlt\n");
+
 namespace shim {
+
+long set_action(int sig, void* handler, unsigned long flags, unsigned long mask, KSigaction* old) {
+  constexpr unsigned long kRestorer = 0x04000000;
+  KSigaction act{reinterpret_cast<void (*)(int)>(handler), flags | kRestorer, &shim_restore_rt, mask};
+  return call(SYS_rt_sigaction, sig, &act, old, 8);
+}
+
+unsigned long set_mask(unsigned long mask) {
+  unsigned long old = 0;
+  call(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, &old, 8);
+  return old;
+}
+
+int run_child(const std::function<int()>& body) {
+  const long pid = start_child(body);
+  if (pid < 0) return -1;
+  int status = 0;
+  if (call(SYS_wait4, pid, &status, 0, nullptr) != pid) return -1;
+  return status;
+}
 
 namespace {
 std::atomic<unsigned> g_counter{0};

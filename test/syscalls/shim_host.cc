@@ -23,10 +23,11 @@ bool is_guest() { return false; }
 // As root, the host suite runs in a mount namespace of its own with a fresh tmpfs on /tmp:
 // its mounts vanish with it, and its files live on the filesystem the guest's /tmp is.
 void setup() {
-  // libuml has no signals yet: a write to a pipe without readers is EPIPE alone there, so
-  // the host run ignores SIGPIPE to see the same.
+  // Test bodies start with SIGPIPE and SIGXFSZ ignored (in libuml too, see fresh_task), so
+  // a broken pipe or RLIMIT_FSIZE is an error code; the signal tests set them back in
+  // child processes.
   ::signal(SIGPIPE, SIG_IGN);
-  ::signal(SIGXFSZ, SIG_IGN);  // likewise RLIMIT_FSIZE's EFBIG
+  ::signal(SIGXFSZ, SIG_IGN);
   if (::geteuid() != 0) return;
   if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
       ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
@@ -48,6 +49,12 @@ void fresh_task(const std::function<void()>& body) {
   });
   t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+long start_child(const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(body());
+  return pid < 0 ? -errno : pid;
 }
 
 void become_unprivileged() {

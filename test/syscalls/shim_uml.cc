@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #include <libuml/libuml.h>
@@ -32,6 +34,8 @@ void fresh_task(const std::function<void()>& body) {
   std::exception_ptr failure;  // a failed REQUIRE, rethrown on the test thread
   std::thread t([&] {
     auto me = k.attach();
+    set_action(SIGPIPE, reinterpret_cast<void*>(SIG_IGN), 0);  // as the host run's process (see shim_host.cc)
+    set_action(SIGXFSZ, reinterpret_cast<void*>(SIG_IGN), 0);
     try {
       if (unprivileged_mode()) become_unprivileged();
       body();
@@ -41,6 +45,15 @@ void fresh_task(const std::function<void()>& body) {
   });
   t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+long start_child(const std::function<int()>& body) {
+  try {
+    uml::TaskHandle h = instance().spawn([body] { return body(); });
+    return h.pid();
+  } catch (const uml::Error&) {
+    return -EAGAIN;
+  }
 }
 
 void become_unprivileged() {

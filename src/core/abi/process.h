@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/abi/signal.h"
 #include "core/abi/time.h"
 
 namespace uml::abi {
@@ -25,12 +26,6 @@ enum IdType : int { P_ALL_ = 0, P_PID_ = 1, P_PGID_ = 2, P_PIDFD_ = 3 };
 // Wait-status encoding (the "status" of wait4).
 constexpr int wstatus_exited(int code) { return (code & 0xff) << 8; }
 constexpr int wstatus_signaled(int sig, bool core) { return (sig & 0x7f) | (core ? 0x80 : 0); }
-
-// Signal numbers needed by the process model (full set with the signals work).
-inline constexpr int SIGABRT_ = 6;
-inline constexpr int SIGKILL_ = 9;
-inline constexpr int SIGSEGV_ = 11;
-inline constexpr int SIGCHLD_ = 17;
 
 // siginfo codes for SIGCHLD
 inline constexpr int CLD_EXITED_ = 1;

@@ -50,6 +50,15 @@ class IntrusiveList {
       n = next;
     }
   }
+  // As for_each, stopping once f returns true.
+  template <typename F>
+  void for_each_until(F&& f) const {
+    for (ListNode* n = m_head.next; n != &m_head;) {
+      ListNode* next = n->next;
+      if (f(*owner(n))) return;
+      n = next;
+    }
+  }
 
  private:
   static T* owner(ListNode* n) { return static_cast<T*>(n->obj); }

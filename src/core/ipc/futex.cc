@@ -69,7 +69,7 @@ Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t v
       cur->waiters.remove(w);
       break;
     }
-    return interrupted ? Errno::INTR : Errno::TIMEDOUT;
+    return interrupted ? Errno::RESTARTSYS : Errno::TIMEDOUT;
   }
 }
 

@@ -65,7 +65,7 @@ class SchedEntity {
   int64_t runtime_ns() const { return m_runtime.load(std::memory_order_relaxed); }
 
   // Set when a wait should end early (a kill now; pending signals later). Interruptible
-  // waits return EINTR when it is set.
+  // waits return RESTARTSYS when it is set (the syscall exit turns it into EINTR or a restart).
   std::atomic<bool> m_interrupt{false};
 
  protected:

@@ -14,7 +14,7 @@ void Mutex::lock_slow(SchedEntity& self) {
 
 Result<void> Condition::wait(SchedEntity& self, Mutex& m, WaitOptions opt) {
   Waiter w(self);
-  if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) return Errno::INTR;
+  if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) return Errno::RESTARTSYS;
   m_wq.prepare(w);
   m.unlock();
   bool in_time = Scheduler::park(self, opt.deadline_ns);
@@ -22,7 +22,7 @@ Result<void> Condition::wait(SchedEntity& self, Mutex& m, WaitOptions opt) {
   m.lock(self);
   if (woken) return {};
   if (!in_time) return Errno::TIMEDOUT;
-  if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) return Errno::INTR;
+  if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) return Errno::RESTARTSYS;
   return {};  // spurious: callers re-check their predicate
 }
 

@@ -51,7 +51,7 @@ class MutexGuard {
 class Condition {
  public:
   // Atomically releases m and waits for notify; re-acquires m before returning, whatever
-  // the result. Errors: TIMEDOUT, INTR (interruptible waits).
+  // the result. Errors: TIMEDOUT, RESTARTSYS (interruptible waits).
   Result<void> wait(SchedEntity& self, Mutex& m, WaitOptions opt = {});
   void notify_one() { m_wq.wake_one(); }
   void notify_all() { m_wq.wake_all(); }

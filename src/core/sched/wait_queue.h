@@ -6,8 +6,15 @@
 // under the queue's lock (wait's predicate runs under it), so a wake-up is never lost. Waiters
 // may see spurious wake-ups and always re-check.
 //
+// Readiness (Linux's poll tables): a queue also holds callback waiters, which poll, select
+// and epoll register on the queues of the files they watch. A wake-up calls them with a key
+// (the events that happened, 0: "something changed, poll again") instead of unparking
+// anything, and they stay queued until their owner removes them. An exclusive callback
+// (EPOLLEXCLUSIVE) takes part in the count of waiters a wake-up may wake.
+//
 // Lock order: WaitQueue::m_lock is taken before any scheduler lock; a predicate must not
-// take another WaitQueue's lock.
+// take another WaitQueue's lock. A callback may take the lock of its own queue-owning object
+// (an epoll instance) and wake that object's queues, which nest below.
 
 #include <cstdint>
 #include <utility>
@@ -20,18 +27,29 @@
 namespace uml::kern {
 
 struct Waiter {
+  // Returns whether the callback took the wake-up (for the exclusive count).
+  using WakeFn = bool (*)(Waiter& w, uint32_t key);
   explicit Waiter(SchedEntity& e) : entity(&e) {}
+  Waiter(WakeFn f, bool excl) : entity(nullptr), fn(f), exclusive(excl) {}
   SchedEntity* entity;
+  WakeFn fn = nullptr;
+  bool exclusive = false;
   ListNode node;
   bool woken = false;
 };
 
+// Poll event bits (the EPOLL* and POLL* values are the same).
+inline constexpr uint32_t kPollIn = 0x001, kPollPri = 0x002, kPollOut = 0x004, kPollErr = 0x008,
+                          kPollHup = 0x010, kPollNval = 0x020, kPollRdNorm = 0x040,
+                          kPollRdBand = 0x080, kPollWrNorm = 0x100, kPollWrBand = 0x200,
+                          kPollMsg = 0x400, kPollRdHup = 0x2000;
+
 struct WaitOptions {
   int64_t deadline_ns = -1;   // absolute CLOCK_MONOTONIC; < 0: none
-  bool interruptible = false; // EINTR when the entity is interrupted (killed, signalled)
+  bool interruptible = false; // RESTARTSYS when the entity is interrupted (killed, signalled)
 };
 
-// The options of a wait a signal may interrupt (EINTR), without a deadline.
+// The options of a wait a signal may interrupt (RESTARTSYS), without a deadline.
 inline WaitOptions interruptible_wait() {
   WaitOptions o;
   o.interruptible = true;
@@ -45,7 +63,7 @@ class WaitQueue {
   WaitQueue& operator=(const WaitQueue&) = delete;
 
   // Blocks `self` until pred() is true. pred runs with the queue's lock held and may change
-  // state (take a count, claim a lock). Errors: TIMEDOUT at the deadline, INTR when
+  // state (take a count, claim a lock). Errors: TIMEDOUT at the deadline, RESTARTSYS when
   // interruptible and self is interrupted.
   template <typename Pred>
   Result<void> wait(SchedEntity& self, Pred&& pred, WaitOptions opt = {}) {
@@ -59,7 +77,7 @@ class WaitQueue {
         }
         if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
           if (w.node.linked()) m_waiters.remove(w);
-          return Errno::INTR;
+          return Errno::RESTARTSYS;
         }
         if (!w.node.linked()) m_waiters.push_back(w);
         w.woken = false;
@@ -87,8 +105,20 @@ class WaitQueue {
     return w.woken;
   }
 
-  // Wakes up to n waiters, oldest first. Returns how many.
+  // Wakes up to n waiters, oldest first (callbacks get key 0). Returns how many.
   unsigned wake(unsigned n);
+  // A readiness change: wakes every blocked waiter and calls the callbacks with these events
+  // (exclusive callbacks until one takes it).
+  void wake_poll(uint32_t key);
+  // Callback waiters (poll, epoll).
+  void add_callback(Waiter& w) {
+    SpinGuard g(m_lock);
+    if (!w.node.linked()) m_waiters.push_back(w);
+  }
+  void remove_callback(Waiter& w) {
+    SpinGuard g(m_lock);
+    if (w.node.linked()) m_waiters.remove(w);
+  }
   unsigned wake_one() { return wake(1); }
   unsigned wake_all() { return wake(~0u); }
   // Runs f() under the queue lock, then wakes up to n: for state that waiters check.
@@ -96,7 +126,7 @@ class WaitQueue {
   unsigned update_and_wake(unsigned n, F&& f) {
     SpinGuard g(m_lock);
     f();
-    return wake_locked(n);
+    return wake_locked(n, 0);
   }
   template <typename F>
   void update_and_wake_all(F&& f) {
@@ -111,7 +141,7 @@ class WaitQueue {
   SpinLock& lock() { return m_lock; }
 
  private:
-  unsigned wake_locked(unsigned n);
+  unsigned wake_locked(unsigned n, uint32_t key);
 
   mutable SpinLock m_lock;
   IntrusiveList<Waiter, &Waiter::node> m_waiters;

@@ -1,6 +1,9 @@
 #include "core/syscalls/dispatch.h"
 
+#include "core/abi/signal.h"
 #include "core/base/rcu.h"
+
+#include <vector>
 
 #include <libuml/syscall_list.h>
 
@@ -30,6 +33,61 @@ void finish_exit(Task& t) {
   t.kernel().procs().exit_task(t, t.exit_status());
 }
 
+long to_ret(const Result<long>& r) { return r.has_value() ? r.value() : -to_int(r.error()); }
+bool is_restart(long ret) { return ret <= -512 && ret >= -516; }
+
+// The syscall exit when a signal is pending or the call was interrupted: handlers run, stops
+// park, and the call is restarted as signal(7) says (Linux's arch_do_signal_or_restart).
+[[gnu::noinline]] long signal_exit(Task& t, SyscallHandler h, const SyscallArgs& a, long ret) {
+  struct Frame {
+    SigDelivery d;
+    SigSet old;
+  };
+  constexpr size_t kMaxFrames = 256;  // more wait for the next exit
+  std::vector<Frame> frames;
+  for (;;) {
+    bool handled = false;
+    for (;;) {
+      // Set up a frame for every signal deliverable under the masks they add, then run the
+      // newest; its sigreturn may let more in before the older frames run.
+      Frame f;
+      while (frames.size() < kMaxFrames && Signals::get_signal(t, &f.d)) {
+        if (!handled && is_restart(ret)) {
+          switch (static_cast<Errno>(-ret)) {
+            case Errno::RESTARTNOHAND:
+            case Errno::RESTART_RESTARTBLOCK:
+              ret = -to_int(Errno::INTR);
+              break;
+            case Errno::RESTARTSYS:
+              if (!(f.d.action.flags & abi::SA_RESTART_)) ret = -to_int(Errno::INTR);
+              break;
+            default:
+              break;
+          }
+        }
+        handled = true;
+        f.old = Signals::setup_frame(t, f.d);
+        frames.push_back(f);
+      }
+      if (frames.empty()) break;
+      f = frames.back();
+      frames.pop_back();
+      Signals::run_frame(t, f.d, f.old);
+    }
+    if (t.exit_pending()) return is_restart(ret) ? -to_int(Errno::INTR) : ret;
+    Signals::restore_mask(t);
+    if (!is_restart(ret)) return ret;
+    if (ret == -to_int(Errno::RESTART_RESTARTBLOCK)) {
+      RestartBlock& rb = t.restart_block();
+      ret = rb.fn ? to_ret(rb.fn(t, rb)) : -to_int(Errno::INTR);
+    } else {
+      ret = to_ret(h(t, a));
+    }
+    rcu::quiescent();
+    if (!is_restart(ret) && !t.m_interrupt.load(std::memory_order_acquire)) return ret;
+  }
+}
+
 }  // namespace
 
 const char* syscall_name(long nr) {
@@ -49,17 +107,11 @@ long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
     k.note_enosys(nr);
     return -to_int(Errno::NOSYS);
   }
-  Result<long> r = kTable.handler[nr](t, a);
-  long ret;
-  if (__builtin_expect(r.has_value(), 1)) {
-    ret = r.value();
-  } else {
-    Errno e = r.error();
-    // No signal handlers restart anything yet: a restart code is an interruption.
-    if (is_restart_code(e)) e = Errno::INTR;
-    ret = -to_int(e);
-  }
+  const SyscallHandler h = kTable.handler[nr];
+  long ret = to_ret(h(t, a));
   rcu::quiescent();  // frees dentries and mounts retired by now, now and then
+  if (__builtin_expect(t.m_interrupt.load(std::memory_order_relaxed) || is_restart(ret), 0))
+    ret = signal_exit(t, h, a, ret);
   if (__builtin_expect(t.exit_pending(), 0)) finish_exit(t);
   return ret;
 }

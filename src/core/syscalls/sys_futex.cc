@@ -29,6 +29,17 @@ Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
   return now + (ns - host::realtime_ns());  // a realtime instant on the monotonic clock
 }
 
+// futex_wait_restart: the same wait, until the same absolute deadline.
+Result<long> futex_wait_restart(Task& t, RestartBlock& rb) {
+  const void* owner = rb.arg[3] ? static_cast<const void*>(&t.group()) : nullptr;
+  const FutexKey key{rb.arg[0], owner};
+  Result<void> r = t.kernel().futexes().wait(t, key, static_cast<uint32_t>(rb.arg[1]),
+                                              static_cast<uint32_t>(rb.arg[2]), rb.deadline);
+  if (r) return 0;
+  if (r.error() == Errno::RESTARTSYS) return Errno::RESTART_RESTARTBLOCK;
+  return r.error();
+}
+
 }  // namespace
 
 Result<long> sys_futex(Task& t, const SyscallArgs& a) {
@@ -53,8 +64,21 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
       if (!aligned(uaddr)) return Errno::INVAL;
       const int64_t deadline = TRY(deadline_of(a.a[3], cmd == FUTEX_WAIT_BITSET, realtime));
       if (!user_range_ok(uaddr, 4)) return Errno::FAULT;
-      TRY(ft.wait(t, key, val, bitset, deadline));
-      return 0;
+      Result<void> r = ft.wait(t, key, val, bitset, deadline);
+      if (r) return 0;
+      // Interrupted: without a timeout the call restarts under SA_RESTART; with one it
+      // restarts only when no handler ran, toward the same deadline (signal(7)).
+      if (r.error() == Errno::RESTARTSYS && deadline >= 0) {
+        RestartBlock& rb = t.restart_block();
+        rb.fn = &futex_wait_restart;
+        rb.deadline = deadline;
+        rb.arg[0] = uaddr;
+        rb.arg[1] = val;
+        rb.arg[2] = bitset;
+        rb.arg[3] = (op & FUTEX_PRIVATE_FLAG) != 0;
+        return Errno::RESTART_RESTARTBLOCK;
+      }
+      return r.error();
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {

@@ -56,7 +56,11 @@ int64_t to_ns_saturated(const abi::timespec& ts) {
   return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-// Sleeps until the monotonic deadline; on interruption writes the time left to rem.
+Result<long> sleep_restart(Task& t, RestartBlock& rb);
+
+// Sleeps until the monotonic deadline; on interruption writes the time left to rem and
+// leaves a restart toward the same deadline (used when no handler runs: a stop and
+// SIGCONT), as hrtimer_nanosleep does.
 Result<long> do_sleep(Task& t, int64_t deadline, uintptr_t rem) {
   Result<void> r = sleep_until(t, deadline);
   if (r.has_value()) return 0;
@@ -64,8 +68,14 @@ Result<long> do_sleep(Task& t, int64_t deadline, uintptr_t rem) {
     int64_t left = deadline - host::monotonic_ns();
     TRY(copy_to_user(UserPtr<abi::timespec>(static_cast<long>(rem)), to_timespec(left > 0 ? left : 0)));
   }
-  return r.error();
+  RestartBlock& rb = t.restart_block();
+  rb.fn = &sleep_restart;
+  rb.deadline = deadline;
+  rb.arg[0] = rem;
+  return Errno::RESTART_RESTARTBLOCK;
 }
+
+Result<long> sleep_restart(Task& t, RestartBlock& rb) { return do_sleep(t, rb.deadline, rb.arg[0]); }
 
 }  // namespace
 

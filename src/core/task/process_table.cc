@@ -1,7 +1,9 @@
-#include <algorithm>
 #include "core/task/process_table.h"
 
+#include <algorithm>
+
 #include "core/abi/process.h"
+#include "core/abi/signal.h"
 #include "core/kernel/kernel.h"
 
 namespace uml::kern {
@@ -32,6 +34,7 @@ ProcessTable::~ProcessTable() {
 void ProcessTable::create_init() {
   SpinGuard g(m_lock);
   m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1));
+  m_init->m_table = this;
   m_init->m_pgid.store(1);
   m_init->m_files = make_ref<FdTable>();
   m_init->m_files->set_lock_owner(m_init.get());
@@ -124,12 +127,18 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       t->m_group = RefPtr<ThreadGroup>(parent);
     } else {
       auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid));
+      grp->m_table = this;
       // fork's semantics: a copy of the creator's descriptors, root, cwd and umask.
       if (req.creator) {
         const ThreadGroup& cg = req.creator->group();
         {
           SpinGuard rl(cg.m_rlim_lock);
           grp->m_rlimits = cg.m_rlimits;
+        }
+        {
+          // fork: the actions are copied; the pending signals are not.
+          SpinGuard sl(const_cast<SignalHand&>(cg.m_sig).lock);
+          std::copy(std::begin(cg.m_sig.action), std::end(cg.m_sig.action), std::begin(grp->m_sig.action));
         }
         grp->m_files = req.creator->group().m_files->clone();
         grp->m_files->set_lock_owner(grp.get());
@@ -148,6 +157,11 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       parent->m_children.push_back(*grp);
       t->m_group = std::move(grp);
       m_process_count.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (req.creator) {
+      // The new thread or process starts with its creator's signal mask.
+      SpinGuard sl(req.creator->group().m_sig.lock);
+      t->m_sig.blocked = req.creator->m_sig.blocked;
     }
     t->m_group->m_threads.push_back(*t);
     ++t->m_group->m_live_threads;
@@ -179,6 +193,7 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
     if (!t.m_exit_pending.load(std::memory_order_relaxed)) t.m_exit_status = wait_status;
     t.m_exit_pending.store(true, std::memory_order_release);
   }
+  Signals::thread_exit_locked(t);
   t.m_exited.store(true, std::memory_order_release);
   g.m_threads.remove(t);
   --g.m_live_threads;
@@ -199,14 +214,19 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
 void ProcessTable::exit_group(Task& t, int wait_status) {
   ThreadGroup& g = *t.m_group;
   SpinGuard lock(m_lock);
+  kill_group_locked(g, wait_status);
+}
+
+void ProcessTable::kill_group_locked(ThreadGroup& g, int wait_status) {
   if (!g.m_group_exit) {
     g.m_group_exit = true;
     g.m_group_exit_status = wait_status;
   }
+  const SchedEntity* self = Scheduler::current();
   g.m_threads.for_each([&](Task& other) {
-    if (&other != &t) other.kill(g.m_group_exit_status);
+    if (static_cast<SchedEntity*>(&other) == self) other.request_exit(g.m_group_exit_status);
+    else other.kill(g.m_group_exit_status);
   });
-  t.request_exit(g.m_group_exit_status);
 }
 
 void ProcessTable::make_zombie_locked(ThreadGroup& g) {
@@ -233,9 +253,68 @@ void ProcessTable::make_zombie_locked(ThreadGroup& g) {
   }
 }
 
+// kernel/signal.c: do_notify_parent. A parent that ignores SIGCHLD (or set SA_NOCLDWAIT)
+// has its children reaped at once.
 void ProcessTable::notify_parent_locked(ThreadGroup& g) {
   ThreadGroup& parent = *g.m_parent;
+  const int st = g.m_exit_status;
+  int code, status;
+  if ((st & 0x7f) == 0) {
+    code = abi::CLD_EXITED_;
+    status = (st >> 8) & 0xff;
+  } else {
+    code = (st & 0x80) ? abi::CLD_DUMPED_ : abi::CLD_KILLED_;
+    status = st & 0x7f;
+  }
+  abi::kernel_sigaction act;
+  {
+    SpinGuard sl(parent.m_sig.lock);
+    act = parent.m_sig.action[abi::SIGCHLD_ - 1];
+  }
+  const bool autoreap = act.handler == abi::SIG_IGN_ || (act.flags & abi::SA_NOCLDWAIT_);
+  if (act.handler != abi::SIG_IGN_) Signals::deliver(parent, nullptr, Signals::child_info(g, code, status));
+  if (autoreap) reap_locked(g);
   parent.m_child_wait.update_and_wake_all([&] { ++parent.m_child_events; });
+}
+
+void ProcessTable::notify_parent_stop_locked(ThreadGroup& g, int code, int sig) {
+  ThreadGroup* parent = g.m_parent;
+  if (!parent) return;
+  abi::kernel_sigaction act;
+  {
+    SpinGuard sl(parent->m_sig.lock);
+    act = parent->m_sig.action[abi::SIGCHLD_ - 1];
+  }
+  if (!(act.flags & abi::SA_NOCLDSTOP_)) Signals::deliver(*parent, nullptr, Signals::child_info(g, code, sig));
+  parent->m_child_wait.update_and_wake_all([&] { ++parent->m_child_events; });
+}
+
+bool ProcessTable::pgrp_orphaned(pid_t_ pgid) {
+  SpinGuard lock(m_lock);
+  bool orphaned = true;
+  for (auto& [pid, e] : m_pids) {
+    ThreadGroup* g = e.group;
+    if (!g || g->pgid() != pgid || g->m_state != ThreadGroup::State::Alive) continue;
+    ThreadGroup* p = g->m_parent;
+    if (p && p->pgid() != pgid && p->sid() == g->sid()) {
+      orphaned = false;
+      break;
+    }
+  }
+  return orphaned;
+}
+
+ThreadGroup* ProcessTable::group_of_id_locked(pid_t_ id) {
+  auto it = m_pids.find(id);
+  if (it == m_pids.end()) return nullptr;
+  if (it->second.task) return &it->second.task->group();
+  return it->second.group;
+}
+
+Task* ProcessTable::task_of_id_locked(pid_t_ tid) {
+  auto it = m_pids.find(tid);
+  if (it == m_pids.end()) return nullptr;
+  return it->second.task;
 }
 
 void ProcessTable::reap_locked(ThreadGroup& g) {
@@ -273,6 +352,7 @@ bool ProcessTable::wait_matches(const ThreadGroup& c, int type, pid_t_ id) const
 
 Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, WaitInfo* info) {
   ThreadGroup& me = *self.m_group;
+  const bool consume = !(options & abi::WNOWAIT_);
   for (;;) {
     uint64_t seen;
     {
@@ -284,17 +364,45 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
       SpinGuard lock(m_lock);
       bool any = false;
       ThreadGroup* found = nullptr;
+      int report = 0;  // > 0 stopped by that signal, < 0 continued
+      // kernel/exit.c: wait_consider_task, in child order: an exit, else a stop, else a
+      // continue.
       me.m_children.for_each([&](ThreadGroup& c) {
-        if (!wait_matches(c, type, id)) return;
+        if (found || !wait_matches(c, type, id)) {
+          if (wait_matches(c, type, id)) any = true;
+          return;
+        }
         any = true;
-        if (!found && c.m_state == ThreadGroup::State::Zombie && (options & abi::WEXITED_))
+        if (c.m_state == ThreadGroup::State::Zombie) {
+          if (options & abi::WEXITED_) found = &c;
+          return;
+        }
+        const int r = Signals::take_report_locked(c, options & abi::WSTOPPED_, options & abi::WCONTINUED_, consume);
+        if (r) {
           found = &c;
+          report = r;
+        }
       });
       if (!any) return Errno::CHILD;
       if (found) {
-        const int st = found->m_exit_status;
         info->pid = found->pid();
-        info->uid = found->m_leader ? found->m_leader->m_creds.uid : 0;
+        info->uid = found->m_leader ? found->m_leader->creds_snapshot().uid : 0;
+        info->cpu_ns = found->cpu_time_ns() + found->children_cpu_ns();
+        if (report > 0) {
+          info->status = (report << 8) | 0x7f;
+          info->code = abi::CLD_STOPPED_;
+          info->child_status = report;
+          info->cpu_ns = found->cpu_time_ns();
+          return info->pid;
+        }
+        if (report < 0) {
+          info->status = 0xffff;
+          info->code = abi::CLD_CONTINUED_;
+          info->child_status = abi::SIGCONT_;
+          info->cpu_ns = found->cpu_time_ns();
+          return info->pid;
+        }
+        const int st = found->m_exit_status;
         info->status = st;
         if ((st & 0x7f) == 0) {
           info->code = abi::CLD_EXITED_;
@@ -303,8 +411,7 @@ Result<pid_t_> ProcessTable::wait(Task& self, int type, pid_t_ id, int options, 
           info->code = (st & 0x80) ? abi::CLD_DUMPED_ : abi::CLD_KILLED_;
           info->child_status = st & 0x7f;
         }
-        info->cpu_ns = found->cpu_time_ns() + found->children_cpu_ns();
-        if (!(options & abi::WNOWAIT_)) reap_locked(*found);
+        if (consume) reap_locked(*found);
         deferred = take_deferred_locked();
         return info->pid;
       }

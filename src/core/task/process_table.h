@@ -8,11 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <vector>
 #include <vector>
 
 #include "core/base/result.h"
@@ -39,6 +37,7 @@ struct WaitInfo {
   int status = 0;       // wait status (wait4's *wstatus)
   int code = 0;         // CLD_EXITED / CLD_KILLED / CLD_DUMPED
   int child_status = 0; // exit code or signal number (waitid's si_status)
+  // code may also be CLD_STOPPED / CLD_CONTINUED (WUNTRACED, WCONTINUED).
   int64_t cpu_ns = 0;   // the child's CPU time, itself and its reaped children
 };
 
@@ -104,11 +103,27 @@ class ProcessTable {
     return m_last_pid;
   }
 
+  // ---- for signals (tasklist held) ----
+  // The process of the task or process with this id (a zombie too), or null.
+  ThreadGroup* group_of_id_locked(pid_t_ id);
+  Task* task_of_id_locked(pid_t_ tid);
+  template <typename F>
+  void for_each_group_locked(F&& f) {
+    for (auto& [pid, e] : m_pids)
+      if (e.group) f(*e.group);
+  }
+  // No member of the process group has a parent in another group of the same session
+  // (kernel/exit.c: will_become_orphaned_pgrp).
+  bool pgrp_orphaned(pid_t_ pgid);
+  // The parent hears of a stop or continue (SIGCHLD unless SA_NOCLDSTOP; wait wakes).
+  void notify_parent_stop_locked(ThreadGroup& g, int code, int sig);
+
   // Fibers not yet fully gone; shutdown waits for this to reach 0 (a host futex word).
   std::atomic<uint32_t> m_live_fibers{0};
 
  private:
   friend class Task;
+  friend class Signals;
   struct PidEntry {
     Task* task = nullptr;          // the task with this tid
     ThreadGroup* group = nullptr;  // the process with this pid (until reaped)
@@ -123,6 +138,7 @@ class ProcessTable {
   void join_pgrp_locked(ThreadGroup& g, pid_t_ pgid, pid_t_ sid);
   void leave_pgrp_locked(ThreadGroup& g);
   void make_zombie_locked(ThreadGroup& g);
+  void kill_group_locked(ThreadGroup& g, int wait_status);
   void reap_locked(ThreadGroup& g);
   void notify_parent_locked(ThreadGroup& g);
   bool wait_matches(const ThreadGroup& child, int type, pid_t_ id) const;

@@ -20,6 +20,7 @@
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
 #include "core/task/credentials.h"
+#include "core/task/signal.h"
 #include "core/vfs/fd_table.h"
 #include "core/vfs/fs_context.h"
 
@@ -69,6 +70,9 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   FdTable& files() const;
   FsContext& fs() const;
 
+  // Restarting an interrupted syscall (nanosleep, timed futex waits, poll).
+  RestartBlock& restart_block() { return m_restart; }
+
   // CPU time (ns) of this task: fiber time as the scheduler samples it, or the host thread's
   // CPU time for an attached thread (when asked on that thread).
   int64_t cpu_time_ns() const;
@@ -76,6 +80,7 @@ class Task final : public RefCounted<Task>, public SchedEntity {
  private:
   friend class ProcessTable;
   friend class ThreadGroup;
+  friend class Signals;
   friend class RefCounted<Task>;
   Task(Kernel& k, Carrier c, Body body);
   ~Task() override;
@@ -98,6 +103,8 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   ListNode m_group_node;  // ThreadGroup::m_threads (tasklist)
   Completion m_done;
   int64_t m_host_cpu_base = 0;
+  TaskSignals m_sig;  // its process's siglock
+  RestartBlock m_restart;
 };
 
 class ThreadGroup final : public RefCounted<ThreadGroup> {
@@ -129,14 +136,20 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
     m_rlimits[static_cast<size_t>(resource)] = r;
   }
 
+  // Signal actions, the shared pending set and the group stop.
+  SignalHand& signals() { return m_sig; }
+  ProcessTable& table() const { return *m_table; }
+
  private:
   friend class ProcessTable;
   friend class Task;
+  friend class Signals;
   friend class RefCounted<ThreadGroup>;
   explicit ThreadGroup(pid_t_ pid);
   ~ThreadGroup() = default;
 
   const pid_t_ m_pid;
+  ProcessTable* m_table = nullptr;
   ThreadGroup* m_parent = nullptr;  // tasklist; valid while Alive or Zombie
   std::atomic<pid_t_> m_ppid{0};
   std::atomic<pid_t_> m_pgid{0};
@@ -161,6 +174,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   int64_t m_start_ns = 0;  // monotonic, at creation
   mutable SpinLock m_rlim_lock;
   std::array<abi::rlimit64, abi::RLIM_NLIMITS_> m_rlimits{};
+  SignalHand m_sig;
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }

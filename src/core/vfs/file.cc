@@ -12,11 +12,15 @@ namespace {
 constexpr uint64_t kMaxFileSize = INT64_MAX;
 
 // RLIMIT_FSIZE (generic_write_check_limits): a write that starts at or past the limit is
-// EFBIG; one that crosses it is cut at the limit. FIXME: SIGXFSZ, once there are signals.
+// EFBIG with SIGXFSZ; one that crosses it is cut at the limit.
 Result<IoBuffer> within_fsize(SchedEntity& self, uint64_t off, const IoBuffer& buf) {
-  const uint64_t limit = static_cast<Task&>(self).group().rlimit(abi::RLIMIT_FSIZE_).rlim_cur;
+  Task& t = static_cast<Task&>(self);
+  const uint64_t limit = t.group().rlimit(abi::RLIMIT_FSIZE_).rlim_cur;
   if (limit == abi::RLIM_INFINITY_ || buf.size() == 0) return buf;
-  if (off >= limit) return Errno::FBIG;
+  if (off >= limit) {
+    Signals::send_to_task(t, Signals::user_info(abi::SIGXFSZ_, t));
+    return Errno::FBIG;
+  }
   return buf.sub(0, static_cast<size_t>(std::min<uint64_t>(buf.size(), limit - off)));
 }
 }
