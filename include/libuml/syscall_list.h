@@ -51,9 +51,9 @@
   X(33, dup2, 2, IMPL, "") \
   X(34, pause, 0, IMPL, "") \
   X(35, nanosleep, 2, IMPL, "") \
-  X(36, getitimer, 2, NONE, "") \
-  X(37, alarm, 1, NONE, "") \
-  X(38, setitimer, 3, NONE, "") \
+  X(36, getitimer, 2, PART, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL") \
+  X(37, alarm, 1, IMPL, "") \
+  X(38, setitimer, 3, PART, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL") \
   X(39, getpid, 0, IMPL, "") \
   X(40, sendfile, 4, IMPL, "") \
   X(41, socket, 3, NONE, "") \
@@ -237,11 +237,11 @@
   X(219, restart_syscall, 0, NONE, "") \
   X(220, semtimedop, 4, NONE, "") \
   X(221, fadvise64, 4, NONE, "") \
-  X(222, timer_create, 3, NONE, "") \
-  X(223, timer_settime, 4, NONE, "") \
-  X(224, timer_gettime, 2, NONE, "") \
-  X(225, timer_getoverrun, 1, NONE, "") \
-  X(226, timer_delete, 1, NONE, "") \
+  X(222, timer_create, 3, PART, "CLOCK_REALTIME, MONOTONIC, BOOTTIME, TAI and the alarm clocks; CPU-time clocks give EOPNOTSUPP") \
+  X(223, timer_settime, 4, IMPL, "") \
+  X(224, timer_gettime, 2, IMPL, "") \
+  X(225, timer_getoverrun, 1, IMPL, "") \
+  X(226, timer_delete, 1, IMPL, "") \
   X(227, clock_settime, 2, NONE, "") \
   X(228, clock_gettime, 2, IMPL, "") \
   X(229, clock_getres, 2, IMPL, "") \

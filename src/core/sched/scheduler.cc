@@ -266,11 +266,20 @@ void Vcpu::add_timer(Timer* t) {
 }
 
 bool Vcpu::cancel_timer(Timer* t) {
-  SpinGuard g(m_timer_lock);
-  if (!t->queued()) return false;
-  m_timers.remove(t);
-  m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
-  return true;
+  bool removed = false;
+  for (;;) {
+    {
+      SpinGuard g(m_timer_lock);
+      if (t->queued()) {
+        m_timers.remove(t);
+        m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
+        removed = true;
+      }
+      if (m_running_timer != t) return removed;
+    }
+    // Its callback runs right now (it may even re-arm it): wait for it to finish.
+    host::cpu_relax();
+  }
 }
 
 void Vcpu::run_timers() {
@@ -278,12 +287,19 @@ void Vcpu::run_timers() {
   if (next < 0) return;
   int64_t now = host::monotonic_ns();
   if (next > now) return;
-  SpinGuard g(m_timer_lock);
+  m_timer_lock.lock();
   while (Timer* t = m_timers.pop_expired(now)) {
     t->fired = true;
-    t->fire(t);  // the Timer may be gone once its owner runs again; do not touch it after
+    m_running_timer = t;
+    // The callback runs without the lock, so it may take any lock and re-arm its timer;
+    // cancel_timer waits for it. A sleeper's Timer may be gone once its owner runs again.
+    m_timer_lock.unlock();
+    t->fire(t);
+    m_timer_lock.lock();
+    m_running_timer = nullptr;
   }
   m_next_timer.store(m_timers.next_deadline(), std::memory_order_release);
+  m_timer_lock.unlock();
 }
 
 void Vcpu::fiber_entry(ctx::transfer_t t) {

@@ -4,6 +4,7 @@
 //
 // Lock order (outermost first):
 //   WaitQueue::m_lock  >  Vcpu::m_timer_lock  >  Scheduler::m_pool_lock
+// (timer callbacks run with no lock held)
 // Run queues take no lock: a vCPU's local queue is touched only by its own thread; other
 // threads hand it work through its lock-free inbox.
 //
@@ -114,9 +115,12 @@ class Vcpu {
   Scheduler& scheduler() const { return m_sched; }
   host::Reactor& reactor() { return *m_reactor; }
 
-  // Timers of this vCPU; callable from any thread. add returns false if the vCPU is gone.
+  // Timers of this vCPU; callable from any thread. A timer's callback runs on the vCPU
+  // without its timer lock held (it may take other locks and re-arm the timer).
   void add_timer(Timer* t);
-  // true if t was still queued (it will not fire); false if it already fired.
+  // true if t was still queued (it will not fire); false if it already fired. Waits for a
+  // callback of t that is running, so t may be freed afterwards; a callback must not cancel
+  // its own timer.
   bool cancel_timer(Timer* t);
 
  private:
@@ -171,6 +175,7 @@ class Vcpu {
   std::atomic<bool> m_stop{false};
   alignas(64) SpinLock m_timer_lock;
   TimerHeap m_timers;
+  Timer* m_running_timer = nullptr;  // whose callback runs now (timer lock)
   std::atomic<int64_t> m_next_timer{-1};
   ctx::fcontext_t m_sched_ctx = nullptr;
   ctx::SanitizerState m_sched_san;

@@ -14,8 +14,8 @@ class Vcpu;
 struct Timer {
   static constexpr size_t kNotQueued = SIZE_MAX;
   int64_t deadline = 0;
-  // Runs on the owning vCPU, under its timer lock, once the deadline has passed. Must not
-  // park, and must not touch the Timer after making its owner runnable.
+  // Runs on the owning vCPU once the deadline has passed, with no lock held. Must not park
+  // or cancel its own timer; it may re-arm it (add_timer).
   void (*fire)(Timer*) = nullptr;
   void* arg = nullptr;
   size_t index = kNotQueued;

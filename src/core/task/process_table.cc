@@ -234,6 +234,10 @@ void ProcessTable::make_zombie_locked(ThreadGroup& g) {
   // Linux's exit_files/exit_fs: a zombie holds no descriptors (closed after the lock).
   if (g.m_files) m_deferred.files.push_back(std::move(g.m_files));
   if (g.m_fs) m_deferred.fs.push_back(std::move(g.m_fs));
+  // exit_itimers: its timers stop (after the lock: stopping one waits for its callback,
+  // which may be sending a signal under this lock).
+  if (ProcessTimers* pt = g.m_timers.exchange(nullptr, std::memory_order_acq_rel))
+    m_deferred.timers.emplace_back(pt);
   // Linux: the group's status is exit_group's, else the leader's own exit status.
   g.m_exit_status = g.m_group_exit ? g.m_group_exit_status : g.m_leader->m_exit_status;
   // Orphans go to init, which reaps zombies at once.
@@ -309,6 +313,12 @@ ThreadGroup* ProcessTable::group_of_id_locked(pid_t_ id) {
   if (it == m_pids.end()) return nullptr;
   if (it->second.task) return &it->second.task->group();
   return it->second.group;
+}
+
+bool ProcessTable::is_thread_of(ThreadGroup& g, pid_t_ tid) {
+  SpinGuard lock(m_lock);
+  Task* t = task_of_id_locked(tid);
+  return t && &t->group() == &g && !t->exited();
 }
 
 Task* ProcessTable::task_of_id_locked(pid_t_ tid) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
 #include "core/task/task.h"
+#include "core/time/posix_timer.h"
 
 namespace uml::kern {
 
@@ -107,6 +109,8 @@ class ProcessTable {
   // The process of the task or process with this id (a zombie too), or null.
   ThreadGroup* group_of_id_locked(pid_t_ id);
   Task* task_of_id_locked(pid_t_ tid);
+  // Whether tid is a live thread of g.
+  bool is_thread_of(ThreadGroup& g, pid_t_ tid);
   template <typename F>
   void for_each_group_locked(F&& f) {
     for (auto& [pid, e] : m_pids)
@@ -149,6 +153,7 @@ class ProcessTable {
     std::vector<RefPtr<Task>> tasks;
     std::vector<RefPtr<FdTable>> files;
     std::vector<RefPtr<FsContext>> fs;
+    std::vector<std::unique_ptr<ProcessTimers>> timers;  // stopped outside the lock
   };
   Deferred take_deferred_locked() { return std::move(m_deferred); }
 

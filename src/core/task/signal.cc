@@ -6,6 +6,7 @@
 #include "core/kernel/kernel.h"
 #include "core/task/process_table.h"
 #include "core/task/task.h"
+#include "core/time/posix_timer.h"
 
 namespace uml::kern {
 
@@ -106,11 +107,12 @@ void Signals::recalc_locked(Task& t) {
 
 // kernel/signal.c: prepare_signal, __send_signal and complete_signal, with the tasklist lock
 // held. target null: process-directed.
-bool Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
+int Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
   const int sig = info.signo;
-  if (g.m_state != ThreadGroup::State::Alive || g.m_group_exit || g.m_threads.empty()) return true;
+  if (g.m_state != ThreadGroup::State::Alive || g.m_group_exit || g.m_threads.empty()) return 0;
   SignalHand& sh = g.m_sig;
   bool continued = false;
+  int result = 1;
   {
     SpinGuard l(sh.lock);
     const SigSet bit = sig_bit(sig);
@@ -144,14 +146,14 @@ bool Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
     }
     const kernel_sigaction& act = sh.action[sig - 1];
     if (sig != SIGKILL_ && !blocked_somewhere && handler_ignores(act, sig)) {
-      // nothing queued
+      result = 0;  // nothing queued
     } else {
       SigPending& p = target ? target->m_sig.pending : sh.shared;
       if (sig >= SIGRTMIN_) {
         const uint64_t limit = g.rlimit(RLIMIT_SIGPENDING_).rlim_cur;
         if (sh.queued_rt >= limit) {
           // Linux: a kill(2) still marks the signal pending without its info; the others fail.
-          if (info.code != SI_USER_ && info.code != SI_KERNEL_) return false;
+          if (info.code != SI_USER_ && info.code != SI_KERNEL_) return -1;
           p.set |= bit;
         } else {
           p.add(info);
@@ -194,7 +196,25 @@ bool Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
     }
   }
   if (continued) g.m_table->notify_parent_stop_locked(g, CLD_CONTINUED_, SIGCONT_);
-  return true;
+  return result;
+}
+
+int Signals::send(ThreadGroup& g, int tid, const siginfo& info) {
+  ProcessTable& pt = *g.m_table;
+  SpinGuard tl(pt.m_lock);
+  Task* t = nullptr;
+  if (tid > 0) {
+    t = pt.task_of_id_locked(tid);
+    if (!t || &t->group() != &g || t->exited()) return 0;
+  }
+  return deliver(g, t, info);
+}
+
+void Signals::take_locked(ThreadGroup& g, SigPending& p, int sig, siginfo* info) {
+  p.take(sig, info);
+  if (sig >= SIGRTMIN_ && g.m_sig.queued_rt) --g.m_sig.queued_rt;
+  if (info->code == SI_TIMER_)
+    if (ProcessTimers* pt = g.timers_if_any()) pt->taken(info);
 }
 
 void Signals::send_to_task(Task& t, const siginfo& info) {
@@ -229,7 +249,7 @@ Result<void> Signals::kill(Task& self, int pid, int sig, const siginfo* given) {
   auto send = [&](ThreadGroup& g) -> Result<void> {
     if (!may_kill(self, g, sig)) return Errno::PERM;
     if (sig == 0 || g.pid() == 1) return {};  // init takes no signals it did not ask for
-    if (!deliver(g, nullptr, info)) return Errno::AGAIN;
+    if (deliver(g, nullptr, info) < 0) return Errno::AGAIN;
     return {};
   };
   if (pid > 0) {
@@ -268,7 +288,7 @@ Result<void> Signals::tgkill(Task& self, int tgid, int tid, int sig, const sigin
   ThreadGroup& g = t->group();
   if (!may_kill(self, g, sig)) return Errno::PERM;
   if (sig == 0) return {};
-  if (!deliver(g, t, info)) return Errno::AGAIN;
+  if (deliver(g, t, info) < 0) return Errno::AGAIN;
   return {};
 }
 
@@ -369,12 +389,11 @@ int Signals::dequeue_from(Task& t, SigSet set, siginfo* info) {
   int sig = 0;
   if (SigSet own = t.m_sig.pending.set & set) {
     sig = __builtin_ctzll(own) + 1;
-    t.m_sig.pending.take(sig, info);
+    take_locked(t.group(), t.m_sig.pending, sig, info);
   } else if (SigSet shared = sh.shared.set & set) {
     sig = __builtin_ctzll(shared) + 1;
-    sh.shared.take(sig, info);
+    take_locked(t.group(), sh.shared, sig, info);
   }
-  if (sig >= SIGRTMIN_ && sh.queued_rt) --sh.queued_rt;
   recalc_locked(t);
   return sig;
 }
@@ -396,15 +415,14 @@ bool Signals::get_signal(Task& t, SigDelivery* d) {
         const SigSet open = ~t.m_sig.blocked;
         if (SigSet own = t.m_sig.pending.set & open) {
           sig = __builtin_ctzll(own) + 1;
-          t.m_sig.pending.take(sig, &info);
+          take_locked(g, t.m_sig.pending, sig, &info);
         } else if (SigSet shared = sh.shared.set & open) {
           sig = __builtin_ctzll(shared) + 1;
-          sh.shared.take(sig, &info);
+          take_locked(g, sh.shared, sig, &info);
         } else {
           recalc_locked(t);
           return false;
         }
-        if (sig >= SIGRTMIN_ && sh.queued_rt) --sh.queued_rt;
         recalc_locked(t);
         act = sh.action[sig - 1];
         if (act.handler != SIG_DFL_ && act.handler != SIG_IGN_) {

@@ -116,6 +116,9 @@ class Signals {
   static void send_to_task(Task& t, const abi::siginfo& info);
   // A signal to a process from the kernel (SIGCHLD, SIGALRM, timers).
   static void send_to_group(ThreadGroup& g, const abi::siginfo& info);
+  // A timer's signal: to the process, or to its thread tid (> 0). 1 when queued, 0 when
+  // dropped (ignored, nobody there), -1 when the real-time queue is full.
+  static int send(ThreadGroup& g, int tid, const abi::siginfo& info);
 
   // rt_sigprocmask's effect on the caller (KILL and STOP are never blocked).
   static void set_blocked(Task& t, SigSet mask);
@@ -156,10 +159,13 @@ class Signals {
   // The SIGCHLD a parent gets about child (code CLD_*, status: exit code or signal).
   static abi::siginfo child_info(ThreadGroup& child, int code, int status);
 
-  // Queues and directs one signal (tasklist held); false when a real-time queue is full.
-  static bool deliver(ThreadGroup& g, Task* target, const abi::siginfo& info);
+  // Queues and directs one signal (tasklist held): 1 queued, 0 dropped, -1 real-time queue
+  // full.
+  static int deliver(ThreadGroup& g, Task* target, const abi::siginfo& info);
 
  private:
+  // Takes sig's oldest instance from p (siglock held), with a timer's bookkeeping.
+  static void take_locked(ThreadGroup& g, SigPending& p, int sig, abi::siginfo* info);
   static bool wants(const Task& t, int sig);
   static bool may_kill(const Task& self, ThreadGroup& g, int sig);
   static void begin_group_stop(Task& t, int sig);

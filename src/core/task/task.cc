@@ -6,6 +6,7 @@
 #include "core/abi/process.h"
 #include "core/kernel/kernel.h"
 #include "core/task/process_table.h"
+#include "core/time/posix_timer.h"
 #include "host/host.h"
 
 namespace uml::kern {
@@ -120,6 +121,19 @@ void Task::fiber_released() {
   unref();
   if (procs.m_live_fibers.fetch_sub(1, std::memory_order_acq_rel) == 1)
     host::futex_wake(&procs.m_live_fibers, INT32_MAX);
+}
+
+ThreadGroup::~ThreadGroup() { delete m_timers.load(std::memory_order_relaxed); }
+
+ProcessTimers& ThreadGroup::timers() {
+  if (ProcessTimers* t = m_timers.load(std::memory_order_acquire)) return *t;
+  auto* made = new ProcessTimers(m_leader->kernel(), *this);
+  ProcessTimers* expected = nullptr;
+  if (!m_timers.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+    delete made;
+    return *expected;
+  }
+  return *made;
 }
 
 int64_t ThreadGroup::cpu_time_ns() const {

@@ -28,6 +28,7 @@ namespace uml::kern {
 
 class Kernel;
 class ProcessTable;
+class ProcessTimers;
 class ThreadGroup;
 
 using pid_t_ = int32_t;
@@ -138,6 +139,9 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
 
   // Signal actions, the shared pending set and the group stop.
   SignalHand& signals() { return m_sig; }
+  // Its interval and POSIX timers (made at first use; stopped when the process exits).
+  ProcessTimers& timers();
+  ProcessTimers* timers_if_any() const { return m_timers.load(std::memory_order_acquire); }
   ProcessTable& table() const { return *m_table; }
 
  private:
@@ -146,7 +150,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   friend class Signals;
   friend class RefCounted<ThreadGroup>;
   explicit ThreadGroup(pid_t_ pid);
-  ~ThreadGroup() = default;
+  ~ThreadGroup();
 
   const pid_t_ m_pid;
   ProcessTable* m_table = nullptr;
@@ -175,6 +179,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   mutable SpinLock m_rlim_lock;
   std::array<abi::rlimit64, abi::RLIM_NLIMITS_> m_rlimits{};
   SignalHand m_sig;
+  std::atomic<ProcessTimers*> m_timers{nullptr};  // owned; freed after the exit (Deferred)
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }

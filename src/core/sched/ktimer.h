@@ -1,0 +1,49 @@
+#pragma once
+// KTimer: a kernel timer with a callback (Linux's hrtimer), for timers that belong to no
+// sleeping task: interval timers, POSIX timers, timerfds. Armed at an absolute
+// CLOCK_MONOTONIC deadline on one vCPU, whose scheduler loop runs the callback with no lock
+// held. cancel() waits for a running callback, so the owner may be freed after it.
+
+#include <cstdint>
+
+#include "core/sched/scheduler.h"
+
+namespace uml::kern {
+
+class KTimer {
+ public:
+  using Fn = void (*)(KTimer* t);
+
+  KTimer(Scheduler& s, Fn fn, void* ctx) : m_ctx(ctx), m_fn(fn) {
+    // Spread timers over the vCPUs by address.
+    const auto h = reinterpret_cast<uintptr_t>(this) >> 6;
+    m_vcpu = &s.vcpu(static_cast<unsigned>(h % s.vcpu_count()));
+    m_timer.fire = &KTimer::trampoline;
+    m_timer.arg = this;
+  }
+  ~KTimer() { cancel(); }
+  KTimer(const KTimer&) = delete;
+  KTimer& operator=(const KTimer&) = delete;
+
+  // (Re)arms at deadline; from outside the callback, cancel first.
+  void arm(int64_t deadline_ns) {
+    m_timer.deadline = deadline_ns;
+    m_vcpu->add_timer(&m_timer);
+  }
+  // true if it was queued (it will not fire now).
+  bool cancel() { return m_vcpu->cancel_timer(&m_timer); }
+  void* ctx() const { return m_ctx; }
+  int64_t deadline() const { return m_timer.deadline; }
+
+ private:
+  static void trampoline(Timer* t) {
+    auto* self = static_cast<KTimer*>(t->arg);
+    self->m_fn(self);
+  }
+  Timer m_timer;
+  Vcpu* m_vcpu;
+  void* m_ctx;
+  Fn m_fn;
+};
+
+}  // namespace uml::kern
