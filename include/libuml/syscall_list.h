@@ -22,7 +22,7 @@
   X(4, stat, 2, IMPL, "") \
   X(5, fstat, 2, IMPL, "") \
   X(6, lstat, 2, IMPL, "") \
-  X(7, poll, 3, NONE, "") \
+  X(7, poll, 3, IMPL, "") \
   X(8, lseek, 3, IMPL, "") \
   X(9, mmap, 6, NONE, "") \
   X(10, mprotect, 3, NONE, "") \
@@ -37,8 +37,8 @@
   X(19, readv, 3, IMPL, "") \
   X(20, writev, 3, IMPL, "") \
   X(21, access, 2, IMPL, "") \
-  X(22, pipe, 1, PART, "no SIGPIPE yet (EPIPE only); no poll, splice or tee yet") \
-  X(23, select, 5, NONE, "") \
+  X(22, pipe, 1, PART, "no splice, tee or vmsplice yet") \
+  X(23, select, 5, IMPL, "") \
   X(24, sched_yield, 0, IMPL, "") \
   X(25, mremap, 5, NONE, "") \
   X(26, msync, 3, NONE, "") \
@@ -112,7 +112,7 @@
   X(94, lchown, 3, IMPL, "") \
   X(95, umask, 1, IMPL, "") \
   X(96, gettimeofday, 2, IMPL, "") \
-  X(97, getrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
+  X(97, getrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with SIGXFSZ and EFBIG); the others are stored and reported") \
   X(98, getrusage, 2, PART, "CPU times only (fiber time is sampled at parks, exits and syscall ticks); other fields 0") \
   X(99, sysinfo, 1, PART, "load averages are 0; freeram is mem= minus what the kernel has accounted") \
   X(100, times, 1, NONE, "") \
@@ -175,7 +175,7 @@
   X(157, prctl, 5, PART, "PR_SET_NAME and PR_GET_NAME; other options return EINVAL") \
   X(158, arch_prctl, 2, NONE, "") \
   X(159, adjtimex, 1, NONE, "") \
-  X(160, setrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
+  X(160, setrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with SIGXFSZ and EFBIG); the others are stored and reported") \
   X(161, chroot, 1, IMPL, "") \
   X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
@@ -228,7 +228,7 @@
   X(210, io_cancel, 3, NONE, "") \
   X(211, get_thread_area, 1, NONE, "") \
   X(212, lookup_dcookie, 3, NONE, "") \
-  X(213, epoll_create, 1, NONE, "") \
+  X(213, epoll_create, 1, IMPL, "") \
   X(214, epoll_ctl_old, 0, NONE, "") \
   X(215, epoll_wait_old, 0, NONE, "") \
   X(216, remap_file_pages, 5, NONE, "") \
@@ -247,8 +247,8 @@
   X(229, clock_getres, 2, IMPL, "") \
   X(230, clock_nanosleep, 4, PART, "CLOCK_PROCESS_CPUTIME_ID and the alarm clocks return EOPNOTSUPP; absolute realtime sleeps do not follow later changes of the clock (it cannot be set yet)") \
   X(231, exit_group, 1, IMPL, "") \
-  X(232, epoll_wait, 4, NONE, "") \
-  X(233, epoll_ctl, 4, NONE, "") \
+  X(232, epoll_wait, 4, IMPL, "") \
+  X(233, epoll_ctl, 4, IMPL, "") \
   X(234, tgkill, 3, IMPL, "") \
   X(235, utimes, 2, IMPL, "") \
   X(236, vserver, 0, NONE, "") \
@@ -285,8 +285,8 @@
   X(267, readlinkat, 4, IMPL, "") \
   X(268, fchmodat, 3, IMPL, "") \
   X(269, faccessat, 3, IMPL, "") \
-  X(270, pselect6, 6, NONE, "") \
-  X(271, ppoll, 5, NONE, "") \
+  X(270, pselect6, 6, IMPL, "") \
+  X(271, ppoll, 5, IMPL, "") \
   X(272, unshare, 1, NONE, "") \
   X(273, set_robust_list, 2, NONE, "") \
   X(274, get_robust_list, 3, NONE, "") \
@@ -296,19 +296,19 @@
   X(278, vmsplice, 4, NONE, "") \
   X(279, move_pages, 6, NONE, "") \
   X(280, utimensat, 4, IMPL, "") \
-  X(281, epoll_pwait, 6, NONE, "") \
+  X(281, epoll_pwait, 6, IMPL, "") \
   X(282, signalfd, 3, NONE, "") \
   X(283, timerfd_create, 2, NONE, "") \
-  X(284, eventfd, 1, PART, "counter, semaphore mode, blocking and O_NONBLOCK; no poll/epoll readiness yet") \
+  X(284, eventfd, 1, IMPL, "") \
   X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); other modes EOPNOTSUPP") \
   X(286, timerfd_settime, 4, NONE, "") \
   X(287, timerfd_gettime, 2, NONE, "") \
   X(288, accept4, 4, NONE, "") \
   X(289, signalfd4, 4, NONE, "") \
-  X(290, eventfd2, 2, PART, "counter, semaphore mode, blocking and O_NONBLOCK; no poll/epoll readiness yet") \
-  X(291, epoll_create1, 1, NONE, "") \
+  X(290, eventfd2, 2, IMPL, "") \
+  X(291, epoll_create1, 1, IMPL, "") \
   X(292, dup3, 3, IMPL, "") \
-  X(293, pipe2, 2, PART, "no SIGPIPE yet (EPIPE only); no poll, splice or tee yet") \
+  X(293, pipe2, 2, PART, "no splice, tee or vmsplice yet") \
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, IMPL, "") \
   X(296, pwritev, 5, IMPL, "") \
@@ -317,7 +317,7 @@
   X(299, recvmmsg, 5, NONE, "") \
   X(300, fanotify_init, 2, NONE, "") \
   X(301, fanotify_mark, 5, NONE, "") \
-  X(302, prlimit64, 4, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with EFBIG; SIGXFSZ waits for signals); the others are stored and reported") \
+  X(302, prlimit64, 4, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with SIGXFSZ and EFBIG); the others are stored and reported") \
   X(303, name_to_handle_at, 5, NONE, "") \
   X(304, open_by_handle_at, 3, NONE, "") \
   X(305, clock_adjtime, 2, NONE, "") \
@@ -367,7 +367,7 @@
   X(438, pidfd_getfd, 3, NONE, "") \
   X(439, faccessat2, 4, IMPL, "") \
   X(440, process_madvise, 5, NONE, "") \
-  X(441, epoll_pwait2, 6, NONE, "") \
+  X(441, epoll_pwait2, 6, IMPL, "") \
   X(442, mount_setattr, 5, NONE, "") \
   X(443, quotactl_fd, 4, NONE, "") \
   X(444, landlock_create_ruleset, 3, NONE, "") \

@@ -111,6 +111,7 @@ inline constexpr int CAP_SYS_RESOURCE = 24;
 inline constexpr int CAP_MKNOD = 27;
 inline constexpr int CAP_MAC_OVERRIDE = 32;
 inline constexpr int CAP_WAKE_ALARM = 35;
+inline constexpr int CAP_BLOCK_SUSPEND = 36;
 inline constexpr int CAP_LAST_CAP = 40;
 inline constexpr uint64_t CAP_FULL_SET = (uint64_t{1} << (CAP_LAST_CAP + 1)) - 1;
 // The capabilities that follow the filesystem uid (capabilities(7), "Effect of user ID

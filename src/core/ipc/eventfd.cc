@@ -25,7 +25,7 @@ Result<size_t> EventFd::read(File& f, SchedEntity& self, const IoBuffer& buf, ui
     if (f.flags() & abi::O_NONBLOCK_) return Errno::AGAIN;
     TRY(m_readers.wait(self, take, interruptible_wait()));
   }
-  m_writers.wake_all();
+  m_writers.wake_poll(kPollOut | kPollWrNorm);
   if (!buf.write_from(0, &got, sizeof got)) {
     m_count.fetch_add(got, std::memory_order_acq_rel);  // not delivered: give it back
     return Errno::FAULT;
@@ -50,8 +50,22 @@ Result<size_t> EventFd::write(File& f, SchedEntity& self, const IoBuffer& buf, u
     if (f.flags() & abi::O_NONBLOCK_) return Errno::AGAIN;
     TRY(m_writers.wait(self, add, interruptible_wait()));
   }
-  if (v) m_readers.wake_all();
+  if (v) m_readers.wake_poll(kPollIn | kPollRdNorm);
   return sizeof v;
+}
+
+// fs/eventfd.c: eventfd_poll.
+uint32_t EventFd::poll(File&, PollTable* pt) {
+  if (pt) {
+    pt->wait(m_readers);
+    pt->wait(m_writers);
+  }
+  const uint64_t c = count();
+  uint32_t mask = 0;
+  if (c > 0) mask |= kPollIn | kPollRdNorm;
+  if (c == ~uint64_t{0}) mask |= kPollErr;
+  if (c < kMax) mask |= kPollOut | kPollWrNorm;
+  return mask;
 }
 
 }  // namespace uml::kern

@@ -19,6 +19,8 @@ class EventFd final : public FileOps {
   // noop_llseek (lseek succeeds and moves nothing), but no pread/pwrite.
   bool positional() const override { return false; }
   uint64_t count() const { return m_count.load(std::memory_order_acquire); }
+  uint32_t poll(File& f, PollTable* pt) override;
+  bool pollable() const override { return true; }
 
  private:
   static constexpr uint64_t kMax = ~uint64_t{0} - 1;  // ULLONG_MAX - 1

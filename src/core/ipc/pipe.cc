@@ -51,7 +51,7 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
       }
     }
     if (n > 0) {
-      m_writable.wake_all();
+      m_writable.wake_poll(kPollOut | kPollWrNorm);
       return n;
     }
     if (fault) return Errno::FAULT;
@@ -109,7 +109,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
         }
       }
     }
-    if (moved) m_readable.wake_all();
+    if (moved) m_readable.wake_poll(kPollIn | kPollRdNorm);
     if (broken) return done ? Result<size_t>(done) : broken_pipe(self);
     if (fault) return done ? Result<size_t>(done) : Result<size_t>(Errno::FAULT);
     if (done == total) return done;
@@ -128,7 +128,7 @@ Result<size_t> Pipe::set_capacity(SchedEntity& self, size_t want, bool privilege
   MutexGuard g(m_mutex, self);
   if (m_slots.size() > size / kPage) return Errno::BUSY;  // pipe_resize_ring
   m_cap.store(size, std::memory_order_release);
-  m_writable.wake_all();  // more room, perhaps
+  m_writable.wake_poll(kPollOut | kPollWrNorm);  // more room, perhaps
   return size;
 }
 
@@ -145,11 +145,17 @@ void Pipe::add_writer() {
 }
 
 void Pipe::drop_reader() {
-  if (m_readers.fetch_sub(1, std::memory_order_acq_rel) == 1) m_writable.wake_all();  // EPIPE
+  if (m_readers.fetch_sub(1, std::memory_order_acq_rel) == 1) {  // EPIPE
+    m_writable.wake_poll(0);
+    m_readable.wake_poll(0);
+  }
 }
 
 void Pipe::drop_writer() {
-  if (m_writers.fetch_sub(1, std::memory_order_acq_rel) == 1) m_readable.wake_all();  // EOF
+  if (m_writers.fetch_sub(1, std::memory_order_acq_rel) == 1) {  // EOF
+    m_readable.wake_poll(0);
+    m_writable.wake_poll(0);
+  }
 }
 
 Result<void> Pipe::wait_for_writer(SchedEntity& self) {
@@ -166,8 +172,29 @@ Result<void> Pipe::wait_for_reader(SchedEntity& self) {
       interruptible_wait());
 }
 
-PipeEnd::PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer)
-    : m_pipe(std::move(pipe)), m_reader(reader), m_writer(writer) {
+uint32_t Pipe::poll(bool reader, bool writer, uint64_t seen_writer_opens, PollTable* pt) {
+  if (pt) {
+    pt->wait(m_readable);
+    pt->wait(m_writable);
+  }
+  uint32_t mask = 0;
+  if (reader) {
+    if (available() > 0) mask |= kPollIn | kPollRdNorm;
+    if (writers() == 0 && writer_opens() != seen_writer_opens) mask |= kPollHup;
+  }
+  if (writer) {
+    if (!full()) mask |= kPollOut | kPollWrNorm;
+    if (readers() == 0) mask |= kPollErr;
+  }
+  return mask;
+}
+
+uint32_t PipeEnd::poll(File&, PollTable* pt) {
+  return m_pipe->poll(m_reader, m_writer, m_seen_writer_opens, pt);
+}
+
+PipeEnd::PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer, uint64_t seen_writer_opens)
+    : m_pipe(std::move(pipe)), m_reader(reader), m_writer(writer), m_seen_writer_opens(seen_writer_opens) {
   if (m_reader) m_pipe->add_reader();
   if (m_writer) m_pipe->add_writer();
 }
@@ -202,7 +229,7 @@ Result<std::shared_ptr<FileOps>> open_fifo(SchedEntity& self, Inode& inode, int 
   const bool nonblock = flags & abi::O_NONBLOCK_;
   switch (flags & abi::O_ACCMODE_) {
     case abi::O_RDONLY_: {
-      auto end = std::make_shared<PipeEnd>(pipe, true, false);
+      auto end = std::make_shared<PipeEnd>(pipe, true, false, pipe->writer_opens());
       if (pipe->writers() == 0 && !nonblock) TRY(pipe->wait_for_writer(self));
       return std::shared_ptr<FileOps>(end);
     }

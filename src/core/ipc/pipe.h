@@ -50,6 +50,10 @@ class Pipe {
   void add_writer();
   void drop_reader();
   void drop_writer();
+  // Readiness of an end (fs/pipe.c: pipe_poll). A reader sees HUP once no writer is left,
+  // unless no writer has come since it opened (a FIFO read end opened alone).
+  uint32_t poll(bool reader, bool writer, uint64_t seen_writer_opens, PollTable* pt);
+  uint64_t writer_opens() const { return m_writer_opens.load(std::memory_order_acquire); }
   uint32_t readers() const { return m_readers.load(std::memory_order_acquire); }
   uint32_t writers() const { return m_writers.load(std::memory_order_acquire); }
   // FIFO rendezvous: waits until the other side has ever opened since we started waiting
@@ -85,18 +89,22 @@ class Pipe {
 // until the open file description goes.
 class PipeEnd final : public FileOps {
  public:
-  PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer);
+  // seen_writer_opens: the pipe's writer_opens() when a FIFO read end opened (0 for pipe2).
+  PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer, uint64_t seen_writer_opens = 0);
   ~PipeEnd() override;
   Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
   Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
   Result<int64_t> llseek(File&, uint64_t, int64_t, int) override { return Errno::SPIPE; }
   bool positional() const override { return false; }
   Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) override;
+  uint32_t poll(File& f, PollTable* pt) override;
+  bool pollable() const override { return true; }
   Pipe& pipe() const { return *m_pipe; }
 
  private:
   std::shared_ptr<Pipe> m_pipe;
   const bool m_reader, m_writer;
+  const uint64_t m_seen_writer_opens;
 };
 
 class Inode;

@@ -110,7 +110,8 @@ long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
   const SyscallHandler h = kTable.handler[nr];
   long ret = to_ret(h(t, a));
   rcu::quiescent();  // frees dentries and mounts retired by now, now and then
-  if (__builtin_expect(t.m_interrupt.load(std::memory_order_relaxed) || is_restart(ret), 0))
+  if (__builtin_expect(t.m_interrupt.load(std::memory_order_relaxed) || is_restart(ret) ||
+                           t.sigmask_restore_pending(), 0))
     ret = signal_exit(t, h, a, ret);
   if (__builtin_expect(t.exit_pending(), 0)) finish_exit(t);
   return ret;

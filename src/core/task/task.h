@@ -73,6 +73,9 @@ class Task final : public RefCounted<Task>, public SchedEntity {
 
   // Restarting an interrupted syscall (nanosleep, timed futex waits, poll).
   RestartBlock& restart_block() { return m_restart; }
+  // A temporary signal mask (sigsuspend, ppoll...) waits to be restored at syscall exit.
+  // Written only by the task itself.
+  bool sigmask_restore_pending() const { return m_sig.restore_mask; }
 
   // CPU time (ns) of this task: fiber time as the scheduler samples it, or the host thread's
   // CPU time for an attached thread (when asked on that thread).

@@ -1,5 +1,6 @@
 #include "core/vfs/file.h"
 
+#include "core/poll/epoll.h"
 #include "core/task/task.h"
 #include "core/vfs/file_lock.h"
 #include "core/vfs/vfs.h"
@@ -26,6 +27,8 @@ Result<IoBuffer> within_fsize(SchedEntity& self, uint64_t off, const IoBuffer& b
 }
 
 File::~File() {
+  // First, while everything is intact: epoll items watching it go (eventpoll_release).
+  if (m_ep_links.load(std::memory_order_acquire)) Epoll::release_file(*this);
   if (FileLocks* l = m_inode->locks_if_any()) {
     l->release_flock(this);
     l->release_posix(this);

@@ -12,6 +12,8 @@
 
 namespace uml::kern {
 
+struct EpollLinks;
+
 class File final : public RefCounted<File> {
  public:
   File(Path path, RefPtr<Inode> inode, int flags, std::shared_ptr<FileOps> ops = nullptr)
@@ -49,12 +51,14 @@ class File final : public RefCounted<File> {
   void set_pos_locked(uint64_t p) { m_pos = p; }
 
  private:
+  friend class Epoll;
   Path m_path;
   RefPtr<Inode> m_inode;
   std::atomic<int> m_flags;
   Mutex m_pos_lock;  // Linux's f_pos_lock
   uint64_t m_pos = 0;
   const std::shared_ptr<FileOps> m_ops;  // null: the inode holds the data
+  std::atomic<EpollLinks*> m_ep_links{nullptr};  // the epoll items watching this file
 };
 
 }  // namespace uml::kern

@@ -15,6 +15,20 @@ namespace uml::kern {
 
 class File;
 class SchedEntity;
+class WaitQueue;
+
+// Linux's poll_table: what a FileOps::poll registers on, for poll, select and epoll.
+class PollTable {
+ public:
+  virtual void wait(WaitQueue& wq) = 0;
+
+ protected:
+  ~PollTable() = default;
+};
+
+// What poll reports for a file that cannot wait (DEFAULT_POLLMASK: regular files, most
+// devices): always ready.
+inline constexpr uint32_t kDefaultPollMask = 0x001 | 0x004 | 0x040 | 0x100;
 
 class FileOps {
  public:
@@ -32,6 +46,16 @@ class FileOps {
   }
   // pread/pwrite allowed (false: SPIPE, like a stream).
   virtual bool positional() const { return true; }
+  // Readiness (f_op->poll): the events that hold now; with pt, it also registers pt on the
+  // queues whose wake-ups may change them (a wake-up's key names the events, 0 any). A
+  // FileOps that does not override it cannot be waited for: it is always ready, and epoll
+  // refuses it.
+  virtual uint32_t poll(File& f, PollTable* pt) {
+    (void)f;
+    (void)pt;
+    return kDefaultPollMask;
+  }
+  virtual bool pollable() const { return false; }
   // Device-specific ioctls; arg is the caller's argument as passed (NOTTY: none).
   virtual Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) {
     (void)f;
