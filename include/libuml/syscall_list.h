@@ -179,7 +179,7 @@
   X(161, chroot, 1, IMPL, "") \
   X(162, sync, 0, PART, "as fsync") \
   X(163, acct, 1, NONE, "") \
-  X(164, settimeofday, 2, NONE, "") \
+  X(164, settimeofday, 2, IMPL, "") \
   X(165, mount, 5, PART, "tmpfs, devtmpfs, proc; bind (MS_REC), remount (per mount with MS_BIND), MS_MOVE; propagation flags are accepted, every mount behaves as private") \
   X(166, umount2, 2, IMPL, "") \
   X(167, swapon, 2, NONE, "") \
@@ -242,7 +242,7 @@
   X(224, timer_gettime, 2, IMPL, "") \
   X(225, timer_getoverrun, 1, IMPL, "") \
   X(226, timer_delete, 1, IMPL, "") \
-  X(227, clock_settime, 2, NONE, "") \
+  X(227, clock_settime, 2, IMPL, "") \
   X(228, clock_gettime, 2, IMPL, "") \
   X(229, clock_getres, 2, IMPL, "") \
   X(230, clock_nanosleep, 4, PART, "CLOCK_PROCESS_CPUTIME_ID and the alarm clocks return EOPNOTSUPP; absolute realtime sleeps do not follow later changes of the clock (it cannot be set yet)") \
@@ -297,14 +297,14 @@
   X(279, move_pages, 6, NONE, "") \
   X(280, utimensat, 4, IMPL, "") \
   X(281, epoll_pwait, 6, IMPL, "") \
-  X(282, signalfd, 3, NONE, "") \
-  X(283, timerfd_create, 2, NONE, "") \
+  X(282, signalfd, 3, IMPL, "") \
+  X(283, timerfd_create, 2, IMPL, "") \
   X(284, eventfd, 1, IMPL, "") \
   X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); other modes EOPNOTSUPP") \
-  X(286, timerfd_settime, 4, NONE, "") \
-  X(287, timerfd_gettime, 2, NONE, "") \
+  X(286, timerfd_settime, 4, IMPL, "") \
+  X(287, timerfd_gettime, 2, IMPL, "") \
   X(288, accept4, 4, NONE, "") \
-  X(289, signalfd4, 4, NONE, "") \
+  X(289, signalfd4, 4, IMPL, "") \
   X(290, eventfd2, 2, IMPL, "") \
   X(291, epoll_create1, 1, IMPL, "") \
   X(292, dup3, 3, IMPL, "") \

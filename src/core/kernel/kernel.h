@@ -22,6 +22,7 @@
 #include "core/lib/chacha20.h"
 #include "core/sched/scheduler.h"
 #include "core/task/process_table.h"
+#include "core/time/clock.h"
 #include "core/vfs/vfs.h"
 
 namespace uml::drivers {
@@ -78,6 +79,17 @@ class Kernel {
   // Instance clocks (ns). Monotonic and boot time follow the host's CLOCK_MONOTONIC and
   // CLOCK_BOOTTIME; uptime counts from this instance's boot.
   int64_t boot_time_ns() const { return m_boot_mono; }
+  RealtimeClock& realtime() { return m_realtime; }
+  // settimeofday's time zone (gettimeofday reports it back).
+  abi::timezone timezone() const {
+    const uint64_t v = m_tz.load(std::memory_order_relaxed);
+    return {static_cast<int32_t>(v >> 32), static_cast<int32_t>(v & 0xffffffff)};
+  }
+  void set_timezone(abi::timezone tz) {
+    m_tz.store((uint64_t{static_cast<uint32_t>(tz.tz_minuteswest)} << 32) | static_cast<uint32_t>(tz.tz_dsttime),
+               std::memory_order_relaxed);
+  }
+  const RealtimeClock& realtime() const { return m_realtime; }
   int64_t uptime_ns() const { return host::monotonic_ns() - m_boot_mono; }
 
   // Random bytes from the instance's ChaCha20 generator (seed= makes it reproducible).
@@ -95,6 +107,7 @@ class Kernel {
   Klog m_log;
   std::unique_ptr<drivers::HostFdConsole> m_console;
   Scheduler m_sched;
+  RealtimeClock m_realtime;  // before what listens to it (timers in files and processes)
   Vfs m_vfs;  // outlives the process table, whose processes hold paths into it
   RefPtr<SuperBlock> m_devtmpfs;  // the one devtmpfs superblock
   FutexTable m_futexes;
@@ -107,6 +120,7 @@ class Kernel {
   mutable SpinLock m_uts_lock;
   std::string m_hostname, m_domainname;
   int64_t m_boot_mono = 0;
+  std::atomic<uint64_t> m_tz{0};
   SpinLock m_rng_lock;
   ChaCha20::Key m_rng_key{};
   uint64_t m_rng_counter = 0;

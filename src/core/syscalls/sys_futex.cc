@@ -3,6 +3,7 @@
 #include "core/abi/time.h"
 #include "core/ipc/futex.h"
 #include "core/syscalls/dispatch.h"
+#include "core/time/clock.h"
 #include "core/syscalls/user.h"
 #include "host/host.h"
 
@@ -26,7 +27,7 @@ Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
   const int64_t now = host::monotonic_ns();
   if (!absolute) return ns > INT64_MAX / 2 ? INT64_MAX / 2 : now + ns;
   if (!realtime) return ns;
-  return now + (ns - host::realtime_ns());  // a realtime instant on the monotonic clock
+  return now + (ns - realtime_now());  // a realtime instant on the monotonic clock
 }
 
 // futex_wait_restart: the same wait, until the same absolute deadline.

@@ -1,5 +1,5 @@
 // Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
-// clock_nanosleep.
+// clock_nanosleep, and setting the instance's realtime clock: clock_settime, settimeofday.
 
 #include "core/abi/time.h"
 #include "core/sched/sleep.h"
@@ -37,7 +37,7 @@ int64_t process_cpu_ns(Task& t) {
 
 int64_t read_clock(Task& t, ClockBase b) {
   switch (b) {
-    case ClockBase::Realtime: return host::realtime_ns();
+    case ClockBase::Realtime: return t.kernel().realtime().now();
     case ClockBase::Monotonic: return host::monotonic_ns();
     case ClockBase::Boottime: return host::boottime_ns();
     case ClockBase::ProcessCpu: return process_cpu_ns(t);
@@ -96,18 +96,52 @@ Result<long> sys_clock_getres(Task&, const SyscallArgs& a) {
   return 0;
 }
 
-Result<long> sys_gettimeofday(Task&, const SyscallArgs& a) {
+Result<long> sys_gettimeofday(Task& t, const SyscallArgs& a) {
   if (a.a[0]) {
-    int64_t ns = host::realtime_ns();
+    int64_t ns = t.kernel().realtime().now();
     abi::timeval tv{ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / 1000};
     TRY(copy_to_user(UserPtr<abi::timeval>(a.a[0]), tv));
   }
-  if (a.a[1]) TRY(copy_to_user(UserPtr<abi::timezone>(a.a[1]), abi::timezone{0, 0}));
+  if (a.a[1]) TRY(copy_to_user(UserPtr<abi::timezone>(a.a[1]), t.kernel().timezone()));
   return 0;
 }
 
-Result<long> sys_time(Task&, const SyscallArgs& a) {
-  const int64_t secs = host::realtime_ns() / NSEC_PER_SEC;
+namespace {
+// do_sys_settimeofday64: a time within range, then the capability, then the zone.
+Result<long> set_time(Task& t, const abi::timespec* ts, const abi::timezone* tz) {
+  if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC ||
+             ts->tv_sec >= (INT64_MAX / NSEC_PER_SEC) - 30 * 365 * 86400))
+    return Errno::INVAL;
+  if (!t.creds().capable(abi::CAP_SYS_TIME)) return Errno::PERM;
+  if (tz) {
+    if (tz->tz_minuteswest > 15 * 60 || tz->tz_minuteswest < -15 * 60) return Errno::INVAL;
+    t.kernel().set_timezone(*tz);
+  }
+  if (ts) t.kernel().realtime().set(ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec);
+  return 0;
+}
+}  // namespace
+
+Result<long> sys_clock_settime(Task& t, const SyscallArgs& a) {
+  if (static_cast<int32_t>(a.a[0]) != CLOCK_REALTIME_) return Errno::INVAL;  // the one settable clock
+  const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[1])));
+  return set_time(t, &ts, nullptr);
+}
+
+Result<long> sys_settimeofday(Task& t, const SyscallArgs& a) {
+  abi::timespec ts{};
+  abi::timezone tz{};
+  if (a.a[0]) {
+    const abi::timeval tv = TRY(copy_from_user(UserPtr<abi::timeval>(a.a[0])));
+    if (tv.tv_usec > 1000000 || tv.tv_usec < 0) return Errno::INVAL;
+    ts = {tv.tv_sec, tv.tv_usec * 1000};
+  }
+  if (a.a[1]) tz = TRY(copy_from_user(UserPtr<abi::timezone>(a.a[1])));
+  return set_time(t, a.a[0] ? &ts : nullptr, a.a[1] ? &tz : nullptr);
+}
+
+Result<long> sys_time(Task& t, const SyscallArgs& a) {
+  const int64_t secs = t.kernel().realtime().now() / NSEC_PER_SEC;
   if (a.a[0]) TRY(copy_to_user(UserPtr<int64_t>(a.a[0]), secs));
   return secs;
 }

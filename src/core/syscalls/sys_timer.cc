@@ -7,6 +7,7 @@
 #include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
+#include "core/time/clock.h"
 #include "core/time/posix_timer.h"
 
 namespace uml::kern {
@@ -42,7 +43,7 @@ itimerval itimerval_of(int64_t left, int64_t interval) {
 // The clocks a POSIX timer may run on: their current time, or -1 when timer_create has none.
 int64_t clock_now(int clock) {
   switch (clock) {
-    case CLOCK_REALTIME_: case CLOCK_TAI_: return host::realtime_ns();
+    case CLOCK_REALTIME_: case CLOCK_TAI_: return realtime_now();
     case CLOCK_MONOTONIC_: return host::monotonic_ns();
     case CLOCK_BOOTTIME_: return host::boottime_ns();
     default: return -1;

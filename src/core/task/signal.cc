@@ -192,9 +192,10 @@ int Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
           wake(*chosen);
         }
       }
-      sh.signalfd_wq.wake_poll(kPollIn);
+      sh.signal_gen.fetch_add(1, std::memory_order_release);
     }
   }
+  if (result > 0) sh.signalfd_wq.wake_poll(kPollIn);
   if (continued) g.m_table->notify_parent_stop_locked(g, CLD_CONTINUED_, SIGCONT_);
   return result;
 }

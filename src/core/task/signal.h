@@ -71,6 +71,7 @@ struct SignalHand {
   bool report_continued = false;
   WaitQueue stop_wq;       // threads parked in a group stop
   WaitQueue signalfd_wq;   // signalfd readers and pollers: any signal for the process
+  std::atomic<uint32_t> signal_gen{0};  // a new one at each signal queued (signalfd waits)
 };
 
 // A thread's signal state (guarded by its process's siglock; `blocked` is written only by

@@ -52,10 +52,10 @@ class PosixTimer {
   const int m_clock;
   const abi::sigevent m_ev;
   const int m_code;
+  SpinLock m_set_lock;  // one set() at a time (held while cancelling; the callback never takes it)
   SpinLock m_lock;
   int64_t m_deadline = 0;  // 0: disarmed
   int64_t m_interval = 0;
-  uint64_t m_gen = 0;      // a new one at each set(): a racing expiry of the old setting is dropped
   int m_overrun = 0;       // since its signal was queued
   bool m_queued = false;   // its signal is pending
   std::atomic<int> m_overrun_last{0};

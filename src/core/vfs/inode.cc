@@ -1,3 +1,4 @@
+#include "core/time/clock.h"
 #include "core/vfs/inode.h"
 
 #include "core/base/rcu.h"
@@ -18,7 +19,7 @@ InodeAttr InodeAttr::fresh(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t r
   a.gid = gid;
   a.rdev = rdev;
   a.nlink = (mode & abi::S_IFMT_) == abi::S_IFDIR_ ? 2 : 1;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = host::realtime_ns();
+  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = realtime_now();
   return a;
 }
 

@@ -1,5 +1,6 @@
 // Vfs: attribute changes — chmod, chown, truncate, access, utimes (fs/attr.c, fs/open.c).
 
+#include "core/time/clock.h"
 #include "core/task/task.h"
 #include "core/vfs/vfs.h"
 #include "host/host.h"
@@ -25,7 +26,7 @@ Result<void> Vfs::chmod(Task& t, const Path& p, uint32_t mode) {
   if (!c.in_group(a.gid) && !c.capable(abi::CAP_FSETID)) mode &= ~abi::S_ISGID_;
   i->update_attr([&](InodeAttr& x) {
     x.mode = (x.mode & abi::S_IFMT_) | mode;
-    x.ctime_ns = host::realtime_ns();
+    x.ctime_ns = realtime_now();
   });
   return {};
 }
@@ -53,7 +54,7 @@ Result<void> Vfs::chown(Task& t, const Path& p, uint32_t uid, uint32_t gid) {
       x.mode &= ~abi::S_ISUID_;
       if (x.mode & 0010) x.mode &= ~abi::S_ISGID_;  // setgid with group-exec: a setgid program
     }
-    x.ctime_ns = host::realtime_ns();
+    x.ctime_ns = realtime_now();
   });
   return {};
 }
@@ -94,7 +95,7 @@ void file_remove_privs(const Credentials& c, Inode& i) {
     if ((x.mode & abi::S_ISGID_) && ((x.mode & 0010) || !c.in_group(x.gid))) kill |= abi::S_ISGID_;
     if (!kill) return;
     x.mode &= ~kill;
-    x.ctime_ns = host::realtime_ns();
+    x.ctime_ns = realtime_now();
   });
 }
 
@@ -127,7 +128,7 @@ Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
 Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
   RefPtr<Inode> i = p.inode();
   const Credentials& c = t.creds();
-  const int64_t now = host::realtime_ns();
+  const int64_t now = realtime_now();
   bool explicit_time = false;
   if (times) {
     for (int k = 0; k < 2; ++k) {

@@ -1,3 +1,4 @@
+#include "core/time/clock.h"
 #include "core/fs/tmpfs/tmpfs.h"
 
 #include <cstring>
@@ -85,7 +86,7 @@ class TmpfsSuper final : public SuperBlock {
   PagePool m_pool;  // file pages (freed by the files' evictions, before the superblock)
 };
 
-void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = host::realtime_ns(); }
+void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = realtime_now(); }
 
 // What every tmpfs inode has: its charge against nr_inodes, and xattrs in memory.
 class TmpfsInode : public Inode {
@@ -98,12 +99,12 @@ class TmpfsInode : public Inode {
   Result<std::string> getxattr(std::string_view name) override { return m_xattrs.get(name); }
   Result<void> setxattr(std::string_view name, std::string_view value, int flags) override {
     TRY(m_xattrs.set(name, value, flags));
-    update_attr([](InodeAttr& a) { a.ctime_ns = host::realtime_ns(); });
+    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
     return {};
   }
   Result<void> removexattr(std::string_view name) override {
     TRY(m_xattrs.remove(name));
-    update_attr([](InodeAttr& a) { a.ctime_ns = host::realtime_ns(); });
+    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
     return {};
   }
   Result<std::vector<std::string>> listxattr() override { return m_xattrs.list(); }
@@ -272,7 +273,7 @@ class TmpfsFile final : public TmpfsInode {
     }
     update_attr([&](InodeAttr& a) {
       if (!(mode & abi::FALLOC_FL_KEEP_SIZE_) && end > a.size) a.size = end;
-      a.ctime_ns = host::realtime_ns();
+      a.ctime_ns = realtime_now();
     });
     return {};
   }
@@ -376,7 +377,7 @@ class TmpfsDir final : public TmpfsInode {
     insert(name, RefPtr<Inode>(&target));
     target.update_attr([](InodeAttr& a) {
       ++a.nlink;
-      a.ctime_ns = host::realtime_ns();
+      a.ctime_ns = realtime_now();
     });
     return {};
   }
@@ -389,7 +390,7 @@ class TmpfsDir final : public TmpfsInode {
     erase(it);
     victim->update_attr([&](InodeAttr& a) {
       a.nlink = dir ? 0 : a.nlink - 1;
-      a.ctime_ns = host::realtime_ns();
+      a.ctime_ns = realtime_now();
     });
     if (dir) update_attr([](InodeAttr& d) { --d.nlink; });
     return {};
@@ -411,7 +412,7 @@ class TmpfsDir final : public TmpfsInode {
       update_attr([](InodeAttr& d) { --d.nlink; });
       new_dir.update_attr([](InodeAttr& d) { ++d.nlink; });
     }
-    moving->update_attr([](InodeAttr& a) { a.ctime_ns = host::realtime_ns(); });
+    moving->update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
     return {};
   }
 
@@ -428,8 +429,8 @@ class TmpfsDir final : public TmpfsInode {
     }
     update_attr(touch_mc);
     new_dir.update_attr(touch_mc);
-    a->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = host::realtime_ns(); });
-    b->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = host::realtime_ns(); });
+    a->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = realtime_now(); });
+    b->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = realtime_now(); });
     return {};
   }
 

@@ -1,0 +1,49 @@
+#pragma once
+// The instance's CLOCK_REALTIME: the host's, moved by what clock_settime and settimeofday
+// set (an offset of this instance only; the host's clock is never touched). Whoever holds a
+// realtime deadline (a timerfd, a POSIX timer) listens for the clock being set, as Linux's
+// clock_was_set() reaches its hrtimer bases.
+
+#include <atomic>
+#include <cstdint>
+
+#include "core/base/intrusive_list.h"
+#include "core/base/spinlock.h"
+#include "host/host.h"
+
+namespace uml::kern {
+
+class ClockListener {
+ public:
+  // The realtime clock jumped (by delta ns). Runs with the clock's listener lock held: it
+  // may cancel and re-arm timers, not set the clock.
+  virtual void clock_was_set(int64_t delta) = 0;
+  ListNode clock_node;
+
+ protected:
+  ~ClockListener() = default;
+};
+
+class RealtimeClock {
+ public:
+  int64_t now() const { return host::realtime_ns() + m_offset.load(std::memory_order_acquire); }
+  int64_t now_coarse() const { return host::realtime_coarse_ns() + m_offset.load(std::memory_order_acquire); }
+  int64_t offset() const { return m_offset.load(std::memory_order_acquire); }
+  // clock_settime(CLOCK_REALTIME): tells every listener.
+  void set(int64_t ns);
+
+  void listen(ClockListener& l);
+  void unlisten(ClockListener& l);
+
+ private:
+  std::atomic<int64_t> m_offset{0};
+  SpinLock m_lock;
+  IntrusiveList<ClockListener, &ClockListener::clock_node> m_listeners;
+};
+
+// CLOCK_REALTIME as the calling task's instance sees it (the host's outside any task):
+// what file times and realtime clocks read.
+int64_t realtime_now();
+int64_t realtime_now_coarse();
+
+}  // namespace uml::kern
