@@ -87,7 +87,8 @@ TEST_CASE("An absolute realtime timerfd follows the clock; CANCEL_ON_SET is canc
   later.tv_sec += 7200;
   REQUIRE(uml::sys::clock_settime(CLOCK_REALTIME, &later) == 0);
   struct pollfd pf[2] = {{static_cast<int>(follow), POLLIN, 0}, {static_cast<int>(cancel), POLLIN, 0}};
-  CHECK(uml::sys::poll(pf, 2, 2000) == 2);
+  CHECK(uml::sys::poll(&pf[0], 1, 2000) == 1);  // due now: its callback runs soon
+  CHECK(uml::sys::poll(pf, 2, 0) == 2);
   CHECK(uml::sys::read(follow, &n, 8) == 8);
   CHECK(n == 1);
   CHECK(uml::sys::read(cancel, &n, 8) == -ECANCELED);
