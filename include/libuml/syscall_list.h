@@ -37,7 +37,7 @@
   X(19, readv, 3, IMPL, "") \
   X(20, writev, 3, IMPL, "") \
   X(21, access, 2, IMPL, "") \
-  X(22, pipe, 1, PART, "no splice, tee or vmsplice yet") \
+  X(22, pipe, 1, PART, "no vmsplice yet") \
   X(23, select, 5, IMPL, "") \
   X(24, sched_yield, 0, IMPL, "") \
   X(25, mremap, 5, NONE, "") \
@@ -290,8 +290,8 @@
   X(272, unshare, 1, NONE, "") \
   X(273, set_robust_list, 2, NONE, "") \
   X(274, get_robust_list, 3, NONE, "") \
-  X(275, splice, 6, NONE, "") \
-  X(276, tee, 4, NONE, "") \
+  X(275, splice, 6, IMPL, "") \
+  X(276, tee, 4, IMPL, "") \
   X(277, sync_file_range, 4, NONE, "") \
   X(278, vmsplice, 4, NONE, "") \
   X(279, move_pages, 6, NONE, "") \
@@ -308,7 +308,7 @@
   X(290, eventfd2, 2, IMPL, "") \
   X(291, epoll_create1, 1, IMPL, "") \
   X(292, dup3, 3, IMPL, "") \
-  X(293, pipe2, 2, PART, "no splice, tee or vmsplice yet") \
+  X(293, pipe2, 2, PART, "no vmsplice yet") \
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, IMPL, "") \
   X(296, pwritev, 5, IMPL, "") \
@@ -375,7 +375,7 @@
   X(446, landlock_restrict_self, 2, NONE, "") \
   X(447, memfd_secret, 1, NONE, "") \
   X(448, process_mrelease, 2, NONE, "") \
-  X(449, futex_waitv, 5, NONE, "") \
+  X(449, futex_waitv, 5, IMPL, "") \
   X(450, set_mempolicy_home_node, 4, NONE, "") \
   X(451, cachestat, 4, NONE, "") \
   X(452, fchmodat2, 4, NONE, "") \

@@ -60,3 +60,67 @@ TEST_CASE("futex requeue and wake_op with nobody waiting") {
     CHECK(call(SYS_futex, &a, FUTEX_WAKE_OP, 1, 1, nullptr, add3) == -EFAULT);
   });
 }
+
+namespace {
+struct Waitv {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
+constexpr uint32_t kU32 = 2, kPrivate = 128;
+
+timespec mono_in(long ns) {
+  struct timespec ts {};
+  call(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += ns;
+  ts.tv_sec += ts.tv_nsec / 1000000000;
+  ts.tv_nsec %= 1000000000;
+  return ts;
+}
+}  // namespace
+
+TEST_CASE("futex_waitv: values, timeouts, a wake by another process, and errors") {
+  shim::fresh_task([] {
+    alignas(4) static uint32_t words[3] = {1, 2, 3};
+    Waitv w[3] = {{1, reinterpret_cast<uint64_t>(&words[0]), kU32, 0},
+                  {2, reinterpret_cast<uint64_t>(&words[1]), kU32 | kPrivate, 0},
+                  {3, reinterpret_cast<uint64_t>(&words[2]), kU32, 0}};
+    struct timespec soon = mono_in(10000000);
+    CHECK(call(SYS_futex_waitv, w, 3, 0, &soon, CLOCK_MONOTONIC) == -ETIMEDOUT);
+    w[1].val = 5;
+    CHECK(call(SYS_futex_waitv, w, 3, 0, &soon, CLOCK_MONOTONIC) == -EAGAIN);
+    w[1].val = 2;
+    // Errors, in Linux's order.
+    CHECK(call(SYS_futex_waitv, w, 3, 1, &soon, CLOCK_MONOTONIC) == -EINVAL);  // flags
+    CHECK(call(SYS_futex_waitv, w, 0, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    CHECK(call(SYS_futex_waitv, w, 129, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    CHECK(call(SYS_futex_waitv, nullptr, 1, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    CHECK(call(SYS_futex_waitv, w, 3, 0, &soon, CLOCK_BOOTTIME) == -EINVAL);
+    CHECK(call(SYS_futex_waitv, w, 3, 0, 8, CLOCK_MONOTONIC) == -EFAULT);
+    CHECK(call(SYS_futex_waitv, 8, 3, 0, &soon, CLOCK_MONOTONIC) == -EFAULT);
+    Waitv bad = w[0];
+    bad.flags = 3;  // 64-bit words: not supported
+    CHECK(call(SYS_futex_waitv, &bad, 1, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    bad = w[0];
+    bad.reserved = 1;
+    CHECK(call(SYS_futex_waitv, &bad, 1, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    bad = w[0];
+    bad.val = 1ull << 32;
+    CHECK(call(SYS_futex_waitv, &bad, 1, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    bad = w[0];
+    bad.uaddr += 1;
+    CHECK(call(SYS_futex_waitv, &bad, 1, 0, &soon, CLOCK_MONOTONIC) == -EINVAL);
+    // Another thread wakes the second word (a private futex): the index comes back.
+    long woke = -1;
+    auto join = shim::start_thread([&] {
+      struct timespec nap {0, 20000000};
+      call(SYS_nanosleep, &nap, nullptr);
+      woke = call(SYS_futex, &words[1], FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    });
+    struct timespec later = mono_in(5000000000);
+    CHECK(call(SYS_futex_waitv, w, 3, 0, &later, CLOCK_MONOTONIC) == 1);
+    join();
+    CHECK(woke == 1);
+  });
+}

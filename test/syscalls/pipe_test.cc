@@ -157,3 +157,103 @@ TEST_CASE("FIFOs: non-blocking opens and data through the name") {
     call(SYS_close, r3);
   });
 }
+
+TEST_CASE("splice: file to pipe by file pages, pipe to file, offsets and positions") {
+  shim::fresh_task([] {
+    shim::ScratchDir dir;
+    const long f = call(SYS_openat, AT_FDCWD, (dir / "src").c_str(), O_CREAT | O_RDWR, 0600);
+    REQUIRE(f >= 0);
+    std::vector<char> data(100000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+    REQUIRE(call(SYS_write, f, data.data(), data.size()) == 100000);
+    int p[2];
+    REQUIRE(call(SYS_pipe2, p, O_NONBLOCK) == 0);
+    // From offset 100: the first buffer ends at the file's page boundary, so 16 buffers
+    // hold 3996 + 15 * 4096 bytes.
+    loff_t off = 100;
+    CHECK(call(SYS_splice, f, &off, p[1], nullptr, 100000, 0) == 3996 + 15 * 4096);
+    CHECK(off == 100 + 3996 + 15 * 4096);
+    CHECK(call(SYS_lseek, f, 0, SEEK_CUR) == 100000);  // the position did not move
+    CHECK(call(SYS_splice, f, &off, p[1], nullptr, 10, 0) == -EAGAIN);  // full
+    char buf[8] = {};
+    CHECK(call(SYS_read, p[0], buf, 4) == 4);
+    CHECK(std::string(buf, 4) == std::string(&data[100], 4));
+    // Out to another file at its position.
+    const long g = call(SYS_openat, AT_FDCWD, (dir / "dst").c_str(), O_CREAT | O_RDWR, 0600);
+    CHECK(call(SYS_splice, p[0], nullptr, g, nullptr, 5000, 0) == 5000);
+    CHECK(call(SYS_lseek, g, 0, SEEK_CUR) == 5000);
+    loff_t goff = 10;
+    CHECK(call(SYS_splice, p[0], nullptr, g, &goff, 8, 0) == 8);
+    CHECK(goff == 18);
+    std::vector<char> back(18);
+    CHECK(call(SYS_pread64, g, back.data(), 18, 0) == 18);
+    CHECK(std::string(back.data(), 10) == std::string(&data[104], 10));
+    CHECK(std::string(&back[10], 8) == std::string(&data[104 + 5000], 8));
+    // From the file position (at its end: nothing).
+    CHECK(call(SYS_lseek, f, 99990, SEEK_SET) == 99990);
+    int q[2];
+    REQUIRE(call(SYS_pipe2, q, 0) == 0);
+    CHECK(call(SYS_splice, f, nullptr, q[1], nullptr, 100, 0) == 10);
+    CHECK(call(SYS_lseek, f, 0, SEEK_CUR) == 100000);
+    CHECK(call(SYS_splice, f, nullptr, q[1], nullptr, 100, 0) == 0);
+    // Errors.
+    CHECK(call(SYS_splice, f, nullptr, g, nullptr, 10, 0) == -EINVAL);  // no pipe
+    CHECK(call(SYS_splice, q[0], &off, g, nullptr, 10, 0) == -ESPIPE);
+    CHECK(call(SYS_splice, f, &off, q[1], &off, 10, 0) == -ESPIPE);
+    CHECK(call(SYS_splice, q[0], nullptr, q[1], nullptr, 10, 0) == -EINVAL);  // itself
+    CHECK(call(SYS_splice, q[1], nullptr, g, nullptr, 10, 0) == -EBADF);   // a write end
+    CHECK(call(SYS_splice, f, nullptr, q[1], nullptr, 10, 0x100) == -EINVAL);
+    CHECK(call(SYS_splice, f, nullptr, q[1], nullptr, 0, 0x100) == 0);  // len 0 first
+    CHECK(call(SYS_splice, 999, nullptr, q[1], nullptr, 10, 0) == -EBADF);
+    loff_t neg = -1;
+    CHECK(call(SYS_splice, f, &neg, q[1], nullptr, 10, 0) == -EINVAL);
+    CHECK(call(SYS_splice, f, 8, q[1], nullptr, 10, 0) == -EFAULT);
+    const long app = call(SYS_openat, AT_FDCWD, (dir / "app").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
+    CHECK(call(SYS_splice, q[0], nullptr, app, nullptr, 10, 0) == -EINVAL);
+    // A pipe with no writer left and nothing in it: end of file.
+    int e[2];
+    REQUIRE(call(SYS_pipe2, e, 0) == 0);
+    call(SYS_close, e[1]);
+    CHECK(call(SYS_splice, e[0], nullptr, g, nullptr, 10, 0) == 0);
+    // No reader left: EPIPE (SIGPIPE is ignored in test bodies).
+    call(SYS_close, q[0]);
+    CHECK(call(SYS_splice, f, &off, q[1], nullptr, 10, 0) == -EPIPE);
+    for (long fd : {f, g, app}) call(SYS_close, fd);
+    for (int fd : {p[0], p[1], q[1], e[0]}) call(SYS_close, fd);
+  });
+}
+
+TEST_CASE("splice between pipes moves buffers; tee copies them") {
+  shim::fresh_task([] {
+    int a[2], b[2], c[2];
+    REQUIRE(call(SYS_pipe2, a, O_NONBLOCK) == 0);
+    REQUIRE(call(SYS_pipe2, b, O_NONBLOCK) == 0);
+    REQUIRE(call(SYS_pipe2, c, O_NONBLOCK) == 0);
+    CHECK(call(SYS_splice, a[0], nullptr, b[1], nullptr, 10, 0) == -EAGAIN);  // nothing to move
+    CHECK(call(SYS_tee, a[0], b[1], 10, 0) == -EAGAIN);
+    CHECK(call(SYS_write, a[1], "hello", 5) == 5);
+    CHECK(call(SYS_write, a[1], "world", 5) == 5);  // merged into the same buffer
+    CHECK(call(SYS_tee, a[0], c[1], 7, 0) == 7);
+    CHECK(call(SYS_splice, a[0], nullptr, b[1], nullptr, 3, 0) == 3);
+    CHECK(call(SYS_splice, a[0], nullptr, b[1], nullptr, 100, 0) == 7);
+    char buf[16] = {};
+    CHECK(call(SYS_read, b[0], buf, sizeof buf) == 10);
+    CHECK(std::string(buf, 10) == "helloworld");
+    CHECK(call(SYS_read, c[0], buf, sizeof buf) == 7);
+    CHECK(std::string(buf, 7) == "hellowo");
+    CHECK(call(SYS_read, a[0], buf, sizeof buf) == -EAGAIN);  // splice took it all
+    // Errors of tee.
+    shim::ScratchDir dir;
+    const long f = call(SYS_openat, AT_FDCWD, (dir / "f").c_str(), O_CREAT | O_RDWR, 0600);
+    CHECK(call(SYS_tee, f, b[1], 10, 0) == -EINVAL);
+    CHECK(call(SYS_tee, a[0], a[1], 10, 0) == -EINVAL);
+    CHECK(call(SYS_tee, a[1], b[1], 10, 0) == -EBADF);
+    CHECK(call(SYS_tee, a[0], b[1], 10, 0x40) == -EINVAL);
+    CHECK(call(SYS_tee, a[0], b[1], 0, 0) == 0);
+    CHECK(call(SYS_tee, 999, b[1], 10, 0) == -EBADF);
+    call(SYS_close, a[1]);
+    CHECK(call(SYS_tee, a[0], b[1], 10, 0) == 0);  // no writer, nothing left
+    call(SYS_close, f);
+    for (int fd : {a[0], b[0], b[1], c[0], c[1]}) call(SYS_close, fd);
+  });
+}

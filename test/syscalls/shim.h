@@ -60,6 +60,9 @@ unsigned long set_mask(unsigned long mask);
 // a spawned guest task, a child of the calling task, in libuml). body's return value is the
 // exit code: 0 for success, else the line that failed (see CHILD_CHECK). Returns the pid.
 long start_child(const std::function<int()>& body);
+// A new thread of the calling process running body (a host thread; a guest thread of the
+// calling task's process in libuml); the returned function joins it.
+std::function<void()> start_thread(const std::function<void()>& body);
 // start_child, then wait4 for it: its wait status.
 int run_child(const std::function<int()>& body);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <exception>
+#include <memory>
 #include <thread>
 
 #include "shim.h"
@@ -55,6 +56,11 @@ long start_child(const std::function<int()>& body) {
   const pid_t pid = ::fork();
   if (pid == 0) ::_exit(body());
   return pid < 0 ? -errno : pid;
+}
+
+std::function<void()> start_thread(const std::function<void()>& body) {
+  auto t = std::make_shared<std::thread>(body);
+  return [t] { t->join(); };
 }
 
 void become_unprivileged() {

@@ -56,6 +56,16 @@ long start_child(const std::function<int()>& body) {
   }
 }
 
+std::function<void()> start_thread(const std::function<void()>& body) {
+  uml::SpawnOptions o;
+  o.thread = true;
+  uml::TaskHandle h = instance().spawn([body] {
+    body();
+    return 0;
+  }, o);
+  return [h] { h.wait(); };
+}
+
 void become_unprivileged() {
   sys(SYS_setgroups, 0, 0);
   sys(SYS_setresgid, 1000, 1000, 1000);

@@ -86,6 +86,64 @@ unsigned FutexTable::wake_locked(Bucket& b, const FutexKey& key, unsigned n, uin
   return woken;
 }
 
+bool FutexTable::unqueue(Waiter& w) {
+  for (;;) {
+    Bucket* cur = w.bucket.load(std::memory_order_acquire);
+    SpinGuard g(cur->lock);
+    if (w.bucket.load(std::memory_order_relaxed) != cur) continue;
+    if (w.woken.load(std::memory_order_relaxed)) return false;
+    cur->waiters.remove(w);
+    return true;
+  }
+}
+
+// futex_wait_multiple: queue on every word (each checked under its bucket lock), sleep,
+// then leave every queue; a spurious wake-up starts over.
+Result<int> FutexTable::wait_multiple(SchedEntity& self, const FutexKey* keys, const uint32_t* vals, size_t n,
+                                      int64_t deadline_ns) {
+  std::array<Waiter, kMaxWaitv> ws;
+  auto unqueue_first = [&](size_t count) {
+    int last = -1;
+    for (size_t i = 0; i < count; ++i)
+      if (!unqueue(ws[i])) last = static_cast<int>(i);
+    return last;
+  };
+  for (;;) {
+    for (size_t i = 0; i < n; ++i) {
+      Waiter& w = ws[i];
+      w.entity = &self;
+      w.key = keys[i];
+      w.bitset = kBitsetAll;
+      w.woken.store(false, std::memory_order_relaxed);
+      Bucket* b = &bucket_of(keys[i]);
+      w.bucket.store(b, std::memory_order_relaxed);
+      SpinGuard g(b->lock);
+      uint32_t cur = 0;
+      const bool ok = read_word(keys[i].addr, &cur);
+      if (ok && cur == vals[i]) {
+        b->waiters.push_back(w);
+        continue;
+      }
+      b->lock.unlock();
+      const int woken = unqueue_first(i);
+      b->lock.lock();  // for the guard
+      if (woken >= 0) return woken;
+      return ok ? Errno::AGAIN : Errno::FAULT;
+    }
+    bool in_time = true;
+    for (;;) {
+      bool any = false;
+      for (size_t i = 0; i < n && !any; ++i) any = ws[i].woken.load(std::memory_order_acquire);
+      if (any || !in_time || self.m_interrupt.load(std::memory_order_acquire)) break;
+      in_time = Scheduler::park(self, deadline_ns);
+    }
+    const int woken = unqueue_first(n);
+    if (woken >= 0) return woken;
+    if (!in_time) return Errno::TIMEDOUT;
+    if (self.m_interrupt.load(std::memory_order_acquire)) return Errno::RESTARTSYS;
+  }
+}
+
 unsigned FutexTable::wake(const FutexKey& key, unsigned n, uint32_t bitset) {
   Bucket& b = bucket_of(key);
   SpinGuard g(b.lock);

@@ -8,6 +8,7 @@
 // one key to another without waking them.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 
 #include "core/base/intrusive_list.h"
@@ -32,6 +33,12 @@ class FutexTable {
   // differs), TIMEDOUT, INTR, FAULT.
   Result<void> wait(SchedEntity& self, const FutexKey& key, uint32_t val, uint32_t bitset,
                     int64_t deadline_ns);
+  // futex_waitv: sleeps on several words at once until one is woken; returns the index of a
+  // woken one (the last, as Linux's unqueue_multiple finds). Errors: AGAIN, TIMEDOUT,
+  // RESTARTSYS, FAULT. At most kMaxWaitv.
+  static constexpr size_t kMaxWaitv = 128;
+  Result<int> wait_multiple(SchedEntity& self, const FutexKey* keys, const uint32_t* vals, size_t n,
+                            int64_t deadline_ns);
   // FUTEX_WAKE(_BITSET): wakes up to n waiters; returns how many.
   unsigned wake(const FutexKey& key, unsigned n, uint32_t bitset);
   // FUTEX_(CMP_)REQUEUE: wakes up to n on key, moves up to n2 more to key2; with cmp, only
@@ -61,6 +68,8 @@ class FutexTable {
   static void lock_two(Bucket& a, Bucket& b);
   static void unlock_two(Bucket& a, Bucket& b);
   unsigned wake_locked(Bucket& b, const FutexKey& key, unsigned n, uint32_t bitset);
+  // Takes w out of its queue (following requeues); false when a wake already did.
+  bool unqueue(Waiter& w);
 
   std::array<Bucket, 256> m_buckets;
 };

@@ -10,14 +10,12 @@
 
 namespace uml::kern {
 
-namespace {
 // fs/pipe.c: EPIPE, and SIGPIPE to the writer (send_sig(SIGPIPE, current, 0)).
-Result<size_t> broken_pipe(SchedEntity& self) {
+Result<size_t> Pipe::broken(SchedEntity& self) {
   Task& t = static_cast<Task&>(self);
   Signals::send_to_task(t, Signals::user_info(abi::SIGPIPE_, t));
   return Errno::PIPE;
 }
-}  // namespace
 
 // fs/pipe.c: pipe_read. Packet mode reads one slot (a packet) and drops what did not fit.
 Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock) {
@@ -65,7 +63,7 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
 // rest takes new slots, a page at a time, so a write of up to PIPE_BUF lands whole.
 Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock) {
   const size_t total = buf.size();
-  if (readers() == 0) return broken_pipe(self);
+  if (readers() == 0) return broken(self);
   if (total == 0) return size_t{0};
   size_t done = 0;
   bool merged_tried = false;
@@ -110,7 +108,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
       }
     }
     if (moved) m_readable.wake_poll(kPollIn | kPollRdNorm);
-    if (broken) return done ? Result<size_t>(done) : broken_pipe(self);
+    if (broken) return done ? Result<size_t>(done) : Pipe::broken(self);
     if (fault) return done ? Result<size_t>(done) : Result<size_t>(Errno::FAULT);
     if (done == total) return done;
     if (nonblock) return done ? Result<size_t>(done) : Result<size_t>(Errno::AGAIN);

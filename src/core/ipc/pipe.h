@@ -63,7 +63,23 @@ class Pipe {
 
   void set_packet_mode(bool on) { m_packet = on; }
 
+  // splice(2) and tee(2) (fs/splice.c; in core/ipc/splice.cc). in_off/out_off: the file
+  // offset to use and advance, or null for the file position. Errors: AGAIN (nonblock),
+  // PIPE (no reader left; SIGPIPE sent), RESTARTSYS, and the file's own.
+  static Result<size_t> splice_from_file(SchedEntity& self, File& in, int64_t* in_off, Pipe& out,
+                                         size_t len, bool nonblock);
+  static Result<size_t> splice_to_file(SchedEntity& self, Pipe& in, File& out, int64_t* out_off,
+                                       size_t len, bool nonblock);
+  // Pipe to pipe: moves (splice) or copies (tee) whole buffers, the last one cut to len.
+  static Result<size_t> splice_pipes(SchedEntity& self, Pipe& in, Pipe& out, size_t len, bool nonblock,
+                                     bool copy);
+
  private:
+  // Waits until there is data (false: empty with no writer left) / room (PIPE without
+  // readers).
+  Result<bool> wait_data(SchedEntity& self, bool nonblock);
+  Result<void> wait_room(SchedEntity& self, bool nonblock);
+  static Result<size_t> broken(SchedEntity& self);
   struct Slot {
     std::unique_ptr<char[]> page;  // kPage bytes
     uint32_t off = 0, len = 0;

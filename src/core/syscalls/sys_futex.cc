@@ -1,4 +1,7 @@
-// Futexes: futex (kernel/futex/syscalls.c).
+// Futexes: futex, futex_waitv (kernel/futex/syscalls.c).
+
+#include <algorithm>
+#include <array>
 
 #include "core/abi/time.h"
 #include "core/ipc/futex.h"
@@ -102,6 +105,54 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
     }
     default: return Errno::NOSYS;  // the priority-inheritance operations
   }
+}
+
+}  // namespace uml::kern
+
+namespace uml::kern {
+
+namespace {
+struct FutexWaitv {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
+constexpr uint32_t FUTEX2_SIZE_U32 = 0x02, FUTEX2_SIZE_MASK = 0x03, FUTEX2_NUMA = 0x04,
+                   FUTEX2_MPOL = 0x08, FUTEX2_PRIVATE = 128;
+}  // namespace
+
+// kernel/futex/syscalls.c: futex_waitv, in its order of checks. The timeout is absolute,
+// on CLOCK_MONOTONIC or CLOCK_REALTIME.
+Result<long> sys_futex_waitv(Task& t, const SyscallArgs& a) {
+  const auto uwaiters = static_cast<uintptr_t>(a.a[0]);
+  const auto n = static_cast<unsigned>(a.a[1]);
+  if (static_cast<unsigned>(a.a[2]) != 0) return Errno::INVAL;
+  if (n == 0 || n > FutexTable::kMaxWaitv || !uwaiters) return Errno::INVAL;
+  int64_t deadline = -1;
+  if (a.a[3]) {
+    const int clock = static_cast<int>(a.a[4]);
+    if (clock != abi::CLOCK_REALTIME_ && clock != abi::CLOCK_MONOTONIC_) return Errno::INVAL;
+    const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
+    const int64_t ns = ts.tv_sec >= INT64_MAX / abi::NSEC_PER_SEC / 4 ? INT64_MAX / 4
+                                                                      : ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
+    const int64_t now = host::monotonic_ns();
+    deadline = clock == abi::CLOCK_MONOTONIC_ ? ns : now + (ns - realtime_now());
+    deadline = std::max<int64_t>(deadline, 0);
+  }
+  std::array<FutexKey, FutexTable::kMaxWaitv> keys;
+  std::array<uint32_t, FutexTable::kMaxWaitv> vals;
+  for (unsigned i = 0; i < n; ++i) {
+    const FutexWaitv w = TRY(copy_from_user(UserPtr<FutexWaitv>(static_cast<long>(uwaiters + i * sizeof(FutexWaitv)))));
+    if ((w.flags & ~(FUTEX2_SIZE_MASK | FUTEX2_NUMA | FUTEX2_MPOL | FUTEX2_PRIVATE)) || w.reserved) return Errno::INVAL;
+    if ((w.flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32 || (w.flags & (FUTEX2_NUMA | FUTEX2_MPOL))) return Errno::INVAL;
+    if (w.val > UINT32_MAX) return Errno::INVAL;
+    if (w.uaddr % 4) return Errno::INVAL;
+    keys[i] = FutexKey{static_cast<uintptr_t>(w.uaddr),
+                       (w.flags & FUTEX2_PRIVATE) ? static_cast<const void*>(&t.group()) : nullptr};
+    vals[i] = static_cast<uint32_t>(w.val);
+  }
+  return TRY(t.kernel().futexes().wait_multiple(t, keys.data(), vals.data(), n, deadline));
 }
 
 }  // namespace uml::kern
