@@ -218,8 +218,8 @@
   X(200, tkill, 2, IMPL, "") \
   X(201, time, 1, IMPL, "") \
   X(202, futex, 6, PART, "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, private and shared; the priority-inheritance operations return ENOSYS") \
-  X(203, sched_setaffinity, 3, NONE, "") \
-  X(204, sched_getaffinity, 3, NONE, "") \
+  X(203, sched_setaffinity, 3, PART, "CPUs are the instance vCPUs; an attached thread keeps the mask but runs where the host puts it") \
+  X(204, sched_getaffinity, 3, IMPL, "") \
   X(205, set_thread_area, 1, NONE, "") \
   X(206, io_setup, 2, NONE, "") \
   X(207, io_destroy, 1, NONE, "") \
@@ -324,7 +324,7 @@
   X(306, syncfs, 1, PART, "as fsync") \
   X(307, sendmmsg, 4, NONE, "") \
   X(308, setns, 2, NONE, "") \
-  X(309, getcpu, 3, NONE, "") \
+  X(309, getcpu, 3, PART, "the vCPU of a fiber; 0 for an attached thread") \
   X(310, process_vm_readv, 6, NONE, "") \
   X(311, process_vm_writev, 6, NONE, "") \
   X(312, kcmp, 5, NONE, "") \

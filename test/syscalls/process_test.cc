@@ -86,3 +86,26 @@ TEST_CASE("sysinfo and getrusage") {
 TEST_CASE("sched_yield succeeds") {
   shim::fresh_task([] { CHECK(call(SYS_sched_yield) == 0); });
 }
+
+TEST_CASE("sched_setaffinity and sched_getaffinity: one CPU, then back; getcpu follows") {
+  shim::fresh_task([] {
+    unsigned long all = 0;
+    const long n = call(SYS_sched_getaffinity, 0, sizeof all, &all);
+    CHECK(n == static_cast<long>(sizeof all));
+    REQUIRE(all != 0);
+    CHECK(call(SYS_sched_getaffinity, 0, 4, &all) == -EINVAL);  // not whole longs
+    CHECK(call(SYS_sched_getaffinity, 0, sizeof all, nullptr) == -EFAULT);
+    CHECK(call(SYS_sched_getaffinity, 3999999, sizeof all, &all) == -ESRCH);
+    const unsigned long first = all & -all;
+    CHECK(call(SYS_sched_setaffinity, 0, sizeof first, &first) == 0);
+    unsigned long now = 0;
+    CHECK(call(SYS_sched_getaffinity, 0, sizeof now, &now) == static_cast<long>(sizeof now));
+    CHECK(now == first);
+    unsigned cpu = 99;
+    CHECK(call(SYS_getcpu, &cpu, nullptr, nullptr) == 0);
+    CHECK((1ul << cpu) == first);
+    const unsigned long none = 0;
+    CHECK(call(SYS_sched_setaffinity, 0, sizeof none, &none) == -EINVAL);
+    CHECK(call(SYS_sched_setaffinity, 0, sizeof all, &all) == 0);
+  });
+}

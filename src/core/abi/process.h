@@ -108,6 +108,7 @@ inline constexpr int CAP_LINUX_IMMUTABLE = 9;
 inline constexpr int CAP_SYS_CHROOT = 18;
 inline constexpr int CAP_SYS_ADMIN = 21;
 inline constexpr int CAP_SYS_TIME = 25;
+inline constexpr int CAP_SYS_NICE = 23;
 inline constexpr int CAP_SYS_RESOURCE = 24;
 inline constexpr int CAP_MKNOD = 27;
 inline constexpr int CAP_MAC_OVERRIDE = 32;

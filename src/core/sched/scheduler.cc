@@ -64,6 +64,14 @@ inline void Vcpu::on_resume(ctx::transfer_t t) {
       }
       break;
     }
+    case SwitchAction::Migrate: {
+      // Saved: now it may run on the vCPU it moves to (set in prev->m_vcpu).
+      prev->m_ctx = t.fctx;
+      Vcpu* target = prev->m_vcpu;
+      target->push_inbox(prev);
+      target->kick();
+      break;
+    }
     case SwitchAction::Exit: {
       host::Stack stack = prev->m_stack;
       prev->m_stack = {};
@@ -186,6 +194,10 @@ void Vcpu::offer_work() {
     size_t give = m_local.size() / 2;
     while (give--) {
       SchedEntity* e = pop_local();
+      if (!e->allowed_on(v->m_index)) {  // pinned here: it stays
+        push_local(e);
+        continue;
+      }
       e->m_vcpu = v;
       v->push_inbox(e);
     }
@@ -247,6 +259,10 @@ void Vcpu::serve_steal_request() {
   if (give == 0) return;
   while (give--) {
     SchedEntity* e = pop_local();
+    if (!e->allowed_on(thief->m_index)) {
+      push_local(e);
+      continue;
+    }
     e->m_vcpu = thief;
     thief->push_inbox(e);
   }
@@ -455,13 +471,41 @@ int Scheduler::start_fiber(SchedEntity& e, size_t stack_size) {
 
 void Scheduler::make_runnable(SchedEntity& e) {
   Vcpu* here = t_vcpu;
-  if (here && &here->m_sched == &e.m_vcpu->m_sched) {
+  if (here && &here->m_sched == &e.m_vcpu->m_sched && e.allowed_on(here->m_index)) {
     here->push_local(&e);  // the waker's vCPU: no cross-thread wake-up
     return;
   }
   Vcpu* v = e.m_vcpu;
+  if (!e.allowed_on(v->m_index)) {
+    Scheduler& s = v->m_sched;
+    for (auto& cand : s.m_vcpus)
+      if (e.allowed_on(cand->m_index)) {
+        v = cand.get();
+        break;
+      }
+    e.m_vcpu = v;
+  }
   v->push_inbox(&e);
   v->kick();
+}
+
+void Scheduler::set_affinity(SchedEntity& self, SchedEntity& e, uint64_t mask) {
+  e.m_affinity.store(mask, std::memory_order_relaxed);
+  if (&e != &self || !self.is_fiber() || self.allowed_on(self.m_vcpu->m_index)) return;
+  // Move now: switch away, and let the next context hand us to an allowed vCPU.
+  Vcpu* v = self.m_vcpu;
+  Vcpu* target = nullptr;
+  for (auto& cand : v->m_sched.m_vcpus)
+    if (self.allowed_on(cand->m_index)) {
+      target = cand.get();
+      break;
+    }
+  if (!target) return;
+  v->account(&self);
+  self.m_vcpu = target;
+  SchedEntity* next = v->pick_next();
+  v->publish_local_size();
+  Vcpu::switch_to(v, &self, next, SwitchAction::Migrate);
 }
 
 bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {

@@ -65,6 +65,11 @@ class SchedEntity {
   // Linux's tick accounting samples; a yield does not read the clock.
   int64_t runtime_ns() const { return m_runtime.load(std::memory_order_relaxed); }
 
+  // The vCPUs it may run on (bit i: vCPU i; sched_setaffinity). Wake-ups, work requests
+  // and offers never put it elsewhere.
+  uint64_t affinity() const { return m_affinity.load(std::memory_order_relaxed); }
+  bool allowed_on(unsigned vcpu) const { return vcpu >= 64 || ((affinity() >> vcpu) & 1); }
+
   // Set when a wait should end early (a kill now; pending signals later). Interruptible
   // waits return RESTARTSYS when it is set (the syscall exit turns it into EINTR or a restart).
   std::atomic<bool> m_interrupt{false};
@@ -91,13 +96,14 @@ class SchedEntity {
   ctx::SanitizerState m_san;
   SchedEntity* m_inbox_next = nullptr;
   std::atomic<int64_t> m_runtime{0};
+  std::atomic<uint64_t> m_affinity{~uint64_t{0}};
 };
 
 // What the next context must do once the switch is complete. It travels as the transfer's
 // data pointer: the leaving entity (nullptr: the vCPU's scheduler context) with the kind
 // in its low bits (SchedEntity is 8-byte aligned), so a switch stores nothing extra.
 struct SwitchAction {
-  enum Kind : uintptr_t { None = 0, CommitPark = 1, Exit = 2 };
+  enum Kind : uintptr_t { None = 0, CommitPark = 1, Exit = 2, Migrate = 3 };
   static void* encode(SchedEntity* from, Kind k) {
     return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(from) | k);
   }
@@ -226,6 +232,10 @@ class Scheduler {
   static void unpark(SchedEntity& e);
   // Lets other runnable fibers of this vCPU run; sched_yield on an attached thread.
   static void yield(SchedEntity& self);
+  // sched_setaffinity: the vCPUs e may run on (a non-empty subset of this scheduler's). A
+  // fiber setting its own moves to an allowed vCPU at once; another entity moves at its next
+  // wake-up.
+  static void set_affinity(SchedEntity& self, SchedEntity& e, uint64_t mask);
   // The fiber's last switch (called by the fiber's own trampoline). Never returns.
   [[noreturn]] static void exit_fiber(SchedEntity& self);
   // The quantum check on syscall entry: yields when the fiber has held its vCPU too long.

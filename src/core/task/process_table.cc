@@ -460,6 +460,13 @@ std::optional<ProcessTable::ProcessSnapshot> ProcessTable::snapshot(pid_t_ pid) 
   return s;
 }
 
+RefPtr<Task> ProcessTable::task_ref(pid_t_ tid) {
+  SpinGuard lock(m_lock);
+  auto it = m_pids.find(tid);
+  if (it == m_pids.end() || !it->second.task || it->second.task->exited()) return nullptr;
+  return RefPtr<Task>(it->second.task);
+}
+
 RefPtr<ThreadGroup> ProcessTable::group_ref(pid_t_ pid) {
   SpinGuard lock(m_lock);
   auto it = m_pids.find(pid);

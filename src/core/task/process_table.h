@@ -94,6 +94,8 @@ class ProcessTable {
   };
   // The process with this pid (a zombie too), or nothing.
   std::optional<ProcessSnapshot> snapshot(pid_t_ pid);
+  // The live task with this tid, referenced; null when there is none.
+  RefPtr<Task> task_ref(pid_t_ tid);
   // The process with this pid (a zombie too), referenced; null when there is none.
   RefPtr<ThreadGroup> group_ref(pid_t_ pid);
   // Every process not yet reaped, ascending.

@@ -271,3 +271,46 @@ TEST_CASE("A fiber reads a host file through its vCPU's io_uring") {
   REQUIRE(res == static_cast<int32_t>(data.size()));
   CHECK(got.substr(0, res) == data);
 }
+
+TEST_CASE("A pinned fiber stays on its vCPU through yields, wake-ups and work requests") {
+  auto k = test::boot("vcpus=2");
+  std::atomic<int> wrong{0};
+  std::atomic<int> rounds{0};
+  const int st = test::run_task(*k, [&] {
+    int ab[2], ba[2];
+    uml::sys::pipe2(ab, 0);
+    uml::sys::pipe2(ba, 0);
+    uml::SpawnOptions o;
+    o.thread = true;
+    auto partner = k->spawn([&] {
+      const uint64_t one = 2;  // vCPU 1
+      uml::sys::sched_setaffinity(0, sizeof one, &one);
+      char c;
+      for (int i = 0; i < 2000; ++i) {
+        uml::sys::read(ab[0], &c, 1);
+        unsigned cpu = 9;
+        uml::sys::getcpu(&cpu, nullptr, nullptr);
+        if (cpu != 1) ++wrong;
+        uml::sys::sched_yield();
+        uml::sys::write(ba[1], &c, 1);
+        ++rounds;
+      }
+      return 0;
+    }, o);
+    const uint64_t zero = 1;  // vCPU 0
+    uml::sys::sched_setaffinity(0, sizeof zero, &zero);
+    char c = 'x';
+    for (int i = 0; i < 2000; ++i) {
+      uml::sys::write(ab[1], &c, 1);
+      uml::sys::read(ba[0], &c, 1);
+      unsigned cpu = 9;
+      uml::sys::getcpu(&cpu, nullptr, nullptr);
+      if (cpu != 0) ++wrong;
+    }
+    partner.wait();
+    return 0;
+  });
+  CHECK(st == 0);
+  CHECK(rounds == 2000);
+  CHECK(wrong == 0);
+}
