@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -322,6 +323,34 @@ TEST_CASE("Default actions: terminate, core, ignore; the parent's wait status sa
     });
     CHECK(WIFSIGNALED(st));
     CHECK(WTERMSIG(st) == SIGUSR1);
+    // The core actions: the flag in the wait status says a dump was taken, which
+    // RLIMIT_CORE 0 (the default) prevents, or a process that is not dumpable (one that
+    // changed its identity, until PR_SET_DUMPABLE). The host writes a file named core in
+    // the working directory, here a scratch directory; libuml writes none.
+    shim::ScratchDir dir;
+    CHECK(call(SYS_prctl, PR_SET_DUMPABLE, 1) == 0);
+    CHECK(call(SYS_prctl, PR_GET_DUMPABLE) == 1);
+    CHECK(call(SYS_prctl, PR_SET_DUMPABLE, 2) == -EINVAL);
+    for (const int variant : {0, 1, 2}) {  // limit 0; a limit; a limit but a new identity
+      if (variant == 2 && !shim::is_root()) continue;
+      st = shim::run_child([&] {
+        shim::set_action(SIGQUIT, dfl(), 0);
+        const unsigned long limit = variant ? 1ul << 20 : 0;
+        struct rlimit lim {limit, limit};
+        call(SYS_setrlimit, RLIMIT_CORE, &lim);
+        call(SYS_chdir, dir.path.c_str());
+        if (variant == 2) {
+          call(SYS_setresuid, 0, 1000, 0);
+          if (call(SYS_prctl, PR_GET_DUMPABLE) != 0) return 43;
+        }
+        call(SYS_kill, call(SYS_getpid), SIGQUIT);
+        return 42;
+      });
+      INFO("variant " << variant);
+      CHECK(WIFSIGNALED(st));
+      CHECK(WTERMSIG(st) == SIGQUIT);
+      CHECK(static_cast<bool>(WCOREDUMP(st)) == (variant == 1));
+    }
     st = shim::run_child([] {
       call(SYS_kill, call(SYS_getpid), SIGCHLD);
       call(SYS_kill, call(SYS_getpid), SIGWINCH);

@@ -83,6 +83,8 @@ struct new_utsname {
 };
 static_assert(sizeof(new_utsname) == 390);
 
+inline constexpr int PR_GET_DUMPABLE_ = 3;
+inline constexpr int PR_SET_DUMPABLE_ = 4;
 inline constexpr int PR_SET_NAME_ = 15;
 inline constexpr int PR_GET_NAME_ = 16;
 inline constexpr int TASK_COMM_LEN = 16;

@@ -116,6 +116,12 @@ Result<long> sys_prctl(Task& t, const SyscallArgs& a) {
       TRY(copy_to_user(static_cast<uintptr_t>(a.a[1]), buf, sizeof(buf)));
       return 0;
     }
+    case abi::PR_GET_DUMPABLE_:
+      return t.group().dumpable() ? 1 : 0;
+    case abi::PR_SET_DUMPABLE_:
+      if (a.a[1] != 0 && a.a[1] != 1) return Errno::INVAL;  // SUID_DUMP_USER or DISABLE only
+      t.group().set_dumpable(a.a[1] == 1);
+      return 0;
     default:
       return Errno::INVAL;
   }

@@ -140,6 +140,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
           SpinGuard sl(const_cast<SignalHand&>(cg.m_sig).lock);
           std::copy(std::begin(cg.m_sig.action), std::end(cg.m_sig.action), std::begin(grp->m_sig.action));
         }
+        grp->set_dumpable(cg.dumpable());
         grp->m_files = req.creator->group().m_files->clone();
         grp->m_files->set_lock_owner(grp.get());
         grp->m_fs = req.creator->group().m_fs->clone();

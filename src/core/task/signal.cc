@@ -71,6 +71,12 @@ void wake(Task& t) {
 
 constexpr int64_t kNsPerTick = 10'000'000;  // USER_HZ 100
 
+// The wait status's core flag: Linux sets it when a dump was written, which RLIMIT_CORE 0
+// (the default) or a non-dumpable process prevents. No core file is written here; the flag says one would have been.
+bool dumps_core(const ThreadGroup& g, SigDefault d) {
+  return d == SigDefault::Core && g.dumpable() && g.rlimit(RLIMIT_CORE_).rlim_cur != 0;
+}
+
 }  // namespace
 
 bool Signals::wants(const Task& t, int sig) {
@@ -187,7 +193,7 @@ int Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
           sh.stopping.store(false, std::memory_order_relaxed);
           sh.stop_gen.fetch_add(1, std::memory_order_release);
           sh.stop_wq.wake_all();
-          g.m_table->kill_group_locked(g, wstatus_signaled(sig, d == SigDefault::Core));
+          g.m_table->kill_group_locked(g, wstatus_signaled(sig, dumps_core(g, d)));
         } else {
           wake(*chosen);
         }
@@ -452,7 +458,7 @@ bool Signals::get_signal(Task& t, SigDelivery* d) {
         continue;
       case SigDefault::Term:
       case SigDefault::Core:
-        t.kernel().procs().exit_group(t, wstatus_signaled(sig, default_action(sig) == SigDefault::Core));
+        t.kernel().procs().exit_group(t, wstatus_signaled(sig, dumps_core(g, default_action(sig))));
         return false;
     }
   }

@@ -24,6 +24,11 @@ Credentials Task::creds_snapshot() const {
 
 void Task::set_creds(Credentials c) {
   SpinGuard g(m_self_lock);
+  // commit_creds: a new identity, or fewer capabilities, makes the process non-dumpable.
+  const Credentials& o = m_creds;
+  if (o.euid != c.euid || o.egid != c.egid || o.fsuid != c.fsuid || o.fsgid != c.fsgid ||
+      (o.cap_permitted & ~c.cap_permitted))
+    m_group->set_dumpable(false);
   m_creds = std::move(c);
 }
 

@@ -140,6 +140,11 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
     m_rlimits[static_cast<size_t>(resource)] = r;
   }
 
+  // Whether a core dump would be taken (prctl PR_SET_DUMPABLE; cleared when the identity
+  // changes, as suid_dumpable 0 says).
+  bool dumpable() const { return m_dumpable.load(std::memory_order_relaxed); }
+  void set_dumpable(bool on) { m_dumpable.store(on, std::memory_order_relaxed); }
+
   // Signal actions, the shared pending set and the group stop.
   SignalHand& signals() { return m_sig; }
   // Its interval and POSIX timers (made at first use; stopped when the process exits).
@@ -182,6 +187,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   mutable SpinLock m_rlim_lock;
   std::array<abi::rlimit64, abi::RLIM_NLIMITS_> m_rlimits{};
   SignalHand m_sig;
+  std::atomic<bool> m_dumpable{true};
   std::atomic<ProcessTimers*> m_timers{nullptr};  // owned; freed after the exit (Deferred)
 };
 
