@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -628,6 +629,50 @@ TEST_CASE("kill: process groups, and permission between users") {
       shim::become_unprivileged();
       CHILD_CHECK(call(SYS_kill, 1, 0) == -EPERM);
       CHILD_CHECK(call(SYS_kill, 1, SIGKILL) == -EPERM);
+      return 0;
+    }));
+  });
+}
+
+TEST_CASE("SIGCHLD on a child's stop and continue, unless SA_NOCLDSTOP; wait4 interrupted") {
+  shim::fresh_task([] {
+    expect_clean(shim::run_child([] {
+      shim::set_mask(sigbit(SIGCHLD));
+      int fds[2];
+      CHILD_CHECK(call(SYS_pipe2, fds, 0) == 0);
+      const long kid = shim::start_child([&] {
+        char c;
+        call(SYS_read, fds[0], &c, 1);
+        return 0;
+      });
+      CHILD_CHECK(kid > 0);
+      unsigned long set = sigbit(SIGCHLD);
+      siginfo_t si{};
+      struct timespec wait_long {5, 0}, wait_short {0, 50000000};
+      CHILD_CHECK(call(SYS_kill, kid, SIGSTOP) == 0);
+      CHILD_CHECK(call(SYS_rt_sigtimedwait, &set, &si, &wait_long, 8) == SIGCHLD);
+      CHILD_CHECK(si.si_code == CLD_STOPPED && si.si_pid == kid && si.si_status == SIGSTOP);
+      CHILD_CHECK(call(SYS_kill, kid, SIGCONT) == 0);
+      CHILD_CHECK(call(SYS_rt_sigtimedwait, &set, &si, &wait_long, 8) == SIGCHLD);
+      CHILD_CHECK(si.si_code == CLD_CONTINUED && si.si_status == SIGCONT);
+      // SA_NOCLDSTOP: no signal for a stop, though wait still reports it.
+      CHILD_CHECK(shim::set_action(SIGCHLD, h(count_handler), SA_NOCLDSTOP) == 0);
+      CHILD_CHECK(call(SYS_kill, kid, SIGSTOP) == 0);
+      int status = 0;
+      CHILD_CHECK(call(SYS_wait4, kid, &status, WUNTRACED, nullptr) == kid);
+      CHILD_CHECK(WIFSTOPPED(status));
+      CHILD_CHECK(call(SYS_rt_sigtimedwait, &set, &si, &wait_short, 8) == -EAGAIN);
+      CHILD_CHECK(call(SYS_kill, kid, SIGCONT) == 0);
+      // wait4 blocked for the child, interrupted by a handled signal without SA_RESTART.
+      reset();
+      CHILD_CHECK(shim::set_action(SIGALRM, h(count_handler), 0) == 0);
+      struct itimerval it {{0, 0}, {0, 30000}};
+      CHILD_CHECK(call(SYS_setitimer, ITIMER_REAL, &it, nullptr) == 0);
+      CHILD_CHECK(call(SYS_wait4, kid, &status, 0, nullptr) == -EINTR);
+      CHILD_CHECK(g_count == 1);
+      CHILD_CHECK(call(SYS_write, fds[1], "x", 1) == 1);
+      CHILD_CHECK(call(SYS_wait4, kid, &status, 0, nullptr) == kid);
+      CHILD_CHECK(WIFEXITED(status));
       return 0;
     }));
   });
