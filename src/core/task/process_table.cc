@@ -207,8 +207,8 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
     it->second.task = nullptr;
     put_entry_locked(t.m_tid);
   }
+  t.m_done.complete();  // the thread is done before its process is
   if (g.m_live_threads == 0) make_zombie_locked(g);
-  t.m_done.complete();
   deferred = take_deferred_locked();
 }
 
