@@ -122,14 +122,24 @@ double guest_pipe_pingpong(uml::Kernel& k, long n, bool cross) {
   });
 }
 
-double host_pipe_pingpong(long n, bool cross) {
+enum class HostPlacement { Free, OneCpu, TwoCpus };
+
+double host_pipe_pingpong(long n, HostPlacement where) {
   std::thread partner;
-  return pipe_pingpong(
+  double r = pipe_pingpong(
       n, host_sys, [&](std::function<void()> body) { partner = std::thread(body); },
       [&] { partner.join(); },
-      [cross](int side) {
-        if (cross) pin_host(side);
+      [where](int side) {
+        if (where == HostPlacement::TwoCpus) pin_host(side);
+        if (where == HostPlacement::OneCpu) pin_host(0);
       });
+  if (where != HostPlacement::Free) {  // the bench thread goes back to every CPU
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c) CPU_SET(c, &all);
+    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+  }
+  return r;
 }
 
 struct Instance {
@@ -148,7 +158,22 @@ UML_BENCHMARK(pipe_pingpong_same_vcpu) {
            "vs two host threads (the host picks their CPUs)";
   b.setup = [st] { st->k = boot("vcpus=1"); };
   b.guest = [st] { return guest_pipe_pingpong(*st->k, 200'000, false); };
-  b.base = [] { return host_pipe_pingpong(20'000, false); };
+  b.base = [] { return host_pipe_pingpong(20'000, HostPlacement::Free); };
+  b.teardown = [st] { st->k.reset(); };
+  return b;
+}
+
+UML_BENCHMARK(pipe_pingpong_one_cpu) {
+  auto st = std::make_shared<Instance>();
+  bench::Benchmark b;
+  b.name = "pipe_pingpong_one_cpu";
+  b.unit = "ns/op";
+  b.baseline = "host threads, 1 CPU";
+  b.note = "pipe_pingpong_same_vcpu's guest side vs two host threads pinned to one CPU (the "
+           "host's cheapest case: no cross-CPU wake-up)";
+  b.setup = [st] { st->k = boot("vcpus=1"); };
+  b.guest = [st] { return guest_pipe_pingpong(*st->k, 200'000, false); };
+  b.base = [] { return host_pipe_pingpong(50'000, HostPlacement::OneCpu); };
   b.teardown = [st] { st->k.reset(); };
   return b;
 }
@@ -163,7 +188,7 @@ UML_BENCHMARK(pipe_pingpong_cross_vcpu) {
            "host threads pinned to different CPUs";
   b.setup = [st] { st->k = boot("vcpus=2"); };
   b.guest = [st] { return guest_pipe_pingpong(*st->k, 100'000, true); };
-  b.base = [] { return host_pipe_pingpong(20'000, true); };
+  b.base = [] { return host_pipe_pingpong(20'000, HostPlacement::TwoCpus); };
   b.teardown = [st] { st->k.reset(); };
   return b;
 }

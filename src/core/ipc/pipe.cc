@@ -30,7 +30,7 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
         const size_t want = std::min<size_t>(buf.size() - n, s.len);
         const size_t k = buf.write_some(n, s.page.get() + s.off, want);
         n += k;
-        m_len.fetch_sub(k, std::memory_order_release);
+        sub_len(k);
         s.off += static_cast<uint32_t>(k);
         s.len -= static_cast<uint32_t>(k);
         if (k < want) {
@@ -38,12 +38,13 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
           break;
         }
         if (m_packet && s.len) {  // the rest of the packet goes
-          m_len.fetch_sub(s.len, std::memory_order_release);
+          sub_len(s.len);
           s.len = 0;
         }
         if (s.len == 0) {
+          give_page(std::move(s.page));
           m_slots.pop_front();
-          m_used.fetch_sub(1, std::memory_order_release);
+          sub_slot();
         }
         if (m_packet) break;
       }
@@ -81,7 +82,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
           if (chars && last.off + last.len + chars <= kPage) {
             const size_t k = buf.read_some(0, last.page.get() + last.off + last.len, chars);
             last.len += static_cast<uint32_t>(k);
-            m_len.fetch_add(k, std::memory_order_release);
+            add_len(k);
             done += k;
             moved = k > 0;
             fault = k < chars;
@@ -90,7 +91,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
         merged_tried = true;
         while (!fault && done < total && m_slots.size() < slots_max()) {
           Slot s;
-          s.page.reset(new char[kPage]);
+          s.page = take_page();
           const size_t n = std::min(kPage, total - done);
           const size_t k = buf.read_some(done, s.page.get(), n);
           if (k == 0) {
@@ -99,8 +100,8 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
           }
           s.len = static_cast<uint32_t>(k);
           m_slots.push_back(std::move(s));
-          m_used.fetch_add(1, std::memory_order_release);
-          m_len.fetch_add(k, std::memory_order_release);
+          add_slot();
+          add_len(k);
           done += k;
           moved = true;
           if (k < n) fault = true;

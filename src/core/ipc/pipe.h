@@ -86,10 +86,24 @@ class Pipe {
   };
   static constexpr size_t kPage = 4096;
   size_t slots_max() const { return m_cap.load(std::memory_order_relaxed) / kPage; }
+  // The counts waiters read change only under m_mutex: plain stores, no read-modify-write.
+  void add_len(size_t n) { m_len.store(m_len.load(std::memory_order_relaxed) + n, std::memory_order_release); }
+  void sub_len(size_t n) { m_len.store(m_len.load(std::memory_order_relaxed) - n, std::memory_order_release); }
+  void add_slot() { m_used.store(m_used.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void sub_slot() { m_used.store(m_used.load(std::memory_order_relaxed) - 1, std::memory_order_release); }
+  // A freed page kept for the next buffer (Linux's tmp_page), under m_mutex.
+  std::unique_ptr<char[]> take_page() {
+    if (m_spare) return std::move(m_spare);
+    return std::unique_ptr<char[]>(new char[kPage]);
+  }
+  void give_page(std::unique_ptr<char[]> p) {
+    if (!m_spare) m_spare = std::move(p);
+  }
   bool full() const { return m_used.load(std::memory_order_acquire) >= capacity() / kPage; }
 
   Mutex m_mutex;  // the data
   std::deque<Slot> m_slots;                // oldest first
+  std::unique_ptr<char[]> m_spare;
   std::atomic<size_t> m_len{0};            // bytes held
   std::atomic<size_t> m_used{0};           // slots held
   std::atomic<size_t> m_cap{kDefaultSize}; // slots * kPage

@@ -47,7 +47,7 @@ Result<size_t> Pipe::splice_from_file(SchedEntity& self, File& in, int64_t* in_o
     while (done < len && out.m_slots.size() < out.slots_max()) {
       const size_t chunk = std::min(len - done, kPage - static_cast<size_t>((pos + done) % kPage));
       Slot s;
-      s.page.reset(new char[kPage]);
+      s.page = out.take_page();
       const IoBuffer kbuf = IoBuffer::kernel(s.page.get(), chunk);
       Result<size_t> r = in_off ? in.pread(self, kbuf, pos + done) : in.read(self, kbuf);
       if (!r) {
@@ -57,8 +57,8 @@ Result<size_t> Pipe::splice_from_file(SchedEntity& self, File& in, int64_t* in_o
       if (*r == 0) break;
       s.len = static_cast<uint32_t>(*r);
       out.m_slots.push_back(std::move(s));
-      out.m_used.fetch_add(1, std::memory_order_release);
-      out.m_len.fetch_add(*r, std::memory_order_release);
+      out.add_slot();
+      out.add_len(*r);
       done += *r;
       if (*r < chunk) break;
     }
@@ -86,11 +86,12 @@ Result<size_t> Pipe::splice_to_file(SchedEntity& self, Pipe& in, File& out, int6
       }
       s.off += static_cast<uint32_t>(*w);
       s.len -= static_cast<uint32_t>(*w);
-      in.m_len.fetch_sub(*w, std::memory_order_release);
+      in.sub_len(*w);
       done += *w;
       if (s.len == 0) {
+        in.give_page(std::move(s.page));
         in.m_slots.pop_front();
-        in.m_used.fetch_sub(1, std::memory_order_release);
+        in.sub_slot();
       }
       if (*w < n) break;
     }
@@ -122,9 +123,9 @@ Result<size_t> Pipe::splice_pipes(SchedEntity& self, Pipe& in, Pipe& out, size_t
         if (!copy && n == s.len) {
           o = std::move(s);  // the whole buffer moves
           in.m_slots.pop_front();
-          in.m_used.fetch_sub(1, std::memory_order_release);
+          in.sub_slot();
         } else {
-          o.page.reset(new char[kPage]);
+          o.page = out.take_page();
           std::copy_n(s.page.get() + s.off, n, o.page.get());
           o.len = static_cast<uint32_t>(n);
           if (!copy) {
@@ -132,10 +133,10 @@ Result<size_t> Pipe::splice_pipes(SchedEntity& self, Pipe& in, Pipe& out, size_t
             s.len -= static_cast<uint32_t>(n);
           }
         }
-        if (!copy) in.m_len.fetch_sub(n, std::memory_order_release);
+        if (!copy) in.sub_len(n);
         out.m_slots.push_back(std::move(o));
-        out.m_used.fetch_add(1, std::memory_order_release);
-        out.m_len.fetch_add(n, std::memory_order_release);
+        out.add_slot();
+        out.add_len(n);
         done += n;
         ++i;
       }

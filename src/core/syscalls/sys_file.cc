@@ -61,33 +61,38 @@ Result<long> sys_close(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_read(Task& t, const SyscallArgs& a) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
   return static_cast<long>(TRY(f->read(t, buf)));
 }
 
 Result<long> sys_write(Task& t, const SyscallArgs& a) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
   return static_cast<long>(TRY(f->write(t, buf)));
 }
 
 Result<long> sys_pread64(Task& t, const SyscallArgs& a) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   if (a.a[3] < 0) return Errno::INVAL;
   const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
   return static_cast<long>(TRY(f->pread(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
 Result<long> sys_pwrite64(Task& t, const SyscallArgs& a) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   if (a.a[3] < 0) return Errno::INVAL;
   const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
   return static_cast<long>(TRY(f->pwrite(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
 Result<long> sys_lseek(Task& t, const SyscallArgs& a) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   return TRY(f->lseek(t, a.a[1], static_cast<int>(a.a[2])));
 }
 
@@ -167,7 +172,8 @@ Result<long> vectored(const std::vector<IoVec>& v, Op&& op) {
 }
 
 Result<long> do_readv(Task& t, const SyscallArgs& a, bool positioned, int64_t off) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
   if (positioned && off < 0) return Errno::INVAL;
   return vectored(v, [&](const IoBuffer& b, long done) {
@@ -176,7 +182,8 @@ Result<long> do_readv(Task& t, const SyscallArgs& a, bool positioned, int64_t of
 }
 
 Result<long> do_writev(Task& t, const SyscallArgs& a, bool positioned, int64_t off) {
-  RefPtr<File> f = TRY(file_arg(t, a.a[0]));
+  FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
+  if (!f) return Errno::BADF;
   std::vector<IoVec> v = TRY(iovecs_arg(a.a[1], a.a[2]));
   if (positioned && off < 0) return Errno::INVAL;
   return vectored(v, [&](const IoBuffer& b, long done) {

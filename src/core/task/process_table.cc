@@ -165,7 +165,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
       t->m_sig.blocked = req.creator->m_sig.blocked;
     }
     t->m_group->m_threads.push_back(*t);
-    ++t->m_group->m_live_threads;
+    t->m_group->m_live_threads.fetch_add(1, std::memory_order_relaxed);
     m_task_count.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -197,7 +197,7 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
   Signals::thread_exit_locked(t);
   t.m_exited.store(true, std::memory_order_release);
   g.m_threads.remove(t);
-  --g.m_live_threads;
+  g.m_live_threads.fetch_sub(1, std::memory_order_relaxed);
   m_task_count.fetch_sub(1, std::memory_order_relaxed);
   g.m_dead_cpu.fetch_add(t.cpu_time_ns(), std::memory_order_relaxed);
   // A non-leader's tid is free at once; the leader's tid is the pid, held until reaped

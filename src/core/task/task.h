@@ -69,6 +69,9 @@ class Task final : public RefCounted<Task>, public SchedEntity {
 
   // The process's descriptors and filesystem context (shared by its threads).
   FdTable& files() const;
+  // The file of descriptor fd for this syscall (fdget): borrowed while the process has one
+  // thread, referenced otherwise.
+  FileRef fdget(int fd) const;
   FsContext& fs() const;
 
   // Restarting an interrupted syscall (nanosleep, timed futex waits, poll).
@@ -124,7 +127,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   int exit_status() const { return m_exit_status; }
   // Completed when the whole group has exited (for TaskHandle::wait).
   Completion& exited() { return m_exited; }
-  size_t live_threads() const { return m_live_threads; }
+  size_t live_threads() const { return m_live_threads.load(std::memory_order_relaxed); }
   // Times of exited threads, and of reaped children (ns).
   int64_t dead_threads_cpu_ns() const { return m_dead_cpu.load(std::memory_order_relaxed); }
   int64_t children_cpu_ns() const { return m_children_cpu.load(std::memory_order_relaxed); }
@@ -168,7 +171,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   std::atomic<pid_t_> m_sid{0};
   State m_state = State::Alive;  // tasklist
   IntrusiveList<Task, &Task::m_group_node> m_threads;  // tasklist: live threads
-  size_t m_live_threads = 0;
+  std::atomic<size_t> m_live_threads{0};  // written under tasklist
   RefPtr<Task> m_leader;  // the task whose tid is the pid
   bool m_group_exit = false;  // exit_group or a kill ended the group
   int m_group_exit_status = 0;
@@ -194,5 +197,6 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
 inline pid_t_ Task::pid() const { return m_group->pid(); }
 inline FdTable& Task::files() const { return *m_group->m_files; }
 inline FsContext& Task::fs() const { return *m_group->m_fs; }
+inline FileRef Task::fdget(int fd) const { return files().fdget(fd, m_group->live_threads() == 1); }
 
 }  // namespace uml::kern

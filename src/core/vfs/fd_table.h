@@ -12,6 +12,29 @@
 
 namespace uml::kern {
 
+// A descriptor's file for the length of one syscall (Linux's struct fd from fdget): borrowed
+// without a reference when the calling process has a single thread, since nobody else can
+// close it meanwhile; referenced otherwise.
+class FileRef {
+ public:
+  FileRef() = default;
+  FileRef(File* f, bool owned) : m_file(f), m_owned(owned) {}
+  ~FileRef() {
+    if (m_owned && m_file) m_file->unref();
+  }
+  FileRef(FileRef&& o) noexcept : m_file(o.m_file), m_owned(o.m_owned) { o.m_file = nullptr; }
+  FileRef& operator=(FileRef&&) = delete;
+  FileRef(const FileRef&) = delete;
+  File* get() const { return m_file; }
+  File* operator->() const { return m_file; }
+  File& operator*() const { return *m_file; }
+  explicit operator bool() const { return m_file != nullptr; }
+
+ private:
+  File* m_file = nullptr;
+  bool m_owned = false;
+};
+
 class FdTable final : public RefCounted<FdTable> {
  public:
   static constexpr int kDefaultLimit = 1024;  // RLIMIT_NOFILE's usual soft limit
@@ -23,6 +46,13 @@ class FdTable final : public RefCounted<FdTable> {
   // The lowest free descriptor >= min_fd. Errors: MFILE.
   Result<int> install(RefPtr<File> f, bool cloexec, int min_fd = 0);
   RefPtr<File> get(int fd) const;
+  // fdget: single_thread says the only thread of the only process using this table asks,
+  // so the slot cannot change under it: no lock, no reference.
+  FileRef fdget(int fd, bool single_thread) const {
+    if (!single_thread) return FileRef(get(fd).leak(), true);
+    if (fd < 0 || static_cast<size_t>(fd) >= m_slots.size()) return {};
+    return FileRef(m_slots[fd].file.get(), false);
+  }
   Result<void> close(int fd);
   // dup2/dup3's step: newfd becomes a copy of oldfd (closing what was there). INVAL/BADF.
   Result<int> dup_to(int oldfd, int newfd, bool cloexec);

@@ -86,6 +86,12 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
 Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
   if (!readable()) return Errno::BADF;
   if (m_ops) {
+    // A stream (a pipe, an event file) has no position to guard (Linux's FMODE_STREAM):
+    // no position lock, so a second reader waits on the stream itself, interruptibly.
+    if (!m_ops->positional()) {
+      uint64_t none = 0;
+      return m_ops->read(*this, self, buf, &none);
+    }
     MutexGuard g(m_pos_lock, self);
     return m_ops->read(*this, self, buf, &m_pos);
   }
@@ -99,6 +105,10 @@ Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
 Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
   if (!writable()) return Errno::BADF;
   if (m_ops) {
+    if (!m_ops->positional()) {
+      uint64_t none = 0;
+      return m_ops->write(*this, self, buf, &none);
+    }
     MutexGuard g(m_pos_lock, self);
     return m_ops->write(*this, self, buf, &m_pos);
   }
