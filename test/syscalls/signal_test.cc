@@ -214,6 +214,20 @@ TEST_CASE("Blocked signals wait; standard ones coalesce, real-time ones queue in
       CHILD_CHECK(g_order[2] == rt && g_values[2] == 12);
       CHILD_CHECK(g_order[3] == SIGUSR1);
       CHILD_CHECK(g_code == SI_USER);  // SIGUSR1 ran last
+      // rt_tgsigqueueinfo: to this thread, with its value.
+      shim::set_mask(sigbit(rt));
+      siginfo_t ti{};
+      ti.si_code = SI_QUEUE;
+      ti.si_value.sival_int = 99;
+      CHILD_CHECK(call(SYS_rt_tgsigqueueinfo, me, call(SYS_gettid), rt, &ti) == 0);
+      CHILD_CHECK(call(SYS_rt_tgsigqueueinfo, me, 0, rt, &ti) == -EINVAL);
+      CHILD_CHECK(call(SYS_rt_tgsigqueueinfo, me + 100000, call(SYS_gettid), rt, &ti) == -ESRCH);
+      unsigned long rtset = sigbit(rt);
+      siginfo_t got{};
+      struct timespec zero {0, 0};
+      CHILD_CHECK(call(SYS_rt_sigtimedwait, &rtset, &got, &zero, 8) == rt);
+      CHILD_CHECK(got.si_code == SI_QUEUE && got.si_value.sival_int == 99);
+      shim::set_mask(0);
       // Forging kill's code for another process is refused.
       siginfo_t si{};
       si.si_code = SI_USER;
