@@ -15,9 +15,9 @@
 #define UML_SYSCALL_MAX 468
 
 #define UML_SYSCALL_LIST(X) \
-  X(0, read, 3, PART, "files, character devices and procfs; no pipes or sockets yet") \
+  X(0, read, 3, PART, "files, pipes and FIFOs, character devices, procfs and event files; no sockets yet") \
   X(1, write, 3, PART, "as read") \
-  X(2, open, 3, PART, "FIFOs, sockets and block devices have nothing to open yet (ENXIO)") \
+  X(2, open, 3, PART, "sockets and block devices have nothing to open yet (ENXIO)") \
   X(3, close, 1, IMPL, "") \
   X(4, stat, 2, IMPL, "") \
   X(5, fstat, 2, IMPL, "") \
@@ -37,7 +37,7 @@
   X(19, readv, 3, IMPL, "") \
   X(20, writev, 3, IMPL, "") \
   X(21, access, 2, IMPL, "") \
-  X(22, pipe, 1, PART, "no vmsplice yet") \
+  X(22, pipe, 1, IMPL, "") \
   X(23, select, 5, IMPL, "") \
   X(24, sched_yield, 0, IMPL, "") \
   X(25, mremap, 5, NONE, "") \
@@ -87,7 +87,7 @@
   X(69, msgsnd, 4, NONE, "") \
   X(70, msgrcv, 5, NONE, "") \
   X(71, msgctl, 3, NONE, "") \
-  X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record locks (F_*LK*, F_OFD_*); leases, pipe sizes, seals and the rest return EINVAL") \
+  X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record locks (F_*LK*, F_OFD_*), F_GETPIPE_SZ, F_SETPIPE_SZ; leases, seals and the rest return EINVAL") \
   X(73, flock, 2, IMPL, "") \
   X(74, fsync, 1, PART, "nothing to write back yet (tmpfs)") \
   X(75, fdatasync, 1, PART, "as fsync") \
@@ -148,7 +148,7 @@
   X(130, rt_sigsuspend, 2, IMPL, "") \
   X(131, sigaltstack, 2, NONE, "") \
   X(132, utime, 2, IMPL, "") \
-  X(133, mknod, 3, PART, "every node is created; FIFOs, sockets and block devices cannot be opened yet (ENXIO)") \
+  X(133, mknod, 3, PART, "every node is created; sockets and block devices cannot be opened yet (ENXIO)") \
   X(134, uselib, 1, NONE, "") \
   X(135, personality, 1, NONE, "") \
   X(136, ustat, 2, NONE, "") \
@@ -308,7 +308,7 @@
   X(290, eventfd2, 2, IMPL, "") \
   X(291, epoll_create1, 1, IMPL, "") \
   X(292, dup3, 3, IMPL, "") \
-  X(293, pipe2, 2, PART, "no vmsplice yet") \
+  X(293, pipe2, 2, IMPL, "") \
   X(294, inotify_init1, 1, NONE, "") \
   X(295, preadv, 5, IMPL, "") \
   X(296, pwritev, 5, IMPL, "") \

@@ -138,7 +138,8 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
         {
           // fork: the actions are copied; the pending signals are not.
           SpinGuard sl(const_cast<SignalHand&>(cg.m_sig).lock);
-          std::copy(std::begin(cg.m_sig.action), std::end(cg.m_sig.action), std::begin(grp->m_sig.action));
+          if (cg.m_sig.actions)
+            grp->m_sig.actions = std::make_unique<std::array<abi::kernel_sigaction, abi::NSIG_>>(*cg.m_sig.actions);
         }
         grp->set_dumpable(cg.dumpable());
         grp->m_files = req.creator->group().m_files->clone();
@@ -274,7 +275,7 @@ void ProcessTable::notify_parent_locked(ThreadGroup& g) {
   abi::kernel_sigaction act;
   {
     SpinGuard sl(parent.m_sig.lock);
-    act = parent.m_sig.action[abi::SIGCHLD_ - 1];
+    act = parent.m_sig.action(abi::SIGCHLD_);
   }
   const bool autoreap = act.handler == abi::SIG_IGN_ || (act.flags & abi::SA_NOCLDWAIT_);
   if (act.handler != abi::SIG_IGN_) Signals::deliver(parent, nullptr, Signals::child_info(g, code, status));
@@ -288,7 +289,7 @@ void ProcessTable::notify_parent_stop_locked(ThreadGroup& g, int code, int sig) 
   abi::kernel_sigaction act;
   {
     SpinGuard sl(parent->m_sig.lock);
-    act = parent->m_sig.action[abi::SIGCHLD_ - 1];
+    act = parent->m_sig.action(abi::SIGCHLD_);
   }
   if (!(act.flags & abi::SA_NOCLDSTOP_)) Signals::deliver(*parent, nullptr, Signals::child_info(g, code, sig));
   parent->m_child_wait.update_and_wake_all([&] { ++parent->m_child_events; });

@@ -150,7 +150,7 @@ int Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
     } else {
       g.m_threads.for_each([&](Task& t) { blocked_somewhere |= (t.m_sig.blocked & bit) != 0; });
     }
-    const kernel_sigaction& act = sh.action[sig - 1];
+    const kernel_sigaction& act = sh.action(sig);
     if (sig != SIGKILL_ && !blocked_somewhere && handler_ignores(act, sig)) {
       result = 0;  // nothing queued
     } else {
@@ -341,12 +341,12 @@ Result<void> Signals::action(Task& t, int sig, const kernel_sigaction* act, kern
   SignalHand& sh = g.m_sig;
   SpinGuard tl(g.m_table->m_lock);
   SpinGuard l(sh.lock);
-  kernel_sigaction& cur = sh.action[sig - 1];
   if (old) {
-    *old = cur;
+    *old = sh.action(sig);
     old->flags &= kUapiFlags;
   }
   if (act) {
+    kernel_sigaction& cur = sh.action_for_update(sig);
     cur = *act;
     cur.flags &= kUapiFlags;
     cur.mask &= ~kUnblockable;
@@ -431,9 +431,9 @@ bool Signals::get_signal(Task& t, SigDelivery* d) {
           return false;
         }
         recalc_locked(t);
-        act = sh.action[sig - 1];
+        act = sh.action(sig);
         if (act.handler != SIG_DFL_ && act.handler != SIG_IGN_) {
-          if (act.flags & SA_RESETHAND_) sh.action[sig - 1].handler = SIG_DFL_;
+          if (act.flags & SA_RESETHAND_) sh.action_for_update(sig).handler = SIG_DFL_;
           d->sig = sig;
           d->info = info;
           d->action = act;

@@ -18,9 +18,11 @@
 // Lock order: ProcessTable::m_lock (tasklist) > SignalHand::lock (siglock) > WaitQueue locks.
 // The tasklist lock is taken for anything that walks a process's threads or its parent.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
+#include <memory>
+#include <vector>
 
 #include "core/abi/signal.h"
 #include "core/base/result.h"
@@ -45,7 +47,7 @@ SigDefault default_action(int sig);
 // A pending set with the siginfo of each queued signal, oldest first.
 struct SigPending {
   SigSet set = 0;
-  std::deque<abi::siginfo> queue;
+  std::vector<abi::siginfo> queue;  // short, and no memory while empty
   // Queues info (a standard signal already pending is not queued again).
   void add(const abi::siginfo& info);
   // Removes the oldest instance of sig into *out (kernel-made info when none is queued).
@@ -56,7 +58,17 @@ struct SigPending {
 // A process's signal state (Linux's sighand_struct and the signal parts of signal_struct).
 struct SignalHand {
   SpinLock lock;
-  abi::kernel_sigaction action[abi::NSIG_] = {};
+  // The actions, made at the first one set (a process that never sets one, most idle
+  // tasks, keeps none: all are SIG_DFL).
+  const abi::kernel_sigaction& action(int sig) const {
+    static const abi::kernel_sigaction dfl{};
+    return actions ? (*actions)[static_cast<size_t>(sig - 1)] : dfl;
+  }
+  abi::kernel_sigaction& action_for_update(int sig) {
+    if (!actions) actions = std::make_unique<std::array<abi::kernel_sigaction, abi::NSIG_>>();
+    return (*actions)[static_cast<size_t>(sig - 1)];
+  }
+  std::unique_ptr<std::array<abi::kernel_sigaction, abi::NSIG_>> actions;
   SigPending shared;
   uint32_t queued_rt = 0;  // real-time signals queued (RLIMIT_SIGPENDING)
   // Group stop: `stopping` from the stop signal's dequeue until SIGCONT; `stopped` once every
