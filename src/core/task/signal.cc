@@ -33,6 +33,7 @@ void SigPending::add(const siginfo& info) {
   if (sig < SIGRTMIN_ && (set & sig_bit(sig))) return;
   set |= sig_bit(sig);
   queue.push_back(info);
+  if (sig >= SIGRTMIN_) ++rt_queued;
 }
 
 void SigPending::take(int sig, siginfo* out) {
@@ -40,6 +41,7 @@ void SigPending::take(int sig, siginfo* out) {
   if (it != queue.end()) {
     *out = *it;
     queue.erase(it);
+    if (sig >= SIGRTMIN_) --rt_queued;
   } else {
     *out = Signals::kernel_info(sig);
   }
@@ -53,6 +55,8 @@ void SigPending::flush(SigSet mask) {
   queue.erase(std::remove_if(queue.begin(), queue.end(),
                              [&](const siginfo& i) { return (mask & sig_bit(i.signo)) != 0; }),
               queue.end());
+  rt_queued = static_cast<uint32_t>(
+      std::count_if(queue.begin(), queue.end(), [](const siginfo& i) { return i.signo >= SIGRTMIN_; }));
 }
 
 namespace {
@@ -157,13 +161,14 @@ int Signals::deliver(ThreadGroup& g, Task* target, const siginfo& info) {
       SigPending& p = target ? target->m_sig.pending : sh.shared;
       if (sig >= SIGRTMIN_) {
         const uint64_t limit = g.rlimit(RLIMIT_SIGPENDING_).rlim_cur;
-        if (sh.queued_rt >= limit) {
+        uint64_t queued = sh.shared.rt_queued;
+        g.m_threads.for_each([&](Task& t) { queued += t.m_sig.pending.rt_queued; });
+        if (queued >= limit) {
           // Linux: a kill(2) still marks the signal pending without its info; the others fail.
           if (info.code != SI_USER_ && info.code != SI_KERNEL_) return -1;
           p.set |= bit;
         } else {
           p.add(info);
-          ++sh.queued_rt;
         }
       } else {
         p.add(info);
@@ -219,7 +224,6 @@ int Signals::send(ThreadGroup& g, int tid, const siginfo& info) {
 
 void Signals::take_locked(ThreadGroup& g, SigPending& p, int sig, siginfo* info) {
   p.take(sig, info);
-  if (sig >= SIGRTMIN_ && g.m_sig.queued_rt) --g.m_sig.queued_rt;
   if (info->code == SI_TIMER_)
     if (ProcessTimers* pt = g.timers_if_any()) pt->taken(info);
 }

@@ -48,6 +48,7 @@ SigDefault default_action(int sig);
 struct SigPending {
   SigSet set = 0;
   std::vector<abi::siginfo> queue;  // short, and no memory while empty
+  uint32_t rt_queued = 0;           // real-time entries in queue (RLIMIT_SIGPENDING)
   // Queues info (a standard signal already pending is not queued again).
   void add(const abi::siginfo& info);
   // Removes the oldest instance of sig into *out (kernel-made info when none is queued).
@@ -70,7 +71,6 @@ struct SignalHand {
   }
   std::unique_ptr<std::array<abi::kernel_sigaction, abi::NSIG_>> actions;
   SigPending shared;
-  uint32_t queued_rt = 0;  // real-time signals queued (RLIMIT_SIGPENDING)
   // Group stop: `stopping` from the stop signal's dequeue until SIGCONT; `stopped` once every
   // thread has stopped. report_stop/report_continued are what wait(WUNTRACED/WCONTINUED)
   // has yet to see.
