@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <climits>
 #include <cstring>
 
 #include "shim.h"
@@ -623,6 +624,7 @@ TEST_CASE("kill: process groups, and permission between users") {
       CHILD_CHECK(call(SYS_kill, -call(SYS_getpid), SIGUSR1) == 0);
       CHILD_CHECK(g_count == 2);
       CHILD_CHECK(call(SYS_kill, -3999999, SIGUSR1) == -ESRCH);
+      CHILD_CHECK(call(SYS_kill, INT_MIN, SIGUSR1) == -ESRCH);
       // A child in our group gets a group signal too.
       const long kid = shim::start_child([] {
         for (;;) call(SYS_pause);  // until killed

@@ -1,6 +1,7 @@
 #include "core/task/signal.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "core/abi/process.h"
 #include "core/kernel/kernel.h"
@@ -268,7 +269,8 @@ Result<void> Signals::kill(Task& self, int pid, int sig, const siginfo* given) {
     if (!g) return Errno::SRCH;
     return send(*g);
   }
-  // A process group, or every process (-1: but init and the caller).
+  // A process group, or every process (-1: but init and the caller). -INT_MIN names none.
+  if (pid == INT_MIN) return Errno::SRCH;
   const int pgrp = pid == 0 ? self.group().pgid() : -pid;
   bool found = false, ok = false;
   Result<void> last = {};
