@@ -4,6 +4,7 @@
 
 #include <libuml/libuml.h>
 
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -71,6 +73,38 @@ int main(int argc, char** argv) {
   }, {.name = "shell"});
   printf("shell (pid %d) exited with status %d\n", shell.pid(), WEXITSTATUS(shell.wait()));
 
+  // Pipes and signals between guest processes: a child reads a line from a pipe and
+  // answers; its parent stops and continues it, then ends it with SIGTERM.
+  auto jobs = k->spawn([&] {
+    int down[2], up[2];
+    sys::pipe2(down, 0);
+    sys::pipe2(up, 0);
+    auto child = k->spawn([&]() -> int {
+      char buf[32] = {};
+      const long n = sys::read(down[0], buf, sizeof buf - 1);  // blocks; stopped meanwhile
+      char reply[64];
+      const int len = snprintf(reply, sizeof reply, "got %ld bytes: %s", n, buf);
+      sys::write(up[1], reply, static_cast<size_t>(len));
+      for (;;) sys::pause();  // until a signal ends it
+    });
+    int status = 0;
+    sys::kill(child.pid(), SIGSTOP);
+    sys::wait4(child.pid(), &status, WUNTRACED, nullptr);
+    const bool stopped = WIFSTOPPED(status);
+    sys::kill(child.pid(), SIGCONT);
+    sys::write(down[1], "hello", 5);
+    char reply[64] = {};
+    sys::read(up[0], reply, sizeof reply - 1);
+    sys::kill(child.pid(), SIGTERM);
+    sys::wait4(child.pid(), &status, 0, nullptr);
+    std::lock_guard g(out);
+    printf("[pid %ld] child %d was %s, replied \"%s\", and ended by %s\n", sys::getpid(), child.pid(),
+           stopped ? "stopped and continued" : "?", reply,
+           WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? "SIGTERM" : "?");
+    return 0;
+  }, {.name = "jobs"});
+  jobs.wait();
+
   // An application thread attached as a task: its syscalls run on its own stack.
   {
     auto me = k->attach({.name = "main"});
@@ -83,7 +117,8 @@ int main(int argc, char** argv) {
     double host_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - a).count() / N;
     printf("attached thread is pid %d; getppid: %.1f ns in the guest vs %.1f ns on the host\n",
            me.pid(), guest_ns, host_ns);
-    printf("an unimplemented syscall (mount) returns %ld (-ENOSYS)\n", k->syscall(SYS_mount));
+    const long r = k->syscall(SYS_kexec_load);
+    printf("an unimplemented syscall (kexec_load) returns %ld (%s)\n", r, r == -ENOSYS ? "-ENOSYS" : "?");
   }
 
   // Many instances side by side: boot 100 more, each running a task, then shut them down.
