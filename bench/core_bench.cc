@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "guest.h"
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
 #include "core/task/task.h"
@@ -30,19 +31,8 @@ namespace {
 
 uml::kern::SchedEntity& self() { return *uml::kern::Scheduler::current(); }
 
-std::unique_ptr<uml::Kernel> boot(const char* extra = "") {
-  return uml::Kernel::boot(std::string("console=none ") + extra);
-}
-
-// Runs measure() as a guest task of k and returns what it measured.
-double in_guest(uml::Kernel& k, const std::function<double()>& measure) {
-  double result = 0;
-  k.spawn([&] {
-    result = measure();
-    return 0;
-  }).wait();
-  return result;
-}
+using bench::boot;
+using bench::in_guest;
 
 }  // namespace
 

@@ -20,24 +20,14 @@
 #include <vector>
 
 #include "bench.h"
+#include "guest.h"
 
 namespace {
 
 namespace gs = uml::sys;
 
-std::unique_ptr<uml::Kernel> boot(const char* extra) {
-  return uml::Kernel::boot(std::string("console=none ") + extra);
-}
-
-// Runs measure() as a guest task and returns what it measured.
-double in_guest(uml::Kernel& k, const std::function<double()>& measure) {
-  double result = 0;
-  k.spawn([&] {
-    result = measure();
-    return 0;
-  }).wait();
-  return result;
-}
+using bench::boot;
+using bench::in_guest;
 
 // A guest thread of the calling task's process.
 uml::TaskHandle guest_thread(uml::Kernel& k, std::function<int()> body) {
@@ -74,6 +64,33 @@ struct HostSys {
 constexpr GuestSys guest_sys;
 constexpr HostSys host_sys;
 
+using StartPartner = std::function<void(std::function<void()>)>;
+using JoinPartner = std::function<void()>;
+
+// exchange(sys, start_partner, join_partner) in a guest task of k, its partner a guest thread
+// of the same process.
+template <typename Exchange>
+double guest_pair(uml::Kernel& k, Exchange&& exchange) {
+  return in_guest(k, [&] {
+    std::shared_ptr<uml::TaskHandle> partner;
+    const StartPartner start = [&](std::function<void()> body) {
+      partner = std::make_shared<uml::TaskHandle>(guest_thread(k, [body] {
+        body();
+        return 0;
+      }));
+    };
+    return exchange(guest_sys, start, JoinPartner([&] { partner->wait(); }));
+  });
+}
+
+// The same between two host threads.
+template <typename Exchange>
+double host_pair(Exchange&& exchange) {
+  std::thread partner;
+  const StartPartner start = [&](std::function<void()> body) { partner = std::thread(std::move(body)); };
+  return exchange(host_sys, start, JoinPartner([&] { partner.join(); }));
+}
+
 // One byte there and back through two pipes, N times: ns per round trip. sys is the
 // syscall function (guest or host); pin(i) places side i (or does nothing).
 template <typename Sys>
@@ -105,34 +122,22 @@ double pipe_pingpong(long n, Sys sys, const std::function<void(std::function<voi
 
 
 double guest_pipe_pingpong(uml::Kernel& k, long n, bool cross) {
-  return in_guest(k, [&] {
-    std::shared_ptr<uml::TaskHandle> partner;
-    return pipe_pingpong(
-        n, guest_sys,
-        [&](std::function<void()> body) {
-          partner = std::make_shared<uml::TaskHandle>(guest_thread(k, [body] {
-            body();
-            return 0;
-          }));
-        },
-        [&] { partner->wait(); },
-        [cross](int side) {
-          if (cross) pin_guest(side);
-        });
+  return guest_pair(k, [&](auto sys, const StartPartner& start, const JoinPartner& join) {
+    return pipe_pingpong(n, sys, start, join, [cross](int side) {
+      if (cross) pin_guest(side);
+    });
   });
 }
 
 enum class HostPlacement { Free, OneCpu, TwoCpus };
 
 double host_pipe_pingpong(long n, HostPlacement where) {
-  std::thread partner;
-  double r = pipe_pingpong(
-      n, host_sys, [&](std::function<void()> body) { partner = std::thread(body); },
-      [&] { partner.join(); },
-      [where](int side) {
-        if (where == HostPlacement::TwoCpus) pin_host(side);
-        if (where == HostPlacement::OneCpu) pin_host(0);
-      });
+  double r = host_pair([&](auto sys, const StartPartner& start, const JoinPartner& join) {
+    return pipe_pingpong(n, sys, start, join, [where](int side) {
+      if (where == HostPlacement::TwoCpus) pin_host(side);
+      if (where == HostPlacement::OneCpu) pin_host(0);
+    });
+  });
   if (where != HostPlacement::Free) {  // the bench thread goes back to every CPU
     cpu_set_t all;
     CPU_ZERO(&all);
@@ -240,25 +245,14 @@ UML_BENCHMARK(futex_wake) {
            "on a shared word (ns per hand-over), vs two host threads";
   b.setup = [st] { st->k = boot("vcpus=1"); };
   b.guest = [st] {
-    uml::Kernel& k = *st->k;
-    return in_guest(k, [&] {
-      std::shared_ptr<uml::TaskHandle> partner;
-      return futex_pingpong(
-          200'000, guest_sys,
-          [&](std::function<void()> body) {
-            partner = std::make_shared<uml::TaskHandle>(guest_thread(k, [body] {
-              body();
-              return 0;
-            }));
-          },
-          [&] { partner->wait(); });
+    return guest_pair(*st->k, [](auto sys, const StartPartner& start, const JoinPartner& join) {
+      return futex_pingpong(200'000, sys, start, join);
     });
   };
   b.base = [] {
-    std::thread partner;
-    return futex_pingpong(
-        20'000, host_sys, [&](std::function<void()> body) { partner = std::thread(body); },
-        [&] { partner.join(); });
+    return host_pair([](auto sys, const StartPartner& start, const JoinPartner& join) {
+      return futex_pingpong(20'000, sys, start, join);
+    });
   };
   b.teardown = [st] { st->k.reset(); };
   return b;
@@ -402,25 +396,14 @@ UML_BENCHMARK(eventfd_epoll) {
            "way (ns per wake-up), guest tasks on one vCPU vs host threads";
   b.setup = [st] { st->k = boot("vcpus=1"); };
   b.guest = [st] {
-    uml::Kernel& k = *st->k;
-    return in_guest(k, [&] {
-      std::shared_ptr<uml::TaskHandle> partner;
-      return eventfd_epoll(
-          100'000, guest_sys,
-          [&](std::function<void()> body) {
-            partner = std::make_shared<uml::TaskHandle>(guest_thread(k, [body] {
-              body();
-              return 0;
-            }));
-          },
-          [&] { partner->wait(); });
+    return guest_pair(*st->k, [](auto sys, const StartPartner& start, const JoinPartner& join) {
+      return eventfd_epoll(100'000, sys, start, join);
     });
   };
   b.base = [] {
-    std::thread partner;
-    return eventfd_epoll(
-        10'000, host_sys, [&](std::function<void()> body) { partner = std::thread(body); },
-        [&] { partner.join(); });
+    return host_pair([](auto sys, const StartPartner& start, const JoinPartner& join) {
+      return eventfd_epoll(10'000, sys, start, join);
+    });
   };
   b.teardown = [st] { st->k.reset(); };
   return b;
