@@ -40,11 +40,6 @@ Result<RefPtr<File>> file_of(Task& t, int fd, T** ops) {
   return f;
 }
 
-bool timespec_ok(const abi::timespec& ts) { return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < abi::NSEC_PER_SEC; }
-int64_t ns_of(const abi::timespec& ts) {
-  return ts.tv_sec >= INT64_MAX / abi::NSEC_PER_SEC / 4 ? INT64_MAX / 4 : ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
-}
-
 Result<long> do_signalfd4(Task& t, int fd, long umask, long size, int flags) {
   if (flags & ~(abi::SFD_CLOEXEC_ | abi::SFD_NONBLOCK_)) return Errno::INVAL;
   if (size != sizeof(SigSet)) return Errno::INVAL;
@@ -83,11 +78,11 @@ Result<long> sys_timerfd_settime(Task& t, const SyscallArgs& a) {
   const int flags = static_cast<int>(a.a[1]);
   const abi::itimerspec nv = TRY(copy_from_user(UserPtr<abi::itimerspec>(a.a[2])));
   if (flags & ~(TimerFd::kAbsTime | TimerFd::kCancelOnSet)) return Errno::INVAL;
-  if (!timespec_ok(nv.it_value) || !timespec_ok(nv.it_interval)) return Errno::INVAL;
+  if (!timespec_valid(nv.it_value) || !timespec_valid(nv.it_interval)) return Errno::INVAL;
   TimerFd* tfd = nullptr;
   RefPtr<File> f = TRY(file_of(t, static_cast<int>(a.a[0]), &tfd));
   int64_t left = 0, interval = 0;
-  tfd->set(flags, ns_of(nv.it_value), ns_of(nv.it_interval), &left, &interval);
+  tfd->set(flags, to_ns_saturated(nv.it_value), to_ns_saturated(nv.it_interval), &left, &interval);
   if (a.a[3]) TRY(copy_to_user(UserPtr<abi::itimerspec>(a.a[3]), abi::itimerspec{to_timespec(interval), to_timespec(left)}));
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "core/abi/time.h"
 #include "core/ipc/futex.h"
+#include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/time/clock.h"
 #include "core/syscalls/user.h"
@@ -24,11 +25,10 @@ constexpr int FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
   if (!addr) return int64_t{-1};
   const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(addr)));
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= abi::NSEC_PER_SEC) return Errno::INVAL;
-  const int64_t ns = ts.tv_sec > INT64_MAX / abi::NSEC_PER_SEC - 1 ? INT64_MAX / 2
-                                                                   : ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
+  if (!timespec_valid(ts)) return Errno::INVAL;
+  const int64_t ns = to_ns_saturated(ts);
   const int64_t now = host::monotonic_ns();
-  if (!absolute) return ns > INT64_MAX / 2 ? INT64_MAX / 2 : now + ns;
+  if (!absolute) return now + ns;
   if (!realtime) return ns;
   return now + (ns - realtime_now());  // a realtime instant on the monotonic clock
 }
@@ -134,8 +134,7 @@ Result<long> sys_futex_waitv(Task& t, const SyscallArgs& a) {
     const int clock = static_cast<int>(a.a[4]);
     if (clock != abi::CLOCK_REALTIME_ && clock != abi::CLOCK_MONOTONIC_) return Errno::INVAL;
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
-    const int64_t ns = ts.tv_sec >= INT64_MAX / abi::NSEC_PER_SEC / 4 ? INT64_MAX / 4
-                                                                      : ts.tv_sec * abi::NSEC_PER_SEC + ts.tv_nsec;
+    const int64_t ns = to_ns_saturated(ts);
     const int64_t now = host::monotonic_ns();
     deadline = clock == abi::CLOCK_MONOTONIC_ ? ns : now + (ns - realtime_now());
     deadline = std::max<int64_t>(deadline, 0);

@@ -24,15 +24,11 @@ constexpr uint32_t kInSet = POLLRDNORM_ | POLLRDBAND_ | POLLIN_ | POLLHUP_ | POL
 constexpr uint32_t kOutSet = POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_;
 constexpr uint32_t kExSet = POLLPRI_;
 
+// A timeout as a monotonic deadline: 0 for none (one look), -1 for one too far to reach.
 int64_t deadline_after(int64_t ns) {
   if (ns <= 0) return 0;
-  if (ns > INT64_MAX / 4) return -1;
+  if (ns >= kForeverNs) return -1;
   return host::monotonic_ns() + ns;
-}
-
-bool timespec_ok(const abi::timespec& ts) { return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < NSEC_PER_SEC; }
-int64_t ns_of(const abi::timespec& ts) {
-  return ts.tv_sec >= INT64_MAX / NSEC_PER_SEC / 4 ? INT64_MAX / 2 : ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 // A sigmask argument (ppoll, pselect6, epoll_pwait): applied until the syscall exit.
@@ -157,8 +153,8 @@ Result<long> sys_ppoll(Task& t, const SyscallArgs& a) {
   const auto tsp = static_cast<uintptr_t>(a.a[2]);
   if (tsp) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[2])));
-    if (!timespec_ok(ts)) return Errno::INVAL;
-    deadline = deadline_after(ns_of(ts));
+    if (!timespec_valid(ts)) return Errno::INVAL;
+    deadline = deadline_after(to_ns_saturated(ts));
   }
   TRY(apply_sigmask(t, static_cast<uintptr_t>(a.a[3]), static_cast<size_t>(a.a[4])));
   Result<long> r = nohand(do_poll(t, static_cast<uintptr_t>(a.a[0]), static_cast<unsigned long>(a.a[1]), deadline));
@@ -191,8 +187,8 @@ Result<long> sys_pselect6(Task& t, const SyscallArgs& a) {
   const auto tsp = static_cast<uintptr_t>(a.a[4]);
   if (tsp) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[4])));
-    if (!timespec_ok(ts)) return Errno::INVAL;
-    deadline = deadline_after(ns_of(ts));
+    if (!timespec_valid(ts)) return Errno::INVAL;
+    deadline = deadline_after(to_ns_saturated(ts));
   }
   if (a.a[5]) {
     struct SigArg {
@@ -278,8 +274,8 @@ Result<long> sys_epoll_pwait2(Task& t, const SyscallArgs& a) {
   int64_t deadline = -1;
   if (a.a[3]) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
-    if (!timespec_ok(ts)) return Errno::INVAL;
-    deadline = deadline_after(ns_of(ts));
+    if (!timespec_valid(ts)) return Errno::INVAL;
+    deadline = deadline_after(to_ns_saturated(ts));
   }
   TRY(apply_sigmask(t, static_cast<uintptr_t>(a.a[4]), static_cast<size_t>(a.a[5])));
   return do_epoll_wait(t, a, deadline);

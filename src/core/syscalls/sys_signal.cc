@@ -21,8 +21,8 @@ void wait_for_signal(Task& t) {
 }
 
 int64_t timeout_deadline(const abi::timespec& ts) {
-  if (ts.tv_sec >= INT64_MAX / NSEC_PER_SEC - 1) return -1;
-  return host::monotonic_ns() + ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+  const int64_t ns = to_ns_saturated(ts);
+  return ns >= kForeverNs ? -1 : host::monotonic_ns() + ns;
 }
 
 // do_rt_sigqueueinfo's rule: a process may not forge kill(2)'s or the kernel's codes for
@@ -89,7 +89,7 @@ Result<long> sys_rt_sigtimedwait(Task& t, const SyscallArgs& a) {
   bool poll_only = false;
   if (a.a[2]) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[2])));
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC) return Errno::INVAL;
+    if (!timespec_valid(ts)) return Errno::INVAL;
     poll_only = ts.tv_sec == 0 && ts.tv_nsec == 0;
     deadline = timeout_deadline(ts);
   }

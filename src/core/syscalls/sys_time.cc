@@ -47,15 +47,6 @@ int64_t read_clock(Task& t, ClockBase b) {
   return 0;
 }
 
-bool timespec_valid(const abi::timespec& ts) {
-  return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < NSEC_PER_SEC;
-}
-
-int64_t to_ns_saturated(const abi::timespec& ts) {
-  if (ts.tv_sec >= INT64_MAX / NSEC_PER_SEC - 1) return INT64_MAX / 2;
-  return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 Result<long> sleep_restart(Task& t, RestartBlock& rb);
 
 // Sleeps until the monotonic deadline; on interruption writes the time left to rem and

@@ -16,18 +16,6 @@ namespace {
 
 using namespace abi;
 
-constexpr int64_t kMaxNs = INT64_MAX / 4;
-
-bool timeval_valid(const timeval& tv) { return tv.tv_sec >= 0 && tv.tv_usec >= 0 && tv.tv_usec < 1000000; }
-bool timespec_ok(const abi::timespec& ts) {
-  return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < NSEC_PER_SEC;
-}
-int64_t ns_of(int64_t sec, int64_t sub_ns) {
-  if (sec >= kMaxNs / NSEC_PER_SEC) return kMaxNs;
-  return sec * NSEC_PER_SEC + sub_ns;
-}
-int64_t ns_of(const timeval& tv) { return ns_of(tv.tv_sec, tv.tv_usec * 1000); }
-int64_t ns_of(const abi::timespec& ts) { return ns_of(ts.tv_sec, ts.tv_nsec); }
 timeval to_timeval(int64_t ns) { return {ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / 1000}; }
 
 // ITIMER_REAL's setting and old value, in ns.
@@ -81,7 +69,7 @@ Result<long> sys_setitimer(Task& t, const SyscallArgs& a) {
   }
   if (which != ITIMER_REAL_) return Errno::INVAL;  // FIXME: ITIMER_VIRTUAL and ITIMER_PROF
   int64_t left = 0, interval = 0;
-  set_real(t, ns_of(nv.it_value), ns_of(nv.it_interval), &left, &interval);
+  set_real(t, to_ns_saturated(nv.it_value), to_ns_saturated(nv.it_interval), &left, &interval);
   if (a.a[2]) TRY(copy_to_user(UserPtr<itimerval>(a.a[2]), itimerval_of(left, interval)));
   return 0;
 }
@@ -119,11 +107,11 @@ Result<long> sys_timer_settime(Task& t, const SyscallArgs& a) {
   const int flags = static_cast<int>(a.a[1]);
   if (!a.a[2]) return Errno::INVAL;
   const itimerspec nv = TRY(copy_from_user(UserPtr<itimerspec>(a.a[2])));
-  if (!timespec_ok(nv.it_value) || !timespec_ok(nv.it_interval)) return Errno::INVAL;
+  if (!timespec_valid(nv.it_value) || !timespec_valid(nv.it_interval)) return Errno::INVAL;
   auto timer = t.group().timers().find(id);
   if (!timer) return Errno::INVAL;
   int64_t deadline = 0;
-  const int64_t value = ns_of(nv.it_value);
+  const int64_t value = to_ns_saturated(nv.it_value);
   if (value) {
     const int64_t mono = host::monotonic_ns();
     if (flags & TIMER_ABSTIME_) {
@@ -134,7 +122,7 @@ Result<long> sys_timer_settime(Task& t, const SyscallArgs& a) {
     }
   }
   int64_t left = 0, interval = 0;
-  timer->set(deadline, ns_of(nv.it_interval), &left, &interval);
+  timer->set(deadline, to_ns_saturated(nv.it_interval), &left, &interval);
   if (a.a[3]) TRY(copy_to_user(UserPtr<itimerspec>(a.a[3]), itimerspec{to_timespec(interval), to_timespec(left)}));
   return 0;
 }
