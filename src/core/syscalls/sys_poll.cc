@@ -10,6 +10,7 @@
 #include "core/poll/epoll.h"
 #include "core/poll/poll.h"
 #include "core/syscalls/abi_conv.h"
+#include "core/syscalls/anon_file.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
 #include "core/task/signal.h"
@@ -209,10 +210,7 @@ namespace {
 
 Result<long> do_epoll_create(Task& t, int flags) {
   if (flags & ~EPOLL_CLOEXEC_) return Errno::INVAL;
-  const Credentials& c = t.creds();
-  const Path p = t.kernel().vfs().anon_inodefs().make(0600, c.fsuid, c.fsgid, "anon_inode:[eventpoll]", false);
-  auto f = make_ref<File>(p, p.inode(), O_RDWR_, std::make_shared<Epoll>());
-  return TRY(t.files().install(std::move(f), flags & EPOLL_CLOEXEC_));
+  return install_anon_file(t, "anon_inode:[eventpoll]", flags, std::make_shared<Epoll>());
 }
 
 Result<long> do_epoll_wait(Task& t, const SyscallArgs& a, int64_t deadline) {
@@ -224,10 +222,8 @@ Result<long> do_epoll_wait(Task& t, const SyscallArgs& a, int64_t deadline) {
   // access_ok: the range must be user addresses (null is one; only a copy can fault).
   const size_t bytes = static_cast<size_t>(max) * sizeof(epoll_event);
   if (events >= kUserMax || bytes > kUserMax - events) return Errno::FAULT;
-  RefPtr<File> f = t.files().get(epfd);
-  if (!f) return Errno::BADF;
-  auto* ep = dynamic_cast<Epoll*>(f->ops());
-  if (!ep) return Errno::INVAL;
+  Epoll* ep = nullptr;
+  RefPtr<File> f = TRY(file_with_ops(t, epfd, &ep));
   return TRY(ep->wait(t, IoBuffer::user(events, static_cast<size_t>(max) * sizeof(epoll_event)), max, deadline));
 }
 
