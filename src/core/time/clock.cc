@@ -1,7 +1,6 @@
 #include "core/time/clock.h"
 
-#include "core/kernel/kernel.h"
-#include "core/task/task.h"
+#include "core/sched/scheduler.h"
 
 namespace uml::kern {
 
@@ -24,10 +23,9 @@ void RealtimeClock::unlisten(ClockListener& l) {
 }
 
 namespace {
-// Every SchedEntity is a Task (the only kind there is).
 const RealtimeClock* current_clock() {
-  SchedEntity* e = Scheduler::current();
-  return e ? &static_cast<Task*>(e)->kernel().realtime() : nullptr;
+  const SchedEntity* e = Scheduler::current();
+  return e ? e->realtime_clock() : nullptr;
 }
 }  // namespace
 
