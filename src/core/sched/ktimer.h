@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "core/base/spinlock.h"
 #include "core/sched/scheduler.h"
 
 namespace uml::kern {
@@ -32,6 +33,22 @@ class KTimer {
   }
   // true if it was queued (it will not fire now).
   bool cancel() { return m_vcpu->cancel_timer(&m_timer); }
+
+  // Changes the setting of a timer whose callback keeps its state under `state`, one change
+  // at a time: disarm() runs under state and must leave a running callback nothing to re-arm
+  // (false: nothing to change, stop here); a running callback is then waited out; rearm()
+  // runs under state and may arm() again.
+  template <typename Disarm, typename Rearm>
+  void reprogram(SpinLock& state, Disarm&& disarm, Rearm&& rearm) {
+    SpinGuard one(m_reprogram_lock);
+    {
+      SpinGuard g(state);
+      if (!disarm()) return;
+    }
+    cancel();
+    SpinGuard g(state);
+    rearm();
+  }
   void* ctx() const { return m_ctx; }
   int64_t deadline() const { return m_timer.deadline; }
 
@@ -41,6 +58,7 @@ class KTimer {
     self->m_fn(self);
   }
   Timer m_timer;
+  SpinLock m_reprogram_lock;  // held while cancelling; the callback never takes it
   Vcpu* m_vcpu;
   void* m_ctx;
   Fn m_fn;

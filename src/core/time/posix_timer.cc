@@ -16,23 +16,21 @@ PosixTimer::PosixTimer(Kernel& k, ThreadGroup& g, int id, int clock, const sigev
       m_timer(k.sched(), &PosixTimer::expire, this) {}
 
 void PosixTimer::set(int64_t deadline, int64_t interval, int64_t* old_left, int64_t* old_interval) {
-  SpinGuard setting(m_set_lock);
-  int64_t left = 0, old_iv = 0;
-  {
-    // Disarm first: an expiry running now sees no deadline and does not re-arm.
-    SpinGuard g(m_lock);
-    left = m_deadline ? std::max<int64_t>(m_deadline - host::monotonic_ns(), 1) : 0;
-    old_iv = m_interval;
-    m_deadline = 0;
-  }
-  m_timer.cancel();
-  SpinGuard g(m_lock);
-  if (old_left) *old_left = left;
-  if (old_interval) *old_interval = old_iv;
-  m_deadline = deadline;
-  m_interval = deadline ? interval : 0;
-  m_overrun = 0;
-  if (deadline) m_timer.arm(deadline);
+  m_timer.reprogram(
+      m_lock,
+      [&] {  // an expiry running now sees no deadline and does not re-arm
+        const int64_t left = m_deadline ? std::max<int64_t>(m_deadline - host::monotonic_ns(), 1) : 0;
+        if (old_left) *old_left = left;
+        if (old_interval) *old_interval = m_interval;
+        m_deadline = 0;
+        return true;
+      },
+      [&] {
+        m_deadline = deadline;
+        m_interval = deadline ? interval : 0;
+        m_overrun = 0;
+        if (deadline) m_timer.arm(deadline);
+      });
 }
 
 void PosixTimer::get(int64_t* left, int64_t* interval) {

@@ -52,7 +52,6 @@ class PosixTimer {
   const int m_clock;
   const abi::sigevent m_ev;
   const int m_code;
-  SpinLock m_set_lock;  // one set() at a time (held while cancelling; the callback never takes it)
   SpinLock m_lock;
   int64_t m_deadline = 0;  // 0: disarmed
   int64_t m_interval = 0;

@@ -37,26 +37,24 @@ void TimerFd::set(int flags, int64_t value, int64_t interval, int64_t* old_left,
   const bool realtime = m_clock == CLOCK_REALTIME_ || m_clock == CLOCK_REALTIME_ALARM_;
   const bool abs_rt = realtime && (flags & kAbsTime);
   if (abs_rt) m_kernel.realtime().listen(*this);
-  SpinGuard setting(m_set_lock);
-  int64_t left = 0, old_iv = 0;
-  {
-    // Disarm first: an expiry running now sees no deadline and does not re-arm.
-    SpinGuard g(m_lock);
-    left = m_deadline ? std::max<int64_t>(m_deadline - clock_now(), 1) : 0;
-    old_iv = m_interval;
-    m_deadline = 0;
-  }
-  m_timer.cancel();
-  SpinGuard g(m_lock);
-  if (old_left) *old_left = left;
-  if (old_interval) *old_interval = old_iv;
-  m_ticks = 0;
-  m_canceled = false;
-  m_abs_realtime = abs_rt;  // before clock_now() below: the new base
-  m_cancel_on_set = abs_rt && (flags & kCancelOnSet);
-  m_interval = value ? interval : 0;
-  m_deadline = value ? ((flags & kAbsTime) ? value : clock_now() + value) : 0;
-  if (m_deadline) arm_locked(m_deadline);
+  m_timer.reprogram(
+      m_lock,
+      [&] {  // an expiry running now sees no deadline and does not re-arm
+        const int64_t left = m_deadline ? std::max<int64_t>(m_deadline - clock_now(), 1) : 0;
+        if (old_left) *old_left = left;
+        if (old_interval) *old_interval = m_interval;
+        m_deadline = 0;
+        return true;
+      },
+      [&] {
+        m_ticks = 0;
+        m_canceled = false;
+        m_abs_realtime = abs_rt;  // before clock_now() below: the new base
+        m_cancel_on_set = abs_rt && (flags & kCancelOnSet);
+        m_interval = value ? interval : 0;
+        m_deadline = value ? ((flags & kAbsTime) ? value : clock_now() + value) : 0;
+        if (m_deadline) arm_locked(m_deadline);
+      });
 }
 
 void TimerFd::get(int64_t* left, int64_t* interval) {
@@ -93,26 +91,27 @@ void TimerFd::expire(KTimer* kt) {
 // The instance's realtime clock was set: an absolute realtime timer follows the new time,
 // or, with TFD_TIMER_CANCEL_ON_SET, is cancelled (timerfd_clock_was_set).
 void TimerFd::clock_was_set(int64_t) {
-  SpinGuard setting(m_set_lock);
-  int64_t deadline;
-  {
-    SpinGuard g(m_lock);
-    if (!m_abs_realtime || !m_deadline) return;
-    deadline = m_deadline;
-    m_deadline = 0;
-    if (m_cancel_on_set) {
-      m_canceled = true;
-      m_interval = 0;
-      deadline = 0;
-    }
-  }
-  m_timer.cancel();
-  {
-    SpinGuard g(m_lock);
-    m_deadline = deadline;
-    if (m_deadline) arm_locked(m_deadline);
-  }
-  m_wq.wake_poll(kPollIn | kPollRdNorm);
+  bool changed = false;
+  int64_t deadline = 0;
+  m_timer.reprogram(
+      m_lock,
+      [&] {
+        if (!m_abs_realtime || !m_deadline) return false;
+        changed = true;
+        deadline = m_deadline;
+        m_deadline = 0;
+        if (m_cancel_on_set) {
+          m_canceled = true;
+          m_interval = 0;
+          deadline = 0;
+        }
+        return true;
+      },
+      [&] {
+        m_deadline = deadline;
+        if (m_deadline) arm_locked(m_deadline);
+      });
+  if (changed) m_wq.wake_poll(kPollIn | kPollRdNorm);
 }
 
 Result<size_t> TimerFd::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {

@@ -44,7 +44,6 @@ class TimerFd final : public FileOps, private ClockListener {
 
   Kernel& m_kernel;
   const int m_clock;
-  SpinLock m_set_lock;  // one setting at a time (held while cancelling; the callback never takes it)
   SpinLock m_lock;
   int64_t m_deadline = 0;   // on the timer's own clock; 0: disarmed
   int64_t m_interval = 0;
