@@ -6,10 +6,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <libuml/export.h>
 
 namespace uml {
+
+// A disk (UML's ubd): ubdX[r]=PATH on the command line, X from 0 to 15 or a to p, r for
+// read-only.
+struct UML_API DiskSpec {
+  unsigned index = 0;      // 0: ubda (/dev/ubda), 1: ubdb...
+  std::string path;        // the host file (or host block device) behind it
+  bool read_only = false;  // ubdXr=: writes give EPERM, the file is opened read-only
+  bool direct = true;      // O_DIRECT on the host file where its file system allows it
+};
 
 struct UML_API Config {
   unsigned vcpus = 1;                 // vcpus=N (1..64): vCPU host threads
@@ -21,6 +31,7 @@ struct UML_API Config {
   int64_t quantum_ns = 2'000'000;     // quantum_us=N (100..1000000): fiber time slice
   std::optional<uint64_t> seed;       // seed=N: reproducible getrandom
   bool console = true;                // console=stderr|none: echo the kernel log to stderr
+  std::vector<DiskSpec> disks;        // ubdX[r]=PATH: disks present at boot
 
   // Parses cmdline on top of the current values. Throws uml::Error naming the bad option.
   static Config from_cmdline(std::string_view cmdline);

@@ -153,6 +153,14 @@ class UML_API Kernel {
   const Config& config() const;
   KernelStats stats() const;
 
+  // Disks at run time (UML's mconsole "config ubdN=FILE" and "remove ubdN"). add_disk:
+  // 0, or -errno: -EEXIST (the index is taken), -EINVAL (a bad index, or a file smaller than
+  // a sector), or the host's error opening the file (-ENOENT, -EACCES...). remove_disk
+  // ("ubda", "ubd0" or "/dev/ubda"): 0, -ENXIO (no such disk) or -EBUSY (open); a removed
+  // disk's cached writes reach its file first.
+  int add_disk(const DiskSpec& spec);
+  int remove_disk(std::string_view name);
+
  private:
   explicit Kernel(std::shared_ptr<kern::Kernel> k);
   std::shared_ptr<kern::Kernel> m_k;

@@ -14,17 +14,6 @@ namespace {
 
 using kern::Task;
 
-// A stand-in entity for an application thread that is no task but must wait (TaskHandle::
-// wait from main): it parks on a host futex like an attached thread.
-class HostWaiter final : public kern::SchedEntity {
- public:
-  HostWaiter() : SchedEntity(Carrier::HostThread) {}
-
- private:
-  void fiber_main() override {}
-  void fiber_released() override {}
-};
-
 // The task the calling thread runs as, if it belongs to k (k == nullptr: any instance).
 Task* current_task(const kern::Kernel* k) {
   kern::SchedEntity* e = kern::Scheduler::current();
@@ -47,7 +36,7 @@ long enter(Task& t, long nr, long a0, long a1, long a2, long a3, long a4, long a
 template <typename F>
 auto wait_as_current(F&& f) {
   if (kern::SchedEntity* e = kern::Scheduler::current()) return f(*e);
-  HostWaiter w;
+  kern::HostWaiter w;
   return f(w);
 }
 
@@ -144,6 +133,18 @@ bool Kernel::panicked() const { return m_k->panicked(); }
 std::string Kernel::panic_reason() const { return m_k->panic_reason(); }
 void Kernel::panic(std::string_view reason) { m_k->panic(std::string(reason).c_str()); }
 const Config& Kernel::config() const { return m_k->config(); }
+
+int Kernel::add_disk(const DiskSpec& spec) {
+  auto r = wait_as_current([&](kern::SchedEntity& e) { return m_k->add_disk(e, spec); });
+  return r ? 0 : -kern::to_int(r.error());
+}
+
+int Kernel::remove_disk(std::string_view name) {
+  auto index = kern::DiskTable::parse_name(name);
+  if (!index) return -kern::to_int(kern::Errno::NXIO);
+  auto r = wait_as_current([&](kern::SchedEntity& e) { return m_k->disks().remove(e, index.value()); });
+  return r ? 0 : -kern::to_int(r.error());
+}
 
 KernelStats Kernel::stats() const {
   return {m_k->sched().vcpu_count(), m_k->procs().task_count(), m_k->procs().process_count(),

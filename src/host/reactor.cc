@@ -3,11 +3,16 @@
 #include <errno.h>
 #include <liburing.h>
 #include <sys/eventfd.h>
+#include <linux/falloc.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace uml::host {
+
+static_assert(sizeof(IoVec) == sizeof(iovec) && offsetof(IoVec, len) == offsetof(iovec, iov_len));
 
 namespace {
 // The wake-up read's user data: no Completion lives at this address.
@@ -97,6 +102,20 @@ bool Reactor::write(int fd, const void* buf, unsigned len, uint64_t offset, Comp
 
 bool Reactor::fsync(int fd, bool datasync, Completion* c) {
   UML_PREP(io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0));
+}
+
+bool Reactor::readv(int fd, const IoVec* iov, unsigned n, uint64_t offset, Completion* c) {
+  UML_PREP(io_uring_prep_readv(sqe, fd, reinterpret_cast<const iovec*>(iov), n, offset));
+}
+
+bool Reactor::writev(int fd, const IoVec* iov, unsigned n, uint64_t offset, bool dsync, Completion* c) {
+  UML_PREP(io_uring_prep_writev2(sqe, fd, reinterpret_cast<const iovec*>(iov), n, offset, dsync ? RWF_DSYNC : 0));
+}
+
+bool Reactor::fallocate(int fd, Fallocate mode, uint64_t offset, uint64_t len, Completion* c) {
+  const int m = mode == Fallocate::PunchHole ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+                                              : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+  UML_PREP(io_uring_prep_fallocate(sqe, fd, m, offset, len));
 }
 
 bool Reactor::timeout(int64_t deadline_ns, Completion* c) {

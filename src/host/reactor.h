@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "host/file.h"
+
 namespace uml::host {
 
 class Completion {
@@ -36,6 +38,12 @@ class Reactor {
   bool read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c);
   bool write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c);
   bool fsync(int fd, bool datasync, Completion* c);
+  // Vectored transfers (iov: n IoVecs) and fallocate. iov must
+  // stay valid until the completion runs.
+  bool readv(int fd, const IoVec* iov, unsigned n, uint64_t offset, Completion* c);
+  // dsync: durable when complete (RWF_DSYNC).
+  bool writev(int fd, const IoVec* iov, unsigned n, uint64_t offset, bool dsync, Completion* c);
+  bool fallocate(int fd, Fallocate mode, uint64_t offset, uint64_t len, Completion* c);
   // Completes with -ETIME at the absolute CLOCK_MONOTONIC time deadline_ns.
   bool timeout(int64_t deadline_ns, Completion* c);
   // Asks the host to cancel the operation whose completion is target; target still

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "core/kernel/kernel.h"
 #include "core/sched/scheduler.h"
@@ -22,6 +23,17 @@ inline std::unique_ptr<uml::Kernel> boot(const std::string& cmdline = "") {
 // Runs body as a new guest process and returns its wait status.
 inline int run_task(uml::Kernel& k, std::function<int()> body, uml::SpawnOptions opts = {}) {
   return k.spawn(std::move(body), opts).wait();
+}
+
+// A syscall from guest code with any mix of integer and pointer arguments.
+template <typename T>
+long as_arg(T v) {
+  if constexpr (std::is_pointer_v<T>) return reinterpret_cast<long>(v);
+  else return static_cast<long>(v);
+}
+template <typename... A>
+long sys(long nr, A... a) {
+  return uml::syscall(nr, as_arg(a)...);
 }
 
 // The guest task running on this thread (inside a task body).

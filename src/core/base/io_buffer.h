@@ -20,6 +20,9 @@ class IoBuffer {
   static constexpr uintptr_t kNullPage = 4096;  // guest addresses below it always fault
 
   size_t size() const { return m_len; }
+  // The memory itself, for a device that transfers into it directly (O_DIRECT): the host
+  // reports EFAULT for an unmapped guest page.
+  char* raw() const { return m_base; }
   IoBuffer sub(size_t off, size_t len) const { return IoBuffer(m_base + off, len, m_user); }
   // Copies n bytes at offset off of this buffer into dst. false on a guest fault.
   bool read_into(size_t off, void* dst, size_t n) const {

@@ -103,10 +103,35 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
         return false;
       }
       c.console = val == "stderr";
+    } else if (key.substr(0, 3) == "ubd") {
+      // ubd0=, ubda=, ubd0r= (read-only): UML's syntax, without its COW and sync flags.
+      std::string_view id = key.substr(3);
+      DiskSpec d;
+      if (!id.empty() && id.back() == 'r' && id.size() > 1) {
+        d.read_only = true;
+        id.remove_suffix(1);
+      }
+      uint64_t idx = 0;
+      bool ok = !id.empty();
+      if (ok && id[0] >= 'a' && id[0] <= 'p' && id.size() == 1) idx = static_cast<uint64_t>(id[0] - 'a');
+      else ok = ok && parse_u64(id, &idx) && idx < 16;
+      if (!ok) {
+        *error = "bad disk option '" + std::string(key) + "': expected ubd0..ubd15 or ubda..ubdp, 'r' for read-only";
+        return false;
+      }
+      if (val.empty()) {
+        *error = bad(key, val, "expected the path of a host file");
+        return false;
+      }
+      d.index = static_cast<unsigned>(idx);
+      d.path = std::string(val);
+      for (auto it = c.disks.begin(); it != c.disks.end();)  // a later option wins
+        it = it->index == d.index ? c.disks.erase(it) : it + 1;
+      c.disks.push_back(std::move(d));
     } else {
       *error = "unknown option '" + std::string(key) +
                "' (known: vcpus, mem, hostname, domainname, loglevel, stack_size, quantum_us, "
-               "seed, console)";
+               "seed, console, ubdN)";
       return false;
     }
   }
@@ -122,6 +147,8 @@ std::string Config::to_cmdline() const {
                   "K quantum_us=" + std::to_string(quantum_ns / 1000) +
                   " console=" + (console ? "stderr" : "none");
   if (seed) s += " seed=" + std::to_string(*seed);
+  for (const DiskSpec& d : disks)
+    s += " ubd" + std::string(1, static_cast<char>('a' + d.index)) + (d.read_only ? "r" : "") + "=" + d.path;
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include "core/fs/tmpfs/tmpfs.h"
 #include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
+#include "drivers/block/file_disk.h"
 #include "drivers/char/console.h"
 #include "drivers/char/mem.h"
 
@@ -23,7 +24,8 @@ SchedulerConfig sched_config(const KernelConfig& c) {
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg)
-    : m_cfg(cfg), m_sched(sched_config(cfg)), m_procs(*this), m_hostname(cfg.hostname),
+    : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes),
+      m_disks(m_vfs, m_page_cache, m_log), m_procs(*this), m_hostname(cfg.hostname),
       m_domainname(cfg.domainname) {}
 
 std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error) {
@@ -48,6 +50,16 @@ bool Kernel::start(std::string* error) {
   m_log.log(KERN_NOTICE, "Linux version 6.1.0-libuml (libuml) #1 SMP");
   m_log.log(KERN_INFO, "Kernel command line: %s", m_cfg.to_cmdline().c_str());
   mount_root_fs();
+  m_disks.set_devtmpfs(m_devtmpfs.get());
+  for (const DiskSpec& d : m_cfg.disks) {
+    HostWaiter w;
+    if (auto r = add_disk(w, d); !r) {
+      *error = "cannot add disk " + DiskTable::disk_name(d.index) + " (" + d.path + "): " + strerror(to_int(r.error()));
+      m_log.log(KERN_ERR, "%s", error->c_str());
+      m_state.store(State::Halted, std::memory_order_release);
+      return false;
+    }
+  }
   m_procs.create_init();
   if (int err = m_sched.start(); err != 0) {
     *error = std::string("cannot start the vCPUs: ") + strerror(-err);
@@ -130,6 +142,20 @@ void Kernel::mount_root_fs() {
   }
 }
 
+Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec) {
+  if (spec.index >= DiskTable::kMaxDisks) return Errno::INVAL;
+  std::unique_ptr<drivers::FileDisk> disk;
+  drivers::FileDisk::Options o;
+  o.read_only = spec.read_only;
+  o.direct = spec.direct;
+  if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return static_cast<Errno>(-r);
+  BlockDevice::Params p;
+  p.size = disk->size() & ~uint64_t{511};
+  p.read_only = spec.read_only;
+  std::string what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");
+  return m_disks.add(self, spec.index, std::move(disk), std::move(p), what);
+}
+
 Kernel::~Kernel() {
   shutdown();
 }
@@ -158,6 +184,7 @@ bool Kernel::shutdown() {
                 m_procs.m_live_fibers.load());
     }
   }
+  m_disks.quiesce_blocking();  // dirty pages written, every request finished
   m_sched.stop();
   m_log.log(KERN_INFO, "shutdown: halted");
   m_state.store(State::Halted, std::memory_order_release);

@@ -17,6 +17,7 @@
 
 #include "core/base/klog.h"
 #include "core/base/spinlock.h"
+#include "core/block/disk_table.h"
 #include "core/ipc/futex.h"
 #include "core/kernel/config.h"
 #include "core/lib/chacha20.h"
@@ -68,6 +69,11 @@ class Kernel {
   Scheduler& sched() { return m_sched; }
   ProcessTable& procs() { return m_procs; }
   Vfs& vfs() { return m_vfs; }
+  PageCache& page_cache() { return m_page_cache; }
+  DiskTable& disks() { return m_disks; }
+  // A disk over a host file (boot's ubdX= options, the API's hot-add). Errors: the host's
+  // (NOENT, ACCES, ISDIR...), INVAL (no disk: smaller than a sector), EXIST (index taken).
+  Result<void> add_disk(SchedEntity& self, const DiskSpec& spec);
   FutexTable& futexes() { return m_futexes; }
 
   // Names (uname): hostname and NIS domain name, each <= 64 bytes.
@@ -107,9 +113,11 @@ class Kernel {
   Klog m_log;
   std::unique_ptr<drivers::HostFdConsole> m_console;
   Scheduler m_sched;
+  PageCache m_page_cache;    // outlives the disks, whose caches are in it
   RealtimeClock m_realtime;  // before what listens to it (timers in files and processes)
   Vfs m_vfs;  // outlives the process table, whose processes hold paths into it
   RefPtr<SuperBlock> m_devtmpfs;  // the one devtmpfs superblock
+  DiskTable m_disks;              // before the VFS goes (it unregisters its devices)
   FutexTable m_futexes;
   ProcessTable m_procs;
   std::atomic<State> m_state{State::Booting};

@@ -19,7 +19,9 @@ void wake_timer(Timer* t) {
 
 // Not inlined, so that a fiber that migrated between host threads never reuses a TLS
 // address computed on the previous one.
-__attribute__((noinline)) SchedEntity* Scheduler::current() {
+__attribute__((noinline)) host::Reactor* Scheduler::current_reactor() { return t_vcpu ? t_vcpu->m_reactor.get() : nullptr; }
+
+SchedEntity* Scheduler::current() {
   __asm__ volatile("" ::: "memory");
   return t_current;
 }

@@ -107,6 +107,18 @@ class SchedEntity {
   const RealtimeClock* m_realtime_clock = nullptr;
 };
 
+// A stand-in entity for a host thread that is no task but must wait in the kernel (an
+// application thread joining a task, a disk hot-plug from the API): it parks on a host
+// futex as an attached thread does.
+class HostWaiter final : public SchedEntity {
+ public:
+  HostWaiter() : SchedEntity(Carrier::HostThread) {}
+
+ private:
+  void fiber_main() override {}
+  void fiber_released() override {}
+};
+
 // What the next context must do once the switch is complete. It travels as the transfer's
 // data pointer: the leaving entity (nullptr: the vCPU's scheduler context) with the kind
 // in its low bits (SchedEntity is 8-byte aligned), so a switch stores nothing extra.
@@ -264,6 +276,9 @@ class Scheduler {
   // The entity running on the calling host thread (a fiber, or an attached thread), or null.
   static SchedEntity* current();
   static void set_current_thread_entity(SchedEntity* e);
+  // The io_uring ring of the vCPU the calling host thread is (from a fiber or the vCPU's
+  // own loop: timer callbacks, completions), or null on any other thread.
+  static host::Reactor* current_reactor();
 
   // Counters for tests and /proc.
   uint64_t context_switches() const;

@@ -163,13 +163,27 @@ Result<long> sys_fstatfs(Task& t, const SyscallArgs& a) {
   return 0;
 }
 
-// In-memory filesystems have nothing to write back: these check their argument only.
-Result<long> sys_fsync(Task& t, const SyscallArgs& a) {
+// A device's file writes back through its driver (a disk: its cache, then a flush); the
+// in-memory filesystems have nothing to write back.
+static Result<long> do_fsync(Task& t, const SyscallArgs& a, bool datasync) {
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
+  if (f->ops()) TRY(f->ops()->fsync(*f, t, datasync));
+  return 0;
+}
+Result<long> sys_fsync(Task& t, const SyscallArgs& a) { return do_fsync(t, a, false); }
+Result<long> sys_fdatasync(Task& t, const SyscallArgs& a) { return do_fsync(t, a, true); }
+Result<long> sys_syncfs(Task& t, const SyscallArgs& a) {
   TRY(fd_arg(t, a.a[0], false));
   return 0;
 }
-Result<long> sys_fdatasync(Task& t, const SyscallArgs& a) { return sys_fsync(t, a); }
-Result<long> sys_syncfs(Task& t, const SyscallArgs& a) { return sys_fsync(t, a); }
-Result<long> sys_sync(Task&, const SyscallArgs&) { return 0; }
+// sync(2): every cached page written, then every disk flushed (ksys_sync). Errors are not
+// reported (sync returns void).
+Result<long> sys_sync(Task& t, const SyscallArgs&) {
+  Kernel& k = t.kernel();
+  k.page_cache().sync_all(t);
+  for (unsigned i = 0; i < DiskTable::kMaxDisks; ++i)
+    if (auto b = k.disks().get(i)) (void)b->flush(t);
+  return 0;
+}
 
 }  // namespace uml::kern

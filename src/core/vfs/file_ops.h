@@ -56,6 +56,22 @@ class FileOps {
     return kDefaultPollMask;
   }
   virtual bool pollable() const { return false; }
+  // fsync/fdatasync: what the driver must make durable (nothing by default).
+  virtual Result<void> fsync(File& f, SchedEntity& self, bool datasync) {
+    (void)f;
+    (void)self;
+    (void)datasync;
+    return {};
+  }
+  // fallocate(2) on a device (the VFS checked the mode and the access): NODEV by default.
+  virtual Result<void> fallocate(File& f, SchedEntity& self, int mode, int64_t off, int64_t len) {
+    (void)f;
+    (void)self;
+    (void)mode;
+    (void)off;
+    (void)len;
+    return Errno::NODEV;
+  }
   // Device-specific ioctls; arg is the caller's argument as passed (NOTTY: none).
   virtual Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) {
     (void)f;

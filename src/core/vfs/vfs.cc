@@ -420,10 +420,9 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   const uint32_t type = inode->type();
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
   if (device && target.mnt->nodev()) return Errno::ACCES;
-  // FIXME: sockets and block devices have nothing to open yet; Linux answers ENXIO for a
-  // device without a driver.
+  // FIXME: sockets have nothing to open yet (Linux answers ENXIO for them too).
   if (!inode->is_dir() && !inode->is_reg() && !inode->is_symlink() && type != abi::S_IFCHR_ &&
-      type != abi::S_IFIFO_)
+      type != abi::S_IFBLK_ && type != abi::S_IFIFO_)
     return Errno::NXIO;
   if (inode->is_dir()) {
     if (acc != abi::O_RDONLY_ || (flags & abi::O_TRUNC_)) return Errno::ISDIR;
@@ -451,6 +450,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
   // filesystem's.
   std::shared_ptr<FileOps> ops;
   if (type == abi::S_IFCHR_) ops = TRY(open_chrdev(inode->attr().rdev));
+  else if (type == abi::S_IFBLK_) ops = TRY(open_blkdev(inode->attr().rdev, flags));
   else if (type == abi::S_IFIFO_) ops = TRY(open_fifo(t, *inode, flags));
   else ops = TRY(inode->open_file(t, flags));
   // 64-bit Linux marks every open file O_LARGEFILE (force_o_largefile); F_GETFL shows it.
@@ -817,6 +817,31 @@ Result<std::shared_ptr<FileOps>> Vfs::open_chrdev(uint64_t rdev) {
     open = it->second;
   }
   return open();
+}
+
+void Vfs::register_blkdev(uint64_t rdev, BlockOpen open) {
+  SpinGuard g(m_chrdev_lock);
+  m_blkdevs[rdev] = std::move(open);
+}
+
+void Vfs::unregister_blkdev(uint64_t rdev) {
+  BlockOpen gone;  // destroyed after the lock
+  SpinGuard g(m_chrdev_lock);
+  auto it = m_blkdevs.find(rdev);
+  if (it == m_blkdevs.end()) return;
+  gone = std::move(it->second);
+  m_blkdevs.erase(it);
+}
+
+Result<std::shared_ptr<FileOps>> Vfs::open_blkdev(uint64_t rdev, int flags) {
+  BlockOpen open;
+  {
+    SpinGuard g(m_chrdev_lock);
+    auto it = m_blkdevs.find(rdev);
+    if (it == m_blkdevs.end()) return Errno::NXIO;
+    open = it->second;
+  }
+  return open(flags);
 }
 
 }  // namespace uml::kern

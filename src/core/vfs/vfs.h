@@ -88,6 +88,11 @@ class Vfs {
   // rdev is the device number as stat shows it (makedev(major, minor)).
   void register_chrdev(uint64_t rdev, DeviceOpen open);
   Result<std::shared_ptr<FileOps>> open_chrdev(uint64_t rdev);
+  // ---- block devices (the disks' table registers and removes them) ----
+  using BlockOpen = std::function<Result<std::shared_ptr<FileOps>>(int flags)>;
+  void register_blkdev(uint64_t rdev, BlockOpen open);
+  void unregister_blkdev(uint64_t rdev);
+  Result<std::shared_ptr<FileOps>> open_blkdev(uint64_t rdev, int flags);
 
   // ---- path walk ----
   // openat2's constraints on a walk: the anchor is the dirfd it started from.
@@ -224,7 +229,8 @@ class Vfs {
   std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
   LockGraph m_lock_graph;  // classic record-lock waits, for EDEADLK
   SpinLock m_chrdev_lock;
-  std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;
+  std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;  // and m_blkdevs: m_chrdev_lock
+  std::unordered_map<uint64_t, BlockOpen> m_blkdevs;
   mutable SpinLock m_fs_lock;
   std::unique_ptr<AnonFs> m_pipefs, m_anon_inodefs;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex

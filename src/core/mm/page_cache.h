@@ -1,0 +1,229 @@
+#pragma once
+// The page cache (Linux's mm/filemap.c, page-writeback.c, readahead.c, vmscan.c in
+// miniature): one cache of 4 KiB pages per instance, holding block devices' data now and
+// disk filesystems' file data later. A cached object (a disk, a file) has an AddressSpace;
+// its owner supplies AddressSpaceOps that start the I/O, and the cache does the rest:
+//
+// - reads find pages or start reading them, with read-ahead: a sequential reader's window
+//   doubles up to kMaxReadahead, and the next window starts (asynchronously) when the
+//   reader reaches the page marked in the current one;
+// - writes copy into pages (reading a partially written page first) and mark them dirty;
+// - writeback: the flusher (a timer that runs every kFlusherTick while pages are dirty, and
+//   sleeps otherwise) writes everything while dirty pages are past kBackgroundRatio of the
+//   limit, and every kWritebackInterval the pages dirty for longer than kDirtyExpire; a writer past
+//   kDirtyRatio writes back its own pages and waits (balance_dirty_pages); fsync writes a
+//   range and waits, and reports a writeback error once per open file (errseq);
+// - the instance's memory limit bounds the cache: clean pages are evicted in LRU order (a
+//   second chance for pages used since the last scan); when only dirty pages are left, the
+//   allocator writes some back and waits.
+//
+// Locking: one lock for the whole cache (the pages of every space, the LRU, the counts).
+// Page data is copied without it, under a page reference (readers) or the page lock
+// (writers, read I/O). Waiting for a page (lock, writeback) uses its space's wait queue.
+// Lock order: PageCache::m_lock > WaitQueue locks; I/O is started without m_lock.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/base/intrusive_list.h"
+#include "core/base/io_buffer.h"
+#include "core/base/result.h"
+#include "core/base/spinlock.h"
+#include "core/mm/page_pool.h"
+#include "core/sched/ktimer.h"
+#include "core/sched/wait_queue.h"
+
+namespace uml::kern {
+
+class AddressSpace;
+class PageCache;
+
+struct CachePage {
+  enum : uint32_t {
+    kUptodate = 1,    // holds the backing data (or newer)
+    kDirty = 2,       // newer than the backing store
+    kWriteback = 4,   // being written
+    kLocked = 8,      // being read in, or written into
+    kError = 16,      // the last read failed
+    kReadahead = 32,  // reaching it starts the next read-ahead window
+    kReferenced = 64, // used since the last LRU scan
+  };
+  char* data = nullptr;
+  AddressSpace* mapping = nullptr;
+  uint64_t index = 0;
+  std::atomic<uint32_t> flags{0};  // changed under the cache lock; read anywhere
+  uint32_t refs = 0;               // holders besides the cache (cache lock)
+  int64_t dirtied_ns = 0;
+  ListNode lru;
+
+  bool has(uint32_t f) const { return flags.load(std::memory_order_acquire) & f; }
+};
+
+// The owner's I/O. Both start I/O on contiguous pages and return at once; completions call
+// AddressSpace::end_read / end_write for each page, on any thread. A page's bytes past
+// AddressSpace::size() are not transferred (a read zeroes them).
+class AddressSpaceOps {
+ public:
+  virtual void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) = 0;
+  virtual void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) = 0;
+
+ protected:
+  ~AddressSpaceOps() = default;
+};
+
+// Per open file: where sequential reading stands (Linux's file_ra_state).
+struct Readahead {
+  uint64_t start = 0, size = 0;  // the current window, in pages
+  uint64_t prev = ~uint64_t{0};  // the last page read
+};
+
+class AddressSpace {
+ public:
+  static constexpr size_t kPage = PagePool::kPage;
+  AddressSpace(PageCache& cache, AddressSpaceOps& ops, uint64_t size);
+  // Every page goes; the owner has written back what it needed (dirty pages are dropped).
+  ~AddressSpace();
+  AddressSpace(const AddressSpace&) = delete;
+  AddressSpace& operator=(const AddressSpace&) = delete;
+
+  uint64_t size() const { return m_size.load(std::memory_order_acquire); }
+  void set_size(uint64_t s) { m_size.store(s, std::memory_order_release); }
+  PageCache& cache() const { return m_cache; }
+  // The largest read-ahead window, in pages (BLKRASET/BLKRAGET).
+  uint64_t readahead_max() const { return m_ra_max.load(std::memory_order_relaxed); }
+  void set_readahead_max(uint64_t pages) { m_ra_max.store(pages, std::memory_order_relaxed); }
+
+  // Buffered transfers at off, within size(). read returns what it copied (0 at the end);
+  // write returns what it copied. Errors: IO (a read failed), FAULT (nothing copied),
+  // NOMEM (no page could be had), and RESTARTSYS never (waits are uninterruptible, as
+  // Linux's page lock waits are, except for a fatal signal, which is seen at syscall exit).
+  Result<size_t> read(SchedEntity& self, uint64_t off, const IoBuffer& buf, Readahead& ra);
+  Result<size_t> write(SchedEntity& self, uint64_t off, const IoBuffer& buf);
+
+  // filemap_write_and_wait_range: writes the dirty pages in [from, to) and waits for every
+  // writeback there. Errors: IO when a writeback failed since *seen (then *seen is updated).
+  Result<void> write_and_wait(SchedEntity& self, uint64_t from, uint64_t to, uint32_t* seen);
+  // The same, for a caller that is not a task (shutdown, disk removal): waits on the host.
+  void write_and_wait_blocking();
+  // Drops the clean pages in [from, to) (after a direct write, BLKFLSBUF); waits for locked
+  // ones. Dirty pages stay unless discard_dirty (then they go unwritten).
+  void invalidate(SchedEntity* self, uint64_t from, uint64_t to, bool discard_dirty);
+  // Starts writeback of up to max dirty pages (only those dirtied before older_than_ns if
+  // it is >= 0), from where the last call stopped. Returns how many pages started.
+  size_t start_writeback(size_t max, int64_t older_than_ns);
+  // errseq: the writeback error count a new opener starts from.
+  uint32_t error_seq() const { return m_err_seq.load(std::memory_order_acquire); }
+
+  // Completions from AddressSpaceOps.
+  void end_read(CachePage* p, bool ok);
+  void end_write(CachePage* p, int res);
+
+  struct Counts {
+    uint64_t pages = 0, dirty = 0, writeback = 0;
+  };
+  Counts counts() const;
+
+ private:
+  friend class PageCache;
+  static constexpr size_t kLeafBits = 9;
+  static constexpr size_t kLeafSize = size_t{1} << kLeafBits;
+  struct Leaf {
+    CachePage* pages[kLeafSize] = {};
+    uint32_t present = 0, dirty = 0;
+  };
+  // Lookup and insertion under the cache lock.
+  CachePage* find_locked(uint64_t index) const;
+  void insert_locked(CachePage* p);
+  void erase_locked(CachePage* p);
+  void set_dirty_locked(CachePage* p);
+  uint64_t last_index() const;  // the page holding size()-1
+  // Waits until p has none of the flags (uninterruptible).
+  void wait_clear(SchedEntity& self, CachePage* p, uint32_t flags);
+  // Locks p (kLocked) for writing into it; false if it was dropped meanwhile.
+  void lock_page(SchedEntity& self, CachePage* p);
+  void unlock_page(CachePage* p);
+  void put_page(CachePage* p);  // drops a reference
+  // The pages in writeback in [first, last], none when 0.
+  uint64_t writeback_in(uint64_t first, uint64_t last) const;
+  size_t start_writeback_range(uint64_t first, uint64_t last, size_t max, int64_t older_than_ns);
+  void note_error();
+
+  PageCache& m_cache;
+  AddressSpaceOps& m_ops;
+  std::atomic<uint64_t> m_size;
+  std::vector<std::unique_ptr<Leaf>> m_leaves;  // cache lock
+  uint64_t m_nr_pages = 0, m_nr_dirty = 0, m_nr_writeback = 0;  // cache lock
+  uint64_t m_wb_cursor = 0;                     // where background writeback resumes
+  std::atomic<uint32_t> m_err_seq{0};
+  std::atomic<uint64_t> m_ra_max;
+  std::atomic<uint32_t> m_io_done{0};  // bumped (and futex-woken) at each completion
+  WaitQueue m_wq;                      // page lock and writeback waits
+  ListNode m_spaces_node;
+};
+
+class PageCache {
+ public:
+  static constexpr size_t kPage = PagePool::kPage;
+  static constexpr uint64_t kMaxReadahead = 256;  // pages (1 MiB)
+  static constexpr uint64_t kInitialReadahead = 16;
+  static constexpr int64_t kWritebackIntervalNs = 5'000'000'000;  // dirty_writeback_centisecs
+  static constexpr int64_t kDirtyExpireNs = 30'000'000'000;       // dirty_expire_centisecs
+  static constexpr unsigned kBackgroundRatio = 10;                // percent of the limit
+  static constexpr unsigned kDirtyRatio = 20;
+  static constexpr int64_t kFlusherTickNs = 100'000'000;
+
+  PageCache(Scheduler& sched, uint64_t limit_bytes);
+  ~PageCache();
+  PageCache(const PageCache&) = delete;
+  PageCache& operator=(const PageCache&) = delete;
+
+  uint64_t limit_pages() const { return m_limit; }
+  struct Stats {
+    uint64_t pages = 0, dirty = 0, writeback = 0, limit = 0;
+    uint64_t evicted = 0, readahead_pages = 0, hits = 0, misses = 0;
+  };
+  Stats stats() const;
+
+  // sync(2): every space's dirty pages written and waited for (from a task).
+  void sync_all(SchedEntity& self);
+  // The same from a host thread that is no task (shutdown).
+  void sync_all_blocking();
+
+ private:
+  friend class AddressSpace;
+  // A page to fill, evicting clean ones at the limit; null when every page is dirty, in
+  // I/O or in use.
+  CachePage* alloc_locked();
+  void free_locked(CachePage* p);
+  size_t evict_locked(size_t want);
+  // Waits for room: starts writeback everywhere and waits for a completion. false: nothing
+  // can free a page (everything is in use).
+  bool reclaim(SchedEntity& self);
+  // balance_dirty_pages: a writer past kDirtyRatio writes back and waits.
+  void balance_dirty(SchedEntity& self, AddressSpace& m);
+  static void flusher(KTimer* t);
+  void add_space(AddressSpace* m);
+  // Unlinks m and waits for walks that may hold it.
+  void remove_space(AddressSpace* m);
+  // The spaces (with dirty pages only, or all), held until walk_end.
+  std::vector<AddressSpace*> walk_begin(bool dirty_only);
+  void walk_end();
+
+  mutable SpinLock m_lock;
+  PagePool m_pool;
+  const uint64_t m_limit;
+  IntrusiveList<CachePage, &CachePage::lru> m_lru;  // oldest first
+  IntrusiveList<AddressSpace, &AddressSpace::m_spaces_node> m_spaces;
+  uint64_t m_nr_pages = 0, m_nr_dirty = 0, m_nr_writeback = 0;
+  Stats m_counters;
+  std::atomic<uint32_t> m_io_done{0};  // any completion (for reclaim and blocking waits)
+  WaitQueue m_room;                    // reclaim waits here
+  std::atomic<int> m_walkers{0};
+  int64_t m_next_expire_scan = 0;  // cache lock
+  bool m_flusher_armed = false;     // cache lock
+  KTimer m_flusher;
+};
+
+}  // namespace uml::kern

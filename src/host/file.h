@@ -1,0 +1,55 @@
+#pragma once
+// Host files behind guest disks: open with the best I/O mode the host file system allows,
+// learn the size and the direct-I/O alignment, and plain synchronous I/O for callers that are
+// not vCPU threads (attached application threads, tools). vCPUs use the Reactor instead.
+//
+// Blocking: every function here may block the calling host thread on the host's storage.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace uml::host {
+
+struct IoVec {
+  void* base;
+  size_t len;
+};
+
+struct DiskFileInfo {
+  int fd = -1;
+  bool direct = false;        // opened O_DIRECT (reads and writes must be aligned)
+  bool read_only = false;
+  uint64_t size = 0;          // bytes (a block device's size for a device node)
+  uint32_t dio_mem_align = 512;     // direct I/O: buffer address alignment
+  uint32_t dio_offset_align = 512;  // direct I/O: offset and length alignment
+  uint64_t dev = 0, ino = 0;        // identity (st_dev, st_ino)
+  int64_t mtime_ns = 0;
+};
+
+// Opens path for a disk: read-write unless read_only. With want_direct, tries O_DIRECT first
+// and falls back to buffered I/O when the file system refuses it (tmpfs, some FUSE). 0 or
+// -errno.
+int open_disk_file(const std::string& path, bool read_only, bool want_direct, DiskFileInfo* out);
+// Creates (or truncates) a file of size bytes, sparse. 0 or -errno.
+int create_sparse_file(const std::string& path, uint64_t size, uint32_t mode);
+// Size, identity and modification time of an open file. 0 or -errno.
+int stat_disk_file(int fd, DiskFileInfo* out);
+void close_file(int fd);
+
+// Synchronous transfers at off; the whole count, or a short count at end of file, or -errno.
+int64_t preadv_file(int fd, const IoVec* iov, int n, uint64_t off);
+int64_t pwritev_file(int fd, const IoVec* iov, int n, uint64_t off);
+int64_t pread_full(int fd, void* buf, size_t len, uint64_t off);
+int64_t pwrite_full(int fd, const void* buf, size_t len, uint64_t off);
+int fsync_file(int fd, bool datasync);
+// fallocate(2) modes the disks use.
+enum class Fallocate { PunchHole, ZeroRange };
+int fallocate_file(int fd, Fallocate mode, uint64_t off, uint64_t len);
+int truncate_file(int fd, uint64_t size);
+
+// Memory aligned for direct I/O (align a power of two), or null. Free with free_aligned.
+void* alloc_aligned(size_t align, size_t size);
+void free_aligned(void* p);
+
+}  // namespace uml::host

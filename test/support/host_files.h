@@ -1,0 +1,74 @@
+#pragma once
+// Host-side files for tests that give an instance disks: a scratch directory on the host's
+// disk (not a tmpfs, so O_DIRECT means what it says), and whole-file reads and writes.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace test {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    const char* base = getenv("UML_TEST_DIR");
+    std::string tmpl = std::string(base ? base : "/var/tmp") + "/uml-test-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path + "'";
+    if (system(cmd.c_str()) != 0) {
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+inline std::vector<char> random_bytes(size_t n, uint64_t seed) {
+  std::vector<char> v(n);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    const uint64_t x = rng();
+    memcpy(v.data() + i, &x, 8);
+  }
+  return v;
+}
+
+inline void write_file(const std::string& path, const std::vector<char>& data) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path);
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) throw std::runtime_error("cannot write " + path);
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+}
+
+inline std::vector<char> read_file(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw std::runtime_error("cannot open " + path);
+  struct stat st {};
+  fstat(fd, &st);
+  std::vector<char> v(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < v.size()) {
+    const ssize_t n = pread(fd, v.data() + done, v.size() - done, static_cast<off_t>(done));
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  v.resize(done);
+  return v;
+}
+
+}  // namespace test
