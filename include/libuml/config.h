@@ -12,6 +12,23 @@
 
 namespace uml {
 
+// A fault to inject into a disk's requests (docs/block.md). On the command line:
+//   ubda.fault=write,nth=3,eio        the 3rd write from boot fails with EIO
+//   ubda.fault=any,sector=2048,sectors=8,times=0,eio   every request touching 2048..2055
+//   ubda.fault=write,torn             the next write: half its sectors land, then EIO
+//   ubda.fault=read,times=0,delay=500 every read waits 500 us more
+struct UML_API DiskFault {
+  enum class Op { Read, Write, Any };
+  enum class Action { Error, Torn, Delay };
+  Op op = Op::Any;
+  Action action = Action::Error;
+  uint64_t nth = 1;    // fires from the nth matching request on (1: the next)
+  uint64_t times = 1;  // how many times (0: every match from the nth on)
+  uint64_t first_sector = 0;
+  uint64_t sectors = ~uint64_t{0};  // the range a request must touch to match
+  int64_t delay_us = 0;             // Action::Delay
+};
+
 // A disk (UML's ubd): ubdX[r]=PATH on the command line, X from 0 to 15 or a to p, r for
 // read-only.
 struct UML_API DiskSpec {
@@ -19,6 +36,10 @@ struct UML_API DiskSpec {
   std::string path;        // the host file (or host block device) behind it
   bool read_only = false;  // ubdXr=: writes give EPERM, the file is opened read-only
   bool direct = true;      // O_DIRECT on the host file where its file system allows it
+  // ubdX.cache=volatile: writes stay in a simulated disk cache until a flush, so that a
+  // power cut (Kernel::disk_power_cut) can lose them.
+  bool volatile_cache = false;
+  std::vector<DiskFault> faults;  // ubdX.fault=...
 };
 
 struct UML_API Config {

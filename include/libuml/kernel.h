@@ -161,6 +161,16 @@ class UML_API Kernel {
   int add_disk(const DiskSpec& spec);
   int remove_disk(std::string_view name);
 
+  // Fault injection (docs/block.md). disk: "ubda", "ubd0" or "/dev/ubda"; -ENXIO when there
+  // is no such disk. disk_volatile_cache: -EBUSY while the cache holds unflushed writes.
+  // disk_power_cut: every write the disk's volatile cache holds is lost (a random fraction
+  // keep of them, chosen by seed, is written anyway); the disk fails every request with EIO
+  // afterwards. Returns the number of writes lost, or -errno.
+  int disk_fault(std::string_view disk, const DiskFault& fault);
+  int disk_clear_faults(std::string_view disk);
+  int disk_volatile_cache(std::string_view disk, bool on);
+  long disk_power_cut(std::string_view disk, double keep = 0, uint64_t seed = 1);
+
  private:
   explicit Kernel(std::shared_ptr<kern::Kernel> k);
   std::shared_ptr<kern::Kernel> m_k;

@@ -146,6 +146,42 @@ int Kernel::remove_disk(std::string_view name) {
   return r ? 0 : -kern::to_int(r.error());
 }
 
+namespace {
+std::shared_ptr<kern::Bdev> find_disk(kern::Kernel& k, std::string_view name) {
+  auto index = kern::DiskTable::parse_name(name);
+  return index ? k.disks().get(index.value()) : nullptr;
+}
+constexpr int kNoDisk = -static_cast<int>(kern::Errno::NXIO);
+}  // namespace
+
+int Kernel::disk_fault(std::string_view disk, const DiskFault& fault) {
+  auto b = find_disk(*m_k, disk);
+  if (!b) return kNoDisk;
+  if (fault.nth == 0 || fault.sectors == 0 || fault.delay_us < 0) return -static_cast<int>(kern::Errno::INVAL);
+  b->dev().faults().add_rule(kern::Kernel::fault_rule(fault));
+  return 0;
+}
+
+int Kernel::disk_clear_faults(std::string_view disk) {
+  auto b = find_disk(*m_k, disk);
+  if (!b) return kNoDisk;
+  b->dev().faults().clear_rules();
+  return 0;
+}
+
+int Kernel::disk_volatile_cache(std::string_view disk, bool on) {
+  auto b = find_disk(*m_k, disk);
+  if (!b) return kNoDisk;
+  return b->dev().faults().set_volatile_cache(on) ? 0 : -static_cast<int>(kern::Errno::BUSY);
+}
+
+long Kernel::disk_power_cut(std::string_view disk, double keep, uint64_t seed) {
+  auto b = find_disk(*m_k, disk);
+  if (!b) return kNoDisk;
+  auto r = wait_as_current([&](kern::SchedEntity& e) { return b->dev().faults().power_cut(e, keep, seed); });
+  return static_cast<long>(r.dropped);
+}
+
 KernelStats Kernel::stats() const {
   return {m_k->sched().vcpu_count(), m_k->procs().task_count(), m_k->procs().process_count(),
           m_k->sched().context_switches()};

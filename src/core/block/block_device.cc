@@ -157,7 +157,7 @@ void BlockDevice::dispatch() {
       }
     }
     if (rq) {
-      m_driver->start(*this, *rq);
+      if (!m_faults.active() || !m_faults.intercept(*rq)) m_driver->start(*this, *rq);
       continue;
     }
     // Nothing to start: leave, unless someone asked meanwhile.
@@ -167,6 +167,15 @@ void BlockDevice::dispatch() {
 }
 
 void BlockDevice::complete(BlockRequest* rq, int res) {
+  if (rq->internal) {  // the injector's own request: it does the accounting
+    rq->done(rq, res);
+    return;
+  }
+  if (rq->overlay_epoch) m_faults.on_read_done(*rq, res);
+  if (res < 0 && m_p.log && res != -to_int(Errno::OPNOTSUPP))  // blk_print_req_error
+    m_p.log->log(KERN_ERR, "I/O error, dev %s, sector %llu op %s, %s", m_p.name.c_str(),
+                 static_cast<unsigned long long>(rq->offset >> 9), block_op_name(rq->op),
+                 errno_name(static_cast<Errno>(-res)));
   {
     SpinGuard g(m_lock);
     --m_in_flight;

@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/base/klog.h"
 #include "core/base/spinlock.h"
+#include "core/block/fault.h"
 #include "host/file.h"
 
 namespace uml::kern {
@@ -54,6 +56,8 @@ struct BlockRequest {
   BlockRequest* merged_next = nullptr;  // requests merged behind this one
   BlockRequest* merged_tail = nullptr;
   uint32_t merged_segs = 0;             // segments over the whole chain
+  bool internal = false;                // the fault injector's own: not counted by the queue
+  uint64_t overlay_epoch = 0;           // a read the volatile cache lays its writes over
 
   void add_seg(void* base, size_t n) {
     segs.push_back({base, n});
@@ -92,6 +96,7 @@ class BlockDevice {
     uint32_t max_segs = 256;
     bool read_only = false;
     bool volatile_cache = true;    // writes need a flush to be durable
+    Klog* log = nullptr;           // where I/O errors are reported
   };
   BlockDevice(Params p, std::unique_ptr<BlockDriver> driver);
   ~BlockDevice();
@@ -107,6 +112,8 @@ class BlockDevice {
   bool read_only() const { return m_read_only.load(std::memory_order_acquire); }
   void set_read_only(bool ro) { m_read_only.store(ro, std::memory_order_release); }  // BLKROSET
   BlockDriver& driver() { return *m_driver; }
+  FaultInjector& faults() { return m_faults; }
+  Klog* log() const { return m_p.log; }
 
   // Queues rq (checks first: a bad one completes at once with its error).
   void submit(BlockRequest* rq);
@@ -139,6 +146,7 @@ class BlockDevice {
   std::atomic<uint32_t> m_busy{0};
   std::atomic<uint32_t> m_dispatching{0};
   std::atomic<bool> m_read_only;
+  FaultInjector m_faults{*this};
 };
 
 // Submits rq and waits for it (uninterruptibly, as Linux's submit_bio_wait). 0 or -errno.

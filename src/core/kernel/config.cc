@@ -37,6 +37,44 @@ std::string bad(std::string_view key, std::string_view value, std::string_view w
 
 }  // namespace
 
+namespace {
+// read|write|any, then nth=, times=, sector=, sectors=, and one of eio, torn, delay=US.
+bool parse_fault(std::string_view v, DiskFault* f) {
+  bool have_op = false, have_action = false;
+  while (!v.empty()) {
+    const size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    const size_t eq = item.find('=');
+    const std::string_view k = item.substr(0, eq);
+    uint64_t n = 0;
+    const bool num = eq != std::string_view::npos && parse_u64(item.substr(eq + 1), &n);
+    if (k == "read" || k == "write" || k == "any") {
+      f->op = k == "read" ? DiskFault::Op::Read : k == "write" ? DiskFault::Op::Write : DiskFault::Op::Any;
+      have_op = true;
+    } else if (k == "eio" || k == "torn") {
+      f->action = k == "eio" ? DiskFault::Action::Error : DiskFault::Action::Torn;
+      have_action = true;
+    } else if (k == "delay" && num && n <= 10'000'000) {
+      f->action = DiskFault::Action::Delay;
+      f->delay_us = static_cast<int64_t>(n);
+      have_action = true;
+    } else if (k == "nth" && num && n >= 1) {
+      f->nth = n;
+    } else if (k == "times" && num) {
+      f->times = n;
+    } else if (k == "sector" && num) {
+      f->first_sector = n;
+    } else if (k == "sectors" && num && n >= 1) {
+      f->sectors = n;
+    } else {
+      return false;
+    }
+  }
+  return have_op && have_action;
+}
+}  // namespace
+
 bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
   Config c = *out;
   size_t i = 0;
@@ -103,6 +141,39 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
         return false;
       }
       c.console = val == "stderr";
+    } else if (key.substr(0, 3) == "ubd" && key.find('.') != std::string_view::npos) {
+      // ubdX.cache=volatile, ubdX.fault=SPEC: options of a disk given before or after it.
+      const std::string_view id = key.substr(3, key.find('.') - 3), what = key.substr(key.find('.') + 1);
+      uint64_t idx = 0;
+      bool ok = !id.empty();
+      if (ok && id[0] >= 'a' && id[0] <= 'p' && id.size() == 1) idx = static_cast<uint64_t>(id[0] - 'a');
+      else ok = ok && parse_u64(id, &idx) && idx < 16;
+      if (!ok || (what != "cache" && what != "fault")) {
+        *error = "bad disk option '" + std::string(key) + "': expected ubdX.cache or ubdX.fault";
+        return false;
+      }
+      DiskSpec* d = nullptr;
+      for (DiskSpec& x : c.disks)
+        if (x.index == idx) d = &x;
+      if (!d) {
+        c.disks.push_back(DiskSpec{});
+        d = &c.disks.back();
+        d->index = static_cast<unsigned>(idx);
+      }
+      if (what == "cache") {
+        if (val != "volatile" && val != "writethrough") {
+          *error = bad(key, val, "expected 'volatile' or 'writethrough'");
+          return false;
+        }
+        d->volatile_cache = val == "volatile";
+      } else {
+        DiskFault f;
+        if (!parse_fault(val, &f)) {
+          *error = bad(key, val, "expected read|write|any[,nth=N][,times=N][,sector=N][,sectors=N],eio|torn|delay=US");
+          return false;
+        }
+        d->faults.push_back(f);
+      }
     } else if (key.substr(0, 3) == "ubd") {
       // ubd0=, ubda=, ubd0r= (read-only): UML's syntax, without its COW and sync flags.
       std::string_view id = key.substr(3);
@@ -125,9 +196,15 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
       }
       d.index = static_cast<unsigned>(idx);
       d.path = std::string(val);
-      for (auto it = c.disks.begin(); it != c.disks.end();)  // a later option wins
-        it = it->index == d.index ? c.disks.erase(it) : it + 1;
-      c.disks.push_back(std::move(d));
+      DiskSpec* same = nullptr;  // a later option wins; .cache and .fault options stay
+      for (DiskSpec& x : c.disks)
+        if (x.index == d.index) same = &x;
+      if (same) {
+        same->path = d.path;
+        same->read_only = d.read_only;
+      } else {
+        c.disks.push_back(std::move(d));
+      }
     } else {
       *error = "unknown option '" + std::string(key) +
                "' (known: vcpus, mem, hostname, domainname, loglevel, stack_size, quantum_us, "

@@ -53,8 +53,10 @@ bool Kernel::start(std::string* error) {
   m_disks.set_devtmpfs(m_devtmpfs.get());
   for (const DiskSpec& d : m_cfg.disks) {
     HostWaiter w;
-    if (auto r = add_disk(w, d); !r) {
-      *error = "cannot add disk " + DiskTable::disk_name(d.index) + " (" + d.path + "): " + strerror(to_int(r.error()));
+    auto r = d.path.empty() ? Result<void>(Errno::NOENT) : add_disk(w, d);
+    if (!r) {
+      *error = "cannot add disk " + DiskTable::disk_name(d.index) + " (" +
+               (d.path.empty() ? std::string("options without ubdX=FILE") : d.path) + "): " + strerror(to_int(r.error()));
       m_log.log(KERN_ERR, "%s", error->c_str());
       m_state.store(State::Halted, std::memory_order_release);
       return false;
@@ -152,8 +154,27 @@ Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec) {
   BlockDevice::Params p;
   p.size = disk->size() & ~uint64_t{511};
   p.read_only = spec.read_only;
+  p.log = &m_log;
   std::string what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");
-  return m_disks.add(self, spec.index, std::move(disk), std::move(p), what);
+  TRY(m_disks.add(self, spec.index, std::move(disk), std::move(p), what));
+  auto bdev = m_disks.get(spec.index);
+  if (spec.volatile_cache) bdev->dev().faults().set_volatile_cache(true);
+  for (const DiskFault& f : spec.faults) bdev->dev().faults().add_rule(fault_rule(f));
+  return {};
+}
+
+FaultRule Kernel::fault_rule(const DiskFault& f) {
+  FaultRule r;
+  r.op = f.op == DiskFault::Op::Read ? FaultRule::Op::Read
+         : f.op == DiskFault::Op::Write ? FaultRule::Op::Write : FaultRule::Op::Any;
+  r.action = f.action == DiskFault::Action::Error ? FaultRule::Action::Error
+             : f.action == DiskFault::Action::Torn ? FaultRule::Action::Torn : FaultRule::Action::Delay;
+  r.nth = f.nth;
+  r.times = f.times;
+  r.first_sector = f.first_sector;
+  r.sectors = f.sectors;
+  r.delay_ns = f.delay_us * 1000;
+  return r;
 }
 
 Kernel::~Kernel() {

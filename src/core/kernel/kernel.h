@@ -74,6 +74,7 @@ class Kernel {
   // A disk over a host file (boot's ubdX= options, the API's hot-add). Errors: the host's
   // (NOENT, ACCES, ISDIR...), INVAL (no disk: smaller than a sector), EXIST (index taken).
   Result<void> add_disk(SchedEntity& self, const DiskSpec& spec);
+  static FaultRule fault_rule(const DiskFault& f);
   FutexTable& futexes() { return m_futexes; }
 
   // Names (uname): hostname and NIS domain name, each <= 64 bytes.

@@ -520,7 +520,8 @@ void PageCache::free_locked(CachePage* p) {
 
 size_t PageCache::evict_locked(size_t want) {
   size_t freed = 0;
-  size_t budget = std::max<size_t>(64, want * 8);
+  // Up to two passes over the LRU: the first may only clear referenced bits.
+  size_t budget = 2 * m_lru.size() + 1;
   while (freed < want && budget-- && !m_lru.empty()) {
     CachePage* p = m_lru.pop_front();
     const uint32_t f = p->flags.load(std::memory_order_relaxed);

@@ -19,9 +19,17 @@ void wake_timer(Timer* t) {
 
 // Not inlined, so that a fiber that migrated between host threads never reuses a TLS
 // address computed on the previous one.
-__attribute__((noinline)) host::Reactor* Scheduler::current_reactor() { return t_vcpu ? t_vcpu->m_reactor.get() : nullptr; }
+__attribute__((noinline)) host::Reactor* Scheduler::current_reactor() {
+  return t_vcpu ? t_vcpu->m_reactor.get() : nullptr;
+}
 
-SchedEntity* Scheduler::current() {
+__attribute__((noinline)) bool Scheduler::add_timer_here(Timer* t) {
+  if (!t_vcpu) return false;
+  t_vcpu->add_timer(t);
+  return true;
+}
+
+__attribute__((noinline)) SchedEntity* Scheduler::current() {
   __asm__ volatile("" ::: "memory");
   return t_current;
 }

@@ -279,6 +279,8 @@ class Scheduler {
   // The io_uring ring of the vCPU the calling host thread is (from a fiber or the vCPU's
   // own loop: timer callbacks, completions), or null on any other thread.
   static host::Reactor* current_reactor();
+  // Arms t on the calling thread's vCPU; false when the caller is no vCPU.
+  static bool add_timer_here(Timer* t);
 
   // Counters for tests and /proc.
   uint64_t context_switches() const;
