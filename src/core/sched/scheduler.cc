@@ -416,10 +416,10 @@ void Scheduler::stop() {
     if (v->m_started.load(std::memory_order_acquire) == 1 && v->m_thread.joinable())
       v->m_reactor->wake();
   }
-  for (auto& v : m_vcpus) {
-    v->m_thread.join();
-    v->m_reactor.reset();
-  }
+  // Every thread first: a vCPU still running may kick a peer that has already stopped, so
+  // no ring goes before the last thread is joined.
+  for (auto& v : m_vcpus) v->m_thread.join();
+  for (auto& v : m_vcpus) v->m_reactor.reset();
   m_running = false;
 }
 
