@@ -8,4 +8,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   g++ meson ninja-build pkg-config \
   libboost-context-dev liburing-dev catch2 \
-  gcovr >/dev/null
+  gcovr fio >/dev/null  # fio: the disk benchmarks' baseline

@@ -29,11 +29,13 @@ struct UML_API DiskFault {
   int64_t delay_us = 0;             // Action::Delay
 };
 
-// A disk (UML's ubd): ubdX[r]=PATH on the command line, X from 0 to 15 or a to p, r for
-// read-only.
+// A disk (UML's ubd): ubdX[r]=PATH[,BASE] on the command line, X from 0 to 15 or a to p, r
+// for read-only. With BASE, PATH is a copy-on-write overlay on it (made if missing); a PATH
+// that is an overlay is opened on the base its header names.
 struct UML_API DiskSpec {
   unsigned index = 0;      // 0: ubda (/dev/ubda), 1: ubdb...
   std::string path;        // the host file (or host block device) behind it
+  std::string base;        // a read-only base under the overlay path (copy-on-write)
   bool read_only = false;  // ubdXr=: writes give EPERM, the file is opened read-only
   bool direct = true;      // O_DIRECT on the host file where its file system allows it
   // ubdX.cache=volatile: writes stay in a simulated disk cache until a flush, so that a

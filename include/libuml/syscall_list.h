@@ -31,7 +31,7 @@
   X(13, rt_sigaction, 4, PART, "handlers are host functions run at the syscall exit; SA_ONSTACK is stored but handlers run on the task stack (no sigaltstack)") \
   X(14, rt_sigprocmask, 4, IMPL, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
-  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD and what the character devices answer (RNDGETENTCNT); no terminals yet") \
+  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD, the block devices' BLK* (docs/block.md) and the character devices' (RNDGETENTCNT); no terminals yet") \
   X(17, pread64, 4, IMPL, "") \
   X(18, pwrite64, 4, IMPL, "") \
   X(19, readv, 3, IMPL, "") \
@@ -89,8 +89,8 @@
   X(71, msgctl, 3, NONE, "") \
   X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record locks (F_*LK*, F_OFD_*), F_GETPIPE_SZ, F_SETPIPE_SZ; leases, seals and the rest return EINVAL") \
   X(73, flock, 2, IMPL, "") \
-  X(74, fsync, 1, PART, "nothing to write back yet (tmpfs)") \
-  X(75, fdatasync, 1, PART, "as fsync") \
+  X(74, fsync, 1, IMPL, "a disk: its cached pages written and waited for, a writeback error reported once per open file, then a flush; tmpfs has nothing to write back") \
+  X(75, fdatasync, 1, IMPL, "as fsync") \
   X(76, truncate, 2, IMPL, "") \
   X(77, ftruncate, 2, IMPL, "") \
   X(78, getdents, 3, NONE, "") \
@@ -177,7 +177,7 @@
   X(159, adjtimex, 1, NONE, "") \
   X(160, setrlimit, 2, PART, "NOFILE, NPROC and FSIZE are enforced (FSIZE with SIGXFSZ and EFBIG); the others are stored and reported") \
   X(161, chroot, 1, IMPL, "") \
-  X(162, sync, 0, PART, "as fsync") \
+  X(162, sync, 0, IMPL, "every disk's cache written back, then every disk flushed") \
   X(163, acct, 1, NONE, "") \
   X(164, settimeofday, 2, IMPL, "") \
   X(165, mount, 5, PART, "tmpfs, devtmpfs, proc; bind (MS_REC), remount (per mount with MS_BIND), MS_MOVE; propagation flags are accepted, every mount behaves as private") \
@@ -300,7 +300,7 @@
   X(282, signalfd, 3, IMPL, "") \
   X(283, timerfd_create, 2, IMPL, "") \
   X(284, eventfd, 1, IMPL, "") \
-  X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); other modes EOPNOTSUPP") \
+  X(285, fallocate, 4, PART, "tmpfs: allocation, KEEP_SIZE and PUNCH_HOLE (as Linux shmem); block devices: PUNCH_HOLE and ZERO_RANGE; other modes EOPNOTSUPP") \
   X(286, timerfd_settime, 4, IMPL, "") \
   X(287, timerfd_gettime, 2, IMPL, "") \
   X(288, accept4, 4, NONE, "") \
@@ -321,7 +321,7 @@
   X(303, name_to_handle_at, 5, NONE, "") \
   X(304, open_by_handle_at, 3, NONE, "") \
   X(305, clock_adjtime, 2, NONE, "") \
-  X(306, syncfs, 1, PART, "as fsync") \
+  X(306, syncfs, 1, PART, "no filesystem lives on a disk yet, so nothing to write back") \
   X(307, sendmmsg, 4, NONE, "") \
   X(308, setns, 2, NONE, "") \
   X(309, getcpu, 3, PART, "the vCPU of a fiber; 0 for an attached thread") \

@@ -65,6 +65,11 @@ int open_disk_file(const std::string& path, bool read_only, bool want_direct, Di
   return 0;
 }
 
+int create_new_file(const std::string& path, uint32_t mode) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  return fd < 0 ? -errno : fd;
+}
+
 int create_sparse_file(const std::string& path, uint64_t size, uint32_t mode) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return -errno;

@@ -31,6 +31,8 @@ struct DiskFileInfo {
 // and falls back to buffered I/O when the file system refuses it (tmpfs, some FUSE). 0 or
 // -errno.
 int open_disk_file(const std::string& path, bool read_only, bool want_direct, DiskFileInfo* out);
+// Creates a new file (EEXIST if path exists), open read-write. fd or -errno.
+int create_new_file(const std::string& path, uint32_t mode);
 // Creates (or truncates) a file of size bytes, sparse. 0 or -errno.
 int create_sparse_file(const std::string& path, uint64_t size, uint32_t mode);
 // Size, identity and modification time of an open file. 0 or -errno.

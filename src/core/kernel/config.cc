@@ -195,12 +195,18 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
         return false;
       }
       d.index = static_cast<unsigned>(idx);
-      d.path = std::string(val);
+      d.path = std::string(val.substr(0, val.find(',')));
+      if (val.find(',') != std::string_view::npos) d.base = std::string(val.substr(val.find(',') + 1));
+      if (d.path.empty() || (val.find(',') != std::string_view::npos && d.base.empty())) {
+        *error = bad(key, val, "expected FILE or OVERLAY,BASE");
+        return false;
+      }
       DiskSpec* same = nullptr;  // a later option wins; .cache and .fault options stay
       for (DiskSpec& x : c.disks)
         if (x.index == d.index) same = &x;
       if (same) {
         same->path = d.path;
+        same->base = d.base;
         same->read_only = d.read_only;
       } else {
         c.disks.push_back(std::move(d));
@@ -224,8 +230,22 @@ std::string Config::to_cmdline() const {
                   "K quantum_us=" + std::to_string(quantum_ns / 1000) +
                   " console=" + (console ? "stderr" : "none");
   if (seed) s += " seed=" + std::to_string(*seed);
-  for (const DiskSpec& d : disks)
-    s += " ubd" + std::string(1, static_cast<char>('a' + d.index)) + (d.read_only ? "r" : "") + "=" + d.path;
+  for (const DiskSpec& d : disks) {
+    const std::string name = "ubd" + std::string(1, static_cast<char>('a' + d.index));
+    if (!d.path.empty())
+      s += " " + name + (d.read_only ? "r" : "") + "=" + d.path + (d.base.empty() ? "" : "," + d.base);
+    if (d.volatile_cache) s += " " + name + ".cache=volatile";
+    for (const DiskFault& f : d.faults) {
+      s += " " + name + ".fault=" +
+           (f.op == DiskFault::Op::Read ? "read" : f.op == DiskFault::Op::Write ? "write" : "any") +
+           ",nth=" + std::to_string(f.nth) + ",times=" + std::to_string(f.times);
+      if (f.first_sector) s += ",sector=" + std::to_string(f.first_sector);
+      if (f.sectors != ~uint64_t{0}) s += ",sectors=" + std::to_string(f.sectors);
+      s += f.action == DiskFault::Action::Error ? ",eio"
+           : f.action == DiskFault::Action::Torn ? ",torn"
+                                                 : ",delay=" + std::to_string(f.delay_us);
+    }
+  }
   return s;
 }
 

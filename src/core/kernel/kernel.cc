@@ -7,6 +7,7 @@
 #include "core/fs/tmpfs/tmpfs.h"
 #include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
+#include "drivers/block/cow_disk.h"
 #include "drivers/block/file_disk.h"
 #include "drivers/char/console.h"
 #include "drivers/char/mem.h"
@@ -53,10 +54,11 @@ bool Kernel::start(std::string* error) {
   m_disks.set_devtmpfs(m_devtmpfs.get());
   for (const DiskSpec& d : m_cfg.disks) {
     HostWaiter w;
-    auto r = d.path.empty() ? Result<void>(Errno::NOENT) : add_disk(w, d);
+    std::string why;
+    auto r = d.path.empty() ? Result<void>(Errno::NOENT) : add_disk(w, d, &why);
     if (!r) {
-      *error = "cannot add disk " + DiskTable::disk_name(d.index) + " (" +
-               (d.path.empty() ? std::string("options without ubdX=FILE") : d.path) + "): " + strerror(to_int(r.error()));
+      *error = "cannot add disk " + DiskTable::disk_name(d.index) + ": " +
+               (d.path.empty() ? std::string("options without ubdX=FILE") : why);
       m_log.log(KERN_ERR, "%s", error->c_str());
       m_state.store(State::Halted, std::memory_order_release);
       return false;
@@ -144,19 +146,37 @@ void Kernel::mount_root_fs() {
   }
 }
 
-Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec) {
+Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why) {
   if (spec.index >= DiskTable::kMaxDisks) return Errno::INVAL;
-  std::unique_ptr<drivers::FileDisk> disk;
-  drivers::FileDisk::Options o;
-  o.read_only = spec.read_only;
-  o.direct = spec.direct;
-  if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return static_cast<Errno>(-r);
+  std::string error;
+  auto fail = [&](int r) -> Result<void> {
+    if (error.empty()) error = spec.path + ": " + strerror(-r);
+    m_log.log(KERN_ERR, "%s: %s", DiskTable::disk_name(spec.index).c_str(), error.c_str());
+    if (why) *why = error;
+    return static_cast<Errno>(-r);
+  };
+  std::unique_ptr<BlockDriver> driver;
   BlockDevice::Params p;
-  p.size = disk->size() & ~uint64_t{511};
+  std::string what;
+  if (!spec.base.empty() || drivers::cow::is_overlay(spec.path)) {
+    std::unique_ptr<drivers::CowDisk> cow;
+    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, &cow, &error); r < 0) return fail(r);
+    p.size = cow->size();
+    what = spec.path + " (copy-on-write over " + (spec.base.empty() ? cow->header().base_path : spec.base) + ")";
+    driver = std::move(cow);
+  } else {
+    std::unique_ptr<drivers::FileDisk> disk;
+    drivers::FileDisk::Options o;
+    o.read_only = spec.read_only;
+    o.direct = spec.direct;
+    if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return fail(r);
+    p.size = disk->size() & ~uint64_t{511};
+    what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");
+    driver = std::move(disk);
+  }
   p.read_only = spec.read_only;
   p.log = &m_log;
-  std::string what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");
-  TRY(m_disks.add(self, spec.index, std::move(disk), std::move(p), what));
+  TRY(m_disks.add(self, spec.index, std::move(driver), std::move(p), what));
   auto bdev = m_disks.get(spec.index);
   if (spec.volatile_cache) bdev->dev().faults().set_volatile_cache(true);
   for (const DiskFault& f : spec.faults) bdev->dev().faults().add_rule(fault_rule(f));

@@ -73,7 +73,8 @@ class Kernel {
   DiskTable& disks() { return m_disks; }
   // A disk over a host file (boot's ubdX= options, the API's hot-add). Errors: the host's
   // (NOENT, ACCES, ISDIR...), INVAL (no disk: smaller than a sector), EXIST (index taken).
-  Result<void> add_disk(SchedEntity& self, const DiskSpec& spec);
+  // why: a one-line reason on failure (also logged).
+  Result<void> add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why = nullptr);
   static FaultRule fault_rule(const DiskFault& f);
   FutexTable& futexes() { return m_futexes; }
 

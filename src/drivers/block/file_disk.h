@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/block/block_device.h"
+#include "drivers/block/host_io.h"
 #include "host/file.h"
 
 namespace uml::drivers {
@@ -39,7 +40,6 @@ class FileDisk final : public kern::BlockDriver {
  private:
   struct Io;
   explicit FileDisk(const host::DiskFileInfo& info) : m_info(info) {}
-  void issue(Io* io);
   void finish(Io* io, int res);
   host::DiskFileInfo m_info;
 };
