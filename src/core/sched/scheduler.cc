@@ -23,6 +23,11 @@ __attribute__((noinline)) host::Reactor* Scheduler::current_reactor() {
   return t_vcpu ? t_vcpu->m_reactor.get() : nullptr;
 }
 
+__attribute__((noinline)) bool Scheduler::may_batch_io() {
+  SchedEntity* e = t_current;
+  return e && e->is_fiber() && t_vcpu && e->m_vcpu == t_vcpu && !t_vcpu->m_local.empty();
+}
+
 __attribute__((noinline)) bool Scheduler::add_timer_here(Timer* t) {
   if (!t_vcpu) return false;
   t_vcpu->add_timer(t);

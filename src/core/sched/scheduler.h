@@ -279,6 +279,11 @@ class Scheduler {
   // The io_uring ring of the vCPU the calling host thread is (from a fiber or the vCPU's
   // own loop: timer callbacks, completions), or null on any other thread.
   static host::Reactor* current_reactor();
+  // Whether a fiber that just queued host I/O on its ring may leave it unsubmitted: other
+  // fibers are runnable on its vCPU, and their I/O goes with it in one io_uring_enter (the
+  // ring is submitted when the vCPU runs out of fibers, at its periodic maintenance, and on
+  // syscall ticks). false from anything else (submit now).
+  static bool may_batch_io();
   // Arms t on the calling thread's vCPU; false when the caller is no vCPU.
   static bool add_timer_here(Timer* t);
 

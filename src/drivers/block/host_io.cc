@@ -19,7 +19,7 @@ void HostOp::start() {
       case Kind::Zero: ok = r->fallocate(fd, host::Fallocate::ZeroRange, off, len, this); break;
     }
     if (ok) {
-      r->submit();
+      if (!kern::Scheduler::may_batch_io()) r->submit();
       return;
     }
     // The ring is full even after a flush to the host: this one synchronously.

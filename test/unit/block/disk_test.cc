@@ -2,6 +2,7 @@
 // with O_DIRECT from guest tasks, compared with the host file itself.
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -162,4 +163,62 @@ TEST_CASE("a read-only disk refuses writes; hot-add and hot-remove") {
           struct stat st;
           return sys(SYS_stat, "/dev/ubdb", &st) == -ENOENT ? 0 : 1;
         }) == 0);
+}
+
+TEST_CASE("BLKFLSBUF, BLKZEROOUT, BLKDISCARD and fallocate on a disk") {
+  test::TempDir dir;
+  const std::string img = dir.path + "/disk.img";
+  test::write_file(img, std::vector<char>(1 << 20, 'q'));
+  auto k = test::boot("ubda=" + img);
+  std::vector<long> r;
+  std::string seen;
+  std::atomic<int> phase{0};
+  auto h = k->spawn([&] {
+            const long fd = sys(SYS_open, "/dev/ubda", O_RDWR);
+            const long ro = sys(SYS_open, "/dev/ubda", O_RDONLY);
+            char buf[4096];
+            r.push_back(sys(SYS_pread64, fd, buf, 4096, 0));          // cached now
+            uint64_t range[2] = {0, 4096};
+            r.push_back(sys(SYS_ioctl, fd, BLKZEROOUT, range));
+            r.push_back(sys(SYS_pread64, fd, buf, 4096, 0));          // the cache saw it
+            seen += buf[0] == 0 && buf[4095] == 0 ? "z" : "?";
+            range[0] = 8192;
+            r.push_back(sys(SYS_ioctl, ro, BLKZEROOUT, range));        // not open for writing
+            range[1] = 100;
+            r.push_back(sys(SYS_ioctl, fd, BLKDISCARD, range));        // not sector-aligned
+            range[1] = 1 << 21;
+            r.push_back(sys(SYS_ioctl, fd, BLKDISCARD, range));        // past the end
+            r.push_back(sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 65536, 4096));
+            r.push_back(sys(SYS_fallocate, fd, 0, 0, 4096));           // allocation: no
+            r.push_back(sys(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1 << 20, 512));
+            // The host file changes behind the cache's back: the cached page stays until
+            // BLKFLSBUF drops it.
+            r.push_back(sys(SYS_pread64, fd, buf, 1, 131072));
+            phase = 1;
+            while (phase != 2) sys(SYS_sched_yield);
+            r.push_back(sys(SYS_pread64, fd, buf, 1, 131072));
+            seen += buf[0];
+            r.push_back(sys(SYS_ioctl, fd, BLKFLSBUF, 0));
+            r.push_back(sys(SYS_pread64, fd, buf, 1, 131072));
+            seen += buf[0];
+            sys(SYS_close, fd);
+            sys(SYS_close, ro);
+            return 0;
+          });
+  while (phase != 1) std::this_thread::yield();
+  {
+    const int hfd = open(img.c_str(), O_WRONLY);
+    REQUIRE(pwrite(hfd, "W", 1, 131072) == 1);
+    close(hfd);
+  }
+  phase = 2;
+  REQUIRE(h.wait() == 0);
+  CHECK(r == std::vector<long>{4096, 0, 4096, -EBADF, -EINVAL, -EINVAL, 0, -EOPNOTSUPP, -EINVAL, 1, 1, 0, 1});
+  CHECK(seen == "zqW");
+  k->shutdown();
+  const auto data = test::read_file(img);
+  CHECK(data[0] == 0);
+  CHECK(data[4096] == 'q');
+  CHECK(data[65536] == 0);
+  CHECK(data[65536 + 4096] == 'q');
 }
