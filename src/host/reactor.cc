@@ -54,6 +54,7 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
   }
   std::unique_ptr<Reactor> reactor(new Reactor(impl));
   reactor->m_single_issuer = (used & IORING_SETUP_SINGLE_ISSUER) != 0;
+  reactor->m_files = io_uring_register_files_sparse(&impl->ring, kFileSlots) == 0;
   reactor->arm_wakeup();
   return reactor;
 }
@@ -82,15 +83,48 @@ void Reactor::arm_wakeup() {
   io_uring_sqe_set_data64(sqe, kWakeTag);
 }
 
+int Reactor::register_file(int fd) {
+  if (!m_files) return -EOPNOTSUPP;
+  for (int slot = 0; slot < kFileSlots; ++slot) {
+    if (m_slots_used & (uint64_t{1} << slot)) continue;
+    const int r = io_uring_register_files_update(&m_impl->ring, static_cast<unsigned>(slot), &fd, 1);
+    if (r < 0) return r;
+    m_slots_used |= uint64_t{1} << slot;
+    return slot;
+  }
+  return -ENOSPC;
+}
+
+void Reactor::unregister_file(int slot) {
+  if (slot < 0 || slot >= kFileSlots || !(m_slots_used & (uint64_t{1} << slot))) return;
+  int none = -1;
+  io_uring_register_files_update(&m_impl->ring, static_cast<unsigned>(slot), &none, 1);
+  m_slots_used &= ~(uint64_t{1} << slot);
+}
+
+namespace {
+// An fd, or a registered slot (fixed_file(slot) = -2 - slot): the SQE's file either way.
+void use_file(io_uring_sqe* sqe, int fd) {
+  if (fd <= -2) {
+    sqe->fd = -2 - fd;
+    sqe->flags |= IOSQE_FIXED_FILE;
+  }
+}
+}  // namespace
+
 #define UML_PREP(call)                                               \
   auto* sqe = static_cast<io_uring_sqe*>(get_sqe());                 \
   if (!sqe) return false;                                            \
   call;                                                              \
+  use_file(sqe, fd);                                                 \
   io_uring_sqe_set_data(sqe, c);                                     \
   ++m_in_flight;                                                     \
   return true
 
-bool Reactor::nop(Completion* c) { UML_PREP(io_uring_prep_nop(sqe)); }
+bool Reactor::nop(Completion* c) {
+  const int fd = -1;
+  UML_PREP(io_uring_prep_nop(sqe));
+}
 
 bool Reactor::read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c) {
   UML_PREP(io_uring_prep_read(sqe, fd, buf, len, offset));

@@ -34,6 +34,16 @@ class Reactor {
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
+  // Registered files (IORING_REGISTER_FILES): a table of kFileSlots per ring, empty at
+  // first. register_file gives the slot an fd now occupies (the ring holds its own
+  // reference to the file until unregister_file), or -errno (ENOSPC: full; EOPNOTSUPP: the
+  // host has no sparse tables). Operations below take an fd >= 0, or a slot as
+  // fixed_file(slot).
+  static constexpr int kFileSlots = 64;
+  int register_file(int fd);
+  void unregister_file(int slot);
+  static constexpr int fixed_file(int slot) { return -2 - slot; }
+
   bool nop(Completion* c);
   bool read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c);
   bool write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c);
@@ -73,6 +83,8 @@ class Reactor {
 
   Impl* m_impl;
   unsigned m_in_flight = 0;
+  bool m_files = false;       // a sparse file table is registered
+  uint64_t m_slots_used = 0;  // bit per slot
   bool m_single_issuer = false;
 };
 

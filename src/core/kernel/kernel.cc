@@ -160,7 +160,7 @@ Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::stri
   std::string what;
   if (!spec.base.empty() || drivers::cow::is_overlay(spec.path)) {
     std::unique_ptr<drivers::CowDisk> cow;
-    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, &cow, &error); r < 0) return fail(r);
+    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, &m_sched, &cow, &error); r < 0) return fail(r);
     p.size = cow->size();
     what = spec.path + " (copy-on-write over " + (spec.base.empty() ? cow->header().base_path : spec.base) + ")";
     driver = std::move(cow);
@@ -169,6 +169,7 @@ Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::stri
     drivers::FileDisk::Options o;
     o.read_only = spec.read_only;
     o.direct = spec.direct;
+    o.sched = &m_sched;
     if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return fail(r);
     p.size = disk->size() & ~uint64_t{511};
     what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");

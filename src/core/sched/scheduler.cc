@@ -172,7 +172,7 @@ void Vcpu::idle() {
   const int64_t start = host::monotonic_ns();
   for (unsigned i = 1;; ++i) {
     if (m_inbox.load(std::memory_order_relaxed) || !m_local.empty() ||
-        m_stop.load(std::memory_order_relaxed))
+        m_work.load(std::memory_order_relaxed) || m_stop.load(std::memory_order_relaxed))
       return;
     if ((i & 63) == 0) {
       m_reactor->poll();
@@ -185,7 +185,8 @@ void Vcpu::idle() {
     host::cpu_relax();
   }
   m_sleeping.store(true, std::memory_order_seq_cst);
-  if (m_inbox.load(std::memory_order_seq_cst) || m_stop.load(std::memory_order_seq_cst)) {
+  if (m_inbox.load(std::memory_order_seq_cst) || m_work.load(std::memory_order_seq_cst) ||
+      m_stop.load(std::memory_order_seq_cst)) {
     m_sleeping.store(false, std::memory_order_relaxed);
     return;
   }
@@ -194,6 +195,7 @@ void Vcpu::idle() {
 }
 
 void Vcpu::maintenance() {
+  if (m_work.load(std::memory_order_relaxed)) run_posted();
   drain_inbox();
   m_reactor->poll();
   run_timers();
@@ -245,6 +247,55 @@ void Vcpu::drain_inbox() {
     push_local(rev);
     rev = next;
   }
+}
+
+void Vcpu::post(VcpuWork* w) {
+  VcpuWork* head = m_work.load(std::memory_order_relaxed);
+  do {
+    w->next = head;
+  } while (!m_work.compare_exchange_weak(head, w, std::memory_order_seq_cst, std::memory_order_relaxed));
+  if (t_vcpu != this) {  // a sleeping vCPU wakes for it
+    m_sleeping.store(false, std::memory_order_seq_cst);
+    m_reactor->wake();
+  }
+}
+
+void Vcpu::run_posted() {
+  VcpuWork* list = m_work.exchange(nullptr, std::memory_order_acquire);
+  while (list) {
+    VcpuWork* next = list->next;  // fn may free its item
+    list->fn(list, *m_reactor);
+    list = next;
+  }
+}
+
+void Scheduler::run_on_each_vcpu(SchedEntity& self, void (*fn)(void* arg, host::Reactor& ring), void* arg) {
+  if (!m_running) return;
+  struct Item {
+    VcpuWork work;
+    void (*fn)(void*, host::Reactor&);
+    void* arg;
+    std::atomic<size_t>* left;
+    SchedEntity* self;
+  };
+  std::atomic<size_t> left{m_vcpus.size()};
+  std::vector<Item> items(m_vcpus.size());
+  for (size_t i = 0; i < m_vcpus.size(); ++i) {
+    Item& it = items[i];
+    it.fn = fn;
+    it.arg = arg;
+    it.left = &left;
+    it.self = &self;
+    it.work.arg = &it;
+    it.work.fn = [](VcpuWork* w, host::Reactor& ring) {
+      auto* it = static_cast<Item*>(w->arg);
+      it->fn(it->arg, ring);
+      SchedEntity* who = it->self;
+      if (it->left->fetch_sub(1, std::memory_order_acq_rel) == 1) unpark(*who);
+    };
+    m_vcpus[i]->post(&it.work);
+  }
+  while (left.load(std::memory_order_acquire) != 0) park(self);
 }
 
 void Vcpu::kick() {

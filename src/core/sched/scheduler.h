@@ -134,6 +134,14 @@ struct SwitchAction {
 };
 static_assert(alignof(SchedEntity) >= 8);
 
+// Work a vCPU runs in its own loop, for what only that host thread may do (its io_uring
+// ring is single-issuer: registering files with it, for one).
+struct VcpuWork {
+  void (*fn)(VcpuWork* w, host::Reactor& ring) = nullptr;
+  void* arg = nullptr;
+  VcpuWork* next = nullptr;
+};
+
 class Vcpu {
  public:
   Vcpu(Scheduler& s, unsigned index) : m_sched(s), m_index(index) {}
@@ -177,6 +185,8 @@ class Vcpu {
   }
   void push_inbox(SchedEntity* e);
   void kick();
+  void post(VcpuWork* w);
+  void run_posted();
   [[gnu::always_inline]] inline void on_resume(ctx::transfer_t t);
   // Charges the time since the last accounting point to `cur`.
   void account(SchedEntity* cur) {
@@ -196,6 +206,7 @@ class Vcpu {
   RingQueue<SchedEntity> m_local;
   alignas(64) std::atomic<uint32_t> m_nr_local{0};  // read by idle peers
   alignas(64) std::atomic<SchedEntity*> m_inbox{nullptr};
+  std::atomic<VcpuWork*> m_work{nullptr};
   std::atomic<Vcpu*> m_steal_request{nullptr};
   std::atomic<bool> m_sleeping{false};
   std::atomic<bool> m_stop{false};
@@ -284,6 +295,9 @@ class Scheduler {
   // ring is submitted when the vCPU runs out of fibers, at its periodic maintenance, and on
   // syscall ticks). false from anything else (submit now).
   static bool may_batch_io();
+  // Runs fn(ring) on every vCPU's own thread and waits (self parks); nothing when the vCPUs
+  // are not running. fn must not block.
+  void run_on_each_vcpu(SchedEntity& self, void (*fn)(void* arg, host::Reactor& ring), void* arg);
   // Arms t on the calling thread's vCPU; false when the caller is no vCPU.
   static bool add_timer_here(Timer* t);
 

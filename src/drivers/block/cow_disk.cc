@@ -43,11 +43,12 @@ struct CowDisk::Io {
   std::vector<std::vector<char>> bufs;  // bitmap chunks being written
   std::vector<uint64_t> chunks;         // their indexes (re-marked dirty on failure)
 
-  HostOp* add_op(HostOp::Kind k, int fd, uint64_t off) {
+  HostOp* add_op(HostOp::Kind k, bool overlay, uint64_t off) {
     ops.push_back(std::make_unique<HostOp>());
     HostOp* op = ops.back().get();
     op->kind = k;
-    op->fd = fd;
+    op->fd = overlay ? disk->m_over.fd : disk->m_base.fd;
+    op->fixed = overlay ? disk->m_over_fixed.get() : disk->m_base_fixed.get();
     op->off = off;
     op->ctx = this;
     op->done = [](HostOp* o, int res) {
@@ -67,7 +68,7 @@ struct CowDisk::Io {
 };
 
 int CowDisk::open(const std::string& overlay, const std::string& base, bool read_only,
-                  std::unique_ptr<CowDisk>* out, std::string* error) {
+                  kern::Scheduler* sched, std::unique_ptr<CowDisk>* out, std::string* error) {
   std::unique_ptr<CowDisk> d(new CowDisk);
   int r = host::open_disk_file(overlay, read_only, false, &d->m_over);
   if (r == -to_int(kern::Errno::NOENT) && !base.empty() && !read_only) {
@@ -101,6 +102,8 @@ int CowDisk::open(const std::string& overlay, const std::string& base, bool read
     return -to_int(kern::Errno::IO);
   }
   d->m_dirty_chunks.assign((d->m_bits.size() + kChunk - 1) / kChunk, false);
+  d->m_base_fixed = std::make_unique<FixedFile>(sched, d->m_base.fd);
+  d->m_over_fixed = std::make_unique<FixedFile>(sched, d->m_over.fd);
   *out = std::move(d);
   return 0;
 }
@@ -108,6 +111,8 @@ int CowDisk::open(const std::string& overlay, const std::string& base, bool read
 CowDisk::~CowDisk() { shutdown(); }
 
 void CowDisk::shutdown() {
+  m_base_fixed.reset();  // out of every ring first
+  m_over_fixed.reset();
   host::close_file(m_base.fd);
   host::close_file(m_over.fd);
   m_base.fd = m_over.fd = -1;
@@ -139,7 +144,7 @@ void CowDisk::start(kern::BlockDevice& dev, BlockRequest& rq) {
     case BlockOp::Write: {
       std::vector<host::IoVec> all;
       kern::BlockDevice::gather(rq, all);
-      HostOp* op = io->add_op(HostOp::Kind::Write, m_over.fd, m_h.data_offset + rq.offset);
+      HostOp* op = io->add_op(HostOp::Kind::Write, true, m_h.data_offset + rq.offset);
       op->iov = std::move(all);
       io->flush_after = rq.flags & (BlockRequest::kFua | BlockRequest::kPreflush);
       return io->run_ops(0);
@@ -149,7 +154,7 @@ void CowDisk::start(kern::BlockDevice& dev, BlockRequest& rq) {
     case BlockOp::Discard:
     case BlockOp::WriteZeroes: {
       // A hole in the overlay reads as zeros; its sectors are the overlay's from now on.
-      HostOp* op = io->add_op(HostOp::Kind::Punch, m_over.fd, m_h.data_offset + rq.offset);
+      HostOp* op = io->add_op(HostOp::Kind::Punch, true, m_h.data_offset + rq.offset);
       op->len = rq.len;
       return io->run_ops(0);
     }
@@ -177,7 +182,7 @@ void CowDisk::start_read(Io* io) {
   }
   for (const Run& r : runs) {
     const uint64_t off = r.first * cow::kSector, len = r.count * cow::kSector;
-    HostOp* op = io->add_op(HostOp::Kind::Read, r.over ? m_over.fd : m_base.fd, (r.over ? m_h.data_offset : 0) + off);
+    HostOp* op = io->add_op(HostOp::Kind::Read, r.over, (r.over ? m_h.data_offset : 0) + off);
     op->iov = slice(all, off - rq.offset, len);
   }
   io->run_ops(0);
@@ -198,7 +203,7 @@ void CowDisk::start_flush(Io* io) {
     }
   }
   for (size_t i = 0; i < io->bufs.size(); ++i) {
-    HostOp* op = io->add_op(HostOp::Kind::Write, m_over.fd, m_h.bitmap_offset + io->chunks[i] * kChunk);
+    HostOp* op = io->add_op(HostOp::Kind::Write, true, m_h.bitmap_offset + io->chunks[i] * kChunk);
     op->iov = {{io->bufs[i].data(), io->bufs[i].size()}};
   }
   io->run_ops(from);
@@ -228,7 +233,7 @@ void CowDisk::sub_done(Io* io, int res) {
       }
       io->phase = Io::Phase::Sync;
       const size_t from = io->ops.size();
-      io->add_op(HostOp::Kind::Sync, m_over.fd, 0);
+      io->add_op(HostOp::Kind::Sync, true, 0);
       return io->run_ops(from);
     }
     case Io::Phase::Sync:

@@ -25,8 +25,9 @@ class CowDisk final : public kern::BlockDriver {
   // Opens overlay over base; an overlay that does not exist is created on base first. base
   // empty: the path the overlay's header records. 0 or -errno with *error saying why (a
   // malformed overlay, a base that changed or is another file: EINVAL).
+  // sched: whose vCPU rings register the two files (null: plain fds).
   static int open(const std::string& overlay, const std::string& base, bool read_only,
-                  std::unique_ptr<CowDisk>* out, std::string* error);
+                  kern::Scheduler* sched, std::unique_ptr<CowDisk>* out, std::string* error);
   ~CowDisk() override;
 
   uint64_t size() const { return m_h.disk_size; }
@@ -48,6 +49,7 @@ class CowDisk final : public kern::BlockDriver {
 
   cow::Header m_h;
   host::DiskFileInfo m_base, m_over;
+  std::unique_ptr<FixedFile> m_base_fixed, m_over_fixed;
   mutable kern::SpinLock m_lock;
   std::vector<uint8_t> m_bits;         // the bitmap, as on disk
   std::vector<bool> m_dirty_chunks;    // 4 KiB pieces of it not written yet

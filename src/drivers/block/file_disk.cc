@@ -32,12 +32,14 @@ int FileDisk::open(const std::string& path, const Options& o, std::unique_ptr<Fi
     return -to_int(kern::Errno::INVAL);
   }
   out->reset(new FileDisk(info));
+  (*out)->m_fixed = std::make_unique<FixedFile>(o.sched, info.fd);
   return 0;
 }
 
 FileDisk::~FileDisk() { shutdown(); }
 
 void FileDisk::shutdown() {
+  m_fixed.reset();  // out of every ring first
   host::close_file(m_info.fd);
   m_info.fd = -1;
 }
@@ -49,6 +51,7 @@ void FileDisk::start(kern::BlockDevice& dev, BlockRequest& rq) {
   io->rq = &rq;
   HostOp& op = io->op;
   op.fd = m_info.fd;
+  op.fixed = m_fixed.get();
   op.off = rq.offset;
   op.len = rq.len;
   op.ctx = io;

@@ -26,6 +26,7 @@ class FileDisk final : public kern::BlockDriver {
   struct Options {
     bool read_only = false;
     bool direct = true;  // try O_DIRECT
+    kern::Scheduler* sched = nullptr;  // whose vCPU rings register the file (none: plain fd)
   };
   // Opens path. 0 or -errno (ENOENT, EACCES, EISDIR, EINVAL for a file that is no disk).
   static int open(const std::string& path, const Options& o, std::unique_ptr<FileDisk>* out);
@@ -42,6 +43,7 @@ class FileDisk final : public kern::BlockDriver {
   explicit FileDisk(const host::DiskFileInfo& info) : m_info(info) {}
   void finish(Io* io, int res);
   host::DiskFileInfo m_info;
+  std::unique_ptr<FixedFile> m_fixed;
 };
 
 }  // namespace uml::drivers

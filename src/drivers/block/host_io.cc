@@ -7,9 +7,41 @@
 
 namespace uml::drivers {
 
+int FixedFile::fd_for(host::Reactor& r) {
+  {
+    kern::SpinGuard g(m_lock);
+    for (const auto& [ring, slot] : m_slots)
+      if (ring == &r) return slot >= 0 ? host::Reactor::fixed_file(slot) : m_fd;
+  }
+  const int slot = r.register_file(m_fd);  // this ring's thread: no one else touches it
+  kern::SpinGuard g(m_lock);
+  m_slots.emplace_back(&r, slot < 0 ? -1 : slot);
+  return slot >= 0 ? host::Reactor::fixed_file(slot) : m_fd;
+}
+
+void FixedFile::release() {
+  {
+    kern::SpinGuard g(m_lock);
+    if (m_slots.empty()) return;
+  }
+  if (m_sched) {
+    kern::HostWaiter waiter;
+    kern::SchedEntity* self = kern::Scheduler::current();
+    m_sched->run_on_each_vcpu(self ? *self : waiter, [](void* arg, host::Reactor& ring) {
+      auto* f = static_cast<FixedFile*>(arg);
+      kern::SpinGuard g(f->m_lock);
+      for (const auto& [r, slot] : f->m_slots)
+        if (r == &ring && slot >= 0) ring.unregister_file(slot);
+    }, this);
+  }
+  kern::SpinGuard g(m_lock);
+  m_slots.clear();
+}
+
 void HostOp::start() {
   const unsigned n = static_cast<unsigned>(iov.size());
   if (host::Reactor* r = kern::Scheduler::current_reactor()) {
+    const int fd = fixed ? fixed->fd_for(*r) : this->fd;
     bool ok = false;
     switch (kind) {
       case Kind::Read: ok = r->readv(fd, iov.data(), n, off, this); break;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <string>
 #include <thread>
 
 #include "host/host.h"
@@ -115,4 +116,35 @@ TEST_CASE("Guard-paged stacks map and unmap; 100,000 of them stay under the map 
   }
   static_cast<char*>(stacks.back().base)[0] = 1;  // the lowest usable byte is writable
   for (auto& s : stacks) uml::host::unmap_stack(s);
+}
+
+TEST_CASE("Reactor: a registered file is read through its slot until it is unregistered") {
+  int err = 0;
+  auto r = Reactor::create(8, &err);
+  REQUIRE(r);
+  char path[] = "/var/tmp/uml-reactor-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  unlink(path);
+  REQUIRE(write(fd, "registered", 10) == 10);
+  const int slot = r->register_file(fd);
+  REQUIRE(slot >= 0);
+  close(fd);  // the ring keeps its own reference
+  char buf[16] = {};
+  Record c;
+  REQUIRE(r->read(Reactor::fixed_file(slot), buf, 10, 0, &c));
+  while (c.calls == 0) r->wait(uml::host::monotonic_ns() + 1'000'000'000);
+  CHECK(c.res == 10);
+  CHECK(std::string(buf, 10) == "registered");
+  r->unregister_file(slot);
+  Record d;
+  REQUIRE(r->read(Reactor::fixed_file(slot), buf, 10, 0, &d));
+  while (d.calls == 0) r->wait(uml::host::monotonic_ns() + 1'000'000'000);
+  CHECK(d.res == -EBADF);
+  // The table fills up: ENOSPC, never a crash.
+  int last = 0;
+  const int one = open("/dev/null", O_RDONLY);
+  for (int i = 0; i <= Reactor::kFileSlots && last >= 0; ++i) last = r->register_file(one);
+  CHECK(last == -ENOSPC);
+  close(one);
 }
