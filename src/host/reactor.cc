@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <unordered_map>
 
 namespace uml::host {
 
@@ -21,6 +22,7 @@ constexpr uint64_t kWakeTag = 1;
 
 struct Reactor::Impl {
   io_uring ring;
+  std::unordered_map<uintptr_t, int> buffers;  // registered buffer base -> slot
   int event_fd = -1;
   uint64_t event_buf = 0;
 };
@@ -55,6 +57,7 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
   std::unique_ptr<Reactor> reactor(new Reactor(impl));
   reactor->m_single_issuer = (used & IORING_SETUP_SINGLE_ISSUER) != 0;
   reactor->m_files = io_uring_register_files_sparse(&impl->ring, kFileSlots) == 0;
+  reactor->m_buffers = io_uring_register_buffers_sparse(&impl->ring, kBufferSlots) == 0;
   reactor->arm_wakeup();
   return reactor;
 }
@@ -102,6 +105,24 @@ void Reactor::unregister_file(int slot) {
   m_slots_used &= ~(uint64_t{1} << slot);
 }
 
+int Reactor::buffer_slot(void* base, size_t len) {
+  if (!m_buffers) return -EOPNOTSUPP;
+  auto& map = m_impl->buffers;
+  const auto key = reinterpret_cast<uintptr_t>(base);
+  if (auto it = map.find(key); it != map.end()) return it->second;
+  const int slot = static_cast<int>(map.size());
+  if (slot >= kBufferSlots) return -ENOSPC;
+  iovec v{base, len};
+  const __u64 tag = 0;
+  const int r = io_uring_register_buffers_update_tag(&m_impl->ring, static_cast<unsigned>(slot), &v, &tag, 1);
+  if (r < 0) {
+    m_buffers = r != -ENOMEM;  // over RLIMIT_MEMLOCK: stop trying; anything else: maybe later
+    return r;
+  }
+  map.emplace(key, slot);
+  return slot;
+}
+
 namespace {
 // An fd, or a registered slot (fixed_file(slot) = -2 - slot): the SQE's file either way.
 void use_file(io_uring_sqe* sqe, int fd) {
@@ -132,6 +153,14 @@ bool Reactor::read(int fd, void* buf, unsigned len, uint64_t offset, Completion*
 
 bool Reactor::write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c) {
   UML_PREP(io_uring_prep_write(sqe, fd, buf, len, offset));
+}
+
+bool Reactor::read_fixed(int fd, void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
+  UML_PREP(io_uring_prep_read_fixed(sqe, fd, buf, len, offset, slot));
+}
+
+bool Reactor::write_fixed(int fd, const void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
+  UML_PREP(io_uring_prep_write_fixed(sqe, fd, buf, len, offset, slot));
 }
 
 bool Reactor::fsync(int fd, bool datasync, Completion* c) {

@@ -44,6 +44,15 @@ class Reactor {
   void unregister_file(int slot);
   static constexpr int fixed_file(int slot) { return -2 - slot; }
 
+  // Registered buffers: the slot of the buffer [base, base+len) in this ring's table,
+  // registering it on first use; -errno when the table is full or the host refuses (no
+  // table, RLIMIT_MEMLOCK). The memory must stay mapped while the ring lives.
+  static constexpr int kBufferSlots = 1024;
+  int buffer_slot(void* base, size_t len);
+  // A transfer within registered buffer slot (buf inside it).
+  bool read_fixed(int fd, void* buf, unsigned len, uint64_t offset, int slot, Completion* c);
+  bool write_fixed(int fd, const void* buf, unsigned len, uint64_t offset, int slot, Completion* c);
+
   bool nop(Completion* c);
   bool read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c);
   bool write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c);
@@ -84,6 +93,7 @@ class Reactor {
   Impl* m_impl;
   unsigned m_in_flight = 0;
   bool m_files = false;       // a sparse file table is registered
+  bool m_buffers = false;     // ... and a sparse buffer table
   uint64_t m_slots_used = 0;  // bit per slot
   bool m_single_issuer = false;
 };

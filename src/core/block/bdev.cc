@@ -40,6 +40,7 @@ void Bdev::page_io(bool write, CachePage* const* pages, size_t n) {
     io->bdev = this;
     io->pages.assign(pages + i, pages + i + k);
     io->rq.op = write ? BlockOp::Write : BlockOp::Read;
+    io->rq.flags = BlockRequest::kCacheMemory;
     io->rq.offset = pages[i]->index * PageCache::kPage;
     io->rq.segs.reserve(k);
     for (CachePage* p : io->pages) {

@@ -41,7 +41,7 @@ int BlockDevice::check(const BlockRequest& rq) const {
 
 bool BlockDevice::mergeable(const BlockRequest& a, const BlockRequest& b) const {
   // a then b, contiguous, same kind, neither ordered by flags.
-  if (a.op != b.op || !a.is_data() || a.flags || b.flags) return false;
+  if (a.op != b.op || !a.is_data() || a.flags != b.flags || (a.flags & BlockRequest::kOrderFlags)) return false;
   if (a.offset + chain_len(a) != b.offset) return false;
   if (chain_len(a) + chain_len(b) > m_p.max_bytes) return false;
   return a.merged_segs + b.merged_segs <= m_p.max_segs;

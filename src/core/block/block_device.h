@@ -41,7 +41,9 @@ struct BlockRequest {
   enum Flags : uint8_t {
     kFua = 1,       // durable when done (write through the disk's cache)
     kPreflush = 2,  // earlier completed writes made durable first
+    kCacheMemory = 4,  // the segments are page-cache pages (their 2 MiB chunks stay mapped)
   };
+  static constexpr uint8_t kOrderFlags = kFua | kPreflush;
   BlockOp op = BlockOp::Read;
   uint8_t flags = 0;
   uint64_t offset = 0;  // bytes

@@ -212,7 +212,7 @@ class PageCache {
   void walk_end();
 
   mutable SpinLock m_lock;
-  PagePool m_pool;
+  PagePool m_pool{true};  // chunks kept: disks register them with the rings
   const uint64_t m_limit;
   IntrusiveList<CachePage, &CachePage::lru> m_lru;  // oldest first
   IntrusiveList<AddressSpace, &AddressSpace::m_spaces_node> m_spaces;

@@ -56,7 +56,7 @@ void PagePool::free(void* page) {
     const auto idx = static_cast<uint16_t>((static_cast<char*>(page) - c->base) / kPage);
     const bool was_full = c->free.empty();
     c->free.push_back(idx);
-    if (--c->used == 0 && m_chunks.size() > 1) {
+    if (--c->used == 0 && m_chunks.size() > 1 && !m_keep) {
       // All free: back to the host (keeping one chunk for the next file).
       m_with_free.erase(std::remove(m_with_free.begin(), m_with_free.end(), c), m_with_free.end());
       unmap = c->base;

@@ -21,7 +21,9 @@ class PagePool {
   static constexpr size_t kChunk = 2u << 20;
   static constexpr size_t kPagesPerChunk = kChunk / kPage;
 
-  PagePool() = default;
+  // keep_chunks: chunks stay mapped until the pool goes (the page cache's: its chunks may
+  // be registered with io_uring rings as fixed buffers).
+  explicit PagePool(bool keep_chunks = false) : m_keep(keep_chunks) {}
   ~PagePool();
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
@@ -39,6 +41,7 @@ class PagePool {
   };
   Chunk* chunk_of(const void* page) const;
 
+  const bool m_keep = false;
   mutable SpinLock m_lock;
   std::unordered_map<uintptr_t, std::unique_ptr<Chunk>> m_chunks;  // by base address
   std::vector<Chunk*> m_with_free;  // chunks with free pages (may hold stale entries)

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/base/errno.h"
+#include "core/mm/page_pool.h"
 #include "core/sched/scheduler.h"
 #include "host/fault.h"
 #include "host/reactor.h"
@@ -88,6 +89,15 @@ void FileDisk::start(kern::BlockDevice& dev, BlockRequest& rq) {
       }
     }
     op.dsync = rq.op == BlockOp::Write && (rq.flags & BlockRequest::kFua);
+    // One contiguous run of cache pages inside one 2 MiB chunk: a registered buffer.
+    constexpr uintptr_t kRegion = kern::PagePool::kChunk;
+    if ((rq.flags & BlockRequest::kCacheMemory) && !io->bounce && op.iov.size() == 1) {
+      const auto a = reinterpret_cast<uintptr_t>(op.iov[0].base);
+      if ((a & ~(kRegion - 1)) == ((a + op.iov[0].len - 1) & ~(kRegion - 1))) {
+        op.region = reinterpret_cast<void*>(a & ~(kRegion - 1));
+        op.region_len = kRegion;
+      }
+    }
     io->preflush = rq.op == BlockOp::Write && (rq.flags & BlockRequest::kPreflush);
   }
   op.done = [](HostOp* op, int res) {

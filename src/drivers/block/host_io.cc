@@ -43,9 +43,16 @@ void HostOp::start() {
   if (host::Reactor* r = kern::Scheduler::current_reactor()) {
     const int fd = fixed ? fixed->fd_for(*r) : this->fd;
     bool ok = false;
+    const int slot = region && n == 1 && !dsync ? r->buffer_slot(region, region_len) : -1;
     switch (kind) {
-      case Kind::Read: ok = r->readv(fd, iov.data(), n, off, this); break;
-      case Kind::Write: ok = r->writev(fd, iov.data(), n, off, dsync, this); break;
+      case Kind::Read:
+        ok = slot >= 0 ? r->read_fixed(fd, iov[0].base, static_cast<unsigned>(iov[0].len), off, slot, this)
+                       : r->readv(fd, iov.data(), n, off, this);
+        break;
+      case Kind::Write:
+        ok = slot >= 0 ? r->write_fixed(fd, iov[0].base, static_cast<unsigned>(iov[0].len), off, slot, this)
+                       : r->writev(fd, iov.data(), n, off, dsync, this);
+        break;
       case Kind::Sync: ok = r->fsync(fd, true, this); break;
       case Kind::Punch: ok = r->fallocate(fd, host::Fallocate::PunchHole, off, len, this); break;
       case Kind::Zero: ok = r->fallocate(fd, host::Fallocate::ZeroRange, off, len, this); break;
@@ -80,7 +87,7 @@ void HostOp::complete(int32_t res) {
   size_t i = 0;
   while (i < iov.size() && skip >= iov[i].len) skip -= iov[i++].len;
   if (i == iov.size()) return done(this, 0);
-  // A short transfer: the rest, from where it stopped.
+  // A short transfer: the rest, from where it stopped (still within the same region).
   off += static_cast<uint64_t>(res);
   iov.erase(iov.begin(), iov.begin() + static_cast<long>(i));
   iov[0].base = static_cast<char*>(iov[0].base) + skip;

@@ -49,6 +49,10 @@ struct HostOp final : host::Completion {
   uint64_t len = 0;                // Punch/Zero: the range
   std::vector<host::IoVec> iov;    // Read/Write: what is left to transfer
   bool dsync = false;              // Write: durable when done (RWF_DSYNC)
+  // Read/Write of one segment inside a memory region that stays mapped while the rings
+  // live (a page-cache chunk): the ring may register the region and transfer with it.
+  void* region = nullptr;
+  size_t region_len = 0;
   void (*done)(HostOp* op, int res) = nullptr;
   void* ctx = nullptr;
 

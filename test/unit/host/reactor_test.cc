@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -147,4 +148,37 @@ TEST_CASE("Reactor: a registered file is read through its slot until it is unreg
   for (int i = 0; i <= Reactor::kFileSlots && last >= 0; ++i) last = r->register_file(one);
   CHECK(last == -ENOSPC);
   close(one);
+}
+
+TEST_CASE("Reactor: a registered buffer region carries fixed reads and writes") {
+  int err = 0;
+  auto r = Reactor::create(8, &err);
+  REQUIRE(r);
+  char path[] = "/var/tmp/uml-reactor-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  unlink(path);
+  REQUIRE(write(fd, "0123456789", 10) == 10);
+  void* region = uml::host::map_chunk(2 << 20, false);
+  REQUIRE(region);
+  const int slot = r->buffer_slot(region, 2 << 20);
+  REQUIRE(slot >= 0);
+  CHECK(r->buffer_slot(region, 2 << 20) == slot);  // registered once
+  char* buf = static_cast<char*>(region) + 4096;
+  Record c;
+  REQUIRE(r->read_fixed(fd, buf, 10, 0, slot, &c));
+  while (c.calls == 0) r->wait(uml::host::monotonic_ns() + 1'000'000'000);
+  CHECK(c.res == 10);
+  CHECK(std::string(buf, 10) == "0123456789");
+  memcpy(buf, "abc", 3);
+  Record d;
+  REQUIRE(r->write_fixed(fd, buf, 3, 20, slot, &d));
+  while (d.calls == 0) r->wait(uml::host::monotonic_ns() + 1'000'000'000);
+  CHECK(d.res == 3);
+  char back[3];
+  REQUIRE(pread(fd, back, 3, 20) == 3);
+  CHECK(std::string(back, 3) == "abc");
+  r.reset();  // the ring lets go of the region before it is unmapped
+  uml::host::unmap_chunk(region, 2 << 20);
+  close(fd);
 }
