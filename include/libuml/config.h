@@ -16,10 +16,11 @@ namespace uml {
 //   ubda.fault=write,nth=3,eio        the 3rd write from boot fails with EIO
 //   ubda.fault=any,sector=2048,sectors=8,times=0,eio   every request touching 2048..2055
 //   ubda.fault=write,torn             the next write: half its sectors land, then EIO
+//   ubda.fault=write,short            ... half its sectors land, and it reports success
 //   ubda.fault=read,times=0,delay=500 every read waits 500 us more
 struct UML_API DiskFault {
   enum class Op { Read, Write, Any };
-  enum class Action { Error, Torn, Delay };
+  enum class Action { Error, Torn, Short, Delay };
   Op op = Op::Any;
   Action action = Action::Error;
   uint64_t nth = 1;    // fires from the nth matching request on (1: the next)

@@ -97,14 +97,18 @@ bool FaultInjector::intercept(BlockRequest& rq) {
       log->log(KERN_WARNING, "%s: fault injected (rule %zu): %s of sector %llu+%llu %s", m_dev.name().c_str(),
                index + 1, block_op_name(rq.op), static_cast<unsigned long long>(rq.offset >> 9),
                static_cast<unsigned long long>(BlockDevice::chain_len(rq) >> 9),
-               rule.action == FaultRule::Action::Error ? "fails" : rule.action == FaultRule::Action::Torn ? "torn" : "delayed");
+               rule.action == FaultRule::Action::Error   ? "fails"
+               : rule.action == FaultRule::Action::Torn  ? "torn"
+               : rule.action == FaultRule::Action::Short ? "cut short"
+                                                         : "delayed");
     switch (rule.action) {
       case FaultRule::Action::Error:
         m_dev.complete(&rq, eio());
         return true;
       case FaultRule::Action::Torn:
+      case FaultRule::Action::Short:
         if (rq.op == BlockOp::Write) {
-          torn(rq);
+          torn(rq, rule.action == FaultRule::Action::Torn ? eio() : 0);
           return true;
         }
         m_dev.complete(&rq, eio());
@@ -310,11 +314,12 @@ void FaultInjector::on_read_done(BlockRequest& rq, int res) {
   free_retired_locked();
 }
 
-void FaultInjector::torn(BlockRequest& rq) {
-  // A prefix of the sectors (half, rounded down) reaches the disk; the request fails.
+void FaultInjector::torn(BlockRequest& rq, int result) {
+  // A prefix of the sectors (half, rounded down) reaches the disk; the request ends with
+  // result (EIO: torn; 0: cut short, the rest silently lost).
   const uint64_t len = BlockDevice::chain_len(rq);
   const uint64_t keep = (len / 512 / 2) * 512;
-  if (keep == 0) return m_dev.complete(&rq, eio());
+  if (keep == 0) return m_dev.complete(&rq, result);
   auto* in = new Internal;
   in->fi = this;
   in->parent = &rq;
@@ -331,12 +336,14 @@ void FaultInjector::torn(BlockRequest& rq) {
     in->rq.add_seg(s.base, n);
     left -= n;
   }
-  in->rq.done = [](BlockRequest* r, int) {
+  in->res = result;
+  in->rq.done = [](BlockRequest* r, int res) {
     auto* in = static_cast<Internal*>(r->owner);
     FaultInjector* fi = in->fi;
     BlockRequest* parent = in->parent;
+    const int result = res < 0 ? res : in->res;
     delete in;
-    fi->m_dev.complete(parent, eio());
+    fi->m_dev.complete(parent, result);
   };
   m_dev.driver().start(m_dev, in->rq);
 }

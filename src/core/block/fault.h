@@ -5,7 +5,8 @@
 //
 // - Rules: the Nth matching read or write (or every one, or those touching a sector range)
 //   fails with EIO, is torn (a prefix of its sectors is written, then it fails with EIO),
-//   or is delayed.
+//   is cut short (the prefix is written and the write reports success: a disk that loses
+//   writes), or is delayed.
 // - Volatile cache: writes complete at once but are only held in memory until a flush (or
 //   a FUA/preflush write) writes them through, in order, as a disk's write cache does;
 //   reads see them. A power cut then throws away what was not flushed (or writes a random
@@ -29,7 +30,7 @@ class SchedEntity;
 
 struct FaultRule {
   enum class Op : uint8_t { Read, Write, Any };
-  enum class Action : uint8_t { Error, Torn, Delay };
+  enum class Action : uint8_t { Error, Torn, Short, Delay };
   Op op = Op::Any;
   Action action = Action::Error;
   uint64_t nth = 1;    // fires from the nth matching request on (1: the next one)
@@ -83,7 +84,7 @@ class FaultInjector {
   void pump();
   void step_done(Internal* in, int res);
   void free_retired_locked();
-  void torn(BlockRequest& rq);
+  void torn(BlockRequest& rq, int result);
 
   BlockDevice& m_dev;
   SpinLock m_lock;

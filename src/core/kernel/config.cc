@@ -52,8 +52,8 @@ bool parse_fault(std::string_view v, DiskFault* f) {
     if (k == "read" || k == "write" || k == "any") {
       f->op = k == "read" ? DiskFault::Op::Read : k == "write" ? DiskFault::Op::Write : DiskFault::Op::Any;
       have_op = true;
-    } else if (k == "eio" || k == "torn") {
-      f->action = k == "eio" ? DiskFault::Action::Error : DiskFault::Action::Torn;
+    } else if (k == "eio" || k == "torn" || k == "short") {
+      f->action = k == "eio" ? DiskFault::Action::Error : k == "torn" ? DiskFault::Action::Torn : DiskFault::Action::Short;
       have_action = true;
     } else if (k == "delay" && num && n <= 10'000'000) {
       f->action = DiskFault::Action::Delay;
@@ -169,7 +169,7 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
       } else {
         DiskFault f;
         if (!parse_fault(val, &f)) {
-          *error = bad(key, val, "expected read|write|any[,nth=N][,times=N][,sector=N][,sectors=N],eio|torn|delay=US");
+          *error = bad(key, val, "expected read|write|any[,nth=N][,times=N][,sector=N][,sectors=N],eio|torn|short|delay=US");
           return false;
         }
         d->faults.push_back(f);
@@ -243,6 +243,7 @@ std::string Config::to_cmdline() const {
       if (f.sectors != ~uint64_t{0}) s += ",sectors=" + std::to_string(f.sectors);
       s += f.action == DiskFault::Action::Error ? ",eio"
            : f.action == DiskFault::Action::Torn ? ",torn"
+           : f.action == DiskFault::Action::Short ? ",short"
                                                  : ",delay=" + std::to_string(f.delay_us);
     }
   }

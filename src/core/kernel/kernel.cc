@@ -189,7 +189,9 @@ FaultRule Kernel::fault_rule(const DiskFault& f) {
   r.op = f.op == DiskFault::Op::Read ? FaultRule::Op::Read
          : f.op == DiskFault::Op::Write ? FaultRule::Op::Write : FaultRule::Op::Any;
   r.action = f.action == DiskFault::Action::Error ? FaultRule::Action::Error
-             : f.action == DiskFault::Action::Torn ? FaultRule::Action::Torn : FaultRule::Action::Delay;
+             : f.action == DiskFault::Action::Torn  ? FaultRule::Action::Torn
+             : f.action == DiskFault::Action::Short ? FaultRule::Action::Short
+                                                    : FaultRule::Action::Delay;
   r.nth = f.nth;
   r.times = f.times;
   r.first_sector = f.first_sector;

@@ -106,6 +106,30 @@ TEST_CASE("a torn write lands its first half and fails; a delayed read waits") {
   CHECK(std::string(data.begin() + 8192 + 2048, data.begin() + 12288) == std::string(2048, 'o'));
 }
 
+TEST_CASE("a write cut short reports success and loses its second half") {
+  test::TempDir dir;
+  const std::string img = dir.path + "/d.img";
+  test::write_file(img, std::vector<char>(1 << 20, 'o'));
+  auto k = test::boot("ubda=" + img + " ubda.fault=write,nth=2,short");
+  std::vector<long> w;
+  REQUIRE(test::run_task(*k, [&] {
+            const long fd = sys(SYS_open, "/dev/ubda", O_RDWR | O_DIRECT);
+            char* b = block_of('s');
+            w.push_back(sys(SYS_pwrite64, fd, b, 4096, 0));
+            w.push_back(sys(SYS_pwrite64, fd, b, 4096, 65536));  // the 2nd: cut short
+            free(b);
+            sys(SYS_close, fd);
+            return 0;
+          }) == 0);
+  CHECK(w == std::vector<long>{4096, 4096});
+  CHECK(k->dmesg().find("cut short") != std::string::npos);
+  k->shutdown();
+  const auto data = test::read_file(img);
+  CHECK(data[4095] == 's');
+  CHECK(data[65536 + 2047] == 's');
+  CHECK(data[65536 + 2048] == 'o');
+}
+
 TEST_CASE("volatile cache: a power cut loses what no flush covered; flushes keep write order") {
   test::TempDir dir;
   const std::string img = dir.path + "/d.img";
