@@ -8,4 +8,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   g++ meson ninja-build pkg-config \
   libboost-context-dev liburing-dev catch2 \
-  gcovr fio >/dev/null  # fio: the disk benchmarks' baseline
+  gcovr e2fsprogs fio >/dev/null  # mke2fs: ext4 test images; fio: the disk benchmarks' baseline

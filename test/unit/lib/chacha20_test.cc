@@ -33,3 +33,13 @@ TEST_CASE("ChaCha20 keystream is the concatenation of blocks, at any length") {
   ChaCha20::keystream(key, 6, other, 64);
   CHECK(memcmp(whole, other, 64) != 0);
 }
+
+#include "core/lib/crc32c.h"
+
+TEST_CASE("CRC-32C matches its check value and is incremental") {
+  const char* s = "123456789";
+  CHECK(~uml::kern::crc32c(~0u, s, 9) == 0xE3069283u);  // RFC 3720's check value
+  const uint32_t part = uml::kern::crc32c(~0u, s, 4);
+  CHECK(~uml::kern::crc32c(part, s + 4, 5) == 0xE3069283u);
+  CHECK(uml::kern::crc32c(0x12345678u, s, 0) == 0x12345678u);
+}

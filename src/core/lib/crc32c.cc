@@ -1,0 +1,36 @@
+#include "core/lib/crc32c.h"
+
+#include <array>
+
+namespace uml::kern {
+
+namespace {
+// Slicing-by-8 tables, built at compile time.
+constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
+  std::array<std::array<uint32_t, 256>, 8> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+    t[0][i] = c;
+  }
+  for (uint32_t i = 0; i < 256; ++i)
+    for (size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
+  return t;
+}
+constexpr auto kTables = make_tables();
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  while (len >= 8) {
+    const uint32_t lo = crc ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
+    crc = kTables[7][lo & 0xff] ^ kTables[6][(lo >> 8) & 0xff] ^ kTables[5][(lo >> 16) & 0xff] ^
+          kTables[4][lo >> 24] ^ kTables[3][p[4]] ^ kTables[2][p[5]] ^ kTables[1][p[6]] ^ kTables[0][p[7]];
+    p += 8;
+    len -= 8;
+  }
+  while (len--) crc = (crc >> 8) ^ kTables[0][(crc ^ *p++) & 0xff];
+  return crc;
+}
+
+}  // namespace uml::kern

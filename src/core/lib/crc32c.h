@@ -1,0 +1,13 @@
+#pragma once
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Linux's crc32c_le: the raw
+// update, with no inversion on the way in or out. The standard CRC-32C of a buffer is
+// ~crc32c(~0u, buf, n); ext4's metadata checksums are crc32c(seed, ...) as stored.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace uml::kern {
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t len);
+
+}  // namespace uml::kern

@@ -1,0 +1,164 @@
+// The ext4 superblock decoder against images mke2fs makes (checked with dumpe2fs), and
+// against damaged ones.
+
+#include "core/fs/ext4/super.h"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/lib/crc32c.h"
+#include "host_files.h"
+
+namespace ext4 = uml::kern::ext4;
+
+namespace {
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
+// dumpe2fs -h's "Key: value" lines.
+std::map<std::string, std::string> dumpe2fs(const std::string& img) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(run("dumpe2fs -h " + img));
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t v = colon + 1;
+    while (v < line.size() && (line[v] == ' ' || line[v] == '\t')) ++v;
+    m[line.substr(0, colon)] = line.substr(v);
+  }
+  return m;
+}
+
+std::set<std::string> words(const std::string& s) {
+  std::set<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.insert(w);
+  return out;
+}
+
+std::vector<uint8_t> super_of(const std::vector<char>& image) {
+  return std::vector<uint8_t>(image.begin() + 1024, image.begin() + 2048);
+}
+
+void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void reseal(std::vector<uint8_t>& b) { put32(b, 0x3FC, uml::kern::crc32c(~0u, b.data(), 0x3FC)); }
+
+}  // namespace
+
+TEST_CASE("ext4 superblocks of mke2fs's images decode as dumpe2fs reads them") {
+  test::TempDir dir;
+  const std::vector<std::pair<const char*, const char*>> kinds = {
+      {"ext2", "-t ext2"},
+      {"ext2-1k", "-t ext2 -b 1024"},
+      {"ext3", "-t ext3"},
+      {"ext4", "-t ext4"},
+      {"ext4-noextent", "-t ext4 -O ^extent,^flex_bg,^64bit"},
+      {"ext4-64bit-csum", "-t ext4 -O 64bit,metadata_csum"},
+      {"ext4-inline", "-t ext4 -O inline_data,metadata_csum_seed -I 256"},
+      {"ext4-nocsum", "-t ext4 -O ^metadata_csum,uninit_bg"},
+  };
+  for (const auto& [name, opts] : kinds) {
+    INFO(name);
+    const std::string img = dir.path + "/" + name + ".img";
+    REQUIRE(run(std::string("mke2fs -q -F ") + opts + " " + img + " 32M >/dev/null && echo ok") == "ok\n");
+    const auto image = test::read_file(img);
+    const auto sb = super_of(image);
+    ext4::Super s;
+    const auto c = ext4::parse_super(sb.data(), image.size(), &s);
+    INFO(c.why);
+    REQUIRE(c.ok);
+    CHECK_FALSE(c.read_only_only);
+    auto d = dumpe2fs(img);
+    CHECK(std::to_string(s.blocks_count) == d["Block count"]);
+    CHECK(std::to_string(s.inodes_count) == d["Inode count"]);
+    CHECK(std::to_string(s.block_size) == d["Block size"]);
+    CHECK(std::to_string(s.blocks_per_group) == d["Blocks per group"]);
+    CHECK(std::to_string(s.inodes_per_group) == d["Inodes per group"]);
+    CHECK(std::to_string(s.inode_size) == d["Inode size"]);
+    CHECK(std::to_string(s.first_data_block) == d["First block"]);
+    CHECK(std::to_string(s.free_blocks) == d["Free blocks"]);
+    const std::string ours = ext4::feature_names('c', s.compat) + " " + ext4::feature_names('i', s.incompat) + " " +
+                             ext4::feature_names('r', s.ro_compat);
+    CHECK(words(ours) == words(d["Filesystem features"]));
+    if (s.has_incompat(ext4::feat::kInCsumSeed)) {  // dumpe2fs shows the seed only then
+      char seed[16];
+      snprintf(seed, sizeof seed, "0x%08x", s.csum_seed);
+      CHECK(d["Checksum seed"] == seed);
+    }
+  }
+}
+
+TEST_CASE("damaged ext4 superblocks are refused with the reason") {
+  test::TempDir dir;
+  const std::string img = dir.path + "/csum.img";
+  REQUIRE(run("mke2fs -q -F -t ext4 -O metadata_csum " + img + " 16M >/dev/null && echo ok") == "ok\n");
+  const auto image = test::read_file(img);
+  const auto good = super_of(image);
+  ext4::Super s;
+  auto why = [&](std::vector<uint8_t> b, uint64_t size = 0) {
+    const auto c = ext4::parse_super(b.data(), size ? size : image.size(), &s);
+    return c.ok ? std::string("ok") : c.why;
+  };
+  REQUIRE(why(good) == "ok");
+  {
+    auto b = good;
+    b[0x38] ^= 1;
+    CHECK(why(b) == "no ext2/3/4 superblock (bad magic)");
+  }
+  {
+    auto b = good;
+    b[0x100] ^= 1;  // any byte, without resealing
+    CHECK(why(b) == "superblock checksum mismatch");
+  }
+  {
+    auto b = good;
+    put32(b, 0x60, (b[0x60] | b[0x61] << 8 | b[0x62] << 16 | static_cast<uint32_t>(b[0x63]) << 24) | 0x10000);
+    reseal(b);
+    CHECK(why(b) == "unsupported incompatible features: encrypt");
+  }
+  {
+    auto b = good;
+    put32(b, 0x64, (b[0x64] | b[0x65] << 8 | b[0x66] << 16 | static_cast<uint32_t>(b[0x67]) << 24) | 0x80000);
+    reseal(b);
+    const auto c = ext4::parse_super(b.data(), image.size(), &s);
+    CHECK(c.ok);
+    CHECK(c.read_only_only);
+    CHECK(c.why.find("FEATURE_R19") != std::string::npos);
+  }
+  {
+    auto b = good;
+    put32(b, 0x28, 1u << 30);  // inodes per group
+    reseal(b);
+    CHECK(why(b).find("bad inodes per group") == 0);
+  }
+  {
+    auto b = good;
+    put32(b, 0x18, 40);  // log block size
+    reseal(b);
+    CHECK(why(b).find("absurd block size") == 0);
+  }
+  CHECK(why(good, 1 << 20).find("the device only") != std::string::npos);
+  {
+    auto b = good;
+    put32(b, 0x0, 12345);  // inode count
+    reseal(b);
+    CHECK(why(b).find("does not match") != std::string::npos);
+  }
+}
