@@ -1,12 +1,14 @@
-// libFuzzer target: the ext4 superblock decoder (core/fs/ext4/super). Any 1024 bytes and
-// device size must decode to a consistent superblock or a one-line reason; never a crash,
-// a hang or a sanitizer report.
+// libFuzzer target: the ext4 superblock and group descriptor decoders (core/fs/ext4). Any
+// bytes and device size must decode to a consistent superblock and descriptors, or to a
+// one-line reason; never a crash, a hang or a sanitizer report. Input: 8 bytes of device
+// size, 1024 of superblock, then descriptors.
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "core/fs/ext4/group.h"
 #include "core/fs/ext4/super.h"
 
 namespace ext4 = uml::kern::ext4;
@@ -19,7 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size -= 8;
   }
   uint8_t sb[ext4::kSuperSize] = {};
-  memcpy(sb, data, size < sizeof sb ? size : sizeof sb);
+  const size_t sb_len = size < sizeof sb ? size : sizeof sb;
+  memcpy(sb, data, sb_len);
+  data += sb_len;
+  size -= sb_len;
   ext4::Super s;
   const auto c = ext4::parse_super(sb, device, &s);
   if (!c.ok) {
@@ -31,5 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       s.inode_size > s.block_size || s.blocks_count > device / s.block_size ||
       uint64_t{s.groups} * s.inodes_per_group != s.inodes_count)
     abort();
+  for (uint32_t g = 0; g < s.groups && (g + 1) * size_t{s.desc_size} <= size; ++g) {
+    ext4::GroupDesc d;
+    const std::string why = ext4::decode_desc(s, g, data + g * size_t{s.desc_size}, &d);
+    if (!why.empty()) {
+      if (why.find('\n') != std::string::npos) abort();
+      continue;
+    }
+    if (d.inode_table + s.itable_blocks() > s.blocks_count || d.block_bitmap >= s.blocks_count ||
+        d.inode_bitmap >= s.blocks_count)
+      abort();
+  }
   return 0;
 }

@@ -157,6 +157,10 @@ SuperCheck parse_super(const uint8_t* b, uint64_t device_bytes, Super* out) {
     return refuse("bad journal inode " + std::to_string(s.journal_inum));
   if ((s.compat & feat::kCompatHasJournal) && s.journal_inum == 0)
     return refuse("the journal is on an external device, which is not supported");
+  s.backup_bgs[0] = le32(b + 0x24C);
+  s.backup_bgs[1] = le32(b + 0x250);
+  if (uint64_t{s.itable_blocks()} >= s.blocks_per_group)
+    return refuse("the inode table does not fit in a group");
   s.csum_seed = (s.incompat & feat::kInCsumSeed) ? le32(b + 0x270) : crc32c(~0u, s.uuid, 16);
   *out = s;
   return c;

@@ -8,6 +8,7 @@
 // know refuses the mount; an unknown ro_compat feature allows read-only only.
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -68,6 +69,19 @@ struct Super {
   uint8_t log_groups_per_flex = 0;
   uint32_t csum_seed = 0;             // crc32c seed of every metadata checksum
   uint16_t reserved_gdt_blocks = 0;
+  uint32_t backup_bgs[2] = {};        // sparse_super2's backup groups
+
+  uint32_t descs_per_block() const { return block_size / desc_size; }
+  uint64_t group_first_block(uint32_t g) const { return first_data_block + uint64_t{g} * blocks_per_group; }
+  // Blocks in group g (the last one may be short).
+  uint32_t blocks_in_group(uint32_t g) const {
+    const uint64_t first = group_first_block(g);
+    return static_cast<uint32_t>(std::min<uint64_t>(blocks_per_group, blocks_count - first));
+  }
+  // Inode table blocks per group.
+  uint32_t itable_blocks() const {
+    return static_cast<uint32_t>((uint64_t{inodes_per_group} * inode_size + block_size - 1) / block_size);
+  }
 
   bool has_compat(uint32_t f) const { return compat & f; }
   bool has_incompat(uint32_t f) const { return incompat & f; }

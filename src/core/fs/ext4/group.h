@@ -1,0 +1,34 @@
+#pragma once
+// ext4 block group descriptors (Documentation/filesystems/ext4/group_descr.rst): where each
+// group's bitmaps and inode table are, decoded and checked (bounds, overlap with the
+// superblock and descriptor blocks, the crc16 or crc32c checksum) before use.
+
+#include <cstdint>
+#include <string>
+
+#include "core/fs/ext4/super.h"
+
+namespace uml::kern::ext4 {
+
+struct GroupDesc {
+  uint64_t block_bitmap = 0, inode_bitmap = 0, inode_table = 0;
+  uint32_t free_blocks = 0, free_inodes = 0, used_dirs = 0, itable_unused = 0;
+  uint16_t flags = 0;     // kInodeUninit, kBlockUninit, kItableZeroed
+  uint16_t checksum = 0;
+  uint32_t block_bitmap_csum = 0, inode_bitmap_csum = 0;
+  static constexpr uint16_t kInodeUninit = 1, kBlockUninit = 2, kItableZeroed = 4;
+};
+
+// Whether group g holds a copy of the superblock (ext4_bg_has_super).
+bool group_has_super(const Super& s, uint32_t g);
+// The block holding descriptor block nr (descriptor_loc): after the superblock, or with
+// meta_bg at the start of its meta group.
+uint64_t descriptor_block(const Super& s, uint32_t nr);
+// The checksum group g's descriptor (raw, s.desc_size bytes) should carry: crc32c with
+// metadata_csum, crc16 with uninit_bg (gdt_csum), none (0) otherwise.
+uint16_t desc_checksum(const Super& s, uint32_t g, const uint8_t* raw);
+bool has_desc_checksum(const Super& s);
+// Decodes and checks group g's descriptor: "" or the reason it is bad.
+std::string decode_desc(const Super& s, uint32_t g, const uint8_t* raw, GroupDesc* out);
+
+}  // namespace uml::kern::ext4
