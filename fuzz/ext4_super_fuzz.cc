@@ -1,4 +1,4 @@
-// libFuzzer target: the ext4 superblock and group descriptor decoders (core/fs/ext4). Any
+// libFuzzer target: the ext4 superblock, group descriptor and inode decoders (core/fs/ext4). Any
 // bytes and device size must decode to a consistent superblock and descriptors, or to a
 // one-line reason; never a crash, a hang or a sanitizer report. Input: 8 bytes of device
 // size, 1024 of superblock, then descriptors.
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/fs/ext4/group.h"
+#include "core/fs/ext4/inode_raw.h"
 #include "core/fs/ext4/super.h"
 
 namespace ext4 = uml::kern::ext4;
@@ -46,6 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (d.inode_table + s.itable_blocks() > s.blocks_count || d.block_bitmap >= s.blocks_count ||
         d.inode_bitmap >= s.blocks_count)
       abort();
+  }
+  // The same bytes as inodes.
+  for (uint32_t i = 0; (i + 1) * size_t{s.inode_size} <= size && i < 64; ++i) {
+    ext4::RawInode n;
+    const std::string why = ext4::decode_inode(s, i + 1, data + i * size_t{s.inode_size}, &n);
+    if (why.find('\n') != std::string::npos) abort();
+    if (why.empty() && n.file_acl && (n.file_acl < s.first_data_block || n.file_acl >= s.blocks_count)) abort();
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "core/fs/ext4/super.h"
 
 #include "core/fs/ext4/group.h"
+#include "core/fs/ext4/inode_raw.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -284,4 +285,93 @@ TEST_CASE("ext4 group descriptors decode as dumpe2fs reads them, checksums inclu
       CHECK(ext4::decode_desc(s, 0, raw.data(), &d) == "group 0: descriptor checksum mismatch");
     }
   }
+}
+
+TEST_CASE("ext4 inodes decode as debugfs stat shows them, checksums included") {
+  test::TempDir dir;
+  const std::string tree = dir.path + "/tree";
+  REQUIRE(run("mkdir -p " + tree + "/sub/deeper && echo hello > " + tree + "/f && ln -s f " + tree +
+              "/short && ln -s " + std::string(200, 'x') + " " + tree + "/long && mkfifo " + tree +
+              "/fifo && head -c 300000 /dev/urandom > " + tree + "/big && echo ok") == "ok\n");
+  for (const char* opts : {"-t ext4", "-t ext4 -O ^metadata_csum -I 128", "-t ext2", "-t ext4 -O inline_data"}) {
+    INFO(opts);
+    const std::string img = dir.path + "/i.img";
+    REQUIRE(run(std::string("mke2fs -q -F ") + opts + " -d " + tree + " " + img + " 32M >/dev/null && echo ok") == "ok\n");
+    const auto image = test::read_file(img);
+    ext4::Super s;
+    const auto sb = super_of(image);
+    REQUIRE(ext4::parse_super(sb.data(), image.size(), &s).ok);
+    for (uint32_t ino = 2; ino <= s.first_ino + 8; ++ino) {
+      if (ino > 2 && ino < s.first_ino) continue;  // reserved inodes
+      INFO("inode " << ino);
+      ext4::InodeSlot slot;
+      REQUIRE(ext4::inode_slot(s, ino, &slot).empty());
+      const uint64_t gd_at = ext4::descriptor_block(s, slot.group / s.descs_per_block()) * s.block_size +
+                             uint64_t{slot.group % s.descs_per_block()} * s.desc_size;
+      ext4::GroupDesc gd;
+      REQUIRE(ext4::decode_desc(s, slot.group, reinterpret_cast<const uint8_t*>(image.data() + gd_at), &gd).empty());
+      const uint64_t at = gd.inode_table * s.block_size + slot.offset;
+      ext4::RawInode n;
+      const std::string why = ext4::decode_inode(s, ino, reinterpret_cast<const uint8_t*>(image.data() + at), &n);
+      INFO(why);
+      REQUIRE(why.empty());
+      const std::string st = run(img.empty() ? "" : "debugfs -R 'stat <" + std::to_string(ino) + ">' " + img);
+      std::smatch m;
+      auto num = [&](const char* re) -> uint64_t {
+        if (!std::regex_search(st, m, std::regex(re))) return ~uint64_t{0};
+        return std::stoull(m[1], nullptr, 0);
+      };
+      if (n.mode == 0) {  // unused
+        CHECK(num(R"(Links: (\d+))") == 0);
+        continue;
+      }
+      CHECK((n.mode & 07777) == num(R"(Mode:\s+(0\d+))"));
+      CHECK(n.flags == num(R"(Flags: (0x[0-9a-f]+))"));
+      CHECK(n.generation == num(R"(Generation: (\d+))"));
+      CHECK(n.uid == num(R"(User:\s+(\d+))"));
+      CHECK(n.gid == num(R"(Group:\s+(\d+))"));
+      CHECK(n.size == num(R"(Size: (\d+))"));
+      CHECK(n.links == num(R"(Links: (\d+))"));
+      CHECK(n.blocks == num(R"(Blockcount: (\d+))"));
+      CHECK(n.file_acl == num(R"(File ACL: (\d+))"));
+      if (s.inode_size > 128) {
+        CHECK(n.extra_isize == num(R"(Size of extra inode fields: (\d+))"));
+        REQUIRE(std::regex_search(st, m, std::regex(R"(mtime: 0x([0-9a-f]+):([0-9a-f]+))")));
+        const uint32_t lo = static_cast<uint32_t>(std::stoul(m[1], nullptr, 16));
+        const uint32_t extra = static_cast<uint32_t>(std::stoul(m[2], nullptr, 16));
+        CHECK(n.mtime_ns == (static_cast<int64_t>(static_cast<int32_t>(lo)) + (int64_t{extra & 3} << 32)) * 1'000'000'000 +
+                                (extra >> 2));
+      }
+      if (s.metadata_csum()) CHECK(n.checksum == num(R"(Inode checksum: (0x[0-9a-f]+))"));
+      // A flipped byte of a checksummed inode is caught.
+      if (s.metadata_csum()) {
+        std::vector<uint8_t> raw(image.begin() + static_cast<long>(at), image.begin() + static_cast<long>(at + s.inode_size));
+        raw[0x4] ^= 1;
+        ext4::RawInode bad;
+        CHECK(ext4::decode_inode(s, ino, raw.data(), &bad).find("checksum mismatch") != std::string::npos);
+      }
+    }
+  }
+  ext4::Super s;
+  s.inodes_count = 100;
+  s.inodes_per_group = 50;
+  s.inode_size = 256;
+  ext4::InodeSlot slot;
+  CHECK_FALSE(ext4::inode_slot(s, 0, &slot).empty());
+  CHECK_FALSE(ext4::inode_slot(s, 101, &slot).empty());
+  REQUIRE(ext4::inode_slot(s, 51, &slot).empty());
+  CHECK(slot.group == 1);
+  CHECK(slot.offset == 0);
+  // Times past 2262 (epoch bits) saturate instead of overflowing; a bad extra size is caught.
+  s.blocks_count = 1000;
+  std::vector<uint8_t> raw(256, 0);
+  raw[0x1] = 0x81;                // S_IFREG
+  raw[0x80] = 32;                 // extra_isize
+  put32(raw, 0x10, 0x7fffffff);  // mtime
+  put32(raw, 0x88, 3);            // epoch bits 3
+  ext4::RawInode n;
+  REQUIRE(ext4::decode_inode(s, 5, raw.data(), &n).empty());
+  CHECK(n.mtime_ns == INT64_MAX);
+  raw[0x80] = 130;
+  CHECK(ext4::decode_inode(s, 5, raw.data(), &n) == "inode 5: bad extra inode size 130");
 }

@@ -1,0 +1,115 @@
+#include "core/fs/ext4/inode_raw.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/lib/crc32c.h"
+
+namespace uml::kern::ext4 {
+
+namespace {
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t le32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+constexpr size_t kGoodOld = 128;
+constexpr size_t kChecksumLo = 0x7C, kChecksumHi = 0x82;
+
+// Whether a field at off of size n is inside the inode's extra space.
+bool fits(size_t extra_isize, size_t off, size_t n) { return kGoodOld + extra_isize >= off + n; }
+
+// ext4_decode_extra_time: 32 signed bits of seconds, two epoch bits and 30 of nanoseconds.
+// The kernel's times are nanoseconds in an int64 (until the year 2262); later ones (epoch
+// bits reach the year 2446) saturate.
+int64_t decode_time(uint32_t lo, bool has_extra, uint32_t extra) {
+  int64_t sec = static_cast<int32_t>(lo);
+  int64_t nsec = 0;
+  if (has_extra) {
+    sec += static_cast<int64_t>(extra & 3) << 32;
+    nsec = extra >> 2;
+    if (nsec > 999'999'999) nsec = 999'999'999;
+  }
+  constexpr int64_t kMaxSec = INT64_MAX / 1'000'000'000 - 1;
+  if (sec > kMaxSec) return INT64_MAX;
+  return sec * 1'000'000'000 + nsec;
+}
+}  // namespace
+
+std::string inode_slot(const Super& s, uint32_t ino, InodeSlot* out) {
+  if (ino == 0 || ino > s.inodes_count) return "inode " + std::to_string(ino) + " is out of range";
+  out->group = (ino - 1) / s.inodes_per_group;
+  out->offset = uint64_t{(ino - 1) % s.inodes_per_group} * s.inode_size;
+  return {};
+}
+
+uint32_t inode_checksum(const Super& s, uint32_t ino, const uint8_t* raw) {
+  const uint8_t le_ino[4] = {static_cast<uint8_t>(ino), static_cast<uint8_t>(ino >> 8), static_cast<uint8_t>(ino >> 16),
+                             static_cast<uint8_t>(ino >> 24)};
+  const uint8_t* gen = raw + 0x64;
+  const uint8_t zero[2] = {0, 0};
+  uint32_t c = crc32c(s.csum_seed, le_ino, 4);
+  c = crc32c(c, gen, 4);
+  c = crc32c(c, raw, kChecksumLo);
+  c = crc32c(c, zero, 2);
+  c = crc32c(c, raw + kChecksumLo + 2, kGoodOld - kChecksumLo - 2);
+  if (s.inode_size > kGoodOld) {
+    const size_t extra = le16(raw + 0x80);
+    c = crc32c(c, raw + kGoodOld, kChecksumHi - kGoodOld);
+    size_t off = kChecksumHi;
+    if (fits(extra, kChecksumHi, 2)) {
+      c = crc32c(c, zero, 2);
+      off += 2;
+    }
+    c = crc32c(c, raw + off, s.inode_size - off);
+  }
+  return c;
+}
+
+std::string decode_inode(const Super& s, uint32_t ino, const uint8_t* raw, RawInode* out) {
+  RawInode n;
+  n.ino = ino;
+  const std::string where = "inode " + std::to_string(ino) + ": ";
+  if (s.inode_size > kGoodOld) {
+    n.extra_isize = le16(raw + 0x80);
+    if (kGoodOld + n.extra_isize > s.inode_size || (n.extra_isize & 3))
+      return where + "bad extra inode size " + std::to_string(n.extra_isize);
+  }
+  const bool hi = s.inode_size > kGoodOld && fits(n.extra_isize, kChecksumHi, 2);
+  n.checksum = le16(raw + kChecksumLo) | (hi ? uint32_t{le16(raw + kChecksumHi)} << 16 : 0);
+  if (s.metadata_csum()) {
+    const uint32_t want = inode_checksum(s, ino, raw);
+    // An inode never written (all zeros, as mke2fs leaves lazily zeroed tables) has no
+    // checksum to match, as e2fsprogs' ext2fs_inode_csum_verify allows.
+    bool zero = true;
+    for (size_t i = 0; i < s.inode_size && zero; ++i) zero = raw[i] == 0;
+    if ((hi ? want : want & 0xFFFF) != n.checksum && !zero) return where + "checksum mismatch";
+  }
+  n.mode = le16(raw + 0x0);
+  n.uid = le16(raw + 0x2) | uint32_t{le16(raw + 0x78)} << 16;
+  n.gid = le16(raw + 0x18) | uint32_t{le16(raw + 0x7A)} << 16;
+  n.size = le32(raw + 0x4) | uint64_t{le32(raw + 0x6C)} << 32;
+  n.links = le16(raw + 0x1A);
+  n.flags = le32(raw + 0x20);
+  n.generation = le32(raw + 0x64);
+  n.file_acl = le32(raw + 0x68) | uint64_t{le16(raw + 0x76)} << 32;
+  n.dtime = le32(raw + 0x14);
+  const uint64_t blocks = le32(raw + 0x1C) |
+                          (s.has_ro_compat(feat::kRoHugeFile) ? uint64_t{le16(raw + 0x74)} << 32 : 0);
+  // huge_file with EXT4_HUGE_FILE_FL: the count is in filesystem blocks, not sectors.
+  n.blocks = (s.has_ro_compat(feat::kRoHugeFile) && (n.flags & RawInode::kHugeFileFl)) ? blocks * (s.block_size / 512)
+                                                                                         : blocks;
+  const bool ex = s.inode_size > kGoodOld;
+  n.ctime_ns = decode_time(le32(raw + 0xC), ex && fits(n.extra_isize, 0x84, 4), ex ? le32(raw + 0x84) : 0);
+  n.mtime_ns = decode_time(le32(raw + 0x10), ex && fits(n.extra_isize, 0x88, 4), ex ? le32(raw + 0x88) : 0);
+  n.atime_ns = decode_time(le32(raw + 0x8), ex && fits(n.extra_isize, 0x8C, 4), ex ? le32(raw + 0x8C) : 0);
+  if (ex && fits(n.extra_isize, 0x90, 4))
+    n.crtime_ns = decode_time(le32(raw + 0x90), fits(n.extra_isize, 0x94, 4), le32(raw + 0x94));
+  if (ex && fits(n.extra_isize, 0x9C, 4)) n.projid = le32(raw + 0x9C);
+  memcpy(n.block, raw + 0x28, 60);
+  if (n.file_acl && (n.file_acl < s.first_data_block || n.file_acl >= s.blocks_count))
+    return where + "extended attribute block " + std::to_string(n.file_acl) + " is out of range";
+  *out = n;
+  return {};
+}
+
+}  // namespace uml::kern::ext4
