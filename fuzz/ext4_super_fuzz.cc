@@ -1,4 +1,5 @@
-// libFuzzer target: the ext4 superblock, group descriptor and inode decoders (core/fs/ext4). Any
+// libFuzzer target: the ext4 superblock, group descriptor, inode and extent node decoders
+// (core/fs/ext4). Any
 // bytes and device size must decode to a consistent superblock and descriptors, or to a
 // one-line reason; never a crash, a hang or a sanitizer report. Input: 8 bytes of device
 // size, 1024 of superblock, then descriptors.
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/fs/ext4/extent.h"
 #include "core/fs/ext4/group.h"
 #include "core/fs/ext4/inode_raw.h"
 #include "core/fs/ext4/super.h"
@@ -54,6 +56,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string why = ext4::decode_inode(s, i + 1, data + i * size_t{s.inode_size}, &n);
     if (why.find('\n') != std::string::npos) abort();
     if (why.empty() && n.file_acl && (n.file_acl < s.first_data_block || n.file_acl >= s.blocks_count)) abort();
+    // Its i_block as an extent root.
+    ext4::ExtentNode root;
+    if (why.empty() && ext4::decode_extent_node(s, n, n.block, 60, true, -1, 0, &root).empty()) {
+      uint64_t next = 0;
+      for (const auto& e : root.extents) {
+        if (e.len == 0 || e.lblk < next || e.pblk + e.len > s.blocks_count) abort();
+        next = uint64_t{e.lblk} + e.len;
+      }
+    }
+  }
+  // And the whole rest as one extent block.
+  if (size >= s.block_size) {
+    ext4::RawInode n;
+    ext4::ExtentNode node;
+    const std::string why = ext4::decode_extent_node(s, n, data, s.block_size, false, -1, 0, &node);
+    if (why.empty() && node.depth == 0)
+      for (const auto& e : node.extents)
+        if (e.pblk + e.len > s.blocks_count) abort();
   }
   return 0;
 }

@@ -3,12 +3,14 @@
 
 #include "core/fs/ext4/super.h"
 
+#include "core/fs/ext4/extent.h"
 #include "core/fs/ext4/group.h"
 #include "core/fs/ext4/inode_raw.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
+#include <array>
 #include <map>
 #include <regex>
 #include <set>
@@ -374,4 +376,166 @@ TEST_CASE("ext4 inodes decode as debugfs stat shows them, checksums included") {
   CHECK(n.mtime_ns == INT64_MAX);
   raw[0x80] = 130;
   CHECK(ext4::decode_inode(s, 5, raw.data(), &n) == "inode 5: bad extra inode size 130");
+}
+
+namespace {
+
+struct Img {
+  std::vector<char> bytes;
+  ext4::Super s;
+  const uint8_t* at(uint64_t off) const { return reinterpret_cast<const uint8_t*>(bytes.data() + off); }
+  ext4::RawInode inode(uint32_t ino) const {
+    ext4::InodeSlot slot;
+    REQUIRE(ext4::inode_slot(s, ino, &slot).empty());
+    ext4::GroupDesc gd;
+    REQUIRE(ext4::decode_desc(s, slot.group,
+                              at(ext4::descriptor_block(s, slot.group / s.descs_per_block()) * s.block_size +
+                                 uint64_t{slot.group % s.descs_per_block()} * s.desc_size),
+                              &gd)
+                .empty());
+    ext4::RawInode n;
+    REQUIRE(ext4::decode_inode(s, ino, at(gd.inode_table * s.block_size + slot.offset), &n).empty());
+    return n;
+  }
+};
+
+// Every leaf extent of inode n, walking the tree from its root; "" or the first reason.
+std::string walk(const Img& img, const ext4::RawInode& n, std::vector<ext4::Extent>* out, int* depth) {
+  ext4::ExtentNode root;
+  std::string why = ext4::decode_extent_node(img.s, n, n.block, 60, true, -1, 0, &root);
+  if (!why.empty()) return why;
+  *depth = root.depth;
+  std::vector<std::pair<ext4::ExtentNode, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [node, i] = stack.back();
+    if (node.depth == 0) {
+      out->insert(out->end(), node.extents.begin(), node.extents.end());
+      stack.pop_back();
+      continue;
+    }
+    if (i == node.index.size()) {
+      stack.pop_back();
+      continue;
+    }
+    const ext4::ExtentIndex x = node.index[i++];
+    const int child_depth = node.depth - 1;
+    ext4::ExtentNode child;
+    why = ext4::decode_extent_node(img.s, n, img.at(x.leaf * img.s.block_size), img.s.block_size, false, child_depth,
+                                   x.lblk, &child);
+    if (!why.empty()) return why;
+    stack.emplace_back(std::move(child), 0);
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("ext4 extent trees of every depth walk to the extents debugfs lists") {
+  test::TempDir dir;
+  const std::string tree = dir.path + "/t";
+  REQUIRE(run("mkdir -p " + tree + " && echo ok") == "ok\n");
+  {  // 600 separate runs of 4 KiB: a tree two levels deep with 1 KiB blocks
+    FILE* f = fopen((tree + "/sparse").c_str(), "wb");
+    std::vector<char> data(4096, 'x');
+    for (int i = 0; i < 1200; i += 2) {
+      fseek(f, i * 4096L, SEEK_SET);
+      fwrite(data.data(), 1, data.size(), f);
+    }
+    fclose(f);
+  }
+  REQUIRE(run("head -c 100000 /dev/urandom > " + tree + "/small && echo ok") == "ok\n");
+  for (const char* opts : {"-t ext4 -b 1024", "-t ext4 -b 4096", "-t ext4 -O ^metadata_csum -b 1024"}) {
+    INFO(opts);
+    const std::string path = dir.path + "/x.img";
+    REQUIRE(run(std::string("mke2fs -q -F ") + opts + " -d " + tree + " " + path + " 64M >/dev/null && echo ok") == "ok\n");
+    Img img;
+    img.bytes = test::read_file(path);
+    REQUIRE(ext4::parse_super(super_of(img.bytes).data(), img.bytes.size(), &img.s).ok);
+    int deepest = 0;
+    for (uint32_t ino : {12u, 13u}) {
+      INFO("inode " << ino);
+      const ext4::RawInode n = img.inode(ino);
+      REQUIRE(n.has_extents());
+      std::vector<ext4::Extent> got;
+      int depth = -1;
+      const std::string why = walk(img, n, &got, &depth);
+      INFO(why);
+      REQUIRE(why.empty());
+      // debugfs's leaf lines: "L/ L  i/ n  a - b  c - d  len" at the deepest level.
+      std::istringstream in(run("debugfs -R 'ex <" + std::to_string(ino) + ">' " + path));
+      const std::regex leaf(R"(^\s*(\d+)/\s*(\d+)\s+\d+/\s*\d+\s+(\d+) -\s*(\d+)\s+(\d+) -\s*(\d+)\s+(\d+))");
+      std::vector<ext4::Extent> want;
+      std::smatch m;
+      for (std::string line; std::getline(in, line);) {
+        if (!std::regex_search(line, m, leaf) || m[1] != m[2]) continue;
+        ext4::Extent e;
+        e.lblk = static_cast<uint32_t>(std::stoul(m[3]));
+        e.pblk = std::stoull(m[5]);
+        e.len = static_cast<uint32_t>(std::stoul(m[7]));
+        want.push_back(e);
+      }
+      REQUIRE(got.size() == want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].lblk == want[i].lblk);
+        CHECK(got[i].pblk == want[i].pblk);
+        CHECK(got[i].len == want[i].len);
+      }
+      deepest = std::max(deepest, depth);
+    }
+    CHECK(deepest == (img.s.block_size == 1024 ? 2 : 1));  // the sparse file's tree
+    // A damaged index block: its checksum (or, without checksums, its magic) gives it away.
+    ext4::RawInode n = img.inode(12);
+    if (ext4::ExtentNode r; ext4::decode_extent_node(img.s, n, n.block, 60, true, -1, 0, &r).empty() && r.depth == 0)
+      n = img.inode(13);  // the sparse one
+    ext4::ExtentNode root;
+    REQUIRE(ext4::decode_extent_node(img.s, n, n.block, 60, true, -1, 0, &root).empty());
+    if (root.depth > 0) {
+      std::vector<uint8_t> blk(img.bytes.begin() + static_cast<long>(root.index[0].leaf * img.s.block_size),
+                               img.bytes.begin() + static_cast<long>((root.index[0].leaf + 1) * img.s.block_size));
+      ext4::ExtentNode child;
+      blk[img.s.metadata_csum() ? 20 : 0] ^= 1;
+      const std::string why = ext4::decode_extent_node(img.s, n, blk.data(), blk.size(), false, root.depth - 1, 0, &child);
+      CHECK(why.find(img.s.metadata_csum() ? "checksum mismatch" : "bad magic") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("malformed extent roots are refused with the reason") {
+  ext4::Super s;
+  s.blocks_count = 1000;
+  s.first_data_block = 0;
+  ext4::RawInode n;
+  n.ino = 7;
+  auto root = [](std::vector<std::array<uint32_t, 3>> ents, uint16_t max = 4, uint16_t depth = 0) {
+    std::vector<uint8_t> b(60, 0);
+    b[0] = 0x0A;
+    b[1] = 0xF3;
+    b[2] = static_cast<uint8_t>(ents.size());
+    b[4] = static_cast<uint8_t>(max);
+    b[6] = static_cast<uint8_t>(depth);
+    for (size_t i = 0; i < ents.size(); ++i) {
+      put32(b, 12 + 12 * i, ents[i][0]);                       // lblk
+      b[12 + 12 * i + 4] = static_cast<uint8_t>(ents[i][1]);     // len lo
+      b[12 + 12 * i + 5] = static_cast<uint8_t>(ents[i][1] >> 8);
+      put32(b, 12 + 12 * i + 8, ents[i][2]);                   // pblk lo
+    }
+    return b;
+  };
+  ext4::ExtentNode out;
+  auto why = [&](const std::vector<uint8_t>& b) { return ext4::decode_extent_node(s, n, b.data(), b.size(), true, -1, 0, &out); };
+  CHECK(why(root({{0, 4, 100}, {4, 2, 200}})).empty());
+  CHECK(out.extents.size() == 2);
+  CHECK(why(root({{0, 32768 + 5, 100}})).empty());  // unwritten
+  CHECK(out.extents[0].unwritten);
+  CHECK(out.extents[0].len == 5);
+  CHECK(why(root({{4, 4, 100}, {0, 2, 200}})) == "inode 7: extent root: entries out of order at logical block 0");
+  CHECK(why(root({{0, 4, 100}, {2, 2, 200}})) == "inode 7: extent root: entries out of order at logical block 2");
+  CHECK(why(root({{0, 4, 998}})) == "inode 7: extent root: extent at logical block 0 points outside the filesystem");
+  CHECK(why(root({{0, 0, 100}})) == "inode 7: extent root: an empty extent at logical block 0");
+  CHECK(why(root({}, 5)) == "inode 7: extent root: bad maximum entry count 5");
+  CHECK(why(root({}, 4, 6)) == "inode 7: extent root: depth 6 is too deep");
+  CHECK(why(root({}, 4, 1)) == "inode 7: extent root: an empty index node");
+  auto bad = root({});
+  bad[0] = 0;
+  CHECK(why(bad) == "inode 7: extent root: bad magic");
 }

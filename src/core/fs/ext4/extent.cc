@@ -1,0 +1,76 @@
+#include "core/fs/ext4/extent.h"
+
+#include "core/lib/crc32c.h"
+
+namespace uml::kern::ext4 {
+
+namespace {
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t le32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+constexpr size_t kEntry = 12;
+}  // namespace
+
+uint32_t inode_csum_seed(const Super& s, const RawInode& n) {
+  const uint8_t ino[4] = {static_cast<uint8_t>(n.ino), static_cast<uint8_t>(n.ino >> 8), static_cast<uint8_t>(n.ino >> 16),
+                          static_cast<uint8_t>(n.ino >> 24)};
+  const uint8_t gen[4] = {static_cast<uint8_t>(n.generation), static_cast<uint8_t>(n.generation >> 8),
+                          static_cast<uint8_t>(n.generation >> 16), static_cast<uint8_t>(n.generation >> 24)};
+  return crc32c(crc32c(s.csum_seed, ino, 4), gen, 4);
+}
+
+std::string decode_extent_node(const Super& s, const RawInode& n, const uint8_t* buf, size_t len, bool root,
+                               int expect_depth, uint32_t min_lblk, ExtentNode* out) {
+  const std::string where = "inode " + std::to_string(n.ino) + ": extent " + (root ? "root" : "block") + ": ";
+  if (len < kEntry) return where + "too small";
+  if (le16(buf) != kExtentMagic) return where + "bad magic";
+  const uint16_t entries = le16(buf + 2), max = le16(buf + 4), depth = le16(buf + 6);
+  if (depth > kMaxExtentDepth) return where + "depth " + std::to_string(depth) + " is too deep";
+  if (expect_depth >= 0 && depth != expect_depth)
+    return where + "depth " + std::to_string(depth) + " where " + std::to_string(expect_depth) + " was expected";
+  const size_t fit = (len - kEntry) / kEntry;
+  if (max == 0 || max > fit) return where + "bad maximum entry count " + std::to_string(max);
+  if (entries > max) return where + "more entries than room";
+  if (entries == 0 && depth > 0) return where + "an empty index node";
+  if (!root && s.metadata_csum()) {
+    // The tail after eh_max entries: crc32c of the node up to it, seeded by the inode.
+    const size_t tail = kEntry + size_t{max} * kEntry;
+    if (tail + 4 > len) return where + "no room for the checksum";
+    if (crc32c(inode_csum_seed(s, n), buf, tail) != le32(buf + tail)) return where + "checksum mismatch";
+  }
+  ExtentNode node;
+  node.depth = depth;
+  uint64_t next = min_lblk;  // entries must not start before this
+  for (uint16_t i = 0; i < entries; ++i) {
+    const uint8_t* e = buf + kEntry + size_t{i} * kEntry;
+    const uint32_t lblk = le32(e);
+    if (lblk < next) return where + "entries out of order at logical block " + std::to_string(lblk);
+    if (depth == 0) {
+      Extent x;
+      x.lblk = lblk;
+      const uint16_t raw_len = le16(e + 4);
+      x.unwritten = raw_len > kMaxInitLen;
+      x.len = x.unwritten ? raw_len - kMaxInitLen : raw_len;
+      x.pblk = le32(e + 8) | uint64_t{le16(e + 6)} << 32;
+      if (x.len == 0) return where + "an empty extent at logical block " + std::to_string(lblk);
+      if (x.pblk < s.first_data_block || x.pblk >= s.blocks_count || x.len > s.blocks_count - x.pblk)
+        return where + "extent at logical block " + std::to_string(lblk) + " points outside the filesystem";
+      if (uint64_t{lblk} + x.len > (uint64_t{1} << 32)) return where + "extent past the last logical block";
+      next = uint64_t{lblk} + x.len;
+      node.extents.push_back(x);
+    } else {
+      ExtentIndex x;
+      x.lblk = lblk;
+      x.leaf = le32(e + 4) | uint64_t{le16(e + 8)} << 32;
+      if (x.leaf < s.first_data_block || x.leaf >= s.blocks_count)
+        return where + "index at logical block " + std::to_string(lblk) + " points outside the filesystem";
+      next = uint64_t{lblk} + 1;
+      node.index.push_back(x);
+    }
+  }
+  *out = std::move(node);
+  return {};
+}
+
+}  // namespace uml::kern::ext4
