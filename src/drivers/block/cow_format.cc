@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/base/errno.h"
+#include "core/base/le.h"
 
 namespace uml::drivers::cow {
 
@@ -13,22 +14,11 @@ constexpr size_t kOffMagic = 0, kOffVersion = 8, kOffHeaderSize = 12, kOffSector
                  kOffDataOff = 64, kOffPathLen = 72, kOffChecksum = 80, kOffPath = 128;
 static_assert(kOffPath + kMaxBasePath <= kHeaderSize);
 
-void put64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void put32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t get64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-uint32_t get32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
+// The header is chars; the field helpers take bytes.
+void put64(char* p, uint64_t v) { kern::put_le64(reinterpret_cast<uint8_t*>(p), v); }
+void put32(char* p, uint32_t v) { kern::put_le32(reinterpret_cast<uint8_t*>(p), v); }
+uint64_t get64(const char* p) { return kern::le64(reinterpret_cast<const uint8_t*>(p)); }
+uint32_t get32(const char* p) { return kern::le32(reinterpret_cast<const uint8_t*>(p)); }
 // FNV-1a over the header with the checksum field taken as zero.
 uint64_t checksum(const char* buf) {
   uint64_t h = 1469598103934665603ull;

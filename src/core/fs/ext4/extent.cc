@@ -1,23 +1,17 @@
 #include "core/fs/ext4/extent.h"
 
+#include "core/base/le.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
 
 namespace {
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 constexpr size_t kEntry = 12;
 }  // namespace
 
 uint32_t inode_csum_seed(const Super& s, const RawInode& n) {
-  const uint8_t ino[4] = {static_cast<uint8_t>(n.ino), static_cast<uint8_t>(n.ino >> 8), static_cast<uint8_t>(n.ino >> 16),
-                          static_cast<uint8_t>(n.ino >> 24)};
-  const uint8_t gen[4] = {static_cast<uint8_t>(n.generation), static_cast<uint8_t>(n.generation >> 8),
-                          static_cast<uint8_t>(n.generation >> 16), static_cast<uint8_t>(n.generation >> 24)};
-  return crc32c(crc32c(s.csum_seed, ino, 4), gen, 4);
+  const Le32Bytes ino(n.ino), gen(n.generation);
+  return crc32c(crc32c(s.csum_seed, ino.b, 4), gen.b, 4);
 }
 
 std::string decode_extent_node(const Super& s, const RawInode& n, const uint8_t* buf, size_t len, bool root,

@@ -2,15 +2,12 @@
 
 #include <array>
 
+#include "core/base/le.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
 
 namespace {
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 
 // CRC-16 as Linux's lib/crc16.c (reflected 0x8005), for uninit_bg's descriptor checksums.
 constexpr std::array<uint16_t, 256> make_crc16() {
@@ -60,8 +57,8 @@ bool has_desc_checksum(const Super& s) {
 }
 
 uint16_t desc_checksum(const Super& s, uint32_t g, const uint8_t* raw) {
-  const uint8_t le_group[4] = {static_cast<uint8_t>(g), static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g >> 16),
-                               static_cast<uint8_t>(g >> 24)};
+  const Le32Bytes group(g);
+  const uint8_t* le_group = group.b;
   constexpr size_t kCsumOff = 0x1E;
   const uint8_t zero[2] = {0, 0};
   if (s.metadata_csum()) {

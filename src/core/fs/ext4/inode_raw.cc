@@ -3,15 +3,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/base/le.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
 
 namespace {
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 constexpr size_t kGoodOld = 128;
 constexpr size_t kChecksumLo = 0x7C, kChecksumHi = 0x82;
 
@@ -43,11 +40,10 @@ std::string inode_slot(const Super& s, uint32_t ino, InodeSlot* out) {
 }
 
 uint32_t inode_checksum(const Super& s, uint32_t ino, const uint8_t* raw) {
-  const uint8_t le_ino[4] = {static_cast<uint8_t>(ino), static_cast<uint8_t>(ino >> 8), static_cast<uint8_t>(ino >> 16),
-                             static_cast<uint8_t>(ino >> 24)};
+  const Le32Bytes le_ino(ino);
   const uint8_t* gen = raw + 0x64;
   const uint8_t zero[2] = {0, 0};
-  uint32_t c = crc32c(s.csum_seed, le_ino, 4);
+  uint32_t c = crc32c(s.csum_seed, le_ino.b, 4);
   c = crc32c(c, gen, 4);
   c = crc32c(c, raw, kChecksumLo);
   c = crc32c(c, zero, 2);

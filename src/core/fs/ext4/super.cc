@@ -2,15 +2,12 @@
 
 #include <cstring>
 
+#include "core/base/le.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
 
 namespace {
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 
 struct Name {
   uint32_t bit;
