@@ -97,7 +97,6 @@ class BlockDevice {
     uint32_t max_bytes = 1u << 20; // per dispatched request (max_sectors_kb)
     uint32_t max_segs = 256;
     bool read_only = false;
-    bool volatile_cache = true;    // writes need a flush to be durable
     Klog* log = nullptr;           // where I/O errors are reported
   };
   BlockDevice(Params p, std::unique_ptr<BlockDriver> driver);

@@ -351,7 +351,12 @@ size_t AddressSpace::start_writeback(size_t max, int64_t older_than_ns) {
 }
 
 Result<void> AddressSpace::write_and_wait(SchedEntity& self, uint64_t from, uint64_t to, uint32_t* seen) {
-  if (to > from) {
+  bool idle;
+  {
+    SpinGuard g(m_cache.m_lock);
+    idle = m_nr_dirty == 0 && m_nr_writeback == 0;  // every O_DIRECT transfer asks: usually so
+  }
+  if (to > from && !idle) {
     const uint64_t first = from / kPage, last = (to - 1) / kPage;
     // Two rounds: pages dirtied again while under writeback are written once that ends.
     for (int round = 0; round < 2; ++round) {
@@ -388,6 +393,10 @@ void AddressSpace::write_and_wait_blocking() {
 
 void AddressSpace::invalidate(SchedEntity* self, uint64_t from, uint64_t to, bool discard_dirty) {
   if (to <= from) return;
+  {
+    SpinGuard g(m_cache.m_lock);
+    if (m_nr_pages == 0) return;  // nothing cached (a disk used with O_DIRECT only)
+  }
   const uint64_t first = from / kPage, last = (to - 1) / kPage;
   for (;;) {
     CachePage* busy = nullptr;
