@@ -124,17 +124,12 @@ void AddressSpace::put_page(CachePage* p) {
   --p->refs;
 }
 
-Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffer& buf, Readahead& ra) {
-  const uint64_t size = this->size();
-  if (off >= size || buf.size() == 0) return size_t{0};
-  const size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
-  const uint64_t last_req = (off + len - 1) / kPage;
-  size_t done = 0;
-  while (done < len) {
-    const uint64_t pos = off + done;
-    const uint64_t index = pos / kPage;
-    const size_t pg_off = pos % kPage;
-    const size_t n = std::min(kPage - pg_off, len - done);
+void PageRef::reset() {
+  if (m_page) m_space->put_page(std::exchange(m_page, nullptr));
+}
+
+Result<CachePage*> AddressSpace::get_page(SchedEntity& self, uint64_t index, uint64_t last_req, Readahead* ra) {
+  for (;;) {
     CachePage* p = nullptr;
     std::vector<CachePage*> start;  // pages this call must start reading
     uint64_t mark = kNoPage;
@@ -143,33 +138,37 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
       p = find_locked(index);
       uint64_t ra_first = kNoPage, ra_count = 0;
       if (!p) {
-        // A miss: synchronous read-ahead (page_cache_sync_ra). A sequential reader's window
-        // grows; anyone else's starts from the request's size.
         ++m_cache.m_counters.misses;
-        const uint64_t req = last_req - index + 1;
-        const bool seq = ra.prev != kNoPage && (index == ra.prev + 1 || index == ra.prev) && ra.size;
-        const uint64_t ra_max = readahead_max();
-        uint64_t want = seq ? std::max(ra.size * 2, req) : std::max(req, std::min(ra_max, PageCache::kInitialReadahead));
-        want = std::min(want, std::max(req, ra_max));
         ra_first = index;
-        ra_count = std::min(want, last_index() - index + 1);
-        ra.start = index;
-        ra.size = ra_count;
-        mark = ra_count > req ? index + req : kNoPage;
+        ra_count = 1;
+        if (ra) {
+          // A miss: synchronous read-ahead (page_cache_sync_ra). A sequential reader's
+          // window grows; anyone else's starts from the request's size.
+          const uint64_t req = last_req - index + 1;
+          const bool seq = ra->prev != kNoPage && (index == ra->prev + 1 || index == ra->prev) && ra->size;
+          const uint64_t ra_max = readahead_max();
+          uint64_t want = seq ? std::max(ra->size * 2, req)
+                              : std::max(req, std::min(ra_max, PageCache::kInitialReadahead));
+          want = std::min(want, std::max(req, ra_max));
+          ra_count = std::min(want, last_index() - index + 1);
+          ra->start = index;
+          ra->size = ra_count;
+          mark = ra_count > req ? index + req : kNoPage;
+        }
       } else {
         ++m_cache.m_counters.hits;
         const uint32_t f = p->flags.load(std::memory_order_relaxed);
-        if (f & CachePage::kReadahead) {
+        if (ra && (f & CachePage::kReadahead)) {
           // The marked page: start the next window now (page_cache_async_ra).
           p->flags.store(f & ~uint32_t{CachePage::kReadahead}, std::memory_order_release);
-          const uint64_t next = std::max(ra.start + ra.size, index + 1);
-          const uint64_t count = std::min(std::max<uint64_t>(ra.size * 2, PageCache::kInitialReadahead),
+          const uint64_t next = std::max(ra->start + ra->size, index + 1);
+          const uint64_t count = std::min(std::max<uint64_t>(ra->size * 2, PageCache::kInitialReadahead),
                                           readahead_max());
           if (count && next <= last_index()) {
             ra_first = next;
             ra_count = std::min(count, last_index() - next + 1);
-            ra.start = next;
-            ra.size = ra_count;
+            ra->start = next;
+            ra->size = ra_count;
             mark = next + ra_count / 2;
           }
         }
@@ -188,7 +187,7 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
                         std::memory_order_release);
         insert_locked(np);
         start.push_back(np);
-        ++m_cache.m_counters.readahead_pages;
+        if (ra) ++m_cache.m_counters.readahead_pages;
       }
       if (!p) p = find_locked(index);
       if (p) {
@@ -198,7 +197,7 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
     }
     if (!start.empty()) m_ops.read_pages(*this, start.data(), start.size());
     if (!p) {  // no room for the page: wait for writeback, or give up
-      if (!m_cache.reclaim(self)) return done ? Result<size_t>(done) : Result<size_t>(Errno::NOMEM);
+      if (!m_cache.reclaim(self)) return Errno::NOMEM;
       continue;
     }
     if (p->has(CachePage::kLocked)) wait_clear(self, p, CachePage::kLocked);
@@ -217,9 +216,27 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
       wait_clear(self, p, CachePage::kLocked);
       if (!p->has(CachePage::kUptodate)) {
         put_page(p);
-        return done ? Result<size_t>(done) : Result<size_t>(Errno::IO);
+        return Errno::IO;
       }
     }
+    return p;
+  }
+}
+
+Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffer& buf, Readahead& ra) {
+  const uint64_t size = this->size();
+  if (off >= size || buf.size() == 0) return size_t{0};
+  const size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+  const uint64_t last_req = (off + len - 1) / kPage;
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t pos = off + done;
+    const uint64_t index = pos / kPage;
+    const size_t pg_off = pos % kPage;
+    const size_t n = std::min(kPage - pg_off, len - done);
+    auto got = get_page(self, index, last_req, &ra);
+    if (!got) return done ? Result<size_t>(done) : Result<size_t>(got.error());
+    CachePage* p = got.value();
     const size_t k = buf.write_some(done, p->data + pg_off, n);
     put_page(p);
     ra.prev = index;
@@ -227,6 +244,12 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
     if (k < n) return done ? Result<size_t>(done) : Result<size_t>(Errno::FAULT);
   }
   return done;
+}
+
+Result<PageRef> AddressSpace::read_page(SchedEntity& self, uint64_t index) {
+  if (index > last_index() || size() == 0) return Errno::IO;
+  CachePage* p = TRY(get_page(self, index, index, nullptr));
+  return PageRef(this, p);
 }
 
 Result<size_t> AddressSpace::write(SchedEntity& self, uint64_t off, const IoBuffer& buf) {

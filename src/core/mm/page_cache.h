@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/base/intrusive_list.h"
@@ -79,6 +80,32 @@ struct Readahead {
   uint64_t prev = ~uint64_t{0};  // the last page read
 };
 
+// A page held for reading (Linux's read_cache_page result): uptodate, and not evicted or
+// reused while the reference lasts.
+class PageRef {
+ public:
+  PageRef() = default;
+  PageRef(AddressSpace* m, CachePage* p) : m_space(m), m_page(p) {}
+  PageRef(PageRef&& o) noexcept : m_space(o.m_space), m_page(std::exchange(o.m_page, nullptr)) {}
+  PageRef& operator=(PageRef&& o) noexcept {
+    if (this != &o) {
+      reset();
+      m_space = o.m_space;
+      m_page = std::exchange(o.m_page, nullptr);
+    }
+    return *this;
+  }
+  ~PageRef() { reset(); }
+  void reset();
+  const char* data() const { return m_page->data; }
+  uint64_t index() const { return m_page->index; }
+  explicit operator bool() const { return m_page != nullptr; }
+
+ private:
+  AddressSpace* m_space = nullptr;
+  CachePage* m_page = nullptr;
+};
+
 class AddressSpace {
  public:
   static constexpr size_t kPage = PagePool::kPage;
@@ -101,6 +128,9 @@ class AddressSpace {
   // Linux's page lock waits are, except for a fatal signal, which is seen at syscall exit).
   Result<size_t> read(SchedEntity& self, uint64_t off, const IoBuffer& buf, Readahead& ra);
   Result<size_t> write(SchedEntity& self, uint64_t off, const IoBuffer& buf);
+  // One page, read in if needed without read-ahead (metadata: a filesystem's blocks on its
+  // disk). Errors: IO (past the end, or the read failed), NOMEM.
+  Result<PageRef> read_page(SchedEntity& self, uint64_t index);
 
   // filemap_write_and_wait_range: writes the dirty pages in [from, to) and waits for every
   // writeback there. Errors: IO when a writeback failed since *seen (then *seen is updated).
@@ -127,6 +157,10 @@ class AddressSpace {
 
  private:
   friend class PageCache;
+  friend class PageRef;
+  // The page at index, uptodate and referenced: found, or read in with read-ahead (ra)
+  // for a request reaching last_req, or alone (ra null).
+  Result<CachePage*> get_page(SchedEntity& self, uint64_t index, uint64_t last_req, Readahead* ra);
   static constexpr size_t kLeafBits = 9;
   static constexpr size_t kLeafSize = size_t{1} << kLeafBits;
   struct Leaf {
