@@ -56,6 +56,14 @@ struct UML_API Config {
   std::optional<uint64_t> seed;       // seed=N: reproducible getrandom
   bool console = true;                // console=stderr|none: echo the kernel log to stderr
   std::vector<DiskSpec> disks;        // ubdX[r]=PATH: disks present at boot
+  // root=/dev/ubdX: the disk's filesystem becomes / (instead of a tmpfs), with /dev, /proc
+  // and /tmp mounted on it where it has those directories. rootfstype=ext2|ext3|ext4
+  // (default: ext4, which serves all three), rootflags= its mount options, ro/rw the mode
+  // (ext4 is read-only for now: rw mounts it read-only with a warning).
+  std::string root;
+  std::string rootfstype;
+  std::string rootflags;
+  bool root_read_only = false;
 
   // Parses cmdline on top of the current values. Throws uml::Error naming the bad option.
   static Config from_cmdline(std::string_view cmdline);

@@ -46,6 +46,12 @@ Result<unsigned> DiskTable::parse_name(std::string_view name) {
 
 uint64_t DiskTable::rdev_of(unsigned index) { return abi::makedev_(kMajor, index * kMinorsPerDisk); }
 
+std::shared_ptr<Bdev> DiskTable::find_rdev(uint64_t rdev) const {
+  for (unsigned i = 0; i < kMaxDisks; ++i)
+    if (rdev_of(i) == rdev) return get(i);
+  return nullptr;
+}
+
 Result<void> DiskTable::add(SchedEntity& self, unsigned index, std::unique_ptr<BlockDriver> driver,
                             BlockDevice::Params p, std::string_view what) {
   if (index >= kMaxDisks) return Errno::INVAL;

@@ -47,6 +47,8 @@ class DiskTable {
   // Errors: NXIO (no such disk), BUSY (open or mounted).
   Result<void> remove(SchedEntity& self, unsigned index);
   std::shared_ptr<Bdev> get(unsigned index) const;
+  // The disk whose device number is rdev (a node's st_rdev), or null.
+  std::shared_ptr<Bdev> find_rdev(uint64_t rdev) const;
 
   // Shutdown: every cache written back and every request finished (no task is left).
   void quiesce_blocking();

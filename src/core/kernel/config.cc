@@ -86,6 +86,10 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
     while (j < cmdline.size() && cmdline[j] != ' ' && cmdline[j] != '\t' && cmdline[j] != '\n') ++j;
     std::string_view word = cmdline.substr(i, j - i);
     i = j;
+    if (word == "ro" || word == "rw") {  // the root filesystem's mount mode
+      c.root_read_only = word == "ro";
+      continue;
+    }
     size_t eq = word.find('=');
     if (eq == std::string_view::npos || eq == 0) {
       *error = "malformed option '" + std::string(word) + "': expected key=value";
@@ -211,10 +215,24 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
       } else {
         c.disks.push_back(std::move(d));
       }
+    } else if (key == "root") {
+      if (val.empty() || val.size() > 255) {
+        *error = bad(key, val, "expected a device such as /dev/ubda");
+        return false;
+      }
+      c.root = std::string(val);
+    } else if (key == "rootfstype") {
+      if (val != "ext2" && val != "ext3" && val != "ext4") {
+        *error = bad(key, val, "expected ext2, ext3 or ext4");
+        return false;
+      }
+      c.rootfstype = std::string(val);
+    } else if (key == "rootflags") {
+      c.rootflags = std::string(val);
     } else {
       *error = "unknown option '" + std::string(key) +
                "' (known: vcpus, mem, hostname, domainname, loglevel, stack_size, quantum_us, "
-               "seed, console, ubdN)";
+               "seed, console, ubdN, root, rootfstype, rootflags, ro, rw)";
       return false;
     }
   }
@@ -230,6 +248,12 @@ std::string Config::to_cmdline() const {
                   "K quantum_us=" + std::to_string(quantum_ns / 1000) +
                   " console=" + (console ? "stderr" : "none");
   if (seed) s += " seed=" + std::to_string(*seed);
+  if (!root.empty()) {
+    s += " root=" + root;
+    if (!rootfstype.empty()) s += " rootfstype=" + rootfstype;
+    if (!rootflags.empty()) s += " rootflags=" + rootflags;
+    s += root_read_only ? " ro" : " rw";
+  }
   for (const DiskSpec& d : disks) {
     const std::string name = "ubd" + std::string(1, static_cast<char>('a' + d.index));
     if (!d.path.empty())

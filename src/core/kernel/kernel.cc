@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/abi/process.h"
+#include "core/fs/ext4/ext4.h"
 #include "core/fs/proc/procfs.h"
 #include "core/fs/tmpfs/tmpfs.h"
 #include "core/task/task.h"
@@ -50,7 +51,7 @@ bool Kernel::start(std::string* error) {
   }
   m_log.log(KERN_NOTICE, "Linux version 6.1.0-libuml (libuml) #1 SMP");
   m_log.log(KERN_INFO, "Kernel command line: %s", m_cfg.to_cmdline().c_str());
-  mount_root_fs();
+  register_filesystems();
   m_disks.set_devtmpfs(m_devtmpfs.get());
   for (const DiskSpec& d : m_cfg.disks) {
     HostWaiter w;
@@ -63,6 +64,12 @@ bool Kernel::start(std::string* error) {
       m_state.store(State::Halted, std::memory_order_release);
       return false;
     }
+  }
+  if (std::string why; !mount_root_fs(&why)) {
+    *error = why;
+    m_log.log(KERN_EMERG, "VFS: Unable to mount root fs: %s", why.c_str());
+    m_state.store(State::Halted, std::memory_order_release);
+    return false;
   }
   m_procs.create_init();
   if (int err = m_sched.start(); err != 0) {
@@ -77,9 +84,8 @@ bool Kernel::start(std::string* error) {
   return true;
 }
 
-// The filesystems mount(2) knows, then the root (a tmpfs with the directories the boot
-// mounts go on), then /dev (devtmpfs), /proc (procfs) and /tmp (tmpfs).
-void Kernel::mount_root_fs() {
+// The filesystems mount(2) knows, and devtmpfs's one superblock with the device nodes.
+void Kernel::register_filesystems() {
   const uint64_t ram = m_cfg.mem_bytes;
   m_vfs.register_fs(Vfs::FsType{"tmpfs", true,
       [this, ram](Task* t, std::string_view, unsigned long, std::string_view data) -> Result<RefPtr<SuperBlock>> {
@@ -120,18 +126,46 @@ void Kernel::mount_root_fs() {
       [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
         return make_procfs(*this, m_vfs.alloc_anon_dev());
       }});
+  register_ext4(m_vfs, m_disks, m_log);
+}
 
-  TmpfsOptions root_opts;
-  root_opts.mode = 0755;
-  root_opts.total_ram = ram;
-  root_opts.size_bytes = ram / 2;
-  m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs");
-  Inode& root = *m_vfs.root().inode();
-  for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
-    auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
-    if (r) m_vfs.root().dentry->set_child(name, r.value());
+// The root: a disk's filesystem (root=/dev/ubdX), or a tmpfs with the directories the
+// boot mounts go on; then /dev (devtmpfs), /proc (procfs) and /tmp (tmpfs).
+bool Kernel::mount_root_fs(std::string* why) {
+  const uint64_t ram = m_cfg.mem_bytes;
+  if (!m_cfg.root.empty()) {
+    auto idx = DiskTable::parse_name(m_cfg.root);
+    auto bdev = idx ? m_disks.get(idx.value()) : nullptr;
+    if (!bdev) {
+      *why = "no disk " + m_cfg.root + " (add it with ubdX=FILE)";
+      return false;
+    }
+    const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
+    if (!m_cfg.root_read_only)
+      m_log.log(KERN_WARNING, "VFS: %s mounted read-only: %s is read-only for now", m_cfg.root.c_str(), kind.c_str());
+    HostWaiter w;
+    std::string reason;
+    auto sb = mount_ext4(w, bdev, kind, abi::MS_RDONLY_, m_cfg.rootflags, m_log, &reason);
+    if (!sb) {
+      *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
+      return false;
+    }
+    m_vfs.mount_root(std::move(sb.value()), "/dev/" + bdev->dev().name());
+    m_log.log(KERN_INFO, "VFS: Mounted root (%s filesystem) readonly on device %u:%u.", kind.c_str(),
+              DiskTable::kMajor, idx.value() * DiskTable::kMinorsPerDisk);
+  } else {
+    TmpfsOptions root_opts;
+    root_opts.mode = 0755;
+    root_opts.total_ram = ram;
+    root_opts.size_bytes = ram / 2;
+    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs");
+    Inode& root = *m_vfs.root().inode();
+    for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
+      auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
+      if (r) m_vfs.root().dentry->set_child(name, r.value());
+    }
+    m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
   }
-  m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
   struct BootMount {
     const char* path;
     const char* fstype;
@@ -144,6 +178,7 @@ void Kernel::mount_root_fs() {
     if (auto r = m_vfs.mount_kernel(b.path, b.fstype, b.flags, b.data); !r)
       m_log.log(KERN_ERR, "VFS: cannot mount %s on %s: %s", b.fstype, b.path, errno_name(r.error()));
   }
+  return true;
 }
 
 Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why) {

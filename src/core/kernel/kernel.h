@@ -109,7 +109,8 @@ class Kernel {
  private:
   explicit Kernel(const KernelConfig& cfg);
   bool start(std::string* error);
-  void mount_root_fs();
+  void register_filesystems();
+  bool mount_root_fs(std::string* why);
 
   KernelConfig m_cfg;
   Klog m_log;

@@ -28,12 +28,20 @@ AddressSpace::AddressSpace(PageCache& cache, AddressSpaceOps& ops, uint64_t size
 
 AddressSpace::~AddressSpace() {
   m_cache.remove_space(this);  // no new background writeback
-  // Writeback already started (by the flusher a moment ago) completes first.
+  // Writeback already started (by the flusher a moment ago) and reads still in flight
+  // (read-ahead nobody waited for) complete first: their completions touch the pages.
   for (;;) {
     uint32_t gen = m_io_done.load(std::memory_order_acquire);
     {
       SpinGuard g(m_cache.m_lock);
-      if (m_nr_writeback == 0) break;
+      bool locked = false;
+      for (auto& leaf : m_leaves) {
+        if (!leaf || !leaf->present) continue;
+        for (CachePage* p : leaf->pages)
+          if (p && p->has(CachePage::kLocked)) locked = true;
+        if (locked) break;
+      }
+      if (m_nr_writeback == 0 && !locked) break;
     }
     host::futex_wait(&m_io_done, gen, host::monotonic_ns() + 1'000'000);
   }

@@ -33,6 +33,7 @@
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
 #include "core/mm/page_pool.h"
+#include "core/mm/readahead.h"
 #include "core/sched/ktimer.h"
 #include "core/sched/wait_queue.h"
 
@@ -72,12 +73,6 @@ class AddressSpaceOps {
 
  protected:
   ~AddressSpaceOps() = default;
-};
-
-// Per open file: where sequential reading stands (Linux's file_ra_state).
-struct Readahead {
-  uint64_t start = 0, size = 0;  // the current window, in pages
-  uint64_t prev = ~uint64_t{0};  // the last page read
 };
 
 // A page held for reading (Linux's read_cache_page result): uptodate, and not evicted or

@@ -6,6 +6,8 @@
 
 #include "core/base/ref_counted.h"
 #include "core/base/result.h"
+#include "core/base/spinlock.h"
+#include "core/mm/readahead.h"
 #include "core/sched/sync.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/path.h"
@@ -59,6 +61,8 @@ class File final : public RefCounted<File> {
   uint64_t m_pos = 0;
   const std::shared_ptr<FileOps> m_ops;  // null: the inode holds the data
   std::atomic<EpollLinks*> m_ep_links{nullptr};  // the epoll items watching this file
+  SpinLock m_ra_lock;  // guards m_ra between concurrent preads (copied in and out)
+  Readahead m_ra;      // Linux's f_ra
 };
 
 }  // namespace uml::kern

@@ -25,6 +25,8 @@
 namespace uml::kern {
 
 class FileLocks;
+class SchedEntity;
+struct Readahead;
 class Pipe;
 class FileOps;
 class SuperBlock;
@@ -135,6 +137,14 @@ class Inode : public RefCounted<Inode> {
   // Copy between the file and buf (guest or kernel memory). A fault in buf ends the
   // transfer: FAULT if nothing was copied, else the count so far.
   virtual Result<size_t> read(uint64_t off, const IoBuffer& buf);
+  // read(2) of an open file: a filesystem whose data lives in the page cache reads with
+  // the file's read-ahead state (ra, owned by the caller while the call runs) and waits
+  // for its disk as self. The default is read() above.
+  virtual Result<size_t> read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) {
+    (void)self;
+    (void)ra;
+    return read(off, buf);
+  }
   virtual Result<size_t> write(uint64_t off, const IoBuffer& buf);
   virtual Result<void> truncate(uint64_t size);
 

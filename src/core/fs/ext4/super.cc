@@ -154,6 +154,9 @@ SuperCheck parse_super(const uint8_t* b, uint64_t device_bytes, Super* out) {
     return refuse("bad journal inode " + std::to_string(s.journal_inum));
   if ((s.compat & feat::kCompatHasJournal) && s.journal_inum == 0)
     return refuse("the journal is on an external device, which is not supported");
+  s.r_blocks_count = le32(b + 0x8);
+  if (s.incompat & feat::kIn64bit) s.r_blocks_count |= uint64_t{le32(b + 0x154)} << 32;
+  s.overhead_clusters = le32(b + 0x248);
   s.backup_bgs[0] = le32(b + 0x24C);
   s.backup_bgs[1] = le32(b + 0x250);
   if (uint64_t{s.itable_blocks()} >= s.blocks_per_group)

@@ -46,6 +46,8 @@ struct Super {
   uint32_t inodes_count = 0;
   uint64_t blocks_count = 0;
   uint64_t free_blocks = 0;
+  uint64_t r_blocks_count = 0;       // reserved for root
+  uint32_t overhead_clusters = 0;    // s_overhead_clusters (0: not recorded)
   uint32_t free_inodes = 0;
   uint32_t first_data_block = 0;
   uint32_t block_size = 0;  // bytes

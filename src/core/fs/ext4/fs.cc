@@ -1,0 +1,380 @@
+#include "core/fs/ext4/fs.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/base/le.h"
+#include "core/fs/ext4/extent.h"
+#include "core/fs/ext4/inode.h"
+#include "core/fs/ext4/journal.h"
+#include "core/sched/scheduler.h"
+
+namespace uml::kern::ext4 {
+
+namespace {
+constexpr uint32_t kRootIno = 2;
+constexpr uint64_t kMaxOrphanWalk = 1u << 20;  // a loop in the orphan list ends here
+
+// Descriptor blocks group g holds (ext4_bg_num_gdb).
+uint32_t num_gdb(const Super& s, uint32_t g) {
+  const uint32_t per = s.descs_per_block();
+  const uint32_t meta = g / per;
+  if (!s.has_incompat(feat::kInMetaBg) || meta < s.first_meta_bg) {
+    if (!group_has_super(s, g)) return 0;
+    return (s.groups + per - 1) / per;
+  }
+  const uint32_t first = meta * per;
+  return (g == first || g == first + 1 || g == first + per - 1) ? 1 : 0;
+}
+}  // namespace
+
+Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
+    : SuperBlock(std::move(kind), bdev->dev().rdev()), m_bdev(std::move(bdev)), m_log(log),
+      m_devname(m_bdev->dev().name()) {
+  m_bdev->get();  // a mounted disk is busy: it cannot be removed
+}
+
+Ext4Fs::~Ext4Fs() { m_bdev->put(); }
+
+void Ext4Fs::kill() { SuperBlock::kill(); }
+
+void Ext4Fs::error(const char* func, uint32_t ino, uint64_t blk, const char* fmt, ...) {
+  m_errors.fetch_add(1, std::memory_order_relaxed);
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  // The shape of Linux's __ext4_error_inode: device, function, inode, block, reason.
+  if (ino && blk)
+    m_log.log(KERN_ERR, "EXT4-fs error (device %s): %s: inode #%u: block %llu: %s", m_devname.c_str(), func, ino,
+              static_cast<unsigned long long>(blk), msg);
+  else if (ino)
+    m_log.log(KERN_ERR, "EXT4-fs error (device %s): %s: inode #%u: %s", m_devname.c_str(), func, ino, msg);
+  else if (blk)
+    m_log.log(KERN_ERR, "EXT4-fs error (device %s): %s: block %llu: %s", m_devname.c_str(), func,
+              static_cast<unsigned long long>(blk), msg);
+  else
+    m_log.log(KERN_ERR, "EXT4-fs error (device %s): %s: %s", m_devname.c_str(), func, msg);
+}
+
+void Ext4Fs::warning(const char* fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  m_log.log(KERN_WARNING, "EXT4-fs (%s): %s", m_devname.c_str(), msg);
+}
+
+const uint8_t* Ext4Fs::replayed(uint64_t blk) const {
+  if (m_overlay.empty()) return nullptr;
+  auto it = m_overlay.find(blk);
+  return it == m_overlay.end() ? nullptr : it->second.get();
+}
+
+Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk) {
+  if (blk >= m_super.blocks_count && m_super.blocks_count) return kCorrupted;
+  if (const uint8_t* r = replayed(blk)) return MetaBlock(PageRef(), r);
+  const uint64_t byte = blk * m_super.block_size;
+  PageRef p = TRY(m_bdev->mapping().read_page(self, byte / AddressSpace::kPage));
+  const auto* data = reinterpret_cast<const uint8_t*>(p.data()) + byte % AddressSpace::kPage;
+  return MetaBlock(std::move(p), data);
+}
+
+Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
+                                         unsigned long flags, std::string_view data, Klog& log,
+                                         std::string* why) {
+  auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
+  // Options: what Linux's ext4 accepts and this driver honours; the rest is refused.
+  for (size_t pos = 0; pos <= data.size();) {
+    size_t comma = data.find(',', pos);
+    if (comma == std::string_view::npos) comma = data.size();
+    const std::string_view opt = data.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (opt.empty() || opt == "ro" || opt == "defaults") continue;
+    if (opt == "noload" || opt == "norecovery") fs->m_opts.norecovery = true;
+    else if (opt == "errors=continue" || opt == "errors=remount-ro" || opt == "errors=panic")
+      fs->m_opts.errors = std::string(opt.substr(7));
+    else if (opt == "rw") continue;  // the read-only state is the mount's
+    else {
+      *why = "unrecognized mount option \"" + std::string(opt) + "\" or missing value";
+      fs->warning("%s", why->c_str());
+      return Errno::INVAL;
+    }
+  }
+  (void)flags;
+  fs->set_read_only(true);  // writing comes with the write path
+  TRY(fs->load(self, why));
+  if (fs->m_super.has_incompat(feat::kInRecover)) {
+    if (fs->m_opts.norecovery) {
+      fs->warning("mounting with \"noload\" option: the journal is not replayed");
+    } else {
+      TRY(fs->recover_journal(self, why));
+      TRY(fs->load(self, why));  // the superblock and descriptors as the journal left them
+    }
+  }
+  fs->m_overhead = fs->overhead_blocks();
+  auto root = fs->iget(self, kRootIno);
+  if (!root) {
+    *why = "cannot read the root inode";
+    fs->error("ext4_fill_super", kRootIno, 0, "get root inode failed");
+    return root.error() == Errno::STALE ? kCorrupted : root.error();
+  }
+  if (!root.value()->is_dir() || root.value()->attr().size == 0) {
+    *why = "the root inode is not a directory";
+    fs->error("ext4_fill_super", kRootIno, 0, "corrupt root inode, run e2fsck");
+    return kCorrupted;
+  }
+  fs->set_root(std::move(root.value()));
+  fs->scan_orphans(self);
+  fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem %s%s read-only%s. Quota mode: none.",
+                fs->m_devname.c_str(), "", fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
+                fs->m_overlay.empty() ? "" : " (journal replayed in memory)");
+  return RefPtr<SuperBlock>(std::move(fs));
+}
+
+Result<void> Ext4Fs::load(SchedEntity& self, std::string* why) {
+  uint8_t buf[kSuperSize];
+  {
+    // The superblock lives at byte 1024: block 1 of a 1 KiB filesystem, inside block 0
+    // otherwise. Read it through the disk's cache (the overlay may hold a newer copy).
+    const uint64_t in_blk = m_super.block_size ? kSuperOffset / m_super.block_size : 0;
+    const uint8_t* over = m_super.block_size ? replayed(in_blk) : nullptr;
+    if (over) {
+      memcpy(buf, over + kSuperOffset % m_super.block_size, kSuperSize);
+    } else {
+      auto p = m_bdev->mapping().read_page(self, 0);
+      if (!p) {
+        *why = "cannot read the superblock";
+        m_log.log(KERN_ERR, "EXT4-fs (%s): unable to read superblock", m_devname.c_str());
+        return p.error();
+      }
+      memcpy(buf, p.value().data() + kSuperOffset, kSuperSize);
+    }
+  }
+  Super s;
+  SuperCheck c = parse_super(buf, m_bdev->size(), &s);
+  if (!c.ok) {
+    *why = c.why;
+    m_log.log(KERN_ERR, "EXT4-fs (%s): %s", m_devname.c_str(), c.why.c_str());
+    return Errno::INVAL;
+  }
+  if (c.read_only_only) warning("%s: mounted read-only", c.why.c_str());
+  if (s.block_size > AddressSpace::kPage) {
+    *why = "block size " + std::to_string(s.block_size) + " is larger than the page size";
+    m_log.log(KERN_ERR, "EXT4-fs (%s): bad block size %u", m_devname.c_str(), s.block_size);
+    return Errno::INVAL;
+  }
+  // Linux's per-kind checks (ext2_feature_set_ok, ext3_feature_set_ok): ext2 and ext3 are
+  // served by ext4 as Linux does when CONFIG_EXT4_USE_FOR_EXT2 is set; their mounts refuse
+  // features those drivers never knew.
+  if (m_fstype == "ext2" && (s.incompat & ~(feat::kInFiletype | feat::kInMetaBg))) {
+    *why = "couldn't mount as ext2 due to feature incompatibilities";
+    m_log.log(KERN_ERR, "EXT4-fs (%s): %s", m_devname.c_str(), why->c_str());
+    return Errno::INVAL;
+  }
+  if (m_fstype == "ext3" && (!(s.compat & feat::kCompatHasJournal) ||
+                             (s.incompat & ~(feat::kInFiletype | feat::kInMetaBg | feat::kInRecover)))) {
+    *why = "couldn't mount as ext3 due to feature incompatibilities";
+    m_log.log(KERN_ERR, "EXT4-fs (%s): %s", m_devname.c_str(), why->c_str());
+    return Errno::INVAL;
+  }
+  m_super = s;
+  return load_groups(self, why);
+}
+
+Result<void> Ext4Fs::load_groups(SchedEntity& self, std::string* why) {
+  const Super& s = m_super;
+  std::vector<GroupDesc> groups(s.groups);
+  const uint32_t per = s.descs_per_block();
+  const uint32_t nblocks = (s.groups + per - 1) / per;
+  for (uint32_t nr = 0; nr < nblocks; ++nr) {
+    const uint64_t blk = descriptor_block(s, nr);
+    if (blk >= s.blocks_count) {
+      *why = "group descriptor block " + std::to_string(blk) + " is beyond the end";
+      error("ext4_group_desc_init", 0, blk, "group descriptors corrupted");
+      return kCorrupted;
+    }
+    MetaBlock b = TRY(read_block(self, blk));
+    for (uint32_t i = 0; i < per && nr * per + i < s.groups; ++i) {
+      const uint32_t g = nr * per + i;
+      std::string bad = decode_desc(s, g, b.data() + i * s.desc_size, &groups[g]);
+      if (!bad.empty()) {
+        *why = "group descriptors corrupted: " + bad;
+        error("ext4_check_descriptors", 0, blk, "%s", bad.c_str());
+        return kCorrupted;
+      }
+    }
+  }
+  m_groups = std::move(groups);
+  return {};
+}
+
+Result<void> Ext4Fs::recover_journal(SchedEntity& self, std::string* why) {
+  if (!m_super.has_compat(feat::kCompatHasJournal)) {
+    *why = "needs_recovery is set but the filesystem has no journal";
+    error("ext4_load_journal", 0, 0, "%s", why->c_str());
+    return kCorrupted;
+  }
+  auto j = iget(self, m_super.journal_inum);
+  if (!j) {
+    *why = "cannot read the journal inode";
+    error("ext4_get_journal_inode", m_super.journal_inum, 0, "no journal found");
+    return kCorrupted;
+  }
+  Journal journal(*this, *j.value());
+  TRY(journal.recover(self, why));
+  m_journal_blocks = journal.total_blocks();
+  return {};
+}
+
+void Ext4Fs::scan_orphans(SchedEntity& self) {
+  // ext4_orphan_cleanup skips a read-only mount's orphans; the list is walked here only to
+  // say how many wait for a writable mount (bounded, so a loop in it cannot hang us).
+  uint32_t ino = m_super.last_orphan;
+  uint64_t n = 0;
+  while (ino && n < kMaxOrphanWalk) {
+    if (ino < m_super.first_ino || ino > m_super.inodes_count) {
+      error("ext4_orphan_get", ino, 0, "bad orphan inode %u", ino);
+      return;
+    }
+    RawInode r;
+    if (!read_inode(self, ino, &r, nullptr)) return;
+    ++n;
+    const uint32_t next = static_cast<uint32_t>(r.dtime);
+    if (next == ino) break;
+    ino = next;
+  }
+  if (n) warning("%llu orphan inode%s left for a read-write mount to clean up", static_cast<unsigned long long>(n),
+                 n == 1 ? "" : "s");
+}
+
+uint64_t Ext4Fs::overhead_blocks() const {
+  const Super& s = m_super;
+  if (s.overhead_clusters && s.overhead_clusters < s.blocks_count) return s.overhead_clusters;
+  uint64_t o = s.first_data_block;
+  for (uint32_t g = 0; g < s.groups; ++g) {
+    const uint32_t sup = group_has_super(s, g) ? 1 : 0;
+    o += sup + num_gdb(s, g) + (sup ? s.reserved_gdt_blocks : 0) + s.itable_blocks() + 2;
+  }
+  return o + m_journal_blocks;
+}
+
+Result<void> Ext4Fs::read_inode(SchedEntity& self, uint32_t ino, RawInode* out, std::vector<uint8_t>* raw) {
+  InodeSlot slot;
+  std::string bad = inode_slot(m_super, ino, &slot);
+  if (!bad.empty()) {
+    error("__ext4_get_inode_loc", ino, 0, "%s", bad.c_str());
+    return kCorrupted;
+  }
+  const GroupDesc& gd = m_groups[slot.group];
+  const uint64_t blk = gd.inode_table + slot.offset / m_super.block_size;
+  if (!valid_blocks(blk, 1)) {
+    error("__ext4_get_inode_loc", ino, blk, "inode table block out of range");
+    return kCorrupted;
+  }
+  MetaBlock b = TRY(read_block(self, blk));
+  const uint8_t* p = b.data() + slot.offset % m_super.block_size;
+  bad = decode_inode(m_super, ino, p, out);
+  if (!bad.empty()) {
+    error("__ext4_iget", ino, blk, "%s", bad.c_str());
+    return kCorrupted;
+  }
+  if (raw) {
+    // The in-inode xattr area, after the extra fields.
+    const size_t start = 128 + out->extra_isize;
+    if (m_super.inode_size > start + 4) raw->assign(p + start, p + m_super.inode_size);
+  }
+  return {};
+}
+
+Result<RefPtr<Ext4Inode>> Ext4Fs::iget(SchedEntity& self, uint32_t ino) {
+  {
+    SpinGuard g(m_icache_lock);
+    auto it = m_icache.find(ino);
+    if (it != m_icache.end() && it->second->try_ref()) return RefPtr<Ext4Inode>::adopt_ref(it->second);
+  }
+  RawInode r;
+  std::vector<uint8_t> xattrs;
+  TRY(read_inode(self, ino, &r, &xattrs));
+  // __ext4_iget's checks: an unused inode is stale, a bad type or size is corruption.
+  if (r.links == 0 && (r.mode == 0 || r.dtime) && ino != m_super.journal_inum) return Errno::STALE;
+  const uint32_t type = r.mode & abi::S_IFMT_;
+  if (type != abi::S_IFREG_ && type != abi::S_IFDIR_ && type != abi::S_IFLNK_ && type != abi::S_IFCHR_ &&
+      type != abi::S_IFBLK_ && type != abi::S_IFIFO_ && type != abi::S_IFSOCK_) {
+    error("__ext4_iget", ino, 0, "bogus i_mode (%o)", r.mode);
+    return kCorrupted;
+  }
+  if (r.size > (uint64_t{1} << 62)) {
+    error("__ext4_iget", ino, 0, "bad i_size value: %llu", static_cast<unsigned long long>(r.size));
+    return kCorrupted;
+  }
+  if ((r.flags & RawInode::kInlineDataFl) && !m_super.has_incompat(feat::kInInlineData)) {
+    error("__ext4_iget", ino, 0, "inline data flag without the inline_data feature");
+    return kCorrupted;
+  }
+  if (r.has_extents() && (type == abi::S_IFREG_ || type == abi::S_IFDIR_ || type == abi::S_IFLNK_) &&
+      !(r.flags & RawInode::kInlineDataFl)) {
+    ExtentNode root;
+    std::string bad = decode_extent_node(m_super, r, r.block, sizeof(r.block), true, -1, 0, &root);
+    if (!bad.empty()) {
+      error("ext4_ext_check_inode", ino, 0, "%s", bad.c_str());
+      return kCorrupted;
+    }
+  }
+  auto fresh = RefPtr<Ext4Inode>::adopt(new Ext4Inode(*this, r, std::move(xattrs)));
+  SpinGuard g(m_icache_lock);
+  auto [it, inserted] = m_icache.try_emplace(ino, fresh.get());
+  if (!inserted) {
+    // Someone else read it meanwhile: theirs wins if it is alive.
+    if (it->second->try_ref()) return RefPtr<Ext4Inode>::adopt_ref(it->second);
+    it->second = fresh.get();
+  }
+  return fresh;
+}
+
+void Ext4Fs::forget(Ext4Inode* i) {
+  SpinGuard g(m_icache_lock);
+  auto it = m_icache.find(static_cast<uint32_t>(i->ino()));
+  if (it != m_icache.end() && it->second == i) m_icache.erase(it);
+}
+
+abi::statfs Ext4Fs::statfs() {
+  const Super& s = m_super;
+  abi::statfs st{};
+  st.f_type = kMagic;
+  st.f_bsize = s.block_size;
+  st.f_frsize = s.block_size;
+  st.f_blocks = s.blocks_count - std::min(s.blocks_count, m_overhead);
+  // Free counts: the groups' sums, as Linux's percpu counters start from them.
+  uint64_t bfree = 0, ifree = 0;
+  for (const GroupDesc& g : m_groups) {
+    bfree += g.free_blocks;
+    ifree += g.free_inodes;
+  }
+  st.f_bfree = bfree;
+  const uint64_t resv = s.has_incompat(feat::kInExtents) ? std::min<uint64_t>(s.blocks_count / 50, 4096) : 0;
+  st.f_bavail = bfree > s.r_blocks_count + resv ? bfree - s.r_blocks_count - resv : 0;
+  st.f_files = s.inodes_count;
+  st.f_ffree = ifree;
+  st.f_namelen = 255;
+  const uint64_t fsid = le64(s.uuid) ^ le64(s.uuid + 8);
+  st.f_fsid[0] = static_cast<int32_t>(static_cast<uint32_t>(fsid));
+  st.f_fsid[1] = static_cast<int32_t>(static_cast<uint32_t>(fsid >> 32));
+  return st;
+}
+
+std::string Ext4Fs::show_options() const {
+  std::string o;
+  if (m_opts.norecovery) o += ",norecovery";
+  if (m_opts.errors != "continue") o += ",errors=" + m_opts.errors;
+  return o;
+}
+
+Result<void> Ext4Fs::remount(std::string_view data) {
+  (void)data;
+  return {};
+}
+
+}  // namespace uml::kern::ext4

@@ -1,0 +1,136 @@
+#pragma once
+// The ext4 filesystem instance (Linux's fs/ext4 super.c, inode.c, namei.c, dir.c in one
+// picture): a SuperBlock over a disk (Bdev) whose metadata blocks are read through the
+// disk's page cache, with an inode cache, the block mapping of files (extent trees and
+// ext2/3 block maps), and the blocks a journal replay produced laid over the disk.
+//
+// Everything read from the disk is checked before use by the decoders (super, group,
+// inode_raw, extent, dir, xattr). Corruption is reported once per place as Linux's
+// ext4_error does, as a kernel log line naming the device, the function, the inode or
+// block, and the reason, and the operation fails with EUCLEAN (EFSCORRUPTED) or EIO.
+//
+// Writing comes later: the structures below are shaped for it (a mutable inode with its
+// raw fields, a per-inode mapping that can be invalidated, the overlay that a journal
+// commit would write), but every change is refused with EROFS for now.
+
+#include <cstdarg>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/base/klog.h"
+#include "core/block/bdev.h"
+#include "core/fs/ext4/group.h"
+#include "core/fs/ext4/inode_raw.h"
+#include "core/fs/ext4/super.h"
+#include "core/vfs/superblock.h"
+
+namespace uml::kern {
+class SchedEntity;
+}
+
+namespace uml::kern::ext4 {
+
+class Ext4Inode;
+
+// A metadata block, held: from the disk's cache, or from the journal overlay.
+class MetaBlock {
+ public:
+  MetaBlock() = default;
+  MetaBlock(PageRef page, const uint8_t* data) : m_page(std::move(page)), m_data(data) {}
+  const uint8_t* data() const { return m_data; }
+
+ private:
+  PageRef m_page;
+  const uint8_t* m_data = nullptr;
+};
+
+// One run of a file's logical blocks (ext4_map_blocks's answer).
+struct BlockRun {
+  uint64_t pblk = 0;      // 0: a hole
+  uint32_t len = 0;       // blocks from the asked one
+  bool unwritten = false; // allocated but reads as zeros
+};
+
+struct MountOptions {
+  bool read_only = true;
+  bool norecovery = false;  // "noload"/"norecovery": leave a dirty journal alone
+  std::string errors = "continue";
+};
+
+class Ext4Fs final : public SuperBlock {
+ public:
+  // Mounts the filesystem on bdev (kind: "ext2", "ext3" or "ext4", what mount(2) asked
+  // for). Errors: INVAL (not an ext filesystem, or a bad option), UCLEAN (corrupted
+  // metadata), NOSYS-free: an unsupported feature is INVAL with the reason in *why and the
+  // kernel log. self: who waits for the disk.
+  static Result<RefPtr<SuperBlock>> mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
+                                          unsigned long flags, std::string_view data, Klog& log, std::string* why);
+  ~Ext4Fs() override;
+
+  const Super& super() const { return m_super; }
+  Bdev& bdev() const { return *m_bdev; }
+  uint32_t block_size() const { return m_super.block_size; }
+
+  // A metadata block (checked against the filesystem's size: UCLEAN beyond it).
+  Result<MetaBlock> read_block(SchedEntity& self, uint64_t blk);
+  // The inode ino, from the cache or read (UCLEAN for a bad one, STALE for an unused one).
+  Result<RefPtr<Ext4Inode>> iget(SchedEntity& self, uint32_t ino);
+  // The journal overlay's copy of blk (after a replay in memory), or null.
+  const uint8_t* replayed(uint64_t blk) const;
+  // Whether blocks [blk, blk+n) are inside the filesystem's data area.
+  bool valid_blocks(uint64_t blk, uint64_t n) const {
+    return blk >= m_super.first_data_block && blk < m_super.blocks_count && n <= m_super.blocks_count - blk;
+  }
+
+  // ext4_error: a corruption found; logged with its place, and counted.
+  void error(const char* func, uint32_t ino, uint64_t blk, const char* fmt, ...) __attribute__((format(printf, 5, 6)));
+  void warning(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  uint64_t errors() const { return m_errors.load(std::memory_order_relaxed); }
+  Klog& log() const { return m_log; }
+
+  abi::statfs statfs() override;
+  std::string show_options() const override;
+  Result<void> remount(std::string_view data) override;
+
+  // Inode cache bookkeeping (Ext4Inode's eviction).
+  void forget(Ext4Inode* i);
+
+ private:
+  Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log);
+  void kill() override;
+  // The superblock and group descriptors, from the disk or the overlay.
+  Result<void> load(SchedEntity& self, std::string* why);
+  Result<void> load_groups(SchedEntity& self, std::string* why);
+  Result<void> recover_journal(SchedEntity& self, std::string* why);
+  void scan_orphans(SchedEntity& self);
+  uint64_t overhead_blocks() const;
+  // Raw inode bytes and decode.
+  Result<void> read_inode(SchedEntity& self, uint32_t ino, RawInode* out, std::vector<uint8_t>* raw);
+
+  std::shared_ptr<Bdev> m_bdev;
+  Klog& m_log;
+  std::string m_devname;
+  Super m_super;
+  std::vector<GroupDesc> m_groups;
+  MountOptions m_opts;
+  uint64_t m_overhead = 0;
+  uint64_t m_journal_blocks = 0;
+  std::atomic<uint64_t> m_errors{0};
+  // Blocks a journal replay produced (a read-only disk is never written: the replay lives
+  // here, and reads see it).
+  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_overlay;
+  // Inode cache (Linux's icache for this superblock): a live inode is found here, so hard
+  // links share one.
+  SpinLock m_icache_lock;
+  std::unordered_map<uint32_t, Ext4Inode*> m_icache;
+  friend class Ext4Inode;
+  friend class Journal;
+};
+
+// Result helper: the errno a corruption gives.
+inline constexpr Errno kCorrupted = Errno::UCLEAN;
+
+}  // namespace uml::kern::ext4

@@ -1,0 +1,658 @@
+#include "core/fs/ext4/inode.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/base/le.h"
+#include "core/block/block_device.h"
+#include "core/fs/ext4/dir.h"
+#include "core/sched/scheduler.h"
+
+namespace uml::kern::ext4 {
+
+namespace {
+constexpr size_t kPage = AddressSpace::kPage;
+constexpr uint64_t kCookieBase = 3;  // the VFS's "." and ".." take cookies 0..2
+constexpr size_t kInlineBlock = 60;  // i_block
+constexpr size_t kInlineDirHeader = 4;  // an inline directory's parent inode number
+
+// Who waits for the disk: the calling task, or (a host thread that is no task) a waiter
+// of its own.
+SchedEntity& self_entity() {
+  if (SchedEntity* s = Scheduler::current()) return *s;
+  thread_local HostWaiter w;
+  return w;
+}
+
+uint64_t decode_rdev(const uint8_t* block) {
+  // ext4_iget: old_decode_dev in i_block[0], new_decode_dev in i_block[1].
+  const uint32_t old = le32(block), nw = le32(block + 4);
+  uint32_t major, minor;
+  if (old) {
+    major = (old >> 8) & 0xff;
+    minor = old & 0xff;
+  } else {
+    major = (nw & 0xfff00) >> 8;
+    minor = (nw & 0xff) | ((nw >> 12) & 0xfff00);
+  }
+  return abi::makedev_(major, minor);
+}
+
+bool fast_symlink(const RawInode& r, uint32_t block_size) {
+  // ext4_inode_is_fast_symlink: no data blocks besides an xattr block.
+  if (r.flags & RawInode::kInlineDataFl) return false;
+  if (r.flags & RawInode::kEaInodeFl) return r.size && r.size < kInlineBlock;
+  const uint64_t ea = r.file_acl ? block_size / 512 : 0;
+  return r.blocks == ea;
+}
+}  // namespace
+
+InodeAttr Ext4Inode::attr_of(const Super& s, const RawInode& r) {
+  InodeAttr a;
+  a.mode = r.mode;
+  a.uid = r.uid;
+  a.gid = r.gid;
+  a.nlink = r.links;
+  // dir_nlink: a directory with too many subdirectories counts 1 (ext4_inc_count).
+  if ((r.mode & abi::S_IFMT_) == abi::S_IFDIR_ && r.links == 1 && s.has_ro_compat(feat::kRoDirNlink)) a.nlink = 1;
+  a.size = r.size;
+  const uint32_t type = r.mode & abi::S_IFMT_;
+  if (type == abi::S_IFCHR_ || type == abi::S_IFBLK_) a.rdev = decode_rdev(r.block);
+  a.atime_ns = r.atime_ns;
+  a.mtime_ns = r.mtime_ns;
+  a.ctime_ns = r.ctime_ns;
+  a.btime_ns = r.crtime_ns;
+  return a;
+}
+
+Ext4Inode::Ext4Inode(Ext4Fs& fs, const RawInode& raw, std::vector<uint8_t> ibody_xattrs)
+    : Inode(fs, raw.ino, attr_of(fs.super(), raw)), m_raw(raw), m_ibody_xattrs(std::move(ibody_xattrs)) {
+  m_csum_seed = inode_csum_seed(fs.super(), raw);
+  if (is_reg() || (is_symlink() && !fast_symlink(raw, fs.block_size())))
+    m_data = std::make_unique<AddressSpace>(fs.bdev().mapping().cache(), *this, raw.size);
+}
+
+Ext4Inode::~Ext4Inode() = default;
+
+void Ext4Inode::evict() { fs().forget(this); }
+
+// ---- regular file data ----
+
+Result<size_t> Ext4Inode::read(uint64_t off, const IoBuffer& buf) {
+  Readahead ra;
+  return read_file(self_entity(), ra, off, buf);
+}
+
+Result<size_t> Ext4Inode::read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) {
+  if (!m_data) return Errno::INVAL;
+  if (has_inline()) {
+    const std::string d = TRY(inline_data(self));
+    const uint64_t size = std::min<uint64_t>(attr().size, d.size());
+    if (off >= size) return size_t{0};
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+    const size_t k = buf.write_some(0, d.data() + off, n);
+    if (k == 0 && n) return Errno::FAULT;
+    return k;
+  }
+  return m_data->read(self, off, buf, ra);
+}
+
+void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
+  // Nothing is ever dirtied on a read-only filesystem; should a page be, it fails cleanly.
+  for (size_t i = 0; i < n; ++i) m.end_write(pages[i], -to_int(Errno::ROFS));
+}
+
+namespace {
+// One batch of page reads: each page completes when its last block request has.
+struct ReadBatch {
+  AddressSpace* space;
+  std::vector<CachePage*> pages;
+  std::unique_ptr<std::atomic<uint32_t>[]> pending;  // per page: requests left, plus one
+  std::unique_ptr<std::atomic<bool>[]> failed;
+  std::atomic<uint32_t> refs{1};
+  void page_done(size_t i) {
+    if (pending[i].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // Every block is in: the bytes past the end of the file read as zeros.
+    CachePage* p = pages[i];
+    const uint64_t size = space->size(), start = p->index * kPage;
+    if (size > start && size - start < kPage) memset(p->data + (size - start), 0, kPage - (size - start));
+    space->end_read(p, !failed[i].load(std::memory_order_acquire));
+  }
+  void put() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+struct BatchRequest {
+  BlockRequest rq;
+  ReadBatch* batch;
+  std::vector<uint32_t> page_idx;  // pages this request fills (in order, no repeats)
+};
+}  // namespace
+
+void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
+  SchedEntity& self = self_entity();
+  Ext4Fs& fs = this->fs();
+  BlockDevice& dev = fs.bdev().dev();
+  const uint32_t bs = fs.block_size();
+  const uint32_t per_page = static_cast<uint32_t>(kPage / bs);
+  const uint64_t size = m.size();
+  auto* batch = new ReadBatch;
+  batch->space = &m;
+  batch->pages.assign(pages, pages + n);
+  batch->pending.reset(new std::atomic<uint32_t>[n]);
+  batch->failed.reset(new std::atomic<bool>[n]);
+  for (size_t i = 0; i < n; ++i) {
+    batch->pending[i].store(1, std::memory_order_relaxed);
+    batch->failed[i].store(false, std::memory_order_relaxed);
+  }
+  BatchRequest* cur = nullptr;
+  uint64_t cur_next_pblk = 0;
+  std::vector<BatchRequest*> ready;
+  auto finish_cur = [&] {
+    if (cur) ready.push_back(cur);
+    cur = nullptr;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    CachePage* p = pages[i];
+    const uint64_t page_off = p->index * kPage;
+    for (uint32_t k = 0; k < per_page; ++k) {
+      const uint64_t at = page_off + uint64_t{k} * bs;
+      char* dst = p->data + k * bs;
+      if (at >= size || at / bs > 0xFFFFFFFFull) {  // past the end: zeros (a page's tail)
+        memset(dst, 0, bs);
+        continue;
+      }
+      const uint32_t lblk = static_cast<uint32_t>(at / bs);
+      auto run = map(self, lblk);
+      if (!run) {
+        batch->failed[i].store(true, std::memory_order_relaxed);
+        memset(dst, 0, bs);
+        continue;
+      }
+      const BlockRun r = run.value();
+      if (!r.pblk || r.unwritten) {
+        memset(dst, 0, bs);
+        continue;
+      }
+      if (const uint8_t* j = fs.replayed(r.pblk)) {  // a block the journal replay holds
+        memcpy(dst, j, bs);
+        continue;
+      }
+      // Extend the current request when the block follows on disk; else start another.
+      if (!cur || cur_next_pblk != r.pblk || cur->rq.len + bs > (1u << 20)) {
+        finish_cur();
+        cur = new BatchRequest;
+        cur->batch = batch;
+        cur->rq.op = BlockOp::Read;
+        cur->rq.flags = BlockRequest::kCacheMemory;
+        cur->rq.offset = r.pblk * bs;
+      }
+      if (!cur->rq.segs.empty() && static_cast<char*>(cur->rq.segs.back().base) + cur->rq.segs.back().len == dst) {
+        cur->rq.segs.back().len += bs;
+        cur->rq.len += bs;
+      } else {
+        cur->rq.add_seg(dst, bs);
+      }
+      if (cur->page_idx.empty() || cur->page_idx.back() != i) {
+        cur->page_idx.push_back(static_cast<uint32_t>(i));
+        batch->pending[i].fetch_add(1, std::memory_order_relaxed);
+      }
+      cur_next_pblk = r.pblk + 1;
+    }
+  }
+  finish_cur();
+  batch->refs.fetch_add(static_cast<uint32_t>(ready.size()), std::memory_order_relaxed);
+  {
+    BlockPlug plug(dev);
+    for (BatchRequest* br : ready) {
+      br->rq.owner = br;
+      br->rq.done = [](BlockRequest* rq, int res) {
+        auto* br = static_cast<BatchRequest*>(rq->owner);
+        ReadBatch* b = br->batch;
+        for (uint32_t i : br->page_idx) {
+          if (res < 0) b->failed[i].store(true, std::memory_order_release);
+          b->page_done(i);
+        }
+        delete br;
+        b->put();
+      };
+      plug.add(&br->rq);
+    }
+  }
+  // The setup reference of every page: pages with no request complete here.
+  for (size_t i = 0; i < n; ++i) batch->page_done(i);
+  batch->put();
+}
+
+Result<uint64_t> Ext4Inode::seek_data(uint64_t off, bool hole) {
+  SchedEntity& self = self_entity();
+  const uint64_t size = attr().size;
+  const uint32_t bs = fs().block_size();
+  if (has_inline() || !m_data) return hole ? size : off;
+  uint64_t pos = off;
+  while (pos < size) {
+    const uint64_t lblk = pos / bs;
+    if (lblk > 0xFFFFFFFFull) break;
+    const BlockRun r = TRY(map(self, static_cast<uint32_t>(lblk)));
+    const bool data = r.pblk && !r.unwritten;
+    if (data != hole) return std::max(pos, off);
+    pos = (lblk + std::max<uint32_t>(r.len, 1)) * bs;
+  }
+  if (hole) return size;
+  return Errno::NXIO;
+}
+
+// ---- symlinks ----
+
+Result<std::string> Ext4Inode::readlink() {
+  if (!is_symlink()) return Errno::INVAL;
+  SchedEntity& self = self_entity();
+  const uint64_t size = attr().size;
+  const uint32_t ino = static_cast<uint32_t>(m_ino);
+  if (size == 0 || size >= 4096) {
+    fs().error("ext4_get_link", ino, 0, "bad symlink size %llu", static_cast<unsigned long long>(size));
+    return kCorrupted;
+  }
+  if (has_inline()) {
+    std::string d = TRY(inline_data(self));
+    if (d.size() < size) {
+      fs().error("ext4_get_link", ino, 0, "inline symlink shorter than its size");
+      return kCorrupted;
+    }
+    d.resize(size);
+    return d;
+  }
+  if (!m_data) {
+    if (size >= kInlineBlock) {
+      fs().error("ext4_get_link", ino, 0, "fast symlink too long");
+      return kCorrupted;
+    }
+    return std::string(reinterpret_cast<const char*>(m_raw.block), strnlen(reinterpret_cast<const char*>(m_raw.block), size));
+  }
+  const BlockRun r = TRY(map(self, 0));
+  if (!r.pblk) {
+    fs().error("ext4_get_link", ino, 0, "symlink has no data block");
+    return kCorrupted;
+  }
+  MetaBlock b = TRY(fs().read_block(self, r.pblk));
+  const char* p = reinterpret_cast<const char*>(b.data());
+  return std::string(p, strnlen(p, size));
+}
+
+// ---- extended attributes and inline data ----
+
+Result<std::vector<XattrEntry>> Ext4Inode::xattrs(SchedEntity& self, MetaBlock* hold) {
+  std::vector<XattrEntry> out;
+  const uint32_t ino = static_cast<uint32_t>(m_ino);
+  if (!m_ibody_xattrs.empty()) {
+    std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), &out);
+    if (!bad.empty()) {
+      fs().error("ext4_xattr_ibody_get", ino, 0, "%s", bad.c_str());
+      return kCorrupted;
+    }
+  }
+  if (m_raw.file_acl) {
+    const uint64_t blk = m_raw.file_acl;
+    if (!fs().valid_blocks(blk, 1)) {
+      fs().error("ext4_xattr_block_get", ino, blk, "xattr block out of range");
+      return kCorrupted;
+    }
+    *hold = TRY(fs().read_block(self, blk));
+    std::string bad = decode_block_xattrs(fs().super(), blk, hold->data(), &out);
+    if (!bad.empty()) {
+      fs().error("ext4_xattr_block_get", ino, blk, "corrupted xattr block: %s", bad.c_str());
+      return kCorrupted;
+    }
+  }
+  return out;
+}
+
+Result<std::string> Ext4Inode::xattr_value(SchedEntity& self, const XattrEntry& e) {
+  if (!e.value_inum) return std::string(e.value);
+  // ea_inode: the value is the data of another inode.
+  if (!fs().super().has_incompat(feat::kInEaInode)) {
+    fs().error("ext4_xattr_inode_get", static_cast<uint32_t>(m_ino), 0, "xattr value in an inode without ea_inode");
+    return kCorrupted;
+  }
+  auto vi = fs().iget(self, e.value_inum);
+  if (!vi || !(vi.value()->raw().flags & RawInode::kEaInodeFl) || !vi.value()->is_reg() ||
+      vi.value()->attr().size != e.value_size) {
+    fs().error("ext4_xattr_inode_get", static_cast<uint32_t>(m_ino), 0, "bad xattr value inode %u", e.value_inum);
+    return kCorrupted;
+  }
+  std::string v(e.value_size, '\0');
+  Readahead ra;
+  size_t got = 0;
+  while (got < v.size()) {
+    const size_t k = TRY(vi.value()->read_file(self, ra, got, IoBuffer::kernel(v.data() + got, v.size() - got)));
+    if (k == 0) break;
+    got += k;
+  }
+  if (got != v.size()) return Errno::IO;
+  return v;
+}
+
+Result<std::string> Ext4Inode::getxattr(std::string_view name) {
+  SchedEntity& self = self_entity();
+  MetaBlock hold;
+  const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
+  for (const XattrEntry& e : all) {
+    if (e.name != name) continue;
+    // system.data is inline data's, not an attribute users see.
+    if (name == "system.data") break;
+    std::string v = TRY(xattr_value(self, e));
+    if (e.index == 2 || e.index == 3) {
+      std::string conv;
+      std::string bad = acl_to_xattr(v, &conv);
+      if (!bad.empty()) {
+        fs().error("ext4_get_acl", static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
+        return kCorrupted;
+      }
+      return conv;
+    }
+    return v;
+  }
+  return Errno::NODATA;
+}
+
+Result<std::vector<std::string>> Ext4Inode::listxattr() {
+  SchedEntity& self = self_entity();
+  MetaBlock hold;
+  const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
+  std::vector<std::string> names;
+  for (const XattrEntry& e : all)
+    if (e.name != "system.data") names.push_back(e.name);
+  return names;
+}
+
+Result<std::string> Ext4Inode::inline_data(SchedEntity& self) {
+  std::string d(reinterpret_cast<const char*>(m_raw.block), kInlineBlock);
+  MetaBlock hold;
+  std::vector<XattrEntry> all;
+  if (!m_ibody_xattrs.empty()) {
+    std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), &all);
+    if (!bad.empty()) {
+      fs().error("ext4_read_inline_data", static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
+      return kCorrupted;
+    }
+  }
+  (void)self;
+  for (const XattrEntry& e : all)
+    if (e.index == 7 && e.name == "system.data") d.append(e.value);
+  return d;
+}
+
+// ---- directories ----
+
+uint64_t Ext4Inode::dir_blocks() const {
+  const uint32_t bs = fs().block_size();
+  return (attr().size + bs - 1) / bs;
+}
+
+bool Ext4Inode::check_dir_block(const uint8_t* b, uint32_t lblk) {
+  const Super& s = fs().super();
+  if (!s.metadata_csum()) return true;
+  uint32_t csum;
+  if (!dir_tail(b, s.block_size, &csum)) {
+    // An htree interior block carries its checksum elsewhere (dx_tail): checked on use.
+    if (le32(b) == 0 && le16(b + 4) == s.block_size) return true;
+    if (lblk == 0 && (m_raw.flags & RawInode::kIndexFl)) return true;
+    fs().error("ext4_dirblock_csum_verify", static_cast<uint32_t>(m_ino), 0, "no space in directory block %u for a checksum", lblk);
+    return false;
+  }
+  if (dir_block_csum(m_csum_seed, b, s.block_size) != csum) {
+    fs().error("ext4_dirblock_csum_verify", static_cast<uint32_t>(m_ino), 0, "directory block %u checksum mismatch", lblk);
+    return false;
+  }
+  return true;
+}
+
+Result<MetaBlock> Ext4Inode::dir_block(SchedEntity& self, uint32_t lblk, bool* bad) {
+  *bad = false;
+  const BlockRun r = TRY(map(self, lblk));
+  if (!r.pblk || r.unwritten) {
+    // A hole in a directory (ext4_read_dirblock: "Directory hole found").
+    fs().error("__ext4_read_dirblock", static_cast<uint32_t>(m_ino), 0, "directory hole found for block %u", lblk);
+    *bad = true;
+    return MetaBlock();
+  }
+  MetaBlock b = TRY(fs().read_block(self, r.pblk));
+  if (!check_dir_block(b.data(), lblk)) *bad = true;
+  return b;
+}
+
+template <typename F>
+Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit) {
+  const Super& s = fs().super();
+  const uint32_t ino = static_cast<uint32_t>(m_ino);
+  if (has_inline()) {
+    // An inline directory: the parent's number, then records in i_block's remaining 56
+    // bytes, then in system.data's value. Offsets count from the first record.
+    const std::string d = TRY(inline_data(self));
+    const uint32_t area1 = kInlineBlock - kInlineDirHeader;
+    const uint32_t total = static_cast<uint32_t>(d.size() - kInlineDirHeader);
+    for (uint32_t base : {0u, area1}) {
+      const uint32_t len = base == 0 ? area1 : total - area1;
+      if (len == 0 || from >= base + len) continue;
+      const auto* b = reinterpret_cast<const uint8_t*>(d.data()) + kInlineDirHeader + base;
+      bool go = true;
+      uint32_t bad_off = 0;
+      Super plain = s;
+      plain.ro_compat &= ~feat::kRoMetadataCsum;  // inline records have no tail
+      std::string why = walk_dir_block(plain, b, len, [&](uint32_t off, const DirRecord& r) {
+        if (base + off < from) return true;
+        go = emit(base + off, base + off + r.rec_len, r);
+        return go;
+      }, &bad_off);
+      if (!why.empty()) {
+        fs().error("ext4_read_inline_dir", ino, 0, "bad entry in inline directory: %s - offset=%u", why.c_str(), bad_off);
+        return kCorrupted;
+      }
+      if (!go) return from;  // the caller keeps its own position
+    }
+    return uint64_t{total};
+  }
+  const uint32_t bs = s.block_size;
+  const uint64_t nblocks = dir_blocks();
+  for (uint64_t lblk = from / bs; lblk < nblocks; ++lblk) {
+    bool bad = false;
+    MetaBlock b = TRY(dir_block(self, static_cast<uint32_t>(lblk), &bad));
+    if (bad) continue;  // ext4_readdir skips a bad block and goes on
+    bool go = true;
+    uint32_t bad_off = 0;
+    const uint64_t base = lblk * bs;
+    std::string why = walk_dir_block(s, b.data(), bs, [&](uint32_t off, const DirRecord& r) {
+      if (base + off < from) return true;
+      go = emit(base + off, base + off + r.rec_len, r);
+      return go;
+    }, &bad_off);
+    if (!why.empty()) {
+      fs().error("__ext4_check_dir_entry", ino, 0,
+                 "bad entry in directory: %s - offset=%llu", why.c_str(), static_cast<unsigned long long>(base + bad_off));
+      continue;
+    }
+    if (!go) return from;
+  }
+  return nblocks * bs;
+}
+
+Result<uint64_t> Ext4Inode::iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) {
+  SchedEntity& self = self_entity();
+  const uint64_t from = cookie < kCookieBase ? 0 : cookie - kCookieBase;
+  uint64_t pos = from;
+  bool stopped = false;
+  const uint64_t end = TRY(walk_dir(self, from, [&](uint64_t, uint64_t next, const DirRecord& r) {
+    if (r.ino && r.name != "." && r.name != "..") {
+      const DirEntry e{r.name, r.ino, ft_to_dt(r.file_type), next + kCookieBase};
+      if (!emit(e)) {
+        stopped = true;
+        return false;
+      }
+    }
+    pos = next;
+    return true;
+  }));
+  return (stopped ? pos : end) + kCookieBase;
+}
+
+bool Ext4Inode::empty_dir() {
+  SchedEntity& self = self_entity();
+  bool empty = true;
+  auto r = walk_dir(self, 0, [&](uint64_t, uint64_t, const DirRecord& rec) {
+    if (rec.ino && rec.name != "." && rec.name != "..") empty = false;
+    return empty;
+  });
+  return r && empty;
+}
+
+Result<uint32_t> Ext4Inode::find_in_block(const uint8_t* b, uint32_t size, std::string_view name, uint32_t lblk) {
+  uint32_t found = 0, bad_off = 0;
+  std::string why = walk_dir_block(fs().super(), b, size, [&](uint32_t, const DirRecord& r) {
+    if (r.ino && r.name == name) {
+      found = r.ino;
+      return false;
+    }
+    return true;
+  }, &bad_off);
+  if (!found && !why.empty()) {
+    fs().error("ext4_search_dir", static_cast<uint32_t>(m_ino), 0, "bad entry in directory block %u: %s - offset=%u",
+               lblk, why.c_str(), bad_off);
+    return kCorrupted;
+  }
+  if (!found) return Errno::NOENT;
+  return found;
+}
+
+Result<uint32_t> Ext4Inode::find_linear(SchedEntity& self, std::string_view name, uint8_t* ft) {
+  (void)ft;
+  uint32_t found = 0;
+  TRY(walk_dir(self, 0, [&](uint64_t, uint64_t, const DirRecord& r) {
+    if (r.ino && r.name == name) {
+      found = r.ino;
+      return false;
+    }
+    return true;
+  }));
+  if (!found) return Errno::NOENT;
+  return found;
+}
+
+Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name) {
+  const Super& s = fs().super();
+  const uint32_t ino = static_cast<uint32_t>(m_ino);
+  const uint32_t bs = s.block_size;
+  bool bad = false;
+  MetaBlock rootb = TRY(dir_block(self, 0, &bad));
+  if (bad) return Errno::INVAL;
+  DxNode node;
+  std::string why = decode_dx_root(s, m_csum_seed, rootb.data(), bs, &node);
+  if (!why.empty()) {
+    fs().error("dx_probe", ino, 0, "%s", why.c_str());
+    return Errno::INVAL;
+  }
+  uint32_t hash, minor;
+  if (!dir_hash(effective_hash_version(s, node.hash_version), s.hash_seed, name, &hash, &minor)) return Errno::INVAL;
+  const uint64_t nblocks = dir_blocks();
+  // Down the index: at each level, the entry covering the hash (and the one after it, for
+  // hash collisions continued into the next leaf).
+  std::vector<DxNode> path{node};
+  std::vector<size_t> at{dx_find(node, hash)};
+  uint32_t seen[4] = {0, 0, 0, 0};
+  for (uint32_t level = 0; level < node.levels; ++level) {
+    const uint32_t child = path.back().entries[at.back()].block;
+    if (child == 0 || child >= nblocks) {
+      fs().error("dx_probe", ino, 0, "dx entry points to block %u beyond the directory", child);
+      return Errno::INVAL;
+    }
+    for (uint32_t k = 0; k <= level; ++k)
+      if (seen[k] == child) {
+        fs().error("dx_probe", ino, 0, "dx entry: tree cycle at block %u", child);
+        return Errno::INVAL;
+      }
+    seen[level + 1] = child;
+    MetaBlock nb = TRY(dir_block(self, child, &bad));
+    if (bad) return Errno::INVAL;
+    DxNode n;
+    why = decode_dx_node(s, m_csum_seed, nb.data(), bs, &n);
+    if (!why.empty()) {
+      fs().error("dx_probe", ino, 0, "block %u: %s", child, why.c_str());
+      return Errno::INVAL;
+    }
+    at.push_back(dx_find(n, hash));
+    path.push_back(std::move(n));
+  }
+  // The leaf, and while the next leaf's first hash continues this one (collision bit set
+  // and the same hash), that leaf too (ext4_htree_next_block).
+  for (int guard = 0; guard < 1 << 16; ++guard) {
+    const uint32_t leaf = path.back().entries[at.back()].block;
+    if (leaf == 0 || leaf >= nblocks) {
+      fs().error("dx_probe", ino, 0, "dx entry points to block %u beyond the directory", leaf);
+      return Errno::INVAL;
+    }
+    MetaBlock lb = TRY(dir_block(self, leaf, &bad));
+    if (!bad) {
+      auto r = find_in_block(lb.data(), bs, name, leaf);
+      if (r) return r;
+      if (r.error() != Errno::NOENT) return Errno::INVAL;
+    }
+    // Next leaf in hash order: move right at the deepest level that can.
+    int lvl = static_cast<int>(path.size()) - 1;
+    while (lvl >= 0 && at[lvl] + 1 >= path[lvl].entries.size()) --lvl;
+    if (lvl < 0) return Errno::NOENT;
+    const uint32_t next_hash = path[lvl].entries[at[lvl] + 1].hash;
+    if ((next_hash & 1) == 0 || (next_hash & ~1u) != hash) return Errno::NOENT;
+    ++at[lvl];
+    // Descend to the leftmost leaf under the new entry.
+    for (size_t k = lvl + 1; k < path.size(); ++k) {
+      const uint32_t child = path[k - 1].entries[at[k - 1]].block;
+      if (child == 0 || child >= nblocks) return Errno::INVAL;
+      MetaBlock nb = TRY(dir_block(self, child, &bad));
+      if (bad) return Errno::INVAL;
+      DxNode n;
+      if (!decode_dx_node(s, m_csum_seed, nb.data(), bs, &n).empty()) return Errno::INVAL;
+      path[k] = std::move(n);
+      at[k] = 0;
+    }
+  }
+  return Errno::INVAL;
+}
+
+Result<RefPtr<Inode>> Ext4Inode::lookup(std::string_view name) {
+  if (!is_dir()) return Errno::NOTDIR;
+  if (name.size() > 255) return Errno::NAMETOOLONG;
+  SchedEntity& self = self_entity();
+  const Super& s = fs().super();
+  const uint32_t ino = static_cast<uint32_t>(m_ino);
+  Result<uint32_t> found = Errno::NOENT;
+  const bool indexed = (m_raw.flags & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex) && !has_inline() &&
+                       !m_htree_broken.load(std::memory_order_relaxed);
+  bool linear = !indexed;
+  if (indexed) {
+    found = find_htree(self, name);
+    if (!found && found.error() == Errno::INVAL) {
+      // ERR_BAD_DX_DIR: Linux falls back to a linear search, and so does every later
+      // lookup here.
+      fs().warning("directory inode %u: htree is damaged; falling back to linear search", ino);
+      m_htree_broken.store(true, std::memory_order_relaxed);
+      linear = true;
+    }
+  }
+  if (linear) found = find_linear(self, name, nullptr);
+  if (!found) return found.error();
+  const uint32_t child = found.value();
+  if (child != 2 && (child < s.first_ino || child > s.inodes_count)) {
+    fs().error("ext4_lookup", ino, 0, "bad inode number: %u", child);
+    return kCorrupted;
+  }
+  auto in = fs().iget(self, child);
+  if (!in) {
+    if (in.error() == Errno::STALE) {
+      fs().error("ext4_lookup", ino, 0, "deleted inode referenced: %u", child);
+      return kCorrupted;
+    }
+    return in.error();
+  }
+  return RefPtr<Inode>(std::move(in.value()));
+}
+
+}  // namespace uml::kern::ext4

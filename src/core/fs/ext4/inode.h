@@ -1,0 +1,111 @@
+#pragma once
+// An ext4 inode in memory (Linux's ext4_inode_info): the decoded on-disk fields, the
+// mapping of logical to physical blocks (extent tree or ext2/3 block map), and per type:
+// - regular files: an AddressSpace in the page cache, filled by read_pages through the
+//   block mapping (holes and unwritten extents read as zeros);
+// - directories: lookups through the htree when the directory is indexed (falling back to
+//   a linear scan when the index is damaged, as Linux does), iteration in on-disk order;
+// - symlinks: fast (in i_block), slow (in a block) or inline;
+// - inline data (files and directories in i_block and the system.data xattr);
+// - device, FIFO and socket nodes.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/spinlock.h"
+#include "core/fs/ext4/extent.h"
+#include "core/fs/ext4/fs.h"
+#include "core/fs/ext4/xattr.h"
+#include "core/mm/page_cache.h"
+#include "core/vfs/inode.h"
+
+namespace uml::kern::ext4 {
+
+class Ext4Inode final : public Inode, public AddressSpaceOps {
+ public:
+  Ext4Inode(Ext4Fs& fs, const RawInode& raw, std::vector<uint8_t> ibody_xattrs);
+  ~Ext4Inode() override;
+  static InodeAttr attr_of(const Super& s, const RawInode& r);
+
+  Ext4Fs& fs() const { return static_cast<Ext4Fs&>(m_sb); }
+  const RawInode& raw() const { return m_raw; }
+  uint32_t csum_seed() const { return m_csum_seed; }
+
+  // ext4_map_blocks without allocation: the run at logical block lblk. Errors: UCLEAN (a
+  // damaged extent tree or block map, logged), IO.
+  Result<BlockRun> map(SchedEntity& self, uint32_t lblk);
+
+  // ---- Inode ----
+  void evict() override;
+  Result<RefPtr<Inode>> lookup(std::string_view name) override;
+  Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override;
+  bool empty_dir() override;
+  Result<size_t> read(uint64_t off, const IoBuffer& buf) override;
+  Result<size_t> read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) override;
+  Result<uint64_t> seek_data(uint64_t off, bool hole) override;
+  uint64_t blocks() const override { return m_raw.blocks; }
+  Result<std::string> readlink() override;
+  Result<std::string> getxattr(std::string_view name) override;
+  Result<std::vector<std::string>> listxattr() override;
+  // Changes: the filesystem is read-only for now.
+  Result<RefPtr<Inode>> create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t, std::string_view) override {
+    return Errno::ROFS;
+  }
+  Result<RefPtr<Inode>> tmpfile(uint32_t, uint32_t, uint32_t) override { return Errno::ROFS; }
+  Result<void> link(std::string_view, Inode&) override { return Errno::ROFS; }
+  Result<void> remove(std::string_view, bool) override { return Errno::ROFS; }
+  Result<void> rename(std::string_view, Inode&, std::string_view) override { return Errno::ROFS; }
+  Result<void> exchange(std::string_view, Inode&, std::string_view) override { return Errno::ROFS; }
+  Result<size_t> write(uint64_t, const IoBuffer&) override { return Errno::ROFS; }
+  Result<void> truncate(uint64_t) override { return Errno::ROFS; }
+  Result<void> fallocate(int, uint64_t, uint64_t) override { return Errno::ROFS; }
+  Result<void> setxattr(std::string_view, std::string_view, int) override { return Errno::ROFS; }
+  Result<void> removexattr(std::string_view) override { return Errno::ROFS; }
+
+ private:
+  // AddressSpaceOps: file pages read through the block mapping.
+  void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
+  void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
+
+  bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
+  // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
+  Result<std::string> inline_data(SchedEntity& self);
+  // Every xattr (in the inode, then the external block).
+  Result<std::vector<XattrEntry>> xattrs(SchedEntity& self, MetaBlock* hold);
+  // The value of an entry (reading an ea_inode's data where needed).
+  Result<std::string> xattr_value(SchedEntity& self, const XattrEntry& e);
+
+  // Block mapping (map.cc).
+  Result<BlockRun> map_extents(SchedEntity& self, uint32_t lblk);
+  Result<BlockRun> map_indirect(SchedEntity& self, uint32_t lblk);
+
+  // Directories (dir_ops.cc). Each record of the directory from byte offset `from` (0:
+  // the start), in order, until emit returns false. Returns the offset after the last
+  // record given, or the directory's end.
+  template <typename F>
+  Result<uint64_t> walk_dir(SchedEntity& self, uint64_t from, F&& emit);
+  // One directory block's records; a bad block is logged and skipped (as ext4_readdir).
+  Result<MetaBlock> dir_block(SchedEntity& self, uint32_t lblk, bool* bad);
+  Result<uint32_t> find_linear(SchedEntity& self, std::string_view name, uint8_t* ft);
+  // The htree lookup: NOENT, the inode, or an error saying to fall back (INVAL).
+  Result<uint32_t> find_htree(SchedEntity& self, std::string_view name);
+  Result<uint32_t> find_in_block(const uint8_t* b, uint32_t size, std::string_view name, uint32_t lblk);
+  bool check_dir_block(const uint8_t* b, uint32_t lblk);
+  uint64_t dir_blocks() const;
+
+  RawInode m_raw;
+  uint32_t m_csum_seed = 0;
+  std::vector<uint8_t> m_ibody_xattrs;  // the in-inode xattr area (may be empty)
+  std::unique_ptr<AddressSpace> m_data;  // regular files and slow symlinks
+  // The last run map() found, so sequential reads do not walk the tree per page.
+  SpinLock m_map_lock;
+  uint32_t m_cached_lblk = 0, m_cached_len = 0;
+  uint64_t m_cached_pblk = 0;
+  bool m_cached_unwritten = false;
+  bool m_cached_valid = false;
+  std::atomic<bool> m_htree_broken{false};  // the index failed once: linear lookups
+};
+
+}  // namespace uml::kern::ext4

@@ -1,0 +1,40 @@
+#include "core/block/disk_table.h"
+#include "core/fs/ext4/ext4.h"
+#include "core/fs/ext4/fs.h"
+#include "core/task/task.h"
+#include "core/vfs/vfs.h"
+
+namespace uml::kern {
+
+Result<RefPtr<SuperBlock>> mount_ext4(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string_view kind,
+                                      unsigned long flags, std::string_view data, Klog& log, std::string* why) {
+  return ext4::Ext4Fs::mount(self, std::move(bdev), std::string(kind), flags, data, log, why);
+}
+
+void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log) {
+  for (const char* kind : {"ext4", "ext3", "ext2"}) {
+    vfs.register_fs(Vfs::FsType{kind, false,
+        [&vfs, &disks, &log, kind](Task* t, std::string_view source, unsigned long flags,
+                                   std::string_view data) -> Result<RefPtr<SuperBlock>> {
+          std::shared_ptr<Bdev> bdev;
+          if (t) {
+            // lookup_bdev: the source is a path to a block device node.
+            Path p = TRY(vfs.lookup(*t, abi::AT_FDCWD_, source, Vfs::FOLLOW));
+            const InodeAttr a = p.inode()->attr();
+            if ((a.mode & abi::S_IFMT_) != abi::S_IFBLK_) return Errno::NOTBLK;
+            if (p.mnt->flags() & MNT_NODEV) return Errno::ACCES;
+            bdev = disks.find_rdev(a.rdev);
+          } else {
+            auto idx = DiskTable::parse_name(source);
+            if (idx) bdev = disks.get(idx.value());
+          }
+          if (!bdev) return Errno::NXIO;
+          std::string why;
+          HostWaiter hw;
+          SchedEntity* self = t ? static_cast<SchedEntity*>(t) : &hw;
+          return mount_ext4(*self, std::move(bdev), kind, flags, data, log, &why);
+        }});
+  }
+}
+
+}  // namespace uml::kern
