@@ -382,9 +382,11 @@ abi::statfs Vfs::statfs(const Path& p) {
   if (f & MNT_NOATIME) s.f_flags |= abi::ST_NOATIME_;
   if (f & MNT_NODIRATIME) s.f_flags |= abi::ST_NODIRATIME_;
   if (f & MNT_RELATIME) s.f_flags |= abi::ST_RELATIME_;
-  const uint64_t dev = p.mnt->sb().dev();
-  s.f_fsid[0] = static_cast<int32_t>(dev & 0xffffffff);
-  s.f_fsid[1] = static_cast<int32_t>(dev >> 32);
+  if (s.f_fsid[0] == 0 && s.f_fsid[1] == 0) {  // a filesystem without an id of its own (ext4 has its uuid's)
+    const uint64_t dev = p.mnt->sb().dev();
+    s.f_fsid[0] = static_cast<int32_t>(dev & 0xffffffff);
+    s.f_fsid[1] = static_cast<int32_t>(dev >> 32);
+  }
   return s;
 }
 

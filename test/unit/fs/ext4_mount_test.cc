@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,9 +25,10 @@
 
 namespace {
 
-std::string sh(const std::string& cmd) {
+// A shell command's output: stdout and stderr, or stdout alone (quiet).
+std::string sh(const std::string& cmd, bool quiet = false) {
   std::string out;
-  if (FILE* p = popen((cmd + " 2>&1").c_str(), "r")) {
+  if (FILE* p = popen((cmd + (quiet ? " 2>/dev/null" : " 2>&1")).c_str(), "r")) {
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
@@ -229,6 +231,189 @@ TEST_CASE("ext2/3/4 images made by mke2fs -d read back exactly as their source t
       CHECK(got.size() == want.size());
       CHECK(test::tree_diff(want, got) == "");
       k->shutdown();
+    }
+  }
+}
+
+TEST_CASE("ext4: an indexed directory of 50,000 entries is listed and looked up through its htree", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img", mnt = tmp.path + "/mnt";
+  mkdir(src.c_str(), 0755);
+  mkdir((src + "/big").c_str(), 0755);
+  // mke2fs -d inserts names one by one into linear directories (quadratic: minutes for
+  // 50,000), so the host kernel fills the directory through a loop mount where it can, and
+  // e2fsck -D indexes it; without root, a smaller directory from mke2fs -d.
+  int files = 50000;
+  INFO(mkfs(img, "ext4", "-b 4096 -N 60000", "128M", src));
+  mkdir(mnt.c_str(), 0755);
+  const bool loop = geteuid() == 0 && sh("mount -o loop " + img + " " + mnt + " && echo mounted").find("mounted") != std::string::npos;
+  auto name = [](int i) { return "file-with-a-longer-name-" + std::to_string(i * 7919 % 1000003); };
+  if (loop) {
+    for (int i = 0; i < files; ++i) close(open((mnt + "/big/" + name(i)).c_str(), O_WRONLY | O_CREAT, 0644));
+    sh("umount " + mnt);
+  } else {
+    WARN("no loop mount: a directory of 3,000 entries instead");
+    files = 3000;
+    for (int i = 0; i < files; ++i) close(open((src + "/big/" + name(i)).c_str(), O_WRONLY | O_CREAT, 0644));
+    INFO(mkfs(img, "ext4", "-b 4096 -N 60000", "128M", src));
+  }
+  INFO(sh("e2fsck -fyD " + img));
+  REQUIRE(sh("debugfs -R 'stat /big' " + img).find("Flags: 0x81000") != std::string::npos);  // INDEX | EXTENTS
+  const int kFiles = files;
+  auto k = test::boot("mem=256M ubdar=" + img);
+  int listed = 0, found = 0, missing_ok = 0;
+  test::run_task(*k, [&] {
+    test::sys(SYS_mkdir, "/mnt", 0755);
+    if (test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
+    const long fd = test::sys(SYS_openat, AT_FDCWD, "/mnt/big", O_RDONLY | O_DIRECTORY);
+    std::vector<char> buf(1 << 16);
+    for (long n; (n = test::sys(SYS_getdents64, fd, buf.data(), buf.size())) > 0;)
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<dirent64*>(buf.data() + off);
+        if (d->d_name[0] != '.') ++listed;
+        off += d->d_reclen;
+      }
+    test::sys(SYS_close, fd);
+    struct stat st {};
+    for (int i = 0; i < kFiles; ++i) {
+      const std::string p = "/mnt/big/" + name(i);
+      if (test::sys(SYS_newfstatat, AT_FDCWD, p.c_str(), &st, 0) == 0 && S_ISREG(st.st_mode)) ++found;
+    }
+    for (const char* absent : {"/mnt/big/nope", "/mnt/big/file-with-a-longer-name-", "/mnt/big/file-with-a-longer-name-1000004"})
+      if (test::sys(SYS_newfstatat, AT_FDCWD, absent, &st, 0) == -ENOENT) ++missing_ok;
+    return 0;
+  });
+  CHECK(listed == kFiles);
+  CHECK(found == kFiles);
+  CHECK(missing_ok == 3);
+  // The lookups went through the index: no fallback to a linear scan was needed.
+  CHECK(k->dmesg().find("falling back to linear search") == std::string::npos);
+}
+
+TEST_CASE("ext4: root=/dev/ubda boots on the image, read-only", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  mkdir(src.c_str(), 0755);
+  for (const char* d : {"/dev", "/proc", "/tmp", "/etc"}) mkdir((src + d).c_str(), 0755);
+  put(src + "/etc/hostname", "from-the-image\n");
+  INFO(mkfs(img, "ext4", "", "32M", src));
+  auto k = test::boot("ubdar=" + img + " root=/dev/ubda ro");
+  std::string hostname;
+  long write_err = 0, mkdir_err = 0, proc_ok = -1;
+  test::run_task(*k, [&] {
+    char buf[64] = {};
+    const long fd = test::sys(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY);
+    const long n = test::sys(SYS_read, fd, buf, sizeof buf);
+    if (n > 0) hostname.assign(buf, static_cast<size_t>(n));
+    test::sys(SYS_close, fd);
+    write_err = test::sys(SYS_openat, AT_FDCWD, "/etc/hostname", O_WRONLY);
+    mkdir_err = test::sys(SYS_mkdir, "/newdir", 0755);
+    proc_ok = test::sys(SYS_access, "/proc/self/status", R_OK);  // /proc is mounted on the image's /proc
+    return 0;
+  });
+  CHECK(hostname == "from-the-image\n");
+  CHECK(write_err == -EROFS);
+  CHECK(mkdir_err == -EROFS);
+  CHECK(proc_ok == 0);
+  const std::string log = k->dmesg();
+  CHECK(log.find("VFS: Mounted root (ext4 filesystem) readonly") != std::string::npos);
+}
+
+TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img", junk = tmp.path + "/junk.img";
+  mkdir(src.c_str(), 0755);
+  put(src + "/a", std::string(100000, 'a'));
+  INFO(mkfs(img, "ext4", "-b 4096", "64M", src));
+  test::write_file(junk, test::random_bytes(8 << 20, 3));
+  auto k = test::boot("ubdar=" + img + " ubdbr=" + junk);
+  long not_blk = 0, bad_fs = 0, bad_opt = 0, as_ext2 = 0, ok = -1, busy = 0;
+  struct statfs sf {};
+  test::run_task(*k, [&] {
+    test::sys(SYS_mkdir, "/mnt", 0755);
+    not_blk = test::sys(SYS_mount, "/proc/self/status", "/mnt", "ext4", MS_RDONLY, 0L);
+    bad_fs = test::sys(SYS_mount, "/dev/ubdb", "/mnt", "ext4", MS_RDONLY, 0L);
+    bad_opt = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "data=bogus");
+    as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext2", MS_RDONLY, 0L);  // extents: not ext2
+    ok = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L);
+    test::sys(SYS_statfs, "/mnt", &sf);
+    return 0;
+  });
+  CHECK(not_blk == -ENOTBLK);
+  CHECK(bad_fs == -EINVAL);
+  CHECK(bad_opt == -EINVAL);
+  CHECK(as_ext2 == -EINVAL);
+  REQUIRE(ok == 0);
+  busy = k->remove_disk("ubda");
+  CHECK(busy == -EBUSY);
+  CHECK(k->dmesg().find("VFS: Can't find ext4 filesystem") == std::string::npos);
+  // The host kernel's numbers for the same image (a loop mount needs root).
+  if (geteuid() == 0) {
+    const std::string mnt = tmp.path + "/mnt";
+    mkdir(mnt.c_str(), 0755);
+    if (sh("mount -o loop,ro,noload " + img + " " + mnt + " && echo mounted").find("mounted") != std::string::npos) {
+      struct statfs host {};
+      ::statfs(mnt.c_str(), &host);
+      sh("umount " + mnt);
+      CHECK(sf.f_type == host.f_type);
+      CHECK(sf.f_bsize == host.f_bsize);
+      CHECK(sf.f_blocks == host.f_blocks);
+      CHECK(sf.f_bfree == host.f_bfree);
+      CHECK(sf.f_bavail == host.f_bavail);
+      CHECK(sf.f_files == host.f_files);
+      CHECK(sf.f_ffree == host.f_ffree);
+      CHECK(sf.f_namelen == host.f_namelen);
+      CHECK(memcmp(&sf.f_fsid, &host.f_fsid, sizeof sf.f_fsid) == 0);
+    } else {
+      WARN("no loop mount on this machine: statfs compared with nothing");
+    }
+  }
+}
+
+TEST_CASE("ext4: a dirty journal is replayed in memory as e2fsck replays it, the disk untouched", "[ext4]") {
+  for (const char* open_cmd : {"jo", "jo -c"}) {  // without and with journal checksums (v3)
+    SECTION(open_cmd) {
+      test::TempDir tmp;
+      const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+      mkdir(src.c_str(), 0755);
+      put(src + "/victim", std::string(8192, 'A'));
+      INFO(mkfs(img, "ext4", "-b 4096", "32M", src));
+      const std::string b0 = sh("debugfs -R 'bmap /victim 0' " + img, true);
+      const std::string b1 = sh("debugfs -R 'bmap /victim 1' " + img, true);
+      put(tmp.path + "/b", std::string(4096, 'B'));
+      put(tmp.path + "/c", std::string(4096, 'C'));
+      put(tmp.path + "/d", std::string(4096, 'D'));
+      // Three transactions: block 0 becomes B; block 1 becomes C and is then revoked (it
+      // keeps A); a last one, never committed, would make block 0 D.
+      put(tmp.path + "/cmds", std::string(open_cmd) + "\njw -b " + b0.substr(0, b0.find('\n')) + " " + tmp.path +
+                                  "/b\njw -b " + b1.substr(0, b1.find('\n')) + " " + tmp.path + "/c\njw -r " +
+                                  b1.substr(0, b1.find('\n')) + " /dev/null\njw -b " + b0.substr(0, b0.find('\n')) +
+                                  " -c " + tmp.path + "/d\njc\n");
+      INFO(sh("debugfs -w -f " + tmp.path + "/cmds " + img));
+      REQUIRE(sh("dumpe2fs -h " + img).find("needs_recovery") != std::string::npos);
+      const std::vector<char> before = test::read_file(img);
+      // What e2fsck makes of it, on a copy.
+      test::write_file(tmp.path + "/copy.img", before);
+      sh("e2fsck -fy " + tmp.path + "/copy.img");
+      const std::string fsck_view = sh("debugfs -R 'cat /victim' " + tmp.path + "/copy.img", true);
+      INFO("fsck view: " << fsck_view.size() << " bytes, B at " << fsck_view.find('B') << ", A at " << fsck_view.find('A'));
+      REQUIRE(fsck_view.substr(0, 8192) == std::string(4096, 'B') + std::string(4096, 'A'));
+
+      auto k = test::boot("ubdar=" + img);
+      std::string got;
+      test::run_task(*k, [&] {
+        test::sys(SYS_mkdir, "/mnt", 0755);
+        if (test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
+        char buf[8192];
+        const long fd = test::sys(SYS_openat, AT_FDCWD, "/mnt/victim", O_RDONLY);
+        const long n = test::sys(SYS_pread64, fd, buf, sizeof buf, 0);
+        if (n > 0) got.assign(buf, static_cast<size_t>(n));
+        return 0;
+      });
+      CHECK(got == fsck_view.substr(0, 8192));
+      CHECK(k->dmesg().find("recovery complete: 3 transactions") != std::string::npos);
+      k->shutdown();
+      CHECK(test::read_file(img) == before);  // replayed in memory only
     }
   }
 }
