@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/task/task.h"
+#include "core/base/rcu.h"
 #include "core/vfs/vfs.h"
 
 namespace uml::kern {
@@ -308,6 +309,12 @@ Result<void> Vfs::umount(Task& t, std::string_view target, int flags) {
         if (m->m_parent.get() == gone[i].get()) gone.push_back(m);
     for (auto it = gone.rbegin(); it != gone.rend(); ++it) detach_locked(*it);
   }
+  // namespace_unlock: once no lock-free walk can still see the detached mounts, they go,
+  // and with the last of them their filesystem (a disk filesystem lets go of its disk
+  // before umount returns, as Linux's does).
+  gone.clear();
+  p = Path{};
+  rcu::synchronize();
   return {};
 }
 

@@ -34,9 +34,17 @@ Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
   m_bdev->get();  // a mounted disk is busy: it cannot be removed
 }
 
-Ext4Fs::~Ext4Fs() { m_bdev->put(); }
+Ext4Fs::~Ext4Fs() {
+  if (!m_killed) m_bdev->put();  // a mount that failed half-way
+}
 
-void Ext4Fs::kill() { SuperBlock::kill(); }
+// The last mount went (kill_block_super): the disk is free again, though inodes still
+// referenced (none can be reached once unmounted) keep their memory until they go.
+void Ext4Fs::kill() {
+  SuperBlock::kill();
+  if (!m_killed) m_bdev->put();
+  m_killed = true;
+}
 
 void Ext4Fs::error(const char* func, uint32_t ino, uint64_t blk, const char* fmt, ...) {
   m_errors.fetch_add(1, std::memory_order_relaxed);

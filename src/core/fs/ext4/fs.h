@@ -119,6 +119,7 @@ class Ext4Fs final : public SuperBlock {
   uint64_t m_overhead = 0;
   uint64_t m_journal_blocks = 0;
   std::atomic<uint64_t> m_errors{0};
+  bool m_killed = false;
   // Blocks a journal replay produced (a read-only disk is never written: the replay lives
   // here, and reads see it).
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_overlay;

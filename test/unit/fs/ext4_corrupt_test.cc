@@ -1,0 +1,164 @@
+// Every corrupted image of e2fsprogs' test suite (../shared/testdata/e2fs-corrupt, or
+// $UML_E2FS_CORPUS) is mounted and walked in full: each entry stat'ed, each directory
+// listed, each file read to its end, each symlink read, each xattr listed and read. A
+// clean error or consistent reads are both fine; a crash, a hang or a sanitizer report
+// is a failure. The summary counts what happened.
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixture.h"
+#include "host_files.h"
+
+namespace {
+
+std::string corpus_dir() {
+  if (const char* e = getenv("UML_E2FS_CORPUS")) return e;
+  return UML_E2FS_CORPUS;
+}
+
+struct WalkStats {
+  uint64_t entries = 0, errors = 0, bytes = 0;
+};
+
+// The tolerant walk, inside a guest task: every failure is counted, none stops it.
+// Directory loops (a corrupted image may have them) end at a depth bound and at inodes
+// already seen.
+void walk(const std::string& dir, int depth, std::set<uint64_t>& seen, WalkStats& s, std::vector<char>& buf) {
+  if (depth > 64 || s.entries > 200000) return;
+  const long fd = test::sys(SYS_openat, AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    ++s.errors;
+    return;
+  }
+  std::vector<std::string> names;
+  for (int rounds = 0; rounds < 100000; ++rounds) {
+    const long n = test::sys(SYS_getdents64, fd, buf.data(), buf.size());
+    if (n <= 0) {
+      if (n < 0) ++s.errors;
+      break;
+    }
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<dirent64*>(buf.data() + off);
+      const std::string name = d->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+      off += d->d_reclen;
+    }
+  }
+  test::sys(SYS_close, fd);
+  for (const std::string& name : names) {
+    const std::string p = dir + "/" + name;
+    ++s.entries;
+    struct stat st {};
+    if (test::sys(SYS_newfstatat, AT_FDCWD, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      ++s.errors;
+      continue;
+    }
+    if (test::sys(SYS_llistxattr, p.c_str(), buf.data(), buf.size()) < 0) ++s.errors;
+    if (S_ISLNK(st.st_mode)) {
+      if (test::sys(SYS_readlinkat, AT_FDCWD, p.c_str(), buf.data(), buf.size()) < 0) ++s.errors;
+    } else if (S_ISREG(st.st_mode)) {
+      const long f = test::sys(SYS_openat, AT_FDCWD, p.c_str(), O_RDONLY);
+      if (f < 0) {
+        ++s.errors;
+        continue;
+      }
+      for (uint64_t total = 0; total < (64ull << 20);) {  // a sparse giant: its first 64 MiB
+        const long n = test::sys(SYS_read, f, buf.data(), buf.size());
+        if (n <= 0) {
+          if (n < 0) ++s.errors;
+          break;
+        }
+        total += static_cast<uint64_t>(n);
+        s.bytes += static_cast<uint64_t>(n);
+      }
+      test::sys(SYS_close, f);
+    } else if (S_ISDIR(st.st_mode) && seen.insert(st.st_ino).second) {
+      walk(p, depth + 1, seen, s, buf);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ext4: every image of e2fsprogs' corrupted-image corpus is mounted and walked without a crash", "[ext4][corpus]") {
+  const std::string dir = corpus_dir();
+  std::ifstream index(dir + "/INDEX.tsv");
+  if (!index) {
+    WARN("no corpus at " + dir + " (set UML_E2FS_CORPUS): nothing to walk");
+    return;
+  }
+  std::string line;
+  std::getline(index, line);  // header
+  test::TempDir tmp;
+  auto k = test::boot("mem=256M");
+  int images = 0, mounted = 0, refused = 0, clean_walks = 0;
+  uint64_t entries = 0, errors = 0;
+  while (std::getline(index, line)) {
+    std::istringstream fields(line);
+    std::string name, file;
+    std::getline(fields, name, '\t');
+    std::getline(fields, file, '\t');
+    (void)file;  // INDEX names the upstream file; the image here is always image.gz
+    const std::string img = tmp.path + "/img";
+    const std::string cmd = "gzip -dc '" + dir + "/" + name + "/image.gz' > '" + img + "' 2>/dev/null";
+    if (system(cmd.c_str()) != 0) continue;
+    ++images;
+    uml::DiskSpec d;
+    d.index = 0;
+    d.path = img;
+    d.read_only = true;
+    if (k->add_disk(d) != 0) {  // shorter than a sector: not even a disk
+      ++refused;
+      continue;
+    }
+    long mount_res = 0, umount_res = 0;
+    WalkStats s;
+    const int st = test::run_task(*k, [&] {
+      test::sys(SYS_mkdir, "/mnt", 0755);
+      mount_res = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L);
+      if (mount_res != 0) return 0;
+      std::set<uint64_t> seen;
+      std::vector<char> buf(1 << 16);
+      walk("/mnt", 0, seen, s, buf);
+      umount_res = test::sys(SYS_umount2, "/mnt", 0);
+      return 0;
+    });
+    INFO(name);
+    CHECK(st == 0);
+    if (mount_res == 0) {
+      ++mounted;
+      CHECK(umount_res == 0);
+      entries += s.entries;
+      errors += s.errors;
+      if (s.errors == 0) ++clean_walks;
+    } else {
+      ++refused;
+      if (getenv("UML_CORPUS_VERBOSE")) {
+        const std::string log = k->dmesg();
+        const size_t at = log.rfind('\n', log.size() - 2);
+        WARN(name << ": " << mount_res << " " << log.substr(at == std::string::npos ? 0 : at + 1));
+      }
+      CHECK((mount_res == -EINVAL || mount_res == -EUCLEAN || mount_res == -EIO));
+    }
+    CHECK(k->remove_disk("ubda") == 0);  // the mount let go of the disk
+  }
+  WARN("corrupted-image corpus: " << images << " images; " << mounted << " mounted and walked (" << clean_walks
+       << " without an error, " << entries << " entries, " << errors << " clean errors), " << refused
+       << " refused with a clear error; 0 crashes");
+  CHECK(images >= 200);
+  CHECK(mounted + refused == images);
+}
