@@ -1,0 +1,602 @@
+// uml-img: reads an ext2/3/4 image without root and without a VM. It boots an instance,
+// mounts the image read-only, and runs one command in it, through the public API only.
+//
+//   uml-img IMAGE ls [-l] [-R] [-a] [PATH...]   list directories (like ls -n: numeric ids
+//                                               unless the image has /etc/passwd, /etc/group)
+//   uml-img IMAGE cat PATH...                   copy files to stdout
+//   uml-img IMAGE stat PATH...                  everything stat(1) shows
+//   uml-img IMAGE tree [PATH]                   the tree below PATH, as tree(1) draws it
+//   uml-img IMAGE df                            the filesystem's size and use, as df(1)
+//   uml-img IMAGE get [-r] PATH HOST_DEST       copy out, keeping modes, times, symlinks,
+//                                               hard links, xattrs, holes, and owners and
+//                                               device nodes when run as root
+//
+// Writing commands (put, mkdir, rm, mv, chmod) come with ext4's write path; they will take
+// the same shape: uml-img IMAGE put HOST_SRC PATH.
+// Exit status as coreutils: 0 success, 1 a file could not be read, 2 bad usage or a path
+// that cannot be reached (ls), 1 for anything else; messages go to stderr.
+
+#include <libuml/libuml.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* kRoot = "/img";  // where the image is mounted; tasks chroot into it
+
+long g(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) { return uml::syscall(nr, a, b, c, d, e); }
+template <typename T>
+long P(T* p) {
+  return reinterpret_cast<long>(p);
+}
+
+int g_status = 0;
+void complain(const std::string& what, long err, int status = 1) {
+  fprintf(stderr, "uml-img: %s: %s\n", what.c_str(), strerror(static_cast<int>(-err)));
+  g_status = std::max(g_status, status);
+}
+
+bool guest_stat(const std::string& p, struct stat* st, bool follow = false) {
+  const long r = g(SYS_newfstatat, AT_FDCWD, P(p.c_str()), P(st), follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  if (r < 0) {
+    complain("cannot access '" + p + "'", r, 2);
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, unsigned char>> list_dir(const std::string& p, long* err) {
+  std::vector<std::pair<std::string, unsigned char>> out;
+  const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    *err = fd;
+    return out;
+  }
+  std::vector<char> buf(1 << 16);
+  for (long n; (n = g(SYS_getdents64, fd, P(buf.data()), static_cast<long>(buf.size()))) > 0;)
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<dirent64*>(buf.data() + off);
+      out.emplace_back(d->d_name, d->d_type);
+      off += d->d_reclen;
+    }
+  g(SYS_close, fd);
+  std::sort(out.begin(), out.end());
+  *err = 0;
+  return out;
+}
+
+std::string read_all(const std::string& p) {
+  std::string s;
+  const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY);
+  if (fd < 0) return s;
+  char buf[65536];
+  for (long n; (n = g(SYS_read, fd, P(buf), sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
+  g(SYS_close, fd);
+  return s;
+}
+
+// Names from the image's /etc/passwd and /etc/group (the image's users, not the host's).
+std::map<uint32_t, std::string> id_names(const std::string& file) {
+  std::map<uint32_t, std::string> m;
+  const std::string s = read_all(file);
+  for (size_t pos = 0; pos < s.size();) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos) nl = s.size();
+    const std::string line = s.substr(pos, nl - pos);
+    pos = nl + 1;
+    const size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1), c3 = line.find(':', c2 + 1);
+    if (c3 == std::string::npos) continue;
+    m.emplace(static_cast<uint32_t>(strtoul(line.c_str() + c2 + 1, nullptr, 10)), line.substr(0, c1));
+  }
+  return m;
+}
+std::map<uint32_t, std::string> g_users, g_groups;
+std::string name_of(const std::map<uint32_t, std::string>& m, uint32_t id) {
+  auto it = m.find(id);
+  return it == m.end() ? std::to_string(id) : it->second;
+}
+
+std::string mode_string(uint32_t m) {
+  std::string s = S_ISDIR(m) ? "d" : S_ISLNK(m) ? "l" : S_ISCHR(m) ? "c" : S_ISBLK(m) ? "b" : S_ISFIFO(m) ? "p" : S_ISSOCK(m) ? "s" : "-";
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) s += (m & (0400 >> i)) ? rwx[i] : '-';
+  if (m & S_ISUID) s[3] = (m & S_IXUSR) ? 's' : 'S';
+  if (m & S_ISGID) s[6] = (m & S_IXGRP) ? 's' : 'S';
+  if (m & S_ISVTX) s[9] = (m & S_IXOTH) ? 't' : 'T';
+  return s;
+}
+
+std::string ls_time(int64_t t) {
+  char buf[64];
+  const time_t tt = t;
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  const time_t now = time(nullptr);
+  const bool recent = t <= now && now - t < 180LL * 24 * 3600;  // ls: six months
+  strftime(buf, sizeof buf, recent ? "%b %e %H:%M" : "%b %e  %Y", &tm);
+  return buf;
+}
+
+void ls_entry(const std::string& dir, const std::string& name, bool lng) {
+  if (!lng) {
+    printf("%s\n", name.c_str());
+    return;
+  }
+  const std::string p = dir.empty() ? name : (dir == "/" ? "/" + name : dir + "/" + name);
+  struct stat st {};
+  if (!guest_stat(p, &st)) return;
+  std::string size = (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+                         ? std::to_string(major(st.st_rdev)) + ", " + std::to_string(minor(st.st_rdev))
+                         : std::to_string(st.st_size);
+  printf("%s %lu %s %s %8s %s %s", mode_string(st.st_mode).c_str(), static_cast<unsigned long>(st.st_nlink),
+         name_of(g_users, st.st_uid).c_str(), name_of(g_groups, st.st_gid).c_str(), size.c_str(),
+         ls_time(st.st_mtim.tv_sec).c_str(), name.c_str());
+  if (S_ISLNK(st.st_mode)) {
+    char target[4096];
+    const long n = g(SYS_readlinkat, AT_FDCWD, P(p.c_str()), P(target), sizeof target);
+    if (n >= 0) printf(" -> %.*s", static_cast<int>(n), target);
+  }
+  printf("\n");
+}
+
+void ls_dir(const std::string& p, bool lng, bool all, bool rec, bool header) {
+  long err;
+  auto entries = list_dir(p, &err);
+  if (err) {
+    complain("cannot open directory '" + p + "'", err, 2);
+    return;
+  }
+  if (header) printf("%s:\n", p.c_str());
+  if (lng) {
+    uint64_t blocks = 0;
+    for (const auto& [n, t] : entries) {
+      if (!all && n[0] == '.') continue;
+      struct stat st {};
+      const std::string c = p == "/" ? "/" + n : p + "/" + n;
+      if (g(SYS_newfstatat, AT_FDCWD, P(c.c_str()), P(&st), AT_SYMLINK_NOFOLLOW) == 0) blocks += st.st_blocks;
+    }
+    printf("total %llu\n", static_cast<unsigned long long>(blocks / 2));
+  }
+  for (const auto& [n, t] : entries)
+    if (all || n[0] != '.') ls_entry(p, n, lng);
+  if (rec)
+    for (const auto& [n, t] : entries) {
+      if (n == "." || n == ".." || t != DT_DIR || (!all && n[0] == '.')) continue;
+      printf("\n");
+      ls_dir(p == "/" ? "/" + n : p + "/" + n, lng, all, rec, true);
+    }
+}
+
+int cmd_ls(const std::vector<std::string>& args) {
+  bool lng = false, all = false, rec = false;
+  std::vector<std::string> paths;
+  for (const std::string& a : args) {
+    if (a.size() > 1 && a[0] == '-') {
+      for (char c : a.substr(1)) {
+        if (c == 'l') lng = true;
+        else if (c == 'a') all = true;
+        else if (c == 'R') rec = true;
+        else {
+          fprintf(stderr, "uml-img: ls: invalid option -- '%c'\n", c);
+          return 2;
+        }
+      }
+    } else {
+      paths.push_back(a);
+    }
+  }
+  if (paths.empty()) paths.push_back("/");
+  bool first = true;
+  for (const std::string& p : paths) {
+    struct stat st {};
+    if (!guest_stat(p, &st)) continue;
+    if (!S_ISDIR(st.st_mode)) {
+      ls_entry("", p, lng);
+      continue;
+    }
+    if (!first) printf("\n");
+    first = false;
+    ls_dir(p, lng, all, rec, rec || paths.size() > 1);
+  }
+  return g_status;
+}
+
+int cmd_cat(const std::vector<std::string>& args) {
+  std::vector<char> buf(1 << 20);
+  for (const std::string& p : args) {
+    const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY);
+    if (fd < 0) {
+      complain(p, fd);
+      continue;
+    }
+    for (;;) {
+      const long n = g(SYS_read, fd, P(buf.data()), static_cast<long>(buf.size()));
+      if (n < 0) {
+        complain(p, n);
+        break;
+      }
+      if (n == 0) break;
+      if (fwrite(buf.data(), 1, static_cast<size_t>(n), stdout) != static_cast<size_t>(n)) return 1;
+    }
+    g(SYS_close, fd);
+  }
+  return g_status;
+}
+
+std::string stat_time(const struct timespec& ts) {
+  char buf[64];
+  const time_t tt = ts.tv_sec;
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char out[96];
+  snprintf(out, sizeof out, "%s.%09ld +0000", buf, ts.tv_nsec);
+  return out;
+}
+
+int cmd_stat(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    fprintf(stderr, "uml-img: stat: missing operand\n");
+    return 1;
+  }
+  for (const std::string& p : args) {
+    struct statx sx {};
+    const long r = g(SYS_statx, AT_FDCWD, P(p.c_str()), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, P(&sx));
+    if (r < 0) {
+      complain("cannot stat '" + p + "'", r);
+      continue;
+    }
+    const uint32_t m = sx.stx_mode;
+    const char* type = S_ISREG(m) ? (sx.stx_size ? "regular file" : "regular empty file") : S_ISDIR(m) ? "directory"
+                       : S_ISLNK(m) ? "symbolic link" : S_ISCHR(m) ? "character special file"
+                       : S_ISBLK(m) ? "block special file" : S_ISFIFO(m) ? "fifo" : "socket";
+    std::string name = p;
+    if (S_ISLNK(m)) {
+      char t[4096];
+      const long n = g(SYS_readlinkat, AT_FDCWD, P(p.c_str()), P(t), sizeof t);
+      if (n >= 0) name += " -> " + std::string(t, static_cast<size_t>(n));
+    }
+    printf("  File: %s\n", name.c_str());
+    printf("  Size: %-15llu Blocks: %-10llu IO Block: %-6u %s\n", static_cast<unsigned long long>(sx.stx_size),
+           static_cast<unsigned long long>(sx.stx_blocks), sx.stx_blksize, type);
+    char dev[32];
+    snprintf(dev, sizeof dev, "%u,%u", sx.stx_dev_major, sx.stx_dev_minor);
+    printf("Device: %-15s Inode: %-11llu Links: %u", dev, static_cast<unsigned long long>(sx.stx_ino), sx.stx_nlink);
+    if (S_ISCHR(m) || S_ISBLK(m)) printf("     Device type: %u,%u", sx.stx_rdev_major, sx.stx_rdev_minor);
+    printf("\nAccess: (%04o/%s)  Uid: (%5u/%8s)   Gid: (%5u/%8s)\n", m & 07777, mode_string(m).c_str(), sx.stx_uid,
+           name_of(g_users, sx.stx_uid).c_str(), sx.stx_gid, name_of(g_groups, sx.stx_gid).c_str());
+    auto ts = [](const struct statx_timestamp& t) { return timespec{t.tv_sec, t.tv_nsec}; };
+    printf("Access: %s\n", stat_time(ts(sx.stx_atime)).c_str());
+    printf("Modify: %s\n", stat_time(ts(sx.stx_mtime)).c_str());
+    printf("Change: %s\n", stat_time(ts(sx.stx_ctime)).c_str());
+    printf(" Birth: %s\n", (sx.stx_mask & STATX_BTIME) ? stat_time(ts(sx.stx_btime)).c_str() : "-");
+  }
+  return g_status;
+}
+
+void tree_walk(const std::string& p, const std::string& prefix, int depth, uint64_t* dirs, uint64_t* files) {
+  long err;
+  auto entries = list_dir(p, &err);
+  if (err) {
+    printf("%s [error opening dir]\n", prefix.c_str());
+    return;
+  }
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const auto& e) { return e.first[0] == '.'; }),
+                entries.end());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const bool last = i + 1 == entries.size();
+    const std::string& n = entries[i].first;
+    const std::string c = p == "/" ? "/" + n : p + "/" + n;
+    std::string shown = n;
+    if (entries[i].second == DT_LNK) {
+      char t[4096];
+      const long k = g(SYS_readlinkat, AT_FDCWD, P(c.c_str()), P(t), sizeof t);
+      if (k >= 0) shown += " -> " + std::string(t, static_cast<size_t>(k));
+    }
+    printf("%s%s%s\n", prefix.c_str(), last ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ", shown.c_str());
+    if (entries[i].second == DT_DIR) {
+      ++*dirs;
+      if (depth < 256) tree_walk(c, prefix + (last ? "    " : "\u2502   "), depth + 1, dirs, files);
+    } else {
+      ++*files;
+    }
+  }
+}
+
+int cmd_tree(const std::vector<std::string>& args) {
+  const std::string p = args.empty() ? "/" : args[0];
+  struct stat st {};
+  if (!guest_stat(p, &st, true)) return 2;
+  printf("%s\n", p.c_str());
+  uint64_t dirs = 0, files = 0;
+  if (S_ISDIR(st.st_mode)) tree_walk(p, "", 0, &dirs, &files);
+  printf("\n%llu director%s, %llu file%s\n", static_cast<unsigned long long>(dirs), dirs == 1 ? "y" : "ies",
+         static_cast<unsigned long long>(files), files == 1 ? "" : "s");
+  return g_status;
+}
+
+int cmd_df(const std::string& image) {
+  struct statfs s {};
+  const long r = g(SYS_statfs, P("/"), P(&s));
+  if (r < 0) {
+    complain("statfs", r);
+    return 1;
+  }
+  const uint64_t k = s.f_bsize / 1024;
+  const uint64_t total = s.f_blocks * k, avail = s.f_bavail * k, used = (s.f_blocks - s.f_bfree) * k;
+  const uint64_t denom = used + avail;
+  const unsigned pct = denom ? static_cast<unsigned>((used * 100 + denom - 1) / denom) : 0;
+  printf("Filesystem     1K-blocks     Used Available Use%% Mounted on\n");
+  printf("%-14s %9llu %8llu %9llu %3u%% /\n", image.c_str(), static_cast<unsigned long long>(total),
+         static_cast<unsigned long long>(used), static_cast<unsigned long long>(avail), pct);
+  return 0;
+}
+
+// ---- get: copy out ----
+
+struct Copier {
+  bool root = geteuid() == 0;
+  bool progress = isatty(2);
+  uint64_t total = 0, done = 0;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> links;  // (dev, ino) -> host path
+  std::vector<std::pair<std::string, struct stat>> dir_times;  // set after their contents
+  std::vector<char> buf = std::vector<char>(1 << 20);
+
+  void bar() {
+    if (!progress || total < (8u << 20)) return;
+    const int w = 40;
+    const int filled = static_cast<int>(w * done / std::max<uint64_t>(total, 1));
+    fprintf(stderr, "\r[%.*s%*s] %3llu%% %llu/%llu MiB", filled, "========================================", w - filled, "",
+            static_cast<unsigned long long>(done * 100 / std::max<uint64_t>(total, 1)),
+            static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20));
+  }
+
+  uint64_t measure(const std::string& p) {
+    struct stat st {};
+    if (g(SYS_newfstatat, AT_FDCWD, P(p.c_str()), P(&st), AT_SYMLINK_NOFOLLOW) < 0) return 0;
+    if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+    if (!S_ISDIR(st.st_mode)) return 0;
+    long err;
+    uint64_t n = 0;
+    for (const auto& [name, t] : list_dir(p, &err))
+      if (name != "." && name != "..") n += measure(p + "/" + name);
+    return n;
+  }
+
+  void xattrs(const std::string& src, const std::string& dst) {
+    const long n = g(SYS_llistxattr, P(src.c_str()), P(buf.data()), static_cast<long>(buf.size()));
+    if (n <= 0) return;
+    std::vector<std::string> names;
+    for (long i = 0; i < n; i += static_cast<long>(names.back().size()) + 1) names.emplace_back(buf.data() + i);
+    std::vector<char> v(65536);
+    for (const std::string& k : names) {
+      if (!root && k.rfind("user.", 0) != 0) continue;  // trusted., security.: root's
+      const long m = g(SYS_lgetxattr, P(src.c_str()), P(k.c_str()), P(v.data()), static_cast<long>(v.size()));
+      if (m < 0) continue;
+      if (lsetxattr(dst.c_str(), k.c_str(), v.data(), static_cast<size_t>(m), 0) != 0)
+        fprintf(stderr, "uml-img: %s: cannot set %s: %s\n", dst.c_str(), k.c_str(), strerror(errno));
+    }
+  }
+
+  void attrs(const std::string& src, const std::string& dst, const struct stat& st) {
+    xattrs(src, dst);
+    if (root && lchown(dst.c_str(), st.st_uid, st.st_gid) != 0) fprintf(stderr, "uml-img: %s: chown: %s\n", dst.c_str(), strerror(errno));
+    if (!S_ISLNK(st.st_mode)) chmod(dst.c_str(), st.st_mode & 07777);
+    if (!S_ISDIR(st.st_mode)) {
+      const timespec ts[2] = {st.st_atim, st.st_mtim};
+      utimensat(AT_FDCWD, dst.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+    }
+  }
+
+  bool file(const std::string& src, const std::string& dst, const struct stat& st) {
+    const long in = g(SYS_openat, AT_FDCWD, P(src.c_str()), O_RDONLY);
+    if (in < 0) {
+      complain(src, in);
+      return false;
+    }
+    const int out = open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0) {
+      fprintf(stderr, "uml-img: cannot create '%s': %s\n", dst.c_str(), strerror(errno));
+      g(SYS_close, in);
+      g_status = 1;
+      return false;
+    }
+    // Data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes.
+    const int64_t size = st.st_size;
+    int64_t pos = 0;
+    bool ok = true;
+    while (pos < size && ok) {
+      const long data = g(SYS_lseek, in, pos, SEEK_DATA);
+      if (data < 0) break;  // ENXIO: only a hole is left
+      long hole = g(SYS_lseek, in, data, SEEK_HOLE);
+      if (hole < 0) hole = size;
+      for (int64_t at = data; at < hole;) {
+        const long n = g(SYS_pread64, in, P(buf.data()), static_cast<long>(std::min<int64_t>(buf.size(), hole - at)), at);
+        if (n <= 0) {
+          if (n < 0) complain(src, n);
+          ok = n == 0;
+          break;
+        }
+        if (pwrite(out, buf.data(), static_cast<size_t>(n), at) != n) {
+          fprintf(stderr, "uml-img: %s: write: %s\n", dst.c_str(), strerror(errno));
+          ok = false;
+          break;
+        }
+        at += n;
+        done += static_cast<uint64_t>(n);
+        bar();
+      }
+      pos = hole;
+    }
+    if (ftruncate(out, size) != 0) ok = false;
+    close(out);
+    g(SYS_close, in);
+    if (!ok) g_status = 1;
+    return ok;
+  }
+
+  void copy(const std::string& src, const std::string& dst, bool recursive) {
+    struct stat st {};
+    const long r = g(SYS_newfstatat, AT_FDCWD, P(src.c_str()), P(&st), AT_SYMLINK_NOFOLLOW);
+    if (r < 0) {
+      complain("cannot stat '" + src + "'", r);
+      return;
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+      auto [it, fresh] = links.try_emplace({st.st_dev, st.st_ino}, dst);
+      if (!fresh) {
+        if (link(it->second.c_str(), dst.c_str()) != 0) fprintf(stderr, "uml-img: %s: link: %s\n", dst.c_str(), strerror(errno));
+        return;
+      }
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (!recursive) {
+        fprintf(stderr, "uml-img: -r not specified; omitting directory '%s'\n", src.c_str());
+        g_status = 1;
+        return;
+      }
+      if (mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "uml-img: cannot create directory '%s': %s\n", dst.c_str(), strerror(errno));
+        g_status = 1;
+        return;
+      }
+      long err;
+      for (const auto& [name, t] : list_dir(src, &err))
+        if (name != "." && name != "..") copy(src == "/" ? "/" + name : src + "/" + name, dst + "/" + name, true);
+      if (err) complain("cannot read directory '" + src + "'", err);
+      attrs(src, dst, st);
+      dir_times.emplace_back(dst, st);
+      return;
+    }
+    if (S_ISREG(st.st_mode)) {
+      if (!file(src, dst, st)) return;
+    } else if (S_ISLNK(st.st_mode)) {
+      char t[4096];
+      const long n = g(SYS_readlinkat, AT_FDCWD, P(src.c_str()), P(t), sizeof t - 1);
+      if (n < 0) {
+        complain(src, n);
+        return;
+      }
+      t[n] = 0;
+      if (symlink(t, dst.c_str()) != 0) {
+        fprintf(stderr, "uml-img: cannot create symlink '%s': %s\n", dst.c_str(), strerror(errno));
+        g_status = 1;
+        return;
+      }
+    } else if (S_ISFIFO(st.st_mode) || ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) && root)) {
+      if (mknod(dst.c_str(), st.st_mode, st.st_rdev) != 0) {
+        fprintf(stderr, "uml-img: cannot create '%s': %s\n", dst.c_str(), strerror(errno));
+        g_status = 1;
+        return;
+      }
+    } else {
+      fprintf(stderr, "uml-img: '%s': a device or socket needs root to copy; skipped\n", src.c_str());
+      return;
+    }
+    attrs(src, dst, st);
+  }
+};
+
+int cmd_get(const std::vector<std::string>& args) {
+  bool recursive = false;
+  std::vector<std::string> rest;
+  for (const std::string& a : args) {
+    if (a == "-r" || a == "-R") recursive = true;
+    else rest.push_back(a);
+  }
+  if (rest.size() != 2) {
+    fprintf(stderr, "uml-img: get: expected PATH HOST_DEST\n");
+    return 2;
+  }
+  Copier c;
+  c.total = c.progress ? c.measure(rest[0]) : 0;
+  c.copy(rest[0], rest[1], recursive);
+  for (auto it = c.dir_times.rbegin(); it != c.dir_times.rend(); ++it) {  // deepest first
+    const timespec ts[2] = {it->second.st_atim, it->second.st_mtim};
+    utimensat(AT_FDCWD, it->first.c_str(), ts, 0);
+  }
+  if (c.progress && c.total >= (8u << 20)) fprintf(stderr, "\n");
+  return g_status;
+}
+
+int usage() {
+  fprintf(stderr,
+          "usage: uml-img IMAGE COMMAND [ARGS]\n"
+          "commands: ls [-l] [-R] [-a] [PATH...], cat PATH..., stat PATH..., tree [PATH], df,\n"
+          "          get [-r] PATH HOST_DEST\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string image = argv[1], cmd = argv[2];
+  std::vector<std::string> args(argv + 3, argv + argc);
+  if (cmd != "ls" && cmd != "cat" && cmd != "stat" && cmd != "tree" && cmd != "df" && cmd != "get") {
+    fprintf(stderr, "uml-img: unknown command '%s'\n", cmd.c_str());
+    return usage();
+  }
+  struct stat host_st {};
+  if (stat(image.c_str(), &host_st) != 0) {
+    fprintf(stderr, "uml-img: cannot open '%s': %s\n", image.c_str(), strerror(errno));
+    return 1;
+  }
+  std::unique_ptr<uml::Kernel> k;
+  try {
+    k = uml::Kernel::boot("console=none mem=512M");
+  } catch (const std::exception& e) {
+    fprintf(stderr, "uml-img: %s\n", e.what());
+    return 1;
+  }
+  uml::DiskSpec d;
+  d.path = image;
+  d.read_only = true;
+  if (int r = k->add_disk(d); r < 0) {
+    fprintf(stderr, "uml-img: %s: %s\n", image.c_str(), strerror(-r));
+    return 1;
+  }
+  auto self = k->attach();
+  g(SYS_mkdir, P(kRoot), 0755);
+  if (long r = g(SYS_mount, P("/dev/ubda"), P(kRoot), P("ext4"), MS_RDONLY, 0); r < 0) {
+    // The kernel's reason, as the last line of its log says it.
+    std::string log = k->dmesg();
+    while (!log.empty() && log.back() == '\n') log.pop_back();
+    const size_t nl = log.rfind('\n');
+    std::string why = log.substr(nl == std::string::npos ? 0 : nl + 1);
+    if (const size_t b = why.find("] "); b != std::string::npos) why = why.substr(b + 2);
+    fprintf(stderr, "uml-img: cannot mount '%s': %s (%s)\n", image.c_str(), strerror(static_cast<int>(-r)), why.c_str());
+    return 1;
+  }
+  g(SYS_chroot, P(kRoot));
+  g(SYS_chdir, P("/"));
+  g_users = id_names("/etc/passwd");
+  g_groups = id_names("/etc/group");
+  int rc;
+  if (cmd == "ls") rc = cmd_ls(args);
+  else if (cmd == "cat") rc = args.empty() ? usage() : cmd_cat(args);
+  else if (cmd == "stat") rc = cmd_stat(args);
+  else if (cmd == "tree") rc = cmd_tree(args);
+  else if (cmd == "df") rc = cmd_df(image);
+  else rc = cmd_get(args);
+  fflush(stdout);
+  return rc;
+}
