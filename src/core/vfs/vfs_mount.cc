@@ -43,6 +43,9 @@ Vfs::~Vfs() {
   }
   all.clear();
   m_root = Path{};
+  // The mounts leave through RCU: once they have, their filesystems are killed, and a disk
+  // filesystem lets go of everything it holds in the page cache (which goes after us).
+  rcu::synchronize();
 }
 
 void Vfs::register_fs(FsType t) {

@@ -35,15 +35,27 @@ Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
 }
 
 Ext4Fs::~Ext4Fs() {
-  if (!m_killed) m_bdev->put();  // a mount that failed half-way
+  if (!m_killed && m_bdev) m_bdev->put();  // a mount that failed half-way
 }
 
 // The last mount went (kill_block_super): the disk is free again, though inodes still
 // referenced (none can be reached once unmounted) keep their memory until they go.
+// Inodes may outlive this moment (RCU frees them later, possibly after their instance's
+// page cache is gone), so everything they hold in the cache goes now: their file pages,
+// and the disk (whose cache the metadata is in).
 void Ext4Fs::kill() {
   SuperBlock::kill();
+  std::vector<RefPtr<Ext4Inode>> live;
+  {
+    SpinGuard g(m_icache_lock);
+    for (auto& [ino, i] : m_icache)
+      if (i->try_ref()) live.push_back(RefPtr<Ext4Inode>::adopt_ref(i));
+  }
+  for (auto& i : live) i->drop_data();
+  live.clear();
   if (!m_killed) m_bdev->put();
   m_killed = true;
+  m_bdev.reset();
 }
 
 void Ext4Fs::error(const char* func, uint32_t ino, uint64_t blk, const char* fmt, ...) {

@@ -74,7 +74,12 @@ Ext4Inode::Ext4Inode(Ext4Fs& fs, const RawInode& raw, std::vector<uint8_t> ibody
 
 Ext4Inode::~Ext4Inode() = default;
 
-void Ext4Inode::evict() { fs().forget(this); }
+// The last reference (Linux's evict with truncate_inode_pages_final): the pages go now;
+// the memory of the inode follows after a grace period.
+void Ext4Inode::evict() {
+  fs().forget(this);
+  m_data.reset();
+}
 
 // ---- regular file data ----
 

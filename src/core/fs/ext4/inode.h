@@ -37,6 +37,9 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // damaged extent tree or block map, logged), IO.
   Result<BlockRun> map(SchedEntity& self, uint32_t lblk);
 
+  // The filesystem is going (kill): the file's pages leave the page cache now.
+  void drop_data() { m_data.reset(); }
+
   // ---- Inode ----
   void evict() override;
   Result<RefPtr<Inode>> lookup(std::string_view name) override;
