@@ -33,4 +33,12 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
   return crc;
 }
 
+uint32_t crc32c_zeroed(uint32_t crc, const void* data, size_t len, size_t hole, size_t hole_len) {
+  static constexpr uint8_t kZeros[8] = {};
+  const auto* p = static_cast<const uint8_t*>(data);
+  crc = crc32c(crc, p, hole);
+  crc = crc32c(crc, kZeros, hole_len);
+  return crc32c(crc, p + hole + hole_len, len - hole - hole_len);
+}
+
 }  // namespace uml::kern

@@ -9,5 +9,8 @@
 namespace uml::kern {
 
 uint32_t crc32c(uint32_t crc, const void* data, size_t len);
+// crc32c over data with the bytes [hole, hole + hole_len) counted as zeros: a checksum
+// computed over the structure that holds it (hole_len at most 8).
+uint32_t crc32c_zeroed(uint32_t crc, const void* data, size_t len, size_t hole, size_t hole_len);
 
 }  // namespace uml::kern

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/base/errno.h"
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 
 namespace uml::drivers::cow {
 

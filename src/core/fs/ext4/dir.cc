@@ -1,6 +1,6 @@
 #include "core/fs/ext4/dir.h"
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
@@ -192,10 +192,8 @@ std::string decode_entries(const Super& s, uint32_t csum_seed, const uint8_t* b,
   if (s.metadata_csum()) {
     const uint32_t tail = count_offset + limit * 8;
     if (tail + 8 > size) return "no space for the dx tail";
-    uint32_t c = crc32c(csum_seed, b, count_offset + count * 8);
-    c = crc32c(c, b + tail, 4);
-    const uint8_t zero[4] = {};
-    c = crc32c(c, zero, 4);
+    // Over the entries in use, then the tail with its checksum field as zero.
+    const uint32_t c = crc32c_zeroed(crc32c(csum_seed, b, count_offset + count * 8), b + tail, 8, 4, 4);
     if (c != le32(b + tail + 4)) return "dx block checksum mismatch";
   }
   out->entries.resize(count);

@@ -1,6 +1,6 @@
 #include "core/fs/ext4/extent.h"
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {

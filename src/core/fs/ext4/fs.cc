@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/fs/ext4/extent.h"
 #include "core/fs/ext4/inode.h"
 #include "core/fs/ext4/journal.h"

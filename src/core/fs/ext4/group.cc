@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
@@ -60,12 +60,8 @@ uint16_t desc_checksum(const Super& s, uint32_t g, const uint8_t* raw) {
   const Le32Bytes group(g);
   const uint8_t* le_group = group.b;
   constexpr size_t kCsumOff = 0x1E;
-  const uint8_t zero[2] = {0, 0};
   if (s.metadata_csum()) {
-    uint32_t c = crc32c(s.csum_seed, le_group, 4);
-    c = crc32c(c, raw, kCsumOff);
-    c = crc32c(c, zero, 2);
-    if (s.desc_size > kCsumOff + 2) c = crc32c(c, raw + kCsumOff + 2, s.desc_size - kCsumOff - 2);
+    const uint32_t c = crc32c_zeroed(crc32c(s.csum_seed, le_group, 4), raw, s.desc_size, kCsumOff, 2);
     return static_cast<uint16_t>(c & 0xFFFF);
   }
   if (!s.has_ro_compat(feat::kRoGdtCsum)) return 0;

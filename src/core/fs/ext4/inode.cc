@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/block/block_device.h"
 #include "core/fs/ext4/dir.h"
 #include "core/sched/scheduler.h"

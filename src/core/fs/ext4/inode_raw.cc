@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
@@ -42,21 +42,15 @@ std::string inode_slot(const Super& s, uint32_t ino, InodeSlot* out) {
 uint32_t inode_checksum(const Super& s, uint32_t ino, const uint8_t* raw) {
   const Le32Bytes le_ino(ino);
   const uint8_t* gen = raw + 0x64;
-  const uint8_t zero[2] = {0, 0};
   uint32_t c = crc32c(s.csum_seed, le_ino.b, 4);
   c = crc32c(c, gen, 4);
-  c = crc32c(c, raw, kChecksumLo);
-  c = crc32c(c, zero, 2);
-  c = crc32c(c, raw + kChecksumLo + 2, kGoodOld - kChecksumLo - 2);
+  c = crc32c_zeroed(c, raw, kGoodOld, kChecksumLo, 2);
   if (s.inode_size > kGoodOld) {
+    // The high half of the checksum, where the extra fields reach it.
     const size_t extra = le16(raw + 0x80);
-    c = crc32c(c, raw + kGoodOld, kChecksumHi - kGoodOld);
-    size_t off = kChecksumHi;
-    if (fits(extra, kChecksumHi, 2)) {
-      c = crc32c(c, zero, 2);
-      off += 2;
-    }
-    c = crc32c(c, raw + off, s.inode_size - off);
+    const size_t n = s.inode_size - kGoodOld;
+    c = fits(extra, kChecksumHi, 2) ? crc32c_zeroed(c, raw + kGoodOld, n, kChecksumHi - kGoodOld, 2)
+                                    : crc32c(c, raw + kGoodOld, n);
   }
   return c;
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/base/byteorder.h"
 #include "core/fs/ext4/fs.h"
 #include "core/fs/ext4/inode.h"
 #include "core/lib/crc32c.h"
@@ -19,20 +20,8 @@ constexpr uint32_t kKnownIncompat = kInRevoke | kIn64bit | kInAsyncCommit | kInC
 constexpr uint32_t kFlagEscape = 1, kFlagSameUuid = 2, kFlagLastTag = 8;
 constexpr uint32_t kDefaultFcBlocks = 256;
 
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 // tid_gt: a is after b, with wrap-around.
 bool tid_gt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
-
-// crc32c of buf (size bytes) with the 4 bytes at `zero_at` taken as zero.
-uint32_t csum_with_hole(uint32_t seed, const uint8_t* buf, size_t size, size_t zero_at) {
-  uint32_t c = crc32c(seed, buf, zero_at);
-  const uint8_t zero[4] = {};
-  c = crc32c(c, zero, 4);
-  return crc32c(c, buf + zero_at + 4, size - zero_at - 4);
-}
 }  // namespace
 
 bool Journal::csum_v2or3() const { return m_incompat & (kInCsumV2 | kInCsumV3); }
@@ -86,7 +75,7 @@ Result<void> Journal::recover(SchedEntity& self, std::string* why) {
     if ((m_incompat & kInCsumV2) && (m_incompat & kInCsumV3)) return fail("both checksum versions set");
     if (csum_v2or3()) {
       if (p[0x50] != 4) return fail("unknown journal checksum type");  // JBD2_CRC32C_CHKSUM
-      if (csum_with_hole(~0u, p, 1024, 0xFC) != be32(p + 0xFC)) return fail("journal superblock checksum mismatch");
+      if (crc32c_zeroed(~0u, p, 1024, 0xFC, 4) != be32(p + 0xFC)) return fail("journal superblock checksum mismatch");
       m_csum_seed = crc32c(~0u, p + 0x30, 16);
     }
   }
@@ -128,7 +117,7 @@ Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
     if (be32(b) != kJbdMagic || be32(b + 8) != next_commit) break;
     const uint32_t type = be32(b + 4);
     if (type == kDescriptor) {
-      if (csum_v2or3() && csum_with_hole(m_csum_seed, b, m_bs, m_bs - 4) != be32(b + m_bs - 4)) {
+      if (csum_v2or3() && crc32c_zeroed(m_csum_seed, b, m_bs, m_bs - 4, 4) != be32(b + m_bs - 4)) {
         if (pass == Pass::Scan) break;  // a stale block of an old log: the end
         m_fs.error("do_one_pass", 0, 0, "journal: bad descriptor checksum at log block %u", here);
         return kCorrupted;
@@ -156,8 +145,8 @@ Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
             auto* d = reinterpret_cast<uint8_t*>(data.value().data());
             bool ok = true;
             if (csum_v2or3()) {
-              const uint8_t seq[4] = {static_cast<uint8_t>(next_commit >> 24), static_cast<uint8_t>(next_commit >> 16),
-                                      static_cast<uint8_t>(next_commit >> 8), static_cast<uint8_t>(next_commit)};
+              uint8_t seq[4];
+              put_be32(seq, next_commit);
               const uint32_t c = crc32c(crc32c(m_csum_seed, seq, 4), d, m_bs);
               ok = (m_incompat & kInCsumV3) ? c == be32(t + 12) : (c & 0xFFFF) == be16(t + 4);
             }
@@ -182,7 +171,7 @@ Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
       continue;
     }
     if (type == kCommit) {
-      if (pass == Pass::Scan && csum_v2or3() && csum_with_hole(m_csum_seed, b, m_bs, 16) != be32(b + 16)) {
+      if (pass == Pass::Scan && csum_v2or3() && crc32c_zeroed(m_csum_seed, b, m_bs, 16, 4) != be32(b + 16)) {
         // A torn commit: this transaction never committed (async commit would go on).
         m_fs.warning("journal: commit block of transaction %u has a bad checksum: the log ends there", next_commit);
         break;
@@ -193,7 +182,7 @@ Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
       continue;
     }
     if (type == kRevoke) {
-      if (csum_v2or3() && csum_with_hole(m_csum_seed, b, m_bs, m_bs - 4) != be32(b + m_bs - 4)) {
+      if (csum_v2or3() && crc32c_zeroed(m_csum_seed, b, m_bs, m_bs - 4, 4) != be32(b + m_bs - 4)) {
         if (pass == Pass::Scan) break;
         m_fs.error("do_one_pass", 0, 0, "journal: bad revoke block checksum at log block %u", here);
         return kCorrupted;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/fs/ext4/inode.h"
 
 namespace uml::kern::ext4 {

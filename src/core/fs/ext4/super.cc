@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {

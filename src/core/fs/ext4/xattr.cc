@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "core/base/le.h"
+#include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
 namespace uml::kern::ext4 {
@@ -77,11 +77,7 @@ std::string decode_block_xattrs(const Super& s, uint64_t blk, const uint8_t* b, 
   if (s.metadata_csum()) {
     uint8_t nr[8];
     put_le64(nr, blk);
-    uint32_t c = crc32c(s.csum_seed, nr, 8);
-    c = crc32c(c, b, 16);
-    const uint8_t zero[4] = {};
-    c = crc32c(c, zero, 4);
-    c = crc32c(c, b + 20, size - 20);
+    const uint32_t c = crc32c_zeroed(crc32c(s.csum_seed, nr, 8), b, size, 16, 4);
     if (c != le32(b + 16)) return "xattr block checksum mismatch";
   }
   return decode_entries(b + 32, b + size, b, out);

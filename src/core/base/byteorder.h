@@ -1,6 +1,7 @@
 #pragma once
-// Little-endian fields of on-disk and on-wire structures, read and written byte by byte
-// (no alignment or host byte order assumed): filesystem images, overlay headers.
+// Fixed-endian fields of on-disk and on-wire structures, read and written byte by byte
+// (no alignment or host byte order assumed): little-endian for ext4 and overlay headers,
+// big-endian for jbd2's journal (and network headers).
 
 #include <cstdint>
 
@@ -17,6 +18,13 @@ inline void put_le32(uint8_t* p, uint32_t v) {
 inline void put_le64(uint8_t* p, uint64_t v) {
   put_le32(p, static_cast<uint32_t>(v));
   put_le32(p + 4, static_cast<uint32_t>(v >> 32));
+}
+inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t be32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+inline void put_be32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
 }
 // The 4 little-endian bytes of v (checksums are computed over on-disk encodings).
 struct Le32Bytes {
