@@ -154,16 +154,7 @@ Result<size_t> BdevFile::read(File& f, SchedEntity& self, const IoBuffer& buf, u
     *pos += n;
     return n;
   }
-  Readahead ra;
-  {
-    SpinGuard g(m_ra_lock);
-    ra = m_ra;
-  }
-  auto r = m_bdev->mapping().read(self, *pos, buf, ra);
-  {
-    SpinGuard g(m_ra_lock);
-    m_ra = ra;
-  }
+  auto r = m_bdev->mapping().read(self, *pos, buf, m_ra);
   if (r.has_value()) *pos += r.value();
   return r;
 }

@@ -68,8 +68,7 @@ class BdevFile final : public FileOps {
  private:
   std::shared_ptr<Bdev> m_bdev;
   const int m_flags;
-  SpinLock m_ra_lock;
-  Readahead m_ra;           // under m_ra_lock (copied in and out around a read)
+  FileReadahead m_ra;
   uint32_t m_wb_seen;       // errseq: the writeback errors this open has been told of
 };
 

@@ -122,6 +122,13 @@ class AddressSpace {
   // NOMEM (no page could be had), and RESTARTSYS never (waits are uninterruptible, as
   // Linux's page lock waits are, except for a fatal signal, which is seen at syscall exit).
   Result<size_t> read(SchedEntity& self, uint64_t off, const IoBuffer& buf, Readahead& ra);
+  // The same for an open file's shared state (a copy is worked on, then stored back).
+  Result<size_t> read(SchedEntity& self, uint64_t off, const IoBuffer& buf, FileReadahead& ra) {
+    Readahead r = ra.load();
+    auto n = read(self, off, buf, r);
+    ra.store(r);
+    return n;
+  }
   Result<size_t> write(SchedEntity& self, uint64_t off, const IoBuffer& buf);
   // One page, read in if needed without read-ahead (metadata: a filesystem's blocks on its
   // disk). Errors: IO (past the end, or the read failed), NOMEM.

@@ -63,16 +63,7 @@ Result<size_t> File::pread(SchedEntity& self, const IoBuffer& buf, uint64_t off)
     return m_ops->read(*this, self, buf, &off);
   }
   if (m_inode->is_dir()) return Errno::ISDIR;
-  Readahead ra;
-  {
-    SpinGuard g(m_ra_lock);
-    ra = m_ra;
-  }
-  size_t n = TRY(m_inode->read_file(self, ra, off, buf));
-  {
-    SpinGuard g(m_ra_lock);
-    m_ra = ra;
-  }
+  size_t n = TRY(m_inode->read_file(self, m_ra, off, buf));
   touch_atime();
   return n;
 }

@@ -6,7 +6,6 @@
 
 #include "core/base/ref_counted.h"
 #include "core/base/result.h"
-#include "core/base/spinlock.h"
 #include "core/mm/readahead.h"
 #include "core/sched/sync.h"
 #include "core/vfs/file_ops.h"
@@ -61,8 +60,7 @@ class File final : public RefCounted<File> {
   uint64_t m_pos = 0;
   const std::shared_ptr<FileOps> m_ops;  // null: the inode holds the data
   std::atomic<EpollLinks*> m_ep_links{nullptr};  // the epoll items watching this file
-  SpinLock m_ra_lock;  // guards m_ra between concurrent preads (copied in and out)
-  Readahead m_ra;      // Linux's f_ra
+  FileReadahead m_ra;  // Linux's f_ra: for filesystems whose data is in the page cache
 };
 
 }  // namespace uml::kern

@@ -26,7 +26,7 @@ namespace uml::kern {
 
 class FileLocks;
 class SchedEntity;
-struct Readahead;
+class FileReadahead;
 class Pipe;
 class FileOps;
 class SuperBlock;
@@ -138,9 +138,9 @@ class Inode : public RefCounted<Inode> {
   // transfer: FAULT if nothing was copied, else the count so far.
   virtual Result<size_t> read(uint64_t off, const IoBuffer& buf);
   // read(2) of an open file: a filesystem whose data lives in the page cache reads with
-  // the file's read-ahead state (ra, owned by the caller while the call runs) and waits
-  // for its disk as self. The default is read() above.
-  virtual Result<size_t> read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) {
+  // the file's read-ahead state and waits for its disk as self. The default is read()
+  // above (and costs nothing more).
+  virtual Result<size_t> read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
     (void)self;
     (void)ra;
     return read(off, buf);

@@ -85,10 +85,16 @@ void Ext4Inode::evict() {
 
 Result<size_t> Ext4Inode::read(uint64_t off, const IoBuffer& buf) {
   Readahead ra;
-  return read_file(self_entity(), ra, off, buf);
+  return read_data(self_entity(), ra, off, buf);
 }
 
-Result<size_t> Ext4Inode::read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) {
+Result<size_t> Ext4Inode::read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
+  return read_data(self, ra, off, buf);
+}
+
+// Ra: a read-ahead state of the caller's own (Readahead) or an open file's (FileReadahead).
+template <typename Ra>
+Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf) {
   if (!m_data) return Errno::INVAL;
   if (has_inline()) {
     const std::string d = TRY(inline_data(self));
@@ -329,7 +335,7 @@ Result<std::string> Ext4Inode::xattr_value(SchedEntity& self, const XattrEntry& 
   Readahead ra;
   size_t got = 0;
   while (got < v.size()) {
-    const size_t k = TRY(vi.value()->read_file(self, ra, got, IoBuffer::kernel(v.data() + got, v.size() - got)));
+    const size_t k = TRY(vi.value()->read_data(self, ra, got, IoBuffer::kernel(v.data() + got, v.size() - got)));
     if (k == 0) break;
     got += k;
   }

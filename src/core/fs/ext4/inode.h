@@ -46,7 +46,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override;
   bool empty_dir() override;
   Result<size_t> read(uint64_t off, const IoBuffer& buf) override;
-  Result<size_t> read_file(SchedEntity& self, Readahead& ra, uint64_t off, const IoBuffer& buf) override;
+  Result<size_t> read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) override;
   Result<uint64_t> seek_data(uint64_t off, bool hole) override;
   uint64_t blocks() const override { return m_raw.blocks; }
   Result<std::string> readlink() override;
@@ -72,6 +72,8 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
   void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
 
+  template <typename Ra>
+  Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
   // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
   Result<std::string> inline_data(SchedEntity& self);
