@@ -51,9 +51,11 @@ class SuperBlock : public RefCounted<SuperBlock> {
   // The filesystem is read-only (MS_RDONLY at mount, or a remount).
   bool read_only() const { return m_read_only.load(std::memory_order_relaxed); }
   void set_read_only(bool ro) { m_read_only.store(ro, std::memory_order_relaxed); }
-  // mount -o remount: applies the options in data (INVAL for a bad one); the read-only
-  // state is the caller's.
-  virtual Result<void> remount(std::string_view data) {
+  // mount -o remount: applies the options in data (INVAL for a bad one) and checks the
+  // MS_* flags asked for (ROFS: the filesystem cannot be made writable); the caller then
+  // sets the read-only state from them.
+  virtual Result<void> remount(unsigned long flags, std::string_view data) {
+    (void)flags;
     (void)data;
     return {};
   }

@@ -200,7 +200,7 @@ Result<void> Vfs::mount(Task& t, std::string_view source, std::string_view targe
   if (flags & abi::MS_REMOUNT_) {
     // do_remount: the filesystem's options and read-only state, and this mount's flags.
     if (!at_root) return Errno::INVAL;
-    TRY(at.mnt->sb().remount(data));
+    TRY(at.mnt->sb().remount(flags, data));
     at.mnt->sb().set_read_only(flags & abi::MS_RDONLY_);
     at.mnt->set_flags(mnt_flags & ~MNT_RDONLY);
     return {};

@@ -331,7 +331,7 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
   INFO(mkfs(img, "ext4", "-b 4096", "64M", src));
   test::write_file(junk, test::random_bytes(8 << 20, 3));
   auto k = test::boot("ubdar=" + img + " ubdbr=" + junk);
-  long not_blk = 0, bad_fs = 0, bad_opt = 0, as_ext2 = 0, ok = -1, busy = 0;
+  long not_blk = 0, bad_fs = 0, bad_opt = 0, as_ext2 = 0, ok = -1, busy = 0, remount_rw = 0, chmod_after = 0;
   struct statfs sf {};
   test::run_task(*k, [&] {
     test::sys(SYS_mkdir, "/mnt", 0755);
@@ -341,6 +341,9 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
     as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext2", MS_RDONLY, 0L);  // extents: not ext2
     ok = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L);
     test::sys(SYS_statfs, "/mnt", &sf);
+    // ext4 cannot write yet: a read-write remount is refused, and the mount stays read-only.
+    remount_rw = test::sys(SYS_mount, "/dev/ubda", "/mnt", 0L, MS_REMOUNT, 0L);
+    chmod_after = test::sys(SYS_fchmodat, AT_FDCWD, "/mnt/a", 0600);
     return 0;
   });
   CHECK(not_blk == -ENOTBLK);
@@ -348,6 +351,8 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
   CHECK(bad_opt == -EINVAL);
   CHECK(as_ext2 == -EINVAL);
   REQUIRE(ok == 0);
+  CHECK(remount_rw == -EROFS);
+  CHECK(chmod_after == -EROFS);
   busy = k->remove_disk("ubda");
   CHECK(busy == -EBUSY);
   CHECK(k->dmesg().find("VFS: Can't find ext4 filesystem") == std::string::npos);

@@ -106,25 +106,12 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
                                          unsigned long flags, std::string_view data, Klog& log,
                                          std::string* why) {
   auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
-  // Options: what Linux's ext4 accepts and this driver honours; the rest is refused.
-  for (size_t pos = 0; pos <= data.size();) {
-    size_t comma = data.find(',', pos);
-    if (comma == std::string_view::npos) comma = data.size();
-    const std::string_view opt = data.substr(pos, comma - pos);
-    pos = comma + 1;
-    if (opt.empty() || opt == "ro" || opt == "defaults") continue;
-    if (opt == "noload" || opt == "norecovery") fs->m_opts.norecovery = true;
-    else if (opt == "errors=continue" || opt == "errors=remount-ro" || opt == "errors=panic")
-      fs->m_opts.errors = std::string(opt.substr(7));
-    else if (opt == "rw") continue;  // the read-only state is the mount's
-    else {
-      *why = "unrecognized mount option \"" + std::string(opt) + "\" or missing value";
-      fs->warning("%s", why->c_str());
-      return Errno::INVAL;
-    }
+  if (!parse_options(data, &fs->m_opts, why)) {
+    fs->warning("%s", why->c_str());
+    return Errno::INVAL;
   }
-  (void)flags;
-  fs->set_read_only(true);  // writing comes with the write path
+  (void)flags;  // read-only whatever was asked: writing comes with the write path
+  fs->set_read_only(true);
   TRY(fs->load(self, why));
   if (fs->m_super.has_incompat(feat::kInRecover)) {
     if (fs->m_opts.norecovery) {
@@ -392,8 +379,38 @@ std::string Ext4Fs::show_options() const {
   return o;
 }
 
-Result<void> Ext4Fs::remount(std::string_view data) {
-  (void)data;
+Result<void> Ext4Fs::parse_options(std::string_view data, MountOptions* o, std::string* why) {
+  for (size_t pos = 0; pos <= data.size();) {
+    size_t comma = data.find(',', pos);
+    if (comma == std::string_view::npos) comma = data.size();
+    const std::string_view opt = data.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (opt.empty() || opt == "ro" || opt == "rw" || opt == "defaults") continue;  // the mode is the flags'
+    if (opt == "noload" || opt == "norecovery") o->norecovery = true;
+    else if (opt == "errors=continue" || opt == "errors=remount-ro" || opt == "errors=panic")
+      o->errors = std::string(opt.substr(7));
+    else {
+      *why = "unrecognized mount option \"" + std::string(opt) + "\" or missing value";
+      return Errno::INVAL;
+    }
+  }
+  return {};
+}
+
+// ext4_reconfigure: the options are checked as at mount; read-write is refused (EROFS)
+// until the write path exists, as Linux refuses it for a filesystem it cannot write.
+Result<void> Ext4Fs::remount(unsigned long flags, std::string_view data) {
+  MountOptions o = m_opts;
+  std::string why;
+  if (!parse_options(data, &o, &why)) {
+    warning("%s", why.c_str());
+    return Errno::INVAL;
+  }
+  if (!(flags & abi::MS_RDONLY_)) {
+    warning("couldn't remount RDWR: this driver reads only");
+    return Errno::ROFS;
+  }
+  m_opts.errors = o.errors;  // norecovery matters at mount only
   return {};
 }
 

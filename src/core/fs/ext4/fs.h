@@ -93,7 +93,7 @@ class Ext4Fs final : public SuperBlock {
 
   abi::statfs statfs() override;
   std::string show_options() const override;
-  Result<void> remount(std::string_view data) override;
+  Result<void> remount(unsigned long flags, std::string_view data) override;
 
   // Inode cache bookkeeping (Ext4Inode's eviction).
   void forget(Ext4Inode* i);
@@ -102,6 +102,8 @@ class Ext4Fs final : public SuperBlock {
   Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log);
   void kill() override;
   // The superblock and group descriptors, from the disk or the overlay.
+  // Mount options (ro, noload/norecovery, errors=): INVAL with the reason for another.
+  static Result<void> parse_options(std::string_view data, MountOptions* o, std::string* why);
   Result<void> load(SchedEntity& self, std::string* why);
   Result<void> load_groups(SchedEntity& self, std::string* why);
   Result<void> recover_journal(SchedEntity& self, std::string* why);

@@ -44,7 +44,7 @@ class TmpfsSuper final : public SuperBlock {
     return s;
   }
 
-  Result<void> remount(std::string_view data) override {
+  Result<void> remount(unsigned long, std::string_view data) override {
     TmpfsOptions o;
     o.size_bytes = m_max_pages.load() * kPage;
     o.nr_inodes = m_max_inodes.load();
