@@ -35,9 +35,7 @@ long enter(Task& t, long nr, long a0, long a1, long a2, long a3, long a4, long a
 
 template <typename F>
 auto wait_as_current(F&& f) {
-  if (kern::SchedEntity* e = kern::Scheduler::current()) return f(*e);
-  kern::HostWaiter w;
-  return f(w);
+  return f(kern::Scheduler::current_or_host());
 }
 
 }  // namespace

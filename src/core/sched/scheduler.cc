@@ -39,6 +39,14 @@ __attribute__((noinline)) SchedEntity* Scheduler::current() {
   return t_current;
 }
 
+SchedEntity& Scheduler::current_or_host() {
+  if (SchedEntity* e = current()) return *e;
+  // One per host thread: a thread waits for one thing at a time. It belongs to no
+  // instance, and holds nothing between waits.
+  thread_local HostWaiter w;
+  return w;
+}
+
 __attribute__((noinline)) void Scheduler::set_current_thread_entity(SchedEntity* e) {
   t_current = e;
 }

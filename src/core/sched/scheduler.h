@@ -286,6 +286,9 @@ class Scheduler {
 
   // The entity running on the calling host thread (a fiber, or an attached thread), or null.
   static SchedEntity* current();
+  // The same, or on a host thread that is neither (boot, the API's callers, shutdown) a
+  // waiter of that thread's own, so code that may block has an entity to block as.
+  static SchedEntity& current_or_host();
   static void set_current_thread_entity(SchedEntity* e);
   // The io_uring ring of the vCPU the calling host thread is (from a fiber or the vCPU's
   // own loop: timer callbacks, completions), or null on any other thread.

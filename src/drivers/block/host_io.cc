@@ -25,9 +25,7 @@ void FixedFile::release() {
     if (m_slots.empty()) return;
   }
   if (m_sched) {
-    kern::HostWaiter waiter;
-    kern::SchedEntity* self = kern::Scheduler::current();
-    m_sched->run_on_each_vcpu(self ? *self : waiter, [](void* arg, host::Reactor& ring) {
+    m_sched->run_on_each_vcpu(kern::Scheduler::current_or_host(), [](void* arg, host::Reactor& ring) {
       auto* f = static_cast<FixedFile*>(arg);
       kern::SpinGuard g(f->m_lock);
       for (const auto& [r, slot] : f->m_slots)

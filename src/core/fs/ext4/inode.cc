@@ -16,13 +16,8 @@ constexpr uint64_t kCookieBase = 3;  // the VFS's "." and ".." take cookies 0..2
 constexpr size_t kInlineBlock = 60;  // i_block
 constexpr size_t kInlineDirHeader = 4;  // an inline directory's parent inode number
 
-// Who waits for the disk: the calling task, or (a host thread that is no task) a waiter
-// of its own.
-SchedEntity& self_entity() {
-  if (SchedEntity* s = Scheduler::current()) return *s;
-  thread_local HostWaiter w;
-  return w;
-}
+// Who waits for the disk: the calling task, or a host thread's own waiter.
+SchedEntity& self_entity() { return Scheduler::current_or_host(); }
 
 uint64_t decode_rdev(const uint8_t* block) {
   // ext4_iget: old_decode_dev in i_block[0], new_decode_dev in i_block[1].

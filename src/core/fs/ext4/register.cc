@@ -16,23 +16,17 @@ void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log) {
     vfs.register_fs(Vfs::FsType{kind, false,
         [&vfs, &disks, &log, kind](Task* t, std::string_view source, unsigned long flags,
                                    std::string_view data) -> Result<RefPtr<SuperBlock>> {
-          std::shared_ptr<Bdev> bdev;
-          if (t) {
-            // lookup_bdev: the source is a path to a block device node.
-            Path p = TRY(vfs.lookup(*t, abi::AT_FDCWD_, source, Vfs::FOLLOW));
-            const InodeAttr a = p.inode()->attr();
-            if ((a.mode & abi::S_IFMT_) != abi::S_IFBLK_) return Errno::NOTBLK;
-            if (p.mnt->flags() & MNT_NODEV) return Errno::ACCES;
-            bdev = disks.find_rdev(a.rdev);
-          } else {
-            auto idx = DiskTable::parse_name(source);
-            if (idx) bdev = disks.get(idx.value());
-          }
+          // Boot mounts its root with mount_ext4 itself: a mount(2) always has a caller.
+          if (!t) return Errno::NXIO;
+          // lookup_bdev: the source is a path to a block device node.
+          Path p = TRY(vfs.lookup(*t, abi::AT_FDCWD_, source, Vfs::FOLLOW));
+          const InodeAttr a = p.inode()->attr();
+          if ((a.mode & abi::S_IFMT_) != abi::S_IFBLK_) return Errno::NOTBLK;
+          if (p.mnt->flags() & MNT_NODEV) return Errno::ACCES;
+          std::shared_ptr<Bdev> bdev = disks.find_rdev(a.rdev);
           if (!bdev) return Errno::NXIO;
-          std::string why;
-          HostWaiter hw;
-          SchedEntity* self = t ? static_cast<SchedEntity*>(t) : &hw;
-          return mount_ext4(*self, std::move(bdev), kind, flags, data, log, &why);
+          std::string why;  // in the kernel log already
+          return mount_ext4(*t, std::move(bdev), kind, flags, data, log, &why);
         }});
   }
 }
