@@ -110,9 +110,7 @@ uint32_t dir_block_csum(uint32_t inode_seed, const uint8_t* b, uint32_t size) {
   return crc32c(inode_seed, b, size - kTailSize);
 }
 
-std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, bool has_tail,
-                             DirRecord* out) {
-  (void)has_tail;
+std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, DirRecord* out) {
   if (size - off < 8) return "directory entry overrun";
   DirRecord r;
   r.ino = le32(b + off);

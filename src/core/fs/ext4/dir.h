@@ -70,8 +70,7 @@ std::string decode_dx_node(const Super& s, uint32_t csum_seed, const uint8_t* b,
 size_t dx_find(const DxNode& n, uint32_t hash);
 
 // ---- template body ----
-std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, bool has_tail,
-                             DirRecord* out);
+std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, DirRecord* out);
 
 template <typename F>
 std::string walk_dir_block(const Super& s, const uint8_t* b, uint32_t size, F&& emit, uint32_t* bad_off) {
@@ -80,7 +79,7 @@ std::string walk_dir_block(const Super& s, const uint8_t* b, uint32_t size, F&& 
   const uint32_t end = tail ? size - 12 : size;
   for (uint32_t off = 0; off < end;) {
     DirRecord r;
-    std::string why = check_dir_record(s, b, end, off, tail, &r);
+    std::string why = check_dir_record(s, b, end, off, &r);
     if (!why.empty()) {
       if (bad_off) *bad_off = off;
       return why;

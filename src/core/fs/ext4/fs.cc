@@ -135,8 +135,8 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
   }
   fs->set_root(std::move(root.value()));
   fs->scan_orphans(self);
-  fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem %s%s read-only%s. Quota mode: none.",
-                fs->m_devname.c_str(), "", fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
+  fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem%s read-only%s. Quota mode: none.",
+                fs->m_devname.c_str(), fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
                 fs->m_overlay.empty() ? "" : " (journal replayed in memory)");
   return RefPtr<SuperBlock>(std::move(fs));
 }

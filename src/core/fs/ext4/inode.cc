@@ -92,7 +92,7 @@ template <typename Ra>
 Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf) {
   if (!m_data) return Errno::INVAL;
   if (has_inline()) {
-    const std::string d = TRY(inline_data(self));
+    const std::string d = TRY(inline_data());
     const uint64_t size = std::min<uint64_t>(attr().size, d.size());
     if (off >= size) return size_t{0};
     const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
@@ -260,7 +260,7 @@ Result<std::string> Ext4Inode::readlink() {
     return kCorrupted;
   }
   if (has_inline()) {
-    std::string d = TRY(inline_data(self));
+    std::string d = TRY(inline_data());
     if (d.size() < size) {
       fs().error("ext4_get_link", ino, 0, "inline symlink shorter than its size");
       return kCorrupted;
@@ -287,16 +287,20 @@ Result<std::string> Ext4Inode::readlink() {
 
 // ---- extended attributes and inline data ----
 
+Result<void> Ext4Inode::ibody_xattrs(const char* func, std::vector<XattrEntry>* out) {
+  if (m_ibody_xattrs.empty()) return {};
+  std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), out);
+  if (!bad.empty()) {
+    fs().error(func, static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
+    return kCorrupted;
+  }
+  return {};
+}
+
 Result<std::vector<XattrEntry>> Ext4Inode::xattrs(SchedEntity& self, MetaBlock* hold) {
   std::vector<XattrEntry> out;
   const uint32_t ino = static_cast<uint32_t>(m_ino);
-  if (!m_ibody_xattrs.empty()) {
-    std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), &out);
-    if (!bad.empty()) {
-      fs().error("ext4_xattr_ibody_get", ino, 0, "%s", bad.c_str());
-      return kCorrupted;
-    }
-  }
+  TRY(ibody_xattrs("ext4_xattr_ibody_get", &out));
   if (m_raw.file_acl) {
     const uint64_t blk = m_raw.file_acl;
     if (!fs().valid_blocks(blk, 1)) {
@@ -371,18 +375,10 @@ Result<std::vector<std::string>> Ext4Inode::listxattr() {
   return names;
 }
 
-Result<std::string> Ext4Inode::inline_data(SchedEntity& self) {
+Result<std::string> Ext4Inode::inline_data() {
   std::string d(reinterpret_cast<const char*>(m_raw.block), kInlineBlock);
-  MetaBlock hold;
-  std::vector<XattrEntry> all;
-  if (!m_ibody_xattrs.empty()) {
-    std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), &all);
-    if (!bad.empty()) {
-      fs().error("ext4_read_inline_data", static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
-      return kCorrupted;
-    }
-  }
-  (void)self;
+  std::vector<XattrEntry> all;  // system.data is always in the inode
+  TRY(ibody_xattrs("ext4_read_inline_data", &all));
   for (const XattrEntry& e : all)
     if (e.index == 7 && e.name == "system.data") d.append(e.value);
   return d;
@@ -434,7 +430,7 @@ Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit)
   if (has_inline()) {
     // An inline directory: the parent's number, then records in i_block's remaining 56
     // bytes, then in system.data's value. Offsets count from the first record.
-    const std::string d = TRY(inline_data(self));
+    const std::string d = TRY(inline_data());
     const uint32_t area1 = kInlineBlock - kInlineDirHeader;
     const uint32_t total = static_cast<uint32_t>(d.size() - kInlineDirHeader);
     for (uint32_t base : {0u, area1}) {
@@ -529,8 +525,7 @@ Result<uint32_t> Ext4Inode::find_in_block(const uint8_t* b, uint32_t size, std::
   return found;
 }
 
-Result<uint32_t> Ext4Inode::find_linear(SchedEntity& self, std::string_view name, uint8_t* ft) {
-  (void)ft;
+Result<uint32_t> Ext4Inode::find_linear(SchedEntity& self, std::string_view name) {
   uint32_t found = 0;
   TRY(walk_dir(self, 0, [&](uint64_t, uint64_t, const DirRecord& r) {
     if (r.ino && r.name == name) {
@@ -643,7 +638,7 @@ Result<RefPtr<Inode>> Ext4Inode::lookup(std::string_view name) {
       linear = true;
     }
   }
-  if (linear) found = find_linear(self, name, nullptr);
+  if (linear) found = find_linear(self, name);
   if (!found) return found.error();
   const uint32_t child = found.value();
   if (child != 2 && (child < s.first_ino || child > s.inodes_count)) {

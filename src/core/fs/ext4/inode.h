@@ -76,7 +76,9 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
   // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
-  Result<std::string> inline_data(SchedEntity& self);
+  Result<std::string> inline_data();
+  // The in-inode xattr entries (func: who reads them, for the error line).
+  Result<void> ibody_xattrs(const char* func, std::vector<XattrEntry>* out);
   // Every xattr (in the inode, then the external block).
   Result<std::vector<XattrEntry>> xattrs(SchedEntity& self, MetaBlock* hold);
   // The value of an entry (reading an ea_inode's data where needed).
@@ -93,7 +95,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<uint64_t> walk_dir(SchedEntity& self, uint64_t from, F&& emit);
   // One directory block's records; a bad block is logged and skipped (as ext4_readdir).
   Result<MetaBlock> dir_block(SchedEntity& self, uint32_t lblk, bool* bad);
-  Result<uint32_t> find_linear(SchedEntity& self, std::string_view name, uint8_t* ft);
+  Result<uint32_t> find_linear(SchedEntity& self, std::string_view name);
   // The htree lookup: NOENT, the inode, or an error saying to fall back (INVAL).
   Result<uint32_t> find_htree(SchedEntity& self, std::string_view name);
   Result<uint32_t> find_in_block(const uint8_t* b, uint32_t size, std::string_view name, uint32_t lblk);

@@ -13,7 +13,6 @@ namespace uml::kern::ext4 {
 namespace {
 constexpr uint32_t kJbdMagic = 0xC03B3998;
 constexpr uint32_t kDescriptor = 1, kCommit = 2, kSuperV1 = 3, kSuperV2 = 4, kRevoke = 5;
-constexpr uint32_t kCompatChecksum = 1;
 constexpr uint32_t kInRevoke = 1, kIn64bit = 2, kInAsyncCommit = 4, kInCsumV2 = 8, kInCsumV3 = 0x10,
                    kInFastCommit = 0x20;
 constexpr uint32_t kKnownIncompat = kInRevoke | kIn64bit | kInAsyncCommit | kInCsumV2 | kInCsumV3 | kInFastCommit;
@@ -176,7 +175,7 @@ Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
         m_fs.warning("journal: commit block of transaction %u has a bad checksum: the log ends there", next_commit);
         break;
       }
-      (void)kCompatChecksum;  // v1 commit checksums are not verified
+      // v1 commit checksums (the compat 'checksum' feature) are not verified.
       if (pass == Pass::Scan) ++m_stats.transactions;
       ++next_commit;
       continue;
