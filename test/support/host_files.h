@@ -4,8 +4,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -52,6 +54,27 @@ inline void write_file(const std::string& path, const std::vector<char>& data) {
     done += static_cast<size_t>(n);
   }
   close(fd);
+}
+
+inline void write_file(const std::string& path, const std::string& data) {
+  write_file(path, std::vector<char>(data.begin(), data.end()));
+}
+
+// A shell command's output and exit status. stderr goes with stdout, or (quiet) nowhere.
+struct Shell {
+  std::string out;
+  int status = -1;
+};
+inline Shell shell(const std::string& cmd, bool quiet = false) {
+  Shell r;
+  if (FILE* p = popen((cmd + (quiet ? " 2>/dev/null" : " 2>&1")).c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  return r;
 }
 
 inline std::vector<char> read_file(const std::string& path) {

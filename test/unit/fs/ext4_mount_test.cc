@@ -25,21 +25,7 @@
 
 namespace {
 
-// A shell command's output: stdout and stderr, or stdout alone (quiet).
-std::string sh(const std::string& cmd, bool quiet = false) {
-  std::string out;
-  if (FILE* p = popen((cmd + (quiet ? " 2>/dev/null" : " 2>&1")).c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
-
-void put(const std::string& path, const std::string& data) {
-  test::write_file(path, std::vector<char>(data.begin(), data.end()));
-}
+std::string sh(const std::string& cmd, bool quiet = false) { return test::shell(cmd, quiet).out; }
 
 void set_mtime(const std::string& path, int64_t sec, long nsec) {
   const timespec ts[2] = {{sec, nsec}, {sec, nsec}};
@@ -74,10 +60,10 @@ void make_tree(const std::string& d, const TreeOpts& o) {
   mkdir((d + "/dir").c_str(), 0755);
   mkdir((d + "/dir/sub").c_str(), 0700);
   mkdir((d + "/empty").c_str(), 0755);
-  put(d + "/empty.txt", "");
-  put(d + "/small.txt", "hello, ext4\n");
-  put(d + "/dir/page.bin", std::string(4096, 'p'));
-  put(d + "/dir/page_plus.bin", std::string(4097, 'q'));
+  test::write_file(d + "/empty.txt", "");
+  test::write_file(d + "/small.txt", "hello, ext4\n");
+  test::write_file(d + "/dir/page.bin", std::string(4096, 'p'));
+  test::write_file(d + "/dir/page_plus.bin", std::string(4097, 'q'));
   {
     auto v = test::random_bytes(3 * 1024 * 1024 + 123, 7);  // indirect and extent runs
     test::write_file(d + "/dir/sub/random.bin", v);
@@ -121,13 +107,13 @@ void make_tree(const std::string& d, const TreeOpts& o) {
   }
   chmod((d + "/dir/page_plus.bin").c_str(), 04755);
   // A long name and a deep path.
-  put(d + "/" + std::string(255, 'n'), "long name");
+  test::write_file(d + "/" + std::string(255, 'n'), "long name");
   std::string deep = d;
   for (int i = 0; i < 40; ++i) {
     deep += "/d" + std::to_string(i);
     mkdir(deep.c_str(), 0755);
   }
-  put(deep + "/bottom", "deep");
+  test::write_file(deep + "/bottom", "deep");
   if (o.xattrs) {
     setxattr((d + "/small.txt").c_str(), "user.color", "blue", 4, 0);
     setxattr((d + "/small.txt").c_str(), "user.empty", "", 0, 0);
@@ -142,9 +128,9 @@ void make_tree(const std::string& d, const TreeOpts& o) {
   }
   if (o.inline_small) {
     mkdir((d + "/inl").c_str(), 0755);
-    for (int i = 0; i < 3; ++i) put(d + "/inl/f" + std::to_string(i), std::string(10 + i * 20, 'i'));
-    put(d + "/inl/edge", std::string(60, 'e'));
-    put(d + "/inl/over", std::string(150, 'o'));  // i_block plus system.data
+    for (int i = 0; i < 3; ++i) test::write_file(d + "/inl/f" + std::to_string(i), std::string(10 + i * 20, 'i'));
+    test::write_file(d + "/inl/edge", std::string(60, 'e'));
+    test::write_file(d + "/inl/over", std::string(150, 'o'));  // i_block plus system.data
   }
   // Times with nanoseconds, last (the walk above changed directories' times).
   set_mtime(d + "/small.txt", 1700000000, 123456789);
@@ -299,7 +285,7 @@ TEST_CASE("ext4: root=/dev/ubda boots on the image, read-only", "[ext4]") {
   const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
   mkdir(src.c_str(), 0755);
   for (const char* d : {"/dev", "/proc", "/tmp", "/etc"}) mkdir((src + d).c_str(), 0755);
-  put(src + "/etc/hostname", "from-the-image\n");
+  test::write_file(src + "/etc/hostname", "from-the-image\n");
   INFO(mkfs(img, "ext4", "", "32M", src));
   auto k = test::boot("ubdar=" + img + " root=/dev/ubda ro");
   std::string hostname;
@@ -327,7 +313,7 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
   test::TempDir tmp;
   const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img", junk = tmp.path + "/junk.img";
   mkdir(src.c_str(), 0755);
-  put(src + "/a", std::string(100000, 'a'));
+  test::write_file(src + "/a", std::string(100000, 'a'));
   INFO(mkfs(img, "ext4", "-b 4096", "64M", src));
   test::write_file(junk, test::random_bytes(8 << 20, 3));
   auto k = test::boot("ubdar=" + img + " ubdbr=" + junk);
@@ -385,16 +371,16 @@ TEST_CASE("ext4: a dirty journal is replayed in memory as e2fsck replays it, the
       test::TempDir tmp;
       const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
       mkdir(src.c_str(), 0755);
-      put(src + "/victim", std::string(8192, 'A'));
+      test::write_file(src + "/victim", std::string(8192, 'A'));
       INFO(mkfs(img, "ext4", "-b 4096", "32M", src));
       const std::string b0 = sh("debugfs -R 'bmap /victim 0' " + img, true);
       const std::string b1 = sh("debugfs -R 'bmap /victim 1' " + img, true);
-      put(tmp.path + "/b", std::string(4096, 'B'));
-      put(tmp.path + "/c", std::string(4096, 'C'));
-      put(tmp.path + "/d", std::string(4096, 'D'));
+      test::write_file(tmp.path + "/b", std::string(4096, 'B'));
+      test::write_file(tmp.path + "/c", std::string(4096, 'C'));
+      test::write_file(tmp.path + "/d", std::string(4096, 'D'));
       // Three transactions: block 0 becomes B; block 1 becomes C and is then revoked (it
       // keeps A); a last one, never committed, would make block 0 D.
-      put(tmp.path + "/cmds", std::string(open_cmd) + "\njw -b " + b0.substr(0, b0.find('\n')) + " " + tmp.path +
+      test::write_file(tmp.path + "/cmds", std::string(open_cmd) + "\njw -b " + b0.substr(0, b0.find('\n')) + " " + tmp.path +
                                   "/b\njw -b " + b1.substr(0, b1.find('\n')) + " " + tmp.path + "/c\njw -r " +
                                   b1.substr(0, b1.find('\n')) + " /dev/null\njw -b " + b0.substr(0, b0.find('\n')) +
                                   " -c " + tmp.path + "/d\njc\n");

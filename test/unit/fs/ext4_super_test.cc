@@ -25,16 +25,7 @@ namespace ext4 = uml::kern::ext4;
 
 namespace {
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen((cmd + " 2>/dev/null").c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
+std::string run(const std::string& cmd) { return test::shell(cmd, true).out; }
 
 // dumpe2fs -h's "Key: value" lines.
 std::map<std::string, std::string> dumpe2fs(const std::string& img) {

@@ -17,27 +17,7 @@
 
 namespace {
 
-struct Run {
-  std::string out;
-  int status = -1;
-};
-
-Run run(const std::string& args) {
-  Run r;
-  const std::string cmd = std::string(UML_IMG_TOOL) + " " + args + " 2>/dev/null";
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  return r;
-}
-
-void put(const std::string& path, const std::string& data) {
-  test::write_file(path, std::vector<char>(data.begin(), data.end()));
-}
+test::Shell run(const std::string& args) { return test::shell(std::string(UML_IMG_TOOL) + " " + args, true); }
 
 }  // namespace
 
@@ -46,9 +26,9 @@ TEST_CASE("uml-img: ls, cat, stat, tree, df and get on an image, without root", 
   const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img", out = tmp.path + "/out";
   mkdir(src.c_str(), 0755);
   mkdir((src + "/etc").c_str(), 0755);
-  put(src + "/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
-  put(src + "/etc/group", "root:x:0:\nstaff:x:1000:\n");
-  put(src + "/hello.txt", "hello, image\n");
+  test::write_file(src + "/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+  test::write_file(src + "/etc/group", "root:x:0:\nstaff:x:1000:\n");
+  test::write_file(src + "/hello.txt", "hello, image\n");
   test::write_file(src + "/big.bin", test::random_bytes(3 << 20, 5));
   if (truncate((src + "/holes").c_str(), 0) != 0) {
   }
@@ -67,23 +47,23 @@ TEST_CASE("uml-img: ls, cat, stat, tree, df and get on an image, without root", 
   const std::string mk = "mke2fs -q -F -t ext4 -d " + src + " " + img + " 32M >/dev/null 2>&1";
   REQUIRE(system(mk.c_str()) == 0);
 
-  Run ls = run(img + " ls /");
+  test::Shell ls = run(img + " ls /");
   CHECK(ls.status == 0);
   CHECK(ls.out == "big.bin\netc\nhello.txt\nholes\nlink\nlost+found\n");
-  Run lsl = run(img + " ls -l /hello.txt");
+  test::Shell lsl = run(img + " ls -l /hello.txt");
   CHECK(lsl.out.find("-rw-r--r-- 2 alice staff") == 0);  // names from the image's /etc
   CHECK(run(img + " ls -la /etc").out.find(".\n") != std::string::npos);
   CHECK(run(img + " ls -R /").out.find("/etc:\n") != std::string::npos);
-  Run cat = run(img + " cat /hello.txt /link");
+  test::Shell cat = run(img + " cat /hello.txt /link");
   CHECK(cat.out == "hello, image\nhello, image\n");
   CHECK(cat.status == 0);
-  Run st = run(img + " stat /link");
+  test::Shell st = run(img + " stat /link");
   CHECK(st.out.find("File: /link -> hello.txt") != std::string::npos);
   CHECK(st.out.find("symbolic link") != std::string::npos);
-  Run tree = run(img + " tree /");
+  test::Shell tree = run(img + " tree /");
   CHECK(tree.out.find("\u2514\u2500\u2500 lost+found") != std::string::npos);
   CHECK(tree.out.find("2 directories, 7 files") != std::string::npos);
-  Run df = run(img + " df");
+  test::Shell df = run(img + " df");
   CHECK(df.out.find("1K-blocks") != std::string::npos);
   CHECK(df.status == 0);
   // Errors as coreutils gives them.
@@ -93,7 +73,7 @@ TEST_CASE("uml-img: ls, cat, stat, tree, df and get on an image, without root", 
   CHECK(run(src + "/hello.txt ls /").status == 1);  // not an ext filesystem
   CHECK(run(img + " frobnicate").status == 2);
 
-  Run get = run(img + " get -r / " + out);
+  test::Shell get = run(img + " get -r / " + out);
   CHECK(get.status == 0);
   std::string err;
   test::Tree want = test::snapshot(test::host_syscall, src, &err);
