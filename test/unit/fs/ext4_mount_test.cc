@@ -237,9 +237,14 @@ TEST_CASE("ext4: an indexed directory of 50,000 entries is listed and looked up 
   bool filled = false;
   if (loop) {
     for (int i = 0; i < files; ++i) close(open((mnt + "/big/" + name(i)).c_str(), O_WRONLY | O_CREAT, 0644));
-    sh("sync; umount " + mnt + "; sync");
-    // The host's unmount must have left a clean image (no journal to recover).
-    filled = sh("dumpe2fs -h " + img).find("needs_recovery") == std::string::npos;
+    // The host's unmount must succeed and leave a clean image (no journal to recover);
+    // a mount it could not end is detached lazily, never left behind.
+    const test::Shell um = test::shell("umount " + mnt);
+    if (um.status != 0) {
+      WARN("host umount failed: " + um.out);
+      test::shell("umount -l " + mnt);
+    }
+    filled = um.status == 0 && sh("dumpe2fs -h " + img).find("needs_recovery") == std::string::npos;
   }
   if (!filled) {
     WARN("no clean loop mount: a directory of 3,000 entries instead");
