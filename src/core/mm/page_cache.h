@@ -106,6 +106,9 @@ class AddressSpace {
   static constexpr size_t kPage = PagePool::kPage;
   AddressSpace(PageCache& cache, AddressSpaceOps& ops, uint64_t size);
   // Every page goes; the owner has written back what it needed (dirty pages are dropped).
+  // I/O still in flight is waited for on the host, so an owner that may be on a vCPU
+  // thread drains the space first (invalidate of everything, as a task): that vCPU's loop
+  // must stay free to reap the completions.
   ~AddressSpace();
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;

@@ -23,6 +23,10 @@
 #include "host_files.h"
 #include "tree_walk.h"
 
+#ifndef UML_TEST_SCALE
+#define UML_TEST_SCALE 1
+#endif
+
 namespace {
 
 std::string sh(const std::string& cmd, bool quiet = false) { return test::shell(cmd, quiet).out; }
@@ -229,7 +233,7 @@ TEST_CASE("ext4: an indexed directory of 50,000 entries is listed and looked up 
   // mke2fs -d inserts names one by one into linear directories (quadratic: minutes for
   // 50,000), so the host kernel fills the directory through a loop mount where it can, and
   // e2fsck -D indexes it; without root, a smaller directory from mke2fs -d.
-  int files = 50000;
+  int files = 50000 / UML_TEST_SCALE;  // sanitizer builds: fewer, still a multi-block htree
   INFO(mkfs(img, "ext4", "-b 4096 -N 60000", "128M", src));
   mkdir(mnt.c_str(), 0755);
   const bool loop = geteuid() == 0 && sh("mount -o loop " + img + " " + mnt + " && echo mounted").find("mounted") != std::string::npos;

@@ -73,6 +73,14 @@ Ext4Inode::~Ext4Inode() = default;
 // the memory of the inode follows after a grace period.
 void Ext4Inode::evict() {
   fs().forget(this);
+  drop_data();
+}
+
+void Ext4Inode::drop_data() {
+  if (!m_data) return;
+  // A wait through the scheduler: on a vCPU (umount, a last close) its loop goes on reaping
+  // the completions this waits for, which a host wait there would block.
+  m_data->invalidate(&self_entity(), 0, ~uint64_t{0}, /*discard_dirty=*/true);
   m_data.reset();
 }
 

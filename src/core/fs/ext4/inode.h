@@ -37,8 +37,9 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // damaged extent tree or block map, logged), IO.
   Result<BlockRun> map(SchedEntity& self, uint32_t lblk);
 
-  // The filesystem is going (kill): the file's pages leave the page cache now.
-  void drop_data() { m_data.reset(); }
+  // The file's pages leave the page cache now (eviction, or the filesystem is killed):
+  // reads still in flight are waited for as a task first (truncate_inode_pages_final).
+  void drop_data();
 
   // ---- Inode ----
   void evict() override;
