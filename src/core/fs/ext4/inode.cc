@@ -465,9 +465,14 @@ Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit)
   const uint32_t bs = s.block_size;
   const uint64_t nblocks = dir_blocks();
   for (uint64_t lblk = from / bs; lblk < nblocks; ++lblk) {
-    bool bad = false;
-    MetaBlock b = TRY(dir_block(self, static_cast<uint32_t>(lblk), &bad));
-    if (bad) continue;  // ext4_readdir skips a bad block and goes on
+    // ext4_readdir: a hole is skipped whole, silently; a bad block is logged and skipped.
+    const BlockRun run = TRY(map(self, static_cast<uint32_t>(lblk)));
+    if (!run.pblk || run.unwritten) {
+      lblk += std::max<uint32_t>(run.len, 1) - 1;
+      continue;
+    }
+    MetaBlock b = TRY(fs().read_block(self, run.pblk));
+    if (!check_dir_block(b.data(), static_cast<uint32_t>(lblk))) continue;
     bool go = true;
     uint32_t bad_off = 0;
     const uint64_t base = lblk * bs;
