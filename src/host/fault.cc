@@ -1,4 +1,5 @@
 #include "host/fault.h"
+#include "host/sanitizer.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -102,7 +103,7 @@ void thread_fault_stack_teardown() {
   t_altstack = nullptr;
 }
 
-#if defined(__SANITIZE_THREAD__)
+#ifdef UML_TSAN
 // ThreadSanitizer defers signals raised inside its interceptors (memcpy is one), so the
 // handler never gets the fault. Let the host kernel do the copy instead: it checks both
 // sides and answers EFAULT. Slower, and TSan does not see these accesses; only TSan builds

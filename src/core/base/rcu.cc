@@ -5,16 +5,9 @@
 
 #include "core/base/spinlock.h"
 #include "host/host.h"
+#include "host/sanitizer.h"
 
 namespace uml::kern::rcu {
-
-#if defined(__SANITIZE_THREAD__)
-#define UML_RCU_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UML_RCU_TSAN 1
-#endif
-#endif
 
 struct Reader {
   std::atomic<uint64_t> epoch{0};  // 0: outside; else the global epoch seen at entry
@@ -32,7 +25,7 @@ struct Retired {
 
 struct Domain {
   Domain() {
-#ifndef UML_RCU_TSAN
+#ifndef UML_TSAN
     asymmetric = host::membarrier_init();
 #endif
   }

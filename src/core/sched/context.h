@@ -23,13 +23,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UML_ASAN 1
+#include "host/sanitizer.h"
+#ifdef UML_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
-#if defined(__SANITIZE_THREAD__)
-#define UML_TSAN 1
+#ifdef UML_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
 

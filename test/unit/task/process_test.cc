@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "fixture.h"
+#include "host/sanitizer.h"
 
 namespace sys = uml::sys;
 
@@ -339,7 +340,7 @@ __attribute__((noinline)) int recurse_forever(int depth) {
 }  // namespace
 
 TEST_CASE("a guest stack overflow kills that task only (SIGSEGV); the host goes on") {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(UML_ASAN) || defined(UML_TSAN)
   SUCCEED("sanitizer builds report stack overflows themselves; the plain build tests this");
 #else
   auto k = test::boot("vcpus=2 stack_size=64K");
