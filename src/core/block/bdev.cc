@@ -136,8 +136,8 @@ Result<void> Bdev::discard_or_zero(SchedEntity& self, uint64_t off, uint64_t len
 
 // ---- BdevFile ---------------------------------------------------------------------------------
 
-BdevFile::BdevFile(std::shared_ptr<Bdev> bdev, int flags)
-    : m_bdev(std::move(bdev)), m_flags(flags), m_wb_seen(m_bdev->mapping().error_seq()) {
+BdevFile::BdevFile(std::shared_ptr<Bdev> bdev)
+    : m_bdev(std::move(bdev)), m_wb_seen(m_bdev->mapping().error_seq()) {
   m_bdev->get();
 }
 

@@ -54,8 +54,7 @@ class Bdev final : public AddressSpaceOps {
 
 class BdevFile final : public FileOps {
  public:
-  // flags: the open's flags (O_ACCMODE decides what ioctls may do).
-  BdevFile(std::shared_ptr<Bdev> bdev, int flags);
+  explicit BdevFile(std::shared_ptr<Bdev> bdev);
   ~BdevFile() override;
   Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
   Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
@@ -67,7 +66,6 @@ class BdevFile final : public FileOps {
 
  private:
   std::shared_ptr<Bdev> m_bdev;
-  const int m_flags;
   FileReadahead m_ra;
   uint32_t m_wb_seen;       // errseq: the writeback errors this open has been told of
 };

@@ -66,10 +66,10 @@ Result<void> DiskTable::add(SchedEntity& self, unsigned index, std::unique_ptr<B
     if (m_disks[index]) return Errno::EXIST;
     m_disks[index] = bdev;
   }
-  m_vfs.register_blkdev(rdev_of(index), [this, index](int flags) -> Result<std::shared_ptr<FileOps>> {
+  m_vfs.register_blkdev(rdev_of(index), [this, index](int) -> Result<std::shared_ptr<FileOps>> {
     SpinGuard g(m_lock);
     if (!m_disks[index]) return Errno::NXIO;
-    return std::shared_ptr<FileOps>(std::make_shared<BdevFile>(m_disks[index], flags));
+    return std::shared_ptr<FileOps>(std::make_shared<BdevFile>(m_disks[index]));
   });
   if (m_devtmpfs) {
     Inode& dir = *m_devtmpfs->root();

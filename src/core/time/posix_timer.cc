@@ -12,7 +12,7 @@ namespace uml::kern {
 using namespace abi;
 
 PosixTimer::PosixTimer(Kernel& k, ThreadGroup& g, int id, int clock, const sigevent& ev, int code)
-    : m_kernel(k), m_group(g), m_id(id), m_clock(clock), m_ev(ev), m_code(code),
+    : m_group(g), m_id(id), m_clock(clock), m_ev(ev), m_code(code),
       m_timer(k.sched(), &PosixTimer::expire, this) {}
 
 void PosixTimer::set(int64_t deadline, int64_t interval, int64_t* old_left, int64_t* old_interval) {

@@ -46,7 +46,6 @@ class PosixTimer {
  private:
   static void expire(KTimer* kt);
 
-  Kernel& m_kernel;
   ThreadGroup& m_group;
   const int m_id;
   const int m_clock;
