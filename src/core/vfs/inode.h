@@ -187,8 +187,9 @@ class Inode : public RefCounted<Inode> {
     m_mode_uid.store((static_cast<uint64_t>(a.mode) << 32) | a.uid, std::memory_order_relaxed);
     m_gid.store(a.gid, std::memory_order_relaxed);
     constexpr int64_t kDay = 24 * 3600 * 1'000'000'000ll;
-    m_relatime_until.store(a.atime_ns > a.mtime_ns && a.atime_ns > a.ctime_ns ? a.atime_ns + kDay : 0,
-                           std::memory_order_relaxed);
+    // Saturating: a disk's times may be anything up to INT64_MAX.
+    const int64_t until = a.atime_ns > INT64_MAX - kDay ? INT64_MAX : a.atime_ns + kDay;
+    m_relatime_until.store(a.atime_ns > a.mtime_ns && a.atime_ns > a.ctime_ns ? until : 0, std::memory_order_relaxed);
   }
 
   SuperBlock& m_sb;
