@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "host_files.h"
+#include "tolerant_walk.h"
 
 // Sanitizer builds bound each image's walk more tightly (never to nothing: every image is
 // still mounted, listed and read).
@@ -31,74 +32,11 @@
 
 namespace {
 
-constexpr uint64_t kMaxEntries = 200000 / UML_TEST_SCALE;  // per image: loops end here
-constexpr uint64_t kMaxFileBytes = (64ull << 20) / UML_TEST_SCALE;  // per file: a sparse giant's start
+constexpr test::WalkLimits kLimits{200000 / UML_TEST_SCALE, (64ull << 20) / UML_TEST_SCALE, 64};
 
 std::string corpus_dir() {
   if (const char* e = getenv("UML_E2FS_CORPUS")) return e;
   return UML_E2FS_CORPUS;
-}
-
-struct WalkStats {
-  uint64_t entries = 0, errors = 0, bytes = 0;
-};
-
-// The tolerant walk, inside a guest task: every failure is counted, none stops it.
-// Directory loops (a corrupted image may have them) end at a depth bound and at inodes
-// already seen.
-void walk(const std::string& dir, int depth, std::set<uint64_t>& seen, WalkStats& s, std::vector<char>& buf) {
-  if (depth > 64 || s.entries > kMaxEntries) return;
-  const long fd = test::sys(SYS_openat, AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) {
-    ++s.errors;
-    return;
-  }
-  std::vector<std::string> names;
-  for (int rounds = 0; rounds < 100000; ++rounds) {
-    const long n = test::sys(SYS_getdents64, fd, buf.data(), buf.size());
-    if (n <= 0) {
-      if (n < 0) ++s.errors;
-      break;
-    }
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<dirent64*>(buf.data() + off);
-      const std::string name = d->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-      off += d->d_reclen;
-    }
-  }
-  test::sys(SYS_close, fd);
-  for (const std::string& name : names) {
-    const std::string p = dir + "/" + name;
-    ++s.entries;
-    struct stat st {};
-    if (test::sys(SYS_newfstatat, AT_FDCWD, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      ++s.errors;
-      continue;
-    }
-    if (test::sys(SYS_llistxattr, p.c_str(), buf.data(), buf.size()) < 0) ++s.errors;
-    if (S_ISLNK(st.st_mode)) {
-      if (test::sys(SYS_readlinkat, AT_FDCWD, p.c_str(), buf.data(), buf.size()) < 0) ++s.errors;
-    } else if (S_ISREG(st.st_mode)) {
-      const long f = test::sys(SYS_openat, AT_FDCWD, p.c_str(), O_RDONLY);
-      if (f < 0) {
-        ++s.errors;
-        continue;
-      }
-      for (uint64_t total = 0; total < kMaxFileBytes;) {
-        const long n = test::sys(SYS_read, f, buf.data(), buf.size());
-        if (n <= 0) {
-          if (n < 0) ++s.errors;
-          break;
-        }
-        total += static_cast<uint64_t>(n);
-        s.bytes += static_cast<uint64_t>(n);
-      }
-      test::sys(SYS_close, f);
-    } else if (S_ISDIR(st.st_mode) && seen.insert(st.st_ino).second) {
-      walk(p, depth + 1, seen, s, buf);
-    }
-  }
 }
 
 }  // namespace
@@ -135,14 +73,14 @@ TEST_CASE("ext4: every image of e2fsprogs' corrupted-image corpus is mounted and
       continue;
     }
     long mount_res = 0, umount_res = 0;
-    WalkStats s;
+    test::WalkStats s;
     const int st = test::run_task(*k, [&] {
       test::sys(SYS_mkdir, "/mnt", 0755);
       mount_res = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L);
       if (mount_res != 0) return 0;
       std::set<uint64_t> seen;
       std::vector<char> buf(1 << 16);
-      walk("/mnt", 0, seen, s, buf);
+      test::tolerant_walk("/mnt", kLimits, s, seen, buf);
       umount_res = test::sys(SYS_umount2, "/mnt", 0);
       return 0;
     });
