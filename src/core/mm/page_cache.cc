@@ -1,6 +1,8 @@
 #include "core/mm/page_cache.h"
 
 #include <algorithm>
+#include <bit>
+#include <new>
 
 #include "core/sched/scheduler.h"
 #include "host/host.h"
@@ -37,7 +39,7 @@ AddressSpace::~AddressSpace() {
       bool locked = false;
       for (auto& leaf : m_leaves) {
         if (!leaf || !leaf->present) continue;
-        for (CachePage* p : leaf->pages)
+        for (CachePage* p : leaf->slots())
           if (p && p->has(CachePage::kLocked)) locked = true;
         if (locked) break;
       }
@@ -48,7 +50,7 @@ AddressSpace::~AddressSpace() {
   SpinGuard g(m_cache.m_lock);
   for (auto& leaf : m_leaves) {
     if (!leaf) continue;
-    for (CachePage*& p : leaf->pages) {
+    for (CachePage*& p : leaf->slots()) {
       if (!p) continue;
       if (p->has(CachePage::kDirty)) --m_cache.m_nr_dirty;
       m_cache.free_locked(p);
@@ -62,25 +64,47 @@ uint64_t AddressSpace::last_index() const {
   return s == 0 ? 0 : (s - 1) / kPage;
 }
 
+AddressSpace::LeafPtr AddressSpace::make_leaf(uint32_t nslots) {
+  void* mem = ::operator new(sizeof(Leaf) + nslots * sizeof(CachePage*));
+  auto* l = new (mem) Leaf;
+  l->nslots = nslots;
+  for (CachePage*& s : l->slots()) s = nullptr;
+  return LeafPtr(l);
+}
+
 CachePage* AddressSpace::find_locked(uint64_t index) const {
   const uint64_t li = index >> kLeafBits;
   if (li >= m_leaves.size() || !m_leaves[li]) return nullptr;
-  return m_leaves[li]->pages[index & (kLeafSize - 1)];
+  const size_t slot = index & (kLeafSize - 1);
+  Leaf& leaf = *m_leaves[li];
+  return slot < leaf.nslots ? leaf.slots()[slot] : nullptr;
 }
 
 void AddressSpace::insert_locked(CachePage* p) {
   const uint64_t li = p->index >> kLeafBits;
+  const size_t slot = p->index & (kLeafSize - 1);
   if (li >= m_leaves.size()) m_leaves.resize(li + 1);
-  if (!m_leaves[li]) m_leaves[li] = std::make_unique<Leaf>();
-  m_leaves[li]->pages[p->index & (kLeafSize - 1)] = p;
-  ++m_leaves[li]->present;
+  LeafPtr& leaf = m_leaves[li];
+  if (!leaf || slot >= leaf->nslots) {
+    // Room for this slot: a power of two, 4 at least.
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kLeafSize, std::bit_ceil(std::max<size_t>(slot + 1, 4))));
+    LeafPtr grown = make_leaf(n);
+    if (leaf) {
+      grown->present = leaf->present;
+      grown->dirty = leaf->dirty;
+      std::copy(leaf->slots().begin(), leaf->slots().end(), grown->slots().begin());
+    }
+    leaf = std::move(grown);
+  }
+  leaf->slots()[slot] = p;
+  ++leaf->present;
   ++m_nr_pages;
   p->mapping = this;
 }
 
 void AddressSpace::erase_locked(CachePage* p) {
   Leaf& leaf = *m_leaves[p->index >> kLeafBits];
-  leaf.pages[p->index & (kLeafSize - 1)] = nullptr;
+  leaf.slots()[p->index & (kLeafSize - 1)] = nullptr;
   --leaf.present;
   --m_nr_pages;
 }
@@ -148,7 +172,7 @@ Result<CachePage*> AddressSpace::get_page(SchedEntity& self, uint64_t index, uin
       if (!p) {
         ++m_cache.m_counters.misses;
         ra_first = index;
-        ra_count = 1;
+        ra_count = std::min(last_req, last_index()) - index + 1;
         if (ra) {
           // A miss: synchronous read-ahead (page_cache_sync_ra). A sequential reader's
           // window grows; anyone else's starts from the request's size.
@@ -254,9 +278,9 @@ Result<size_t> AddressSpace::read(SchedEntity& self, uint64_t off, const IoBuffe
   return done;
 }
 
-Result<PageRef> AddressSpace::read_page(SchedEntity& self, uint64_t index) {
+Result<PageRef> AddressSpace::read_page(SchedEntity& self, uint64_t index, uint64_t window) {
   if (index > last_index() || size() == 0) return Errno::IO;
-  CachePage* p = TRY(get_page(self, index, index, nullptr));
+  CachePage* p = TRY(get_page(self, index, index + std::max<uint64_t>(window, 1) - 1, nullptr));
   return PageRef(this, p);
 }
 
@@ -332,7 +356,7 @@ uint64_t AddressSpace::writeback_in(uint64_t first, uint64_t last) const {
   uint64_t n = 0;
   for (uint64_t li = first >> kLeafBits; li <= (last >> kLeafBits) && li < m_leaves.size(); ++li) {
     if (!m_leaves[li] || !m_leaves[li]->present) continue;
-    for (CachePage* p : m_leaves[li]->pages)
+    for (CachePage* p : m_leaves[li]->slots())
       if (p && p->index >= first && p->index <= last && p->has(CachePage::kWriteback)) ++n;
   }
   return n;
@@ -349,7 +373,7 @@ size_t AddressSpace::start_writeback_range(uint64_t first, uint64_t last, size_t
          ++li) {
       Leaf* leaf = m_leaves[li].get();
       if (!leaf || !leaf->dirty) continue;
-      for (CachePage* p : leaf->pages) {
+      for (CachePage* p : leaf->slots()) {
         if (!p || p->index < first || p->index > last) continue;
         const uint32_t f = p->flags.load(std::memory_order_relaxed);
         if ((f & (CachePage::kDirty | CachePage::kWriteback | CachePage::kLocked)) != CachePage::kDirty) continue;
@@ -436,7 +460,7 @@ void AddressSpace::invalidate(SchedEntity* self, uint64_t from, uint64_t to, boo
       for (uint64_t li = first >> kLeafBits; li <= (last >> kLeafBits) && li < m_leaves.size(); ++li) {
         Leaf* leaf = m_leaves[li].get();
         if (!leaf || !leaf->present) continue;
-        for (CachePage* p : leaf->pages) {
+        for (CachePage* p : leaf->slots()) {
           if (!p || p->index < first || p->index > last) continue;
           const uint32_t f = p->flags.load(std::memory_order_relaxed);
           if ((f & (CachePage::kLocked | CachePage::kWriteback)) || p->refs) {

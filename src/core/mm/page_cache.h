@@ -22,9 +22,12 @@
 // (writers, read I/O). Waiting for a page (lock, writeback) uses its space's wait queue.
 // Lock order: PageCache::m_lock > WaitQueue locks; I/O is started without m_lock.
 
+#include <boost/container/small_vector.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -134,8 +137,11 @@ class AddressSpace {
   }
   Result<size_t> write(SchedEntity& self, uint64_t off, const IoBuffer& buf);
   // One page, read in if needed without read-ahead (metadata: a filesystem's blocks on its
-  // disk). Errors: IO (past the end, or the read failed), NOMEM.
-  Result<PageRef> read_page(SchedEntity& self, uint64_t index);
+  // disk). On a miss, `window` pages from index (those not cached yet, up to the first that
+  // is) are read in the same request: the caller's own read-ahead, for metadata it knows
+  // comes next (ext4's inode tables, as Linux's __ext4_get_inode_loc reads ahead).
+  // Errors: IO (past the end, or the read failed), NOMEM.
+  Result<PageRef> read_page(SchedEntity& self, uint64_t index, uint64_t window = 1);
 
   // filemap_write_and_wait_range: writes the dirty pages in [from, to) and waits for every
   // writeback there. Errors: IO when a writeback failed since *seen (then *seen is updated).
@@ -164,14 +170,23 @@ class AddressSpace {
   friend class PageCache;
   friend class PageRef;
   // The page at index, uptodate and referenced: found, or read in with read-ahead (ra)
-  // for a request reaching last_req, or alone (ra null).
+  // for a request reaching last_req, or (ra null) with the pages up to last_req.
   Result<CachePage*> get_page(SchedEntity& self, uint64_t index, uint64_t last_req, Readahead* ra);
   static constexpr size_t kLeafBits = 9;
   static constexpr size_t kLeafSize = size_t{1} << kLeafBits;
+  // A leaf of the page index: up to kLeafSize slots, fewer while only its first pages are
+  // cached, so a one-page file keeps a few slots, not 4 KiB of them (Linux's xarray keeps a
+  // lone page in its head for the same reason: a walk over many small files misses the
+  // CPU's caches on every level of the index). Grown, by reallocation, under the cache lock.
   struct Leaf {
-    CachePage* pages[kLeafSize] = {};
-    uint32_t present = 0, dirty = 0;
+    uint32_t present = 0, dirty = 0, nslots = 0;
+    std::span<CachePage*> slots() { return {reinterpret_cast<CachePage**>(this + 1), nslots}; }
   };
+  struct LeafFree {
+    void operator()(Leaf* l) const { ::operator delete(l); }
+  };
+  using LeafPtr = std::unique_ptr<Leaf, LeafFree>;
+  static LeafPtr make_leaf(uint32_t nslots);
   // Lookup and insertion under the cache lock.
   CachePage* find_locked(uint64_t index) const;
   void insert_locked(CachePage* p);
@@ -192,7 +207,7 @@ class AddressSpace {
   PageCache& m_cache;
   AddressSpaceOps& m_ops;
   std::atomic<uint64_t> m_size;
-  std::vector<std::unique_ptr<Leaf>> m_leaves;  // cache lock
+  boost::container::small_vector<LeafPtr, 1> m_leaves;  // cache lock; the first inline
   uint64_t m_nr_pages = 0, m_nr_dirty = 0, m_nr_writeback = 0;  // cache lock
   uint64_t m_wb_cursor = 0;                     // where background writeback resumes
   std::atomic<uint32_t> m_err_seq{0};
