@@ -327,6 +327,7 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
   test::write_file(junk, test::random_bytes(8 << 20, 3));
   auto k = test::boot("ubdar=" + img + " ubdbr=" + junk);
   long not_blk = 0, bad_fs = 0, bad_opt = 0, as_ext2 = 0, ok = -1, busy = 0, remount_rw = 0, chmod_after = 0;
+  long bad_ra = 0, no_ra = -1, no_ra_read = -1;
   struct statfs sf {};
   test::run_task(*k, [&] {
     test::sys(SYS_mkdir, "/mnt", 0755);
@@ -334,6 +335,13 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
     bad_fs = test::sys(SYS_mount, "/dev/ubdb", "/mnt", "ext4", MS_RDONLY, 0L);
     bad_opt = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "data=bogus");
     as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext2", MS_RDONLY, 0L);  // extents: not ext2
+    bad_ra = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "inode_readahead_blks=3");
+    no_ra = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "inode_readahead_blks=0");
+    char c = 0;
+    const long fd = test::sys(SYS_openat, AT_FDCWD, "/mnt/a", O_RDONLY);
+    no_ra_read = test::sys(SYS_pread64, fd, &c, 1, 99999) == 1 && c == 'a' ? 0 : -1;
+    test::sys(SYS_close, fd);
+    test::sys(SYS_umount2, "/mnt", 0);
     ok = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L);
     test::sys(SYS_statfs, "/mnt", &sf);
     // ext4 cannot write yet: a read-write remount is refused, and the mount stays read-only.
@@ -345,6 +353,9 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
   CHECK(bad_fs == -EINVAL);
   CHECK(bad_opt == -EINVAL);
   CHECK(as_ext2 == -EINVAL);
+  CHECK(bad_ra == -EINVAL);  // not a power of two
+  CHECK(no_ra == 0);
+  CHECK(no_ra_read == 0);
   REQUIRE(ok == 0);
   CHECK(remount_rw == -EROFS);
   CHECK(chmod_after == -EROFS);

@@ -93,11 +93,14 @@ const uint8_t* Ext4Fs::replayed(uint64_t blk) const {
   return it == m_overlay.end() ? nullptr : it->second.get();
 }
 
-Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk) {
+Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t ahead) {
   if (blk >= m_super.blocks_count && m_super.blocks_count) return kCorrupted;
   if (const uint8_t* r = replayed(blk)) return MetaBlock(PageRef(), r);
   const uint64_t byte = blk * m_super.block_size;
-  PageRef p = TRY(m_bdev->mapping().read_page(self, byte / AddressSpace::kPage));
+  const uint64_t first = byte / AddressSpace::kPage;
+  const uint64_t last = (std::min(blk + std::max<uint64_t>(ahead, 1), m_super.blocks_count) * m_super.block_size - 1) /
+                        AddressSpace::kPage;
+  PageRef p = TRY(m_bdev->mapping().read_page(self, first, last - first + 1));
   const auto* data = reinterpret_cast<const uint8_t*>(p.data()) + byte % AddressSpace::kPage;
   return MetaBlock(std::move(p), data);
 }
@@ -268,6 +271,21 @@ uint64_t Ext4Fs::overhead_blocks() const {
   return o + m_journal_blocks;
 }
 
+uint64_t Ext4Fs::itable_window(const GroupDesc& gd, uint64_t blk) const {
+  // __ext4_get_inode_loc: from blk to the end of its inode_readahead_blks-aligned span,
+  // within the part of the group's table that holds inodes in use.
+  const uint32_t ra = m_opts.inode_readahead_blks;
+  if (ra <= 1) return 1;
+  uint64_t used = m_super.itable_blocks();
+  if (has_desc_checksum(m_super) && gd.itable_unused <= m_super.inodes_per_group) {
+    const uint32_t per_block = m_super.block_size / m_super.inode_size;
+    used = (m_super.inodes_per_group - gd.itable_unused + per_block - 1) / per_block;
+  }
+  const uint64_t rel = blk - gd.inode_table;
+  const uint64_t end = std::min((rel & ~uint64_t{ra - 1}) + ra, used);
+  return end > rel ? end - rel : 1;
+}
+
 Result<void> Ext4Fs::read_inode(SchedEntity& self, uint32_t ino, RawInode* out, std::vector<uint8_t>* raw) {
   InodeSlot slot;
   std::string bad = inode_slot(m_super, ino, &slot);
@@ -281,7 +299,7 @@ Result<void> Ext4Fs::read_inode(SchedEntity& self, uint32_t ino, RawInode* out, 
     error("__ext4_get_inode_loc", ino, blk, "inode table block out of range");
     return kCorrupted;
   }
-  MetaBlock b = TRY(read_block(self, blk));
+  MetaBlock b = TRY(read_block(self, blk, itable_window(gd, blk)));
   const uint8_t* p = b.data() + slot.offset % m_super.block_size;
   bad = decode_inode(m_super, ino, p, out);
   if (!bad.empty()) {
@@ -389,7 +407,17 @@ Result<void> Ext4Fs::parse_options(std::string_view data, MountOptions* o, std::
     if (opt == "noload" || opt == "norecovery") o->norecovery = true;
     else if (opt == "errors=continue" || opt == "errors=remount-ro" || opt == "errors=panic")
       o->errors = std::string(opt.substr(7));
-    else {
+    else if (opt.substr(0, 21) == "inode_readahead_blks=") {
+      // A power of two up to 2^30, or 0 for none (Linux's check).
+      const std::string v(opt.substr(21));
+      char* end = nullptr;
+      const unsigned long n = strtoul(v.c_str(), &end, 0);
+      if (v.empty() || *end || n > (1ul << 30) || (n & (n - 1))) {
+        *why = "EXT4-fs: inode_readahead_blks must be 0 or a power of 2 smaller than 2^31";
+        return Errno::INVAL;
+      }
+      o->inode_readahead_blks = static_cast<uint32_t>(n);
+    } else {
       *why = "unrecognized mount option \"" + std::string(opt) + "\" or missing value";
       return Errno::INVAL;
     }

@@ -58,6 +58,7 @@ struct MountOptions {
   bool read_only = true;
   bool norecovery = false;  // "noload"/"norecovery": leave a dirty journal alone
   std::string errors = "continue";
+  uint32_t inode_readahead_blks = 32;  // inode table blocks read with a missing one (Linux's default)
 };
 
 class Ext4Fs final : public SuperBlock {
@@ -74,8 +75,9 @@ class Ext4Fs final : public SuperBlock {
   Bdev& bdev() const { return *m_bdev; }
   uint32_t block_size() const { return m_super.block_size; }
 
-  // A metadata block (checked against the filesystem's size: UCLEAN beyond it).
-  Result<MetaBlock> read_block(SchedEntity& self, uint64_t blk);
+  // A metadata block (checked against the filesystem's size: UCLEAN beyond it). When it is
+  // not cached, the `ahead` blocks from blk (up to the first cached one) are read with it.
+  Result<MetaBlock> read_block(SchedEntity& self, uint64_t blk, uint64_t ahead = 1);
   // The inode ino, from the cache or read (UCLEAN for a bad one, STALE for an unused one).
   Result<RefPtr<Ext4Inode>> iget(SchedEntity& self, uint32_t ino);
   // The journal overlay's copy of blk (after a replay in memory), or null.
@@ -102,7 +104,8 @@ class Ext4Fs final : public SuperBlock {
   Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log);
   void kill() override;
   // The superblock and group descriptors, from the disk or the overlay.
-  // Mount options (ro, noload/norecovery, errors=): INVAL with the reason for another.
+  // Mount options (ro, noload/norecovery, errors=, inode_readahead_blks=): INVAL with the
+  // reason for another.
   static Result<void> parse_options(std::string_view data, MountOptions* o, std::string* why);
   Result<void> load(SchedEntity& self, std::string* why);
   Result<void> load_groups(SchedEntity& self, std::string* why);
@@ -111,6 +114,8 @@ class Ext4Fs final : public SuperBlock {
   uint64_t overhead_blocks() const;
   // Raw inode bytes and decode.
   Result<void> read_inode(SchedEntity& self, uint32_t ino, RawInode* out, std::vector<uint8_t>* raw);
+  // How many inode table blocks from blk to read when blk is missing (inode_readahead_blks).
+  uint64_t itable_window(const GroupDesc& gd, uint64_t blk) const;
 
   std::shared_ptr<Bdev> m_bdev;
   Klog& m_log;
