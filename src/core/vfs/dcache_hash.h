@@ -25,6 +25,8 @@ struct QName {
   uint32_t len;
   char chars[1];  // len bytes follow
   static QName* make(std::string_view s);
+  // In place, in offsetof(QName, chars) + s.size() + 1 bytes at mem (a dentry's own).
+  static QName* make_at(void* mem, std::string_view s);
   static void destroy(QName* q);
   std::string_view view() const { return {chars, len}; }
 };

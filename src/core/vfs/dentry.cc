@@ -9,7 +9,8 @@
 namespace uml::kern {
 
 Dentry::~Dentry() {
-  if (QName* q = m_rcu_name.load(std::memory_order_relaxed)) QName::destroy(q);
+  QName* q = m_rcu_name.load(std::memory_order_relaxed);
+  if (q && q != reinterpret_cast<QName*>(m_iname)) QName::destroy(q);
 }
 
 // dentry_kill: the inode is let go now (so an unlinked file's space comes back at once);
@@ -25,9 +26,12 @@ DentryHash& Dentry::index() const { return m_inode->sb().dcache(); }
 
 void Dentry::set_rcu_identity(Dentry* parent, std::string_view name) {
   m_rcu_inode.store(m_inode.get(), std::memory_order_relaxed);
-  QName* old = m_rcu_name.exchange(QName::make(name), std::memory_order_release);
+  auto* inline_name = reinterpret_cast<QName*>(m_iname);
+  const bool first = m_rcu_name.load(std::memory_order_relaxed) == nullptr;
+  QName* q = first && name.size() <= kInlineName ? QName::make_at(m_iname, name) : QName::make(name);
+  QName* old = m_rcu_name.exchange(q, std::memory_order_release);
   m_rcu_parent.store(parent, std::memory_order_release);
-  if (old) rcu::retire(old, [](void* p) { QName::destroy(static_cast<QName*>(p)); });
+  if (old && old != inline_name) rcu::retire(old, [](void* p) { QName::destroy(static_cast<QName*>(p)); });
 }
 
 RefPtr<Dentry> Dentry::make_root(RefPtr<Inode> root) {

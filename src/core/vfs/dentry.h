@@ -11,6 +11,7 @@
 // Lock order: parent Inode::m_rwsem > Dentry::m_lock.
 
 #include <atomic>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,7 +23,10 @@
 
 namespace uml::kern {
 
-class Dentry final : public RefCounted<Dentry> {
+// Cache-line aligned: an RCU path walk touches the reference count, the fields after it
+// and a short name, all in the dentry's first two lines (a walk over a big tree is bound
+// by the cache misses on dentries it has not touched lately).
+class alignas(64) Dentry final : public RefCounted<Dentry> {
  public:
   static RefPtr<Dentry> make_root(RefPtr<Inode> root);
   // A dentry under parent that is not in its cache and counts as deleted: an O_TMPFILE
@@ -83,18 +87,24 @@ class Dentry final : public RefCounted<Dentry> {
   // Leaves the tree: marks a positive dentry deleted and drops its cached children.
   void detach();
 
+  // What RCU walks and DentryHash read, first (next to the reference count): parent and
+  // name readable without m_lock, the chain, and the mount flag.
+  std::atomic<Dentry*> m_rcu_parent{nullptr};
+  std::atomic<Inode*> m_rcu_inode{nullptr};  // m_inode, kept for readers after the kill
+  std::atomic<QName*> m_rcu_name{nullptr};
+  std::atomic<Dentry*> m_hash_next{nullptr};
+  std::atomic<uint32_t> m_mounted{0};
+  // The first name, when short (Linux's d_iname): m_rcu_name points here. A rename
+  // publishes a separately allocated name, since readers may still be on this one.
+  static constexpr size_t kInlineName = 40;
+  alignas(QName) unsigned char m_iname[offsetof(QName, chars) + kInlineName + 1];
+
   mutable SpinLock m_lock;
   std::string m_name;
   RefPtr<Dentry> m_parent;  // null for a root
   RefPtr<Inode> m_inode;    // null: negative; immutable once the dentry is published
   bool m_is_root = false;
   bool m_deleted = false;
-  std::atomic<uint32_t> m_mounted{0};
-  // For DentryHash and RCU walks: parent and name readable without m_lock, and the chain.
-  std::atomic<Dentry*> m_rcu_parent{nullptr};
-  std::atomic<Inode*> m_rcu_inode{nullptr};  // m_inode, kept for readers after the kill
-  std::atomic<QName*> m_rcu_name{nullptr};
-  std::atomic<Dentry*> m_hash_next{nullptr};
   bool m_hashed = false;  // under the index's lock
   // Heterogeneous lookup: a path component (string_view) finds its entry without building
   // a std::string.
