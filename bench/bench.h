@@ -14,6 +14,13 @@
 
 namespace bench {
 
+// A second (third...) baseline, measured after the main rounds in the same run, and
+// reported on its own row against the same guest samples.
+struct Baseline {
+  std::string name;
+  std::function<double()> run;  // one sample; NaN when it cannot run here (a row says so)
+};
+
 struct Benchmark {
   std::string name;
   std::string unit;            // "ns/op", "ns", "bytes/task", "MiB/s" ...
@@ -22,6 +29,7 @@ struct Benchmark {
   std::function<void()> setup;     // once, before the rounds (may be empty)
   std::function<double()> guest;   // one sample
   std::function<double()> base;    // one sample
+  std::vector<Baseline> more;      // further baselines (may be empty)
   std::function<void()> teardown;  // once, after the rounds (may be empty)
   std::string note;                // printed under the table
 };
