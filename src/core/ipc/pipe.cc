@@ -22,9 +22,13 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
   if (buf.size() == 0) return size_t{0};
   for (;;) {
     size_t n = 0;
-    bool fault = false;
+    bool fault = false, was_full = false;
     {
       MutexGuard g(m_mutex, self);
+      // pipe_read: writers are woken only when the pipe was full, so a reader of a pipe
+      // with room left (the usual case) wakes nobody. A writer waits only for a full pipe,
+      // and EPOLLOUT only changes then.
+      was_full = full();
       while (n < buf.size() && !m_slots.empty()) {
         Slot& s = m_slots.front();
         const size_t want = std::min<size_t>(buf.size() - n, s.len);
@@ -49,10 +53,8 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
         if (m_packet) break;
       }
     }
-    if (n > 0) {
-      m_writable.wake_poll(kPollOut | kPollWrNorm);
-      return n;
-    }
+    if (was_full) m_writable.wake_poll(kPollOut | kPollWrNorm);
+    if (n > 0) return n;
     if (fault) return Errno::FAULT;
     if (writers() == 0) return size_t{0};  // end of file
     if (nonblock) return Errno::AGAIN;
