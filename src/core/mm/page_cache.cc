@@ -65,6 +65,7 @@ uint64_t AddressSpace::last_index() const {
 }
 
 AddressSpace::LeafPtr AddressSpace::make_leaf(uint32_t nslots) {
+  static_assert(sizeof(Leaf) % alignof(CachePage*) == 0);
   void* mem = ::operator new(sizeof(Leaf) + nslots * sizeof(CachePage*));
   auto* l = new (mem) Leaf;
   l->nslots = nslots;

@@ -178,7 +178,7 @@ class AddressSpace {
   // cached, so a one-page file keeps a few slots, not 4 KiB of them (Linux's xarray keeps a
   // lone page in its head for the same reason: a walk over many small files misses the
   // CPU's caches on every level of the index). Grown, by reallocation, under the cache lock.
-  struct Leaf {
+  struct alignas(CachePage*) Leaf {  // the slots follow it, so it ends pointer-aligned
     uint32_t present = 0, dirty = 0, nslots = 0;
     std::span<CachePage*> slots() { return {reinterpret_cast<CachePage**>(this + 1), nslots}; }
   };
