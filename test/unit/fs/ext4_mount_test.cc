@@ -334,7 +334,8 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
     not_blk = test::sys(SYS_mount, "/proc/self/status", "/mnt", "ext4", MS_RDONLY, 0L);
     bad_fs = test::sys(SYS_mount, "/dev/ubdb", "/mnt", "ext4", MS_RDONLY, 0L);
     bad_opt = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "data=bogus");
-    as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext2", MS_RDONLY, 0L);  // extents: not ext2
+    test::sys(SYS_mkdir, "/c", 0755);
+    as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/c", "ext2", MS_RDONLY, 0L);  // extents: not ext2
     bad_ra = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "inode_readahead_blks=3");
     no_ra = test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, "inode_readahead_blks=0");
     char c = 0;
@@ -383,6 +384,53 @@ TEST_CASE("ext4: mount errors, a busy disk, statfs as the host's ext4 reports it
       WARN("no loop mount on this machine: statfs compared with nothing");
     }
   }
+}
+
+TEST_CASE("ext4: a second mount of a disk shares the first's superblock, as Linux's sget", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  mkdir(src.c_str(), 0755);
+  test::write_file(src + "/f", "shared");
+  INFO(mkfs(img, "ext4", "", "8M", src));
+  auto k = test::boot("ubdar=" + img);
+  long a = -1, b = -1, as_ext2 = 0, lock_a = -1, lock_b = 0, um_b = -1, um_a = -1;
+  struct stat sa {}, sb {};
+  int busy_with_one = 0;
+  test::run_task(*k, [&] {
+    test::sys(SYS_mkdir, "/a", 0755);
+    test::sys(SYS_mkdir, "/b", 0755);
+    a = test::sys(SYS_mount, "/dev/ubda", "/a", "ext4", MS_RDONLY, 0L);
+    b = test::sys(SYS_mount, "/dev/ubda", "/b", "ext4", MS_RDONLY, 0L);
+    test::sys(SYS_mkdir, "/c", 0755);
+    as_ext2 = test::sys(SYS_mount, "/dev/ubda", "/c", "ext2", MS_RDONLY, 0L);
+    test::sys(SYS_newfstatat, AT_FDCWD, "/a/f", &sa, 0);
+    test::sys(SYS_newfstatat, AT_FDCWD, "/b/f", &sb, 0);
+    // One inode behind both paths: a lock taken through one conflicts through the other.
+    const long fa = test::sys(SYS_openat, AT_FDCWD, "/a/f", O_RDONLY);
+    const long fb = test::sys(SYS_openat, AT_FDCWD, "/b/f", O_RDONLY);
+    lock_a = test::sys(SYS_flock, fa, LOCK_EX);
+    lock_b = test::sys(SYS_flock, fb, LOCK_EX | LOCK_NB);
+    test::sys(SYS_close, fa);
+    test::sys(SYS_close, fb);
+    um_b = test::sys(SYS_umount2, "/b", 0);
+    return 0;
+  });
+  busy_with_one = k->remove_disk("ubda");  // /a still holds it
+  test::run_task(*k, [&] {
+    um_a = test::sys(SYS_umount2, "/a", 0);
+    return 0;
+  });
+  CHECK(a == 0);
+  CHECK(b == 0);
+  CHECK(as_ext2 == -EBUSY);
+  CHECK(sa.st_dev == sb.st_dev);
+  CHECK(sa.st_ino == sb.st_ino);
+  CHECK(lock_a == 0);
+  CHECK(lock_b == -EWOULDBLOCK);
+  CHECK(um_b == 0);
+  CHECK(busy_with_one == -EBUSY);
+  CHECK(um_a == 0);
+  CHECK(k->remove_disk("ubda") == 0);
 }
 
 TEST_CASE("ext4: a dirty journal is replayed in memory as e2fsck replays it, the disk untouched", "[ext4]") {

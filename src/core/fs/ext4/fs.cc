@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
 
 #include "core/base/byteorder.h"
 #include "core/fs/ext4/extent.h"
@@ -26,7 +27,31 @@ uint32_t num_gdb(const Super& s, uint32_t g) {
   const uint32_t first = meta * per;
   return (g == first || g == first + 1 || g == first + per - 1) ? 1 : 0;
 }
+
+// sget: the live superblock of each disk, so that a second mount of a disk shares the
+// first's (one inode per file, one cache), as Linux's mount_bdev does. Keyed by the disk
+// (a Bdev is one instance's); an entry goes when its superblock is killed.
+struct Mounted {
+  SpinLock lock;
+  std::unordered_map<const Bdev*, Ext4Fs*> by_disk;
+};
+Mounted& mounted() {
+  static Mounted m;
+  return m;
+}
 }  // namespace
+
+// The live superblock on bdev, referenced, or null; BUSY when the disk is mounted as
+// another type (ext2 over an ext4 mount: Linux's exclusive claim refuses it too).
+Result<RefPtr<SuperBlock>> Ext4Fs::find_mounted(const Bdev* bdev, std::string_view kind) {
+  Mounted& m = mounted();
+  SpinGuard g(m.lock);
+  auto it = m.by_disk.find(bdev);
+  if (it == m.by_disk.end() || !it->second->try_ref()) return RefPtr<SuperBlock>();
+  RefPtr<SuperBlock> sb = RefPtr<SuperBlock>::adopt_ref(it->second);
+  if (sb->fstype() != kind) return Errno::BUSY;
+  return sb;
+}
 
 Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
     : SuperBlock(std::move(kind), bdev->dev().rdev()), m_bdev(std::move(bdev)), m_log(log),
@@ -44,6 +69,12 @@ Ext4Fs::~Ext4Fs() {
 // page cache is gone), so everything they hold in the cache goes now: their file pages,
 // and the disk (whose cache the metadata is in).
 void Ext4Fs::kill() {
+  {
+    Mounted& m = mounted();
+    SpinGuard g(m.lock);
+    auto it = m.by_disk.find(m_bdev.get());
+    if (it != m.by_disk.end() && it->second == this) m.by_disk.erase(it);
+  }
   SuperBlock::kill();
   std::vector<RefPtr<Ext4Inode>> live;
   {
@@ -108,6 +139,8 @@ Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t a
 Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                          unsigned long flags, std::string_view data, Klog& log,
                                          std::string* why) {
+  // A disk mounted already: its superblock again (the options are the first mount's).
+  if (RefPtr<SuperBlock> sb = TRY(find_mounted(bdev.get(), kind))) return sb;
   auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
   if (!parse_options(data, &fs->m_opts, why)) {
     fs->warning("%s", why->c_str());
@@ -141,6 +174,18 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
   fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem%s read-only%s. Quota mode: none.",
                 fs->m_devname.c_str(), fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
                 fs->m_overlay.empty() ? "" : " (journal replayed in memory)");
+  {
+    Mounted& m = mounted();
+    SpinGuard g(m.lock);
+    Ext4Fs*& slot = m.by_disk[fs->m_bdev.get()];
+    // A mount of the same disk that raced this one and won: share it, drop this one.
+    if (slot && slot != fs.get() && slot->try_ref()) {
+      RefPtr<SuperBlock> won = RefPtr<SuperBlock>::adopt_ref(slot);
+      if (won->fstype() != fs->fstype()) return Errno::BUSY;
+      return won;
+    }
+    slot = fs.get();
+  }
   return RefPtr<SuperBlock>(std::move(fs));
 }
 

@@ -70,6 +70,9 @@ class Ext4Fs final : public SuperBlock {
   static Result<RefPtr<SuperBlock>> mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                           unsigned long flags, std::string_view data, Klog& log, std::string* why);
   ~Ext4Fs() override;
+  // The superblock already mounted on bdev (referenced), or null. BUSY: mounted as
+  // another type.
+  static Result<RefPtr<SuperBlock>> find_mounted(const Bdev* bdev, std::string_view kind);
 
   const Super& super() const { return m_super; }
   Bdev& bdev() const { return *m_bdev; }
