@@ -284,30 +284,19 @@ double guest_sample(Guest& g, What w, bool cold) {
   return bench::in_guest(*g.k, [w] { return measure(w, GuestSys{}, "/mnt"); });
 }
 
-double host_sample(What w, bool cold) {
+// The host's side: its kernel's ext4 on a loop mount, or fuse2fs.
+double host_sample(What w, bool cold, bool fuse) {
   Image& img = image();
   if (cold) {
-    img.umount_host();
+    fuse ? img.umount_fuse() : img.umount_host();
     img.drop_host_cache();
   }
-  if (!img.host_mounted) {
-    if (!img.mount_host()) return NAN;
-    if (!cold) measure(w, HostSys{}, img.host_mnt);
+  const std::string& root = fuse ? img.fuse_mnt : img.host_mnt;
+  if (!(fuse ? img.fuse_mounted : img.host_mounted)) {
+    if (!(fuse ? img.mount_fuse() : img.mount_host())) return NAN;
+    if (!cold) measure(w, HostSys{}, root);
   }
-  return measure(w, HostSys{}, img.host_mnt);
-}
-
-double fuse_sample(What w, bool cold) {
-  Image& img = image();
-  if (cold) {
-    img.umount_fuse();
-    img.drop_host_cache();
-  }
-  if (!img.fuse_mounted) {
-    if (!img.mount_fuse()) return NAN;
-    if (!cold) measure(w, HostSys{}, img.fuse_mnt);
-  }
-  return measure(w, HostSys{}, img.fuse_mnt);
+  return measure(w, HostSys{}, root);
 }
 
 bench::Benchmark ext4_bench(const char* name, What w, bool cold, const char* note) {
@@ -320,8 +309,8 @@ bench::Benchmark ext4_bench(const char* name, What w, bool cold, const char* not
   b.note = note;
   b.setup = [] { image(); };
   b.guest = [g, w, cold] { return guest_sample(*g, w, cold); };
-  b.base = [w, cold] { return host_sample(w, cold); };
-  b.more.push_back({"fuse2fs", [w, cold] { return fuse_sample(w, cold); }});
+  b.base = [w, cold] { return host_sample(w, cold, false); };
+  b.more.push_back({"fuse2fs", [w, cold] { return host_sample(w, cold, true); }});
   b.teardown = [g] {
     g->k.reset();
     image().umount_host();
