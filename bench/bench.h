@@ -8,6 +8,7 @@
 // or a size) computed over enough iterations to be meaningful.
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ double ns_per_op(long n, F&& f) {
   for (long i = 0; i < n; ++i) f();
   auto b = std::chrono::steady_clock::now();
   return std::chrono::duration<double, std::nano>(b - a).count() / static_cast<double>(n);
+}
+
+// A fresh directory for a benchmark's files, in $UML_BENCH_DIR (default /var/tmp: a disk,
+// not a tmpfs); empty if it cannot be made.
+inline std::string scratch_dir(const std::string& name) {
+  const char* base = getenv("UML_BENCH_DIR");
+  std::string tmpl = std::string(base ? base : "/var/tmp") + "/uml-bench-" + name + "-XXXXXX";
+  return mkdtemp(tmpl.data()) ? tmpl : std::string();
 }
 
 inline double now_ns() {

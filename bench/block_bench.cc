@@ -28,10 +28,8 @@ struct DiskFile {
   std::string dir, path;
   uint64_t size = 0;
   DiskFile() {
-    const char* base = getenv("UML_BENCH_DIR");
-    std::string tmpl = std::string(base ? base : "/var/tmp") + "/uml-bench-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return;
-    dir = tmpl;
+    dir = bench::scratch_dir("disk");
+    if (dir.empty()) return;
     path = dir + "/disk.img";
     const char* mb = getenv("UML_BENCH_DISK_MB");
     size = (mb ? strtoull(mb, nullptr, 10) : 512) << 20;

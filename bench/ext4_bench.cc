@@ -149,10 +149,8 @@ struct Image {
   bool made = false;
 
   Image() {
-    const char* base = getenv("UML_BENCH_DIR");
-    std::string tmpl = std::string(base ? base : "/var/tmp") + "/uml-bench-ext4-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return;
-    dir = tmpl;
+    dir = bench::scratch_dir("ext4");
+    if (dir.empty()) return;
     path = dir + "/ext4.img";
     host_mnt = dir + "/host";
     fuse_mnt = dir + "/fuse";
