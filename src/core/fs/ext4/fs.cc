@@ -39,18 +39,23 @@ Mounted& mounted() {
   static Mounted m;
   return m;
 }
+
+// Under Mounted::lock: fs (an entry) referenced, or null when it is on its way out; BUSY
+// when it is mounted as another type (ext2 over an ext4 mount: Linux's exclusive claim of
+// the disk refuses it too).
+Result<RefPtr<SuperBlock>> share(Ext4Fs* fs, std::string_view kind) {
+  if (!fs || !fs->try_ref()) return RefPtr<SuperBlock>();
+  RefPtr<SuperBlock> sb = RefPtr<SuperBlock>::adopt_ref(fs);
+  if (sb->fstype() != kind) return Errno::BUSY;
+  return sb;
+}
 }  // namespace
 
-// The live superblock on bdev, referenced, or null; BUSY when the disk is mounted as
-// another type (ext2 over an ext4 mount: Linux's exclusive claim refuses it too).
 Result<RefPtr<SuperBlock>> Ext4Fs::find_mounted(const Bdev* bdev, std::string_view kind) {
   Mounted& m = mounted();
   SpinGuard g(m.lock);
   auto it = m.by_disk.find(bdev);
-  if (it == m.by_disk.end() || !it->second->try_ref()) return RefPtr<SuperBlock>();
-  RefPtr<SuperBlock> sb = RefPtr<SuperBlock>::adopt_ref(it->second);
-  if (sb->fstype() != kind) return Errno::BUSY;
-  return sb;
+  return share(it == m.by_disk.end() ? nullptr : it->second, kind);
 }
 
 Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
@@ -139,7 +144,9 @@ Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t a
 Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                          unsigned long flags, std::string_view data, Klog& log,
                                          std::string* why) {
-  // A disk mounted already: its superblock again (the options are the first mount's).
+  // A disk mounted already: its superblock again, with the first mount's options. Every
+  // mount is read-only today; once ext4 writes, a read-only/read-write mismatch must give
+  // BUSY here, as mount_bdev's does.
   if (RefPtr<SuperBlock> sb = TRY(find_mounted(bdev.get(), kind))) return sb;
   auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
   if (!parse_options(data, &fs->m_opts, why)) {
@@ -179,11 +186,7 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
     SpinGuard g(m.lock);
     Ext4Fs*& slot = m.by_disk[fs->m_bdev.get()];
     // A mount of the same disk that raced this one and won: share it, drop this one.
-    if (slot && slot != fs.get() && slot->try_ref()) {
-      RefPtr<SuperBlock> won = RefPtr<SuperBlock>::adopt_ref(slot);
-      if (won->fstype() != fs->fstype()) return Errno::BUSY;
-      return won;
-    }
+    if (RefPtr<SuperBlock> won = TRY(share(slot, fs->fstype()))) return won;
     slot = fs.get();
   }
   return RefPtr<SuperBlock>(std::move(fs));
