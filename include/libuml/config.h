@@ -59,11 +59,11 @@ struct UML_API Config {
   // root=/dev/ubdX: the disk's filesystem becomes / (instead of a tmpfs), with /dev, /proc
   // and /tmp mounted on it where it has those directories. rootfstype=ext2|ext3|ext4
   // (default: ext4, which serves all three), rootflags= its mount options, ro/rw the mode
-  // (ext4 is read-only for now: rw mounts it read-only with a warning).
+  // (read-only unless rw is given, as Linux mounts its root).
   std::string root;
   std::string rootfstype;
   std::string rootflags;
-  bool root_read_only = false;
+  bool root_read_only = true;
 
   // Parses cmdline on top of the current values. Throws uml::Error naming the bad option.
   static Config from_cmdline(std::string_view cmdline);

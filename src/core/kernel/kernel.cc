@@ -141,18 +141,16 @@ bool Kernel::mount_root_fs(std::string* why) {
       return false;
     }
     const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
-    if (!m_cfg.root_read_only)
-      m_log.log(KERN_WARNING, "VFS: %s mounted read-only: %s is read-only for now", m_cfg.root.c_str(), kind.c_str());
     HostWaiter w;
     std::string reason;
-    auto sb = mount_ext4(w, bdev, kind, abi::MS_RDONLY_, m_cfg.rootflags, m_log, &reason);
+    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, &reason);
     if (!sb) {
       *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
       return false;
     }
     m_vfs.mount_root(std::move(sb.value()), "/dev/" + bdev->dev().name());
-    m_log.log(KERN_INFO, "VFS: Mounted root (%s filesystem) readonly on device %u:%u.", kind.c_str(),
-              DiskTable::kMajor, idx.value() * DiskTable::kMinorsPerDisk);
+    m_log.log(KERN_INFO, "VFS: Mounted root (%s filesystem)%s on device %u:%u.", kind.c_str(),
+              m_cfg.root_read_only ? " readonly" : "", DiskTable::kMajor, idx.value() * DiskTable::kMinorsPerDisk);
   } else {
     TmpfsOptions root_opts;
     root_opts.mode = 0755;
@@ -262,6 +260,10 @@ bool Kernel::shutdown() {
                 "shutdown: still waiting for %u task(s) that do not reach a scheduling point",
                 m_procs.m_live_fibers.load());
     }
+  }
+  {
+    HostWaiter w;
+    m_vfs.shutdown_filesystems(w);  // disk filesystems written back and marked clean
   }
   m_disks.quiesce_blocking();  // dirty pages written, every request finished
   m_sched.stop();

@@ -163,17 +163,19 @@ Result<long> sys_fstatfs(Task& t, const SyscallArgs& a) {
   return 0;
 }
 
-// A device's file writes back through its driver (a disk: its cache, then a flush); the
-// in-memory filesystems have nothing to write back.
+// A device's file writes back through its driver (a disk: its cache, then a flush), a disk
+// filesystem's through its inode; the in-memory filesystems have nothing to write back.
 static Result<long> do_fsync(Task& t, const SyscallArgs& a, bool datasync) {
   RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
-  if (f->ops()) TRY(f->ops()->fsync(*f, t, datasync));
+  TRY(f->fsync(t, datasync));
   return 0;
 }
 Result<long> sys_fsync(Task& t, const SyscallArgs& a) { return do_fsync(t, a, false); }
 Result<long> sys_fdatasync(Task& t, const SyscallArgs& a) { return do_fsync(t, a, true); }
+// syncfs(2): the filesystem of the descriptor (sync_filesystem).
 Result<long> sys_syncfs(Task& t, const SyscallArgs& a) {
-  TRY(fd_arg(t, a.a[0], false));
+  RefPtr<File> f = TRY(fd_arg(t, a.a[0], false));
+  TRY(f->path().mnt->sb().sync_fs(t));
   return 0;
 }
 // sync(2): every cached page written, then every disk flushed (ksys_sync). Errors are not

@@ -157,6 +157,16 @@ void File::touch_atime(const Path& p, Inode& inode) {
   });
 }
 
+Result<void> File::fsync(SchedEntity& self, bool datasync) {
+  if (m_ops) return m_ops->fsync(*this, self, datasync);
+  // Linux's errseq_check_and_advance on f_wb_err: two fsyncs racing on one open file may
+  // both report an error, never neither.
+  uint32_t seen = m_wb_seen.load(std::memory_order_acquire);
+  auto r = m_inode->fsync(self, datasync, &seen);
+  m_wb_seen.store(seen, std::memory_order_release);
+  return r;
+}
+
 Result<long> File::ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg) {
   if (!m_ops) return Errno::NOTTY;
   return m_ops->ioctl(*this, self, cmd, arg);

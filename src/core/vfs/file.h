@@ -18,7 +18,8 @@ struct EpollLinks;
 class File final : public RefCounted<File> {
  public:
   File(Path path, RefPtr<Inode> inode, int flags, std::shared_ptr<FileOps> ops = nullptr)
-      : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags), m_ops(std::move(ops)) {}
+      : m_path(std::move(path)), m_inode(std::move(inode)), m_flags(flags), m_ops(std::move(ops)),
+        m_wb_seen(m_inode->writeback_error_seq()) {}
   // The last reference: flock and OFD locks of this description go.
   ~File();
 
@@ -46,6 +47,9 @@ class File final : public RefCounted<File> {
   void touch_atime();
   static void touch_atime(const Path& p, Inode& inode);
 
+  // fsync/fdatasync of a file whose inode holds the data (a device's goes to its FileOps).
+  Result<void> fsync(SchedEntity& self, bool datasync);
+
   // The directory position (getdents64's cookie), under the position lock.
   Mutex& pos_lock() { return m_pos_lock; }
   uint64_t pos_locked() const { return m_pos; }
@@ -61,6 +65,7 @@ class File final : public RefCounted<File> {
   const std::shared_ptr<FileOps> m_ops;  // null: the inode holds the data
   std::atomic<EpollLinks*> m_ep_links{nullptr};  // the epoll items watching this file
   FileReadahead m_ra;  // Linux's f_ra: for filesystems whose data is in the page cache
+  std::atomic<uint32_t> m_wb_seen;  // Linux's f_wb_err: the writeback errors fsync has reported here
 };
 
 }  // namespace uml::kern

@@ -77,10 +77,17 @@ class Inode : public RefCounted<Inode> {
   bool is_reg() const { return m_type == abi::S_IFREG_; }
   template <typename F>
   void update_attr(F&& f) {
-    SpinGuard g(m_attr_lock);
-    f(m_attr);
-    publish_perm(m_attr);
+    {
+      SpinGuard g(m_attr_lock);
+      f(m_attr);
+      publish_perm(m_attr);
+    }
+    dirtied();
   }
+  // The attributes changed (Linux's mark_inode_dirty): a disk filesystem records them for
+  // writing back. Called after update_attr, without the attribute lock, from a task that
+  // may wait; nothing by default (memory filesystems hold the attributes themselves).
+  virtual void dirtied() {}
   // Until when (realtime ns) relatime leaves the access time alone: it is newer than the
   // modification and change times, for a day. 0: a read must look.
   int64_t relatime_fresh_until() const { return m_relatime_until.load(std::memory_order_relaxed); }
@@ -147,6 +154,18 @@ class Inode : public RefCounted<Inode> {
   }
   virtual Result<size_t> write(uint64_t off, const IoBuffer& buf);
   virtual Result<void> truncate(uint64_t size);
+  // fsync/fdatasync of an open regular file, directory or symlink: its data and (datasync:
+  // only what reading the data back needs of) its attributes made durable; seen is the open
+  // file's writeback error cursor (errseq: IO is reported once per open file). Nothing to do
+  // by default (memory filesystems).
+  virtual Result<void> fsync(SchedEntity& self, bool datasync, uint32_t* seen) {
+    (void)self;
+    (void)datasync;
+    (void)seen;
+    return {};
+  }
+  // Where an open file's writeback error cursor starts (errseq_sample).
+  virtual uint32_t writeback_error_seq() const { return 0; }
 
   // fallocate(2) on a regular file (the VFS checked the arguments): OPNOTSUPP for a mode
   // the filesystem does not do, NOSPC.

@@ -22,6 +22,8 @@
 
 namespace uml::kern {
 
+class SchedEntity;
+
 class SuperBlock : public RefCounted<SuperBlock> {
  public:
   SuperBlock(std::string fstype, uint64_t dev) : m_fstype(std::move(fstype)), m_dev(dev) {}
@@ -59,6 +61,16 @@ class SuperBlock : public RefCounted<SuperBlock> {
     (void)data;
     return {};
   }
+  // syncfs(2) and the first half of umount: everything this filesystem holds dirty is
+  // written and made durable. IO when writing back failed. Nothing by default.
+  virtual Result<void> sync_fs(SchedEntity& self) {
+    (void)self;
+    return {};
+  }
+  // The instance shuts down while its disks still serve requests: what the filesystem holds
+  // dirty is written and it is left consistent (a disk filesystem marked clean). self is
+  // the shutting-down host thread's waiter. Nothing by default.
+  virtual void shutdown(SchedEntity& self) { (void)self; }
   // The options /proc/mounts shows after "rw"/"ro" (each with a leading comma).
   virtual std::string show_options() const { return {}; }
 

@@ -75,6 +75,9 @@ class Vfs {
     std::string root, mountpoint, fstype, source, mount_options, super_options;
   };
   std::vector<MountInfo> mounts(const Path& root);
+  // Shutdown: each mounted filesystem written back and left consistent (SuperBlock::
+  // shutdown), in reverse mount order, while the disks still serve requests.
+  void shutdown_filesystems(SchedEntity& self);
   // statfs(2): the filesystem's numbers, with the mount's ST_* flags.
   static abi::statfs statfs(const Path& p);
   // The path of p as seen from root (d_path); " (deleted)" appended to a removed one.

@@ -321,6 +321,21 @@ Result<void> Vfs::umount(Task& t, std::string_view target, int flags) {
   return {};
 }
 
+void Vfs::shutdown_filesystems(SchedEntity& self) {
+  std::vector<RefPtr<Mount>> all;
+  {
+    SpinGuard g(m_mount_lock);
+    all = m_mount_list;
+  }
+  std::vector<SuperBlock*> done;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    SuperBlock* sb = &(*it)->sb();
+    if (std::find(done.begin(), done.end(), sb) != done.end()) continue;
+    done.push_back(sb);
+    sb->shutdown(self);
+  }
+}
+
 std::vector<Vfs::MountInfo> Vfs::mounts(const Path& root) {
   std::vector<RefPtr<Mount>> all;
   {

@@ -8,7 +8,9 @@
 #include "core/fs/ext4/extent.h"
 #include "core/fs/ext4/inode.h"
 #include "core/fs/ext4/journal.h"
+#include "core/lib/crc32c.h"
 #include "core/sched/scheduler.h"
+#include "core/time/clock.h"
 
 namespace uml::kern::ext4 {
 
@@ -80,18 +82,28 @@ void Ext4Fs::kill() {
     auto it = m.by_disk.find(m_bdev.get());
     if (it != m.by_disk.end() && it->second == this) m.by_disk.erase(it);
   }
-  SuperBlock::kill();
-  std::vector<RefPtr<Ext4Inode>> live;
-  {
-    SpinGuard g(m_icache_lock);
-    for (auto& [ino, i] : m_icache)
-      if (i->try_ref()) live.push_back(RefPtr<Ext4Inode>::adopt_ref(i));
+  // A writable filesystem is written back and marked clean first (ext4_put_super).
+  if (m_rw) {
+    SchedEntity& self = Scheduler::current_or_host();
+    if (auto r = leave_rw(self); !r)
+      m_log.log(KERN_ERR, "EXT4-fs (%s): writing back at umount failed (%s): data may be lost", m_devname.c_str(),
+                errno_name(r.error()));
   }
+  SuperBlock::kill();
+  std::vector<RefPtr<Ext4Inode>> live = live_inodes();
   for (auto& i : live) i->drop_data();
   live.clear();
   if (!m_killed) m_bdev->put();
   m_killed = true;
   m_bdev.reset();
+}
+
+std::vector<RefPtr<Ext4Inode>> Ext4Fs::live_inodes() {
+  std::vector<RefPtr<Ext4Inode>> live;
+  SpinGuard g(m_icache_lock);
+  for (auto& [ino, i] : m_icache)
+    if (i->try_ref()) live.push_back(RefPtr<Ext4Inode>::adopt_ref(i));
+  return live;
 }
 
 void Ext4Fs::error(const char* func, uint32_t ino, uint64_t blk, const char* fmt, ...) {
@@ -123,6 +135,23 @@ void Ext4Fs::warning(const char* fmt, ...) {
   m_log.log(KERN_WARNING, "EXT4-fs (%s): %s", m_devname.c_str(), msg);
 }
 
+Errno Ext4Fs::unsupported(const char* func, uint32_t ino, const char* what) {
+  if (read_only()) return Errno::ROFS;
+  m_log.log(KERN_WARNING, "EXT4-fs (%s): %s: inode #%u: %s is not supported yet", m_devname.c_str(), func, ino, what);
+  return Errno::OPNOTSUPP;
+}
+
+Result<void> Ext4Fs::write_meta(SchedEntity& self, uint64_t off, const void* data, size_t len) {
+  const size_t n = TRY(m_bdev->mapping().write(self, off, IoBuffer::kernel(const_cast<void*>(data), len)));
+  if (n != len) return Errno::IO;
+  return {};
+}
+
+Result<void> Ext4Fs::sync_disk(SchedEntity& self) {
+  TRY(m_bdev->mapping().write_and_wait(self, 0, ~uint64_t{0} - 1, nullptr));
+  return m_bdev->flush(self);
+}
+
 const uint8_t* Ext4Fs::replayed(uint64_t blk) const {
   if (m_overlay.empty()) return nullptr;
   auto it = m_overlay.find(blk);
@@ -144,23 +173,36 @@ Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t a
 Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                          unsigned long flags, std::string_view data, Klog& log,
                                          std::string* why) {
-  // A disk mounted already: its superblock again, with the first mount's options. Every
-  // mount is read-only today; once ext4 writes, a read-only/read-write mismatch must give
-  // BUSY here, as mount_bdev's does.
-  if (RefPtr<SuperBlock> sb = TRY(find_mounted(bdev.get(), kind))) return sb;
+  // A disk mounted already: its superblock again, with the first mount's options; a
+  // read-only/read-write mismatch is BUSY, as mount_bdev's.
+  const bool want_ro = flags & abi::MS_RDONLY_;
+  if (RefPtr<SuperBlock> sb = TRY(find_mounted(bdev.get(), kind))) {
+    if (sb->read_only() != want_ro) return Errno::BUSY;
+    return sb;
+  }
   auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
   if (!parse_options(data, &fs->m_opts, why)) {
     fs->warning("%s", why->c_str());
     return Errno::INVAL;
   }
-  (void)flags;  // read-only whatever was asked: writing comes with the write path
-  fs->set_read_only(true);
+  fs->set_read_only(true);  // until enter_rw
   TRY(fs->load(self, why));
+  if (!want_ro && fs->m_bdev->dev().read_only()) {
+    // blkdev_get_by_dev for writing fails on a read-only disk (mount(8) then retries with -r).
+    *why = "write access unavailable, cannot proceed";
+    fs->m_log.log(KERN_ERR, "EXT4-fs (%s): %s", fs->m_devname.c_str(), why->c_str());
+    return Errno::ACCES;
+  }
   if (fs->m_super.has_incompat(feat::kInRecover)) {
+    if (fs->m_opts.norecovery && !want_ro) {
+      *why = "required journal recovery suppressed and not mounted read-only";
+      fs->m_log.log(KERN_ERR, "EXT4-fs (%s): %s", fs->m_devname.c_str(), why->c_str());
+      return Errno::INVAL;
+    }
     if (fs->m_opts.norecovery) {
       fs->warning("mounting with \"noload\" option: the journal is not replayed");
     } else {
-      TRY(fs->recover_journal(self, why));
+      TRY(fs->recover_journal(self, !want_ro, why));
       TRY(fs->load(self, why));  // the superblock and descriptors as the journal left them
     }
   }
@@ -177,18 +219,24 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
     return kCorrupted;
   }
   fs->set_root(std::move(root.value()));
-  fs->scan_orphans(self);
-  fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem%s read-only%s. Quota mode: none.",
-                fs->m_devname.c_str(), fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
-                fs->m_overlay.empty() ? "" : " (journal replayed in memory)");
   {
     Mounted& m = mounted();
     SpinGuard g(m.lock);
     Ext4Fs*& slot = m.by_disk[fs->m_bdev.get()];
     // A mount of the same disk that raced this one and won: share it, drop this one.
-    if (RefPtr<SuperBlock> won = TRY(share(slot, fs->fstype()))) return won;
+    if (RefPtr<SuperBlock> won = TRY(share(slot, fs->fstype()))) {
+      if (won->read_only() != want_ro) return Errno::BUSY;
+      return won;
+    }
     slot = fs.get();
   }
+  // Writable only once registered, so that a racing mount never writes the superblock.
+  if (!want_ro) TRY(fs->enter_rw(self, false, why));
+  fs->scan_orphans(self);
+  fs->m_log.log(KERN_INFO, "EXT4-fs (%s): mounted filesystem%s %s%s. Quota mode: none.", fs->m_devname.c_str(),
+                fs->m_super.has_compat(feat::kCompatHasJournal) ? " with ordered data mode," : "",
+                fs->read_only() ? "read-only" : "r/w without journalling",
+                fs->m_overlay.empty() ? "" : " (journal replayed in memory)");
   return RefPtr<SuperBlock>(std::move(fs));
 }
 
@@ -218,6 +266,7 @@ Result<void> Ext4Fs::load(SchedEntity& self, std::string* why) {
     m_log.log(KERN_ERR, "EXT4-fs (%s): %s", m_devname.c_str(), c.why.c_str());
     return Errno::INVAL;
   }
+  m_ro_features = c.read_only_only;
   if (c.read_only_only) warning("%s: mounted read-only", c.why.c_str());
   if (s.block_size > AddressSpace::kPage) {
     *why = "block size " + std::to_string(s.block_size) + " is larger than the page size";
@@ -239,6 +288,7 @@ Result<void> Ext4Fs::load(SchedEntity& self, std::string* why) {
     return Errno::INVAL;
   }
   m_super = s;
+  memcpy(m_sb_raw, buf, kSuperSize);
   return load_groups(self, why);
 }
 
@@ -269,7 +319,7 @@ Result<void> Ext4Fs::load_groups(SchedEntity& self, std::string* why) {
   return {};
 }
 
-Result<void> Ext4Fs::recover_journal(SchedEntity& self, std::string* why) {
+Result<void> Ext4Fs::recover_journal(SchedEntity& self, bool to_disk, std::string* why) {
   if (!m_super.has_compat(feat::kCompatHasJournal)) {
     *why = "needs_recovery is set but the filesystem has no journal";
     error("ext4_load_journal", 0, 0, "%s", why->c_str());
@@ -284,7 +334,88 @@ Result<void> Ext4Fs::recover_journal(SchedEntity& self, std::string* why) {
   Journal journal(*this, *j.value());
   TRY(journal.recover(self, why));
   m_journal_blocks = journal.total_blocks();
+  if (!to_disk) return {};
+  // A writable mount: the replayed blocks reach the disk and are made durable before the
+  // log is emptied and needs_recovery cleared (a crash between replays them again).
+  for (const auto& [blk, data] : m_overlay) TRY(write_meta(self, blk * m_super.block_size, data.get(), m_super.block_size));
+  TRY(sync_disk(self));
+  m_overlay.clear();
+  TRY(journal.mark_empty(self));
+  // The superblock as the replay left it, without needs_recovery.
+  auto p = TRY(m_bdev->mapping().read_page(self, 0));
+  uint8_t sb[kSuperSize];
+  memcpy(sb, p.data() + kSuperOffset, kSuperSize);
+  p.reset();
+  put_le32(sb + 0x60, le32(sb + 0x60) & ~feat::kInRecover);
+  if (m_super.metadata_csum()) put_le32(sb + 0x3FC, crc32c(~0u, sb, 0x3FC));
+  TRY(write_meta(self, kSuperOffset, sb, kSuperSize));
+  TRY(sync_disk(self));
+  m_log.log(KERN_INFO, "EXT4-fs (%s): the replayed journal was written to the disk", m_devname.c_str());
   return {};
+}
+
+Result<void> Ext4Fs::write_super(SchedEntity& self) {
+  put_le32(m_sb_raw + 0x30, static_cast<uint32_t>(realtime_now() / 1'000'000'000));  // s_wtime
+  if (m_super.metadata_csum()) put_le32(m_sb_raw + 0x3FC, crc32c(~0u, m_sb_raw, 0x3FC));
+  return write_meta(self, kSuperOffset, m_sb_raw, kSuperSize);
+}
+
+Result<void> Ext4Fs::enter_rw(SchedEntity& self, bool remount, std::string* why) {
+  const Errno refused = remount ? Errno::ROFS : Errno::INVAL;
+  auto refuse = [&](Errno e, std::string reason) -> Result<void> {
+    *why = std::move(reason);
+    m_log.log(KERN_ERR, "EXT4-fs (%s): %s", m_devname.c_str(), why->c_str());
+    return e;
+  };
+  if (m_bdev->dev().read_only()) return refuse(Errno::ACCES, "write access unavailable, cannot proceed");
+  if (m_ro_features) return refuse(refused, "couldn't mount RDWR because of unsupported optional features");
+  if (m_super.has_ro_compat(feat::kRoReadonly)) return refuse(refused, "filesystem is read-only");
+  if (m_super.has_incompat(feat::kInMmp)) return refuse(refused, "multi-mount protection is not supported for writing");
+  if (m_super.has_incompat(feat::kInRecover))
+    return refuse(refused, "the journal needs recovery: mount without \"noload\" first");
+  // ext4_setup_super: not clean while mounted (no journal is written), counted, stamped.
+  m_mount_state = le16(m_sb_raw + 0x3A);
+  if (!(m_mount_state & 1)) warning("warning: mounting unchecked fs, running e2fsck is recommended");
+  put_le16(m_sb_raw + 0x3A, static_cast<uint16_t>(m_mount_state & ~1u));
+  put_le16(m_sb_raw + 0x34, static_cast<uint16_t>(le16(m_sb_raw + 0x34) + 1));  // s_mnt_count
+  put_le32(m_sb_raw + 0x2C, static_cast<uint32_t>(realtime_now() / 1'000'000'000));  // s_mtime
+  TRY(write_super(self));
+  TRY(sync_disk(self));
+  m_rw = true;
+  set_read_only(false);
+  return {};
+}
+
+Result<void> Ext4Fs::sync_fs(SchedEntity& self) {
+  if (!m_rw) return {};
+  Result<void> res;
+  for (auto& i : live_inodes()) {
+    auto r = i->write_back(self);
+    if (!r && res) res = r;
+  }
+  auto r = sync_disk(self);
+  if (!r && res) res = r;
+  return res;
+}
+
+Result<void> Ext4Fs::leave_rw(SchedEntity& self) {
+  if (!m_rw) return {};
+  Result<void> res = sync_fs(self);
+  // ext4_put_super: the state of the mount's start again (clean, if it was), unless
+  // writing back failed: then the image is left for e2fsck.
+  if (res) put_le16(m_sb_raw + 0x3A, m_mount_state);
+  auto r = write_super(self);
+  if (r) r = sync_disk(self);
+  if (!r && res) res = r;
+  m_rw = false;
+  set_read_only(true);
+  return res;
+}
+
+void Ext4Fs::shutdown(SchedEntity& self) {
+  if (auto r = leave_rw(self); !r)
+    m_log.log(KERN_ERR, "EXT4-fs (%s): writing back at shutdown failed (%s): data may be lost", m_devname.c_str(),
+              errno_name(r.error()));
 }
 
 void Ext4Fs::scan_orphans(SchedEntity& self) {
@@ -473,8 +604,8 @@ Result<void> Ext4Fs::parse_options(std::string_view data, MountOptions* o, std::
   return {};
 }
 
-// ext4_reconfigure: the options are checked as at mount; read-write is refused (EROFS)
-// until the write path exists, as Linux refuses it for a filesystem it cannot write.
+// ext4_reconfigure: the options are checked as at mount; then a change between read-only
+// and read-write (the VFS sets the flag after this succeeds).
 Result<void> Ext4Fs::remount(unsigned long flags, std::string_view data) {
   MountOptions o = m_opts;
   std::string why;
@@ -482,10 +613,10 @@ Result<void> Ext4Fs::remount(unsigned long flags, std::string_view data) {
     warning("%s", why.c_str());
     return Errno::INVAL;
   }
-  if (!(flags & abi::MS_RDONLY_)) {
-    warning("couldn't remount RDWR: this driver reads only");
-    return Errno::ROFS;
-  }
+  SchedEntity& self = Scheduler::current_or_host();
+  const bool want_ro = flags & abi::MS_RDONLY_;
+  if (!want_ro && !m_rw) TRY(enter_rw(self, true, &why));
+  if (want_ro && m_rw) TRY(leave_rw(self));
   m_opts.errors = o.errors;  // norecovery matters at mount only
   return {};
 }

@@ -9,9 +9,12 @@
 // ext4_error does, as a kernel log line naming the device, the function, the inode or
 // block, and the reason, and the operation fails with EUCLEAN (EFSCORRUPTED) or EIO.
 //
-// Writing comes later: the structures below are shaped for it (a mutable inode with its
-// raw fields, a per-inode mapping that can be invalidated, the overlay that a journal
-// commit would write), but every change is refused with EROFS for now.
+// Writing, so far, changes what is already allocated: a writable mount stores file data in
+// the blocks a file has, and inodes' attributes (mode, owners, size within those blocks,
+// times) in their inode tables, through the page cache with its writeback. What needs
+// blocks or inodes allocated or freed gives EOPNOTSUPP with a log line. The journal is not
+// written: a writable mount clears the superblock's clean flag and sets it again at umount,
+// as Linux does without a journal, so a crash leaves an image e2fsck checks in full.
 
 #include <cstdarg>
 #include <cstdint>
@@ -26,6 +29,7 @@
 #include "core/fs/ext4/inode_raw.h"
 #include "core/fs/ext4/super.h"
 #include "core/vfs/superblock.h"
+#include "core/base/errno.h"
 
 namespace uml::kern {
 class SchedEntity;
@@ -83,6 +87,14 @@ class Ext4Fs final : public SuperBlock {
   Result<MetaBlock> read_block(SchedEntity& self, uint64_t blk, uint64_t ahead = 1);
   // The inode ino, from the cache or read (UCLEAN for a bad one, STALE for an unused one).
   Result<RefPtr<Ext4Inode>> iget(SchedEntity& self, uint32_t ino);
+  // Writes len bytes of metadata at byte off of the disk through its cache (dirty until
+  // writeback). IO when the cache cannot take them.
+  Result<void> write_meta(SchedEntity& self, uint64_t off, const void* data, size_t len);
+  // The disk's cache written back and waited for, then flushed. IO when either failed.
+  Result<void> sync_disk(SchedEntity& self);
+  // ext4_std_error for a change that is not written yet: logged, and EOPNOTSUPP (EROFS on
+  // a read-only mount).
+  Errno unsupported(const char* func, uint32_t ino, const char* what);
   // The journal overlay's copy of blk (after a replay in memory), or null.
   const uint8_t* replayed(uint64_t blk) const;
   // Whether blocks [blk, blk+n) are inside the filesystem's data area.
@@ -99,6 +111,10 @@ class Ext4Fs final : public SuperBlock {
   abi::statfs statfs() override;
   std::string show_options() const override;
   Result<void> remount(unsigned long flags, std::string_view data) override;
+  Result<void> sync_fs(SchedEntity& self) override;
+  // Shutdown of the instance: written back, marked clean and made read-only, while the
+  // disks still serve requests.
+  void shutdown(SchedEntity& self) override;
 
   // Inode cache bookkeeping (Ext4Inode's eviction).
   void forget(Ext4Inode* i);
@@ -112,7 +128,17 @@ class Ext4Fs final : public SuperBlock {
   static Result<void> parse_options(std::string_view data, MountOptions* o, std::string* why);
   Result<void> load(SchedEntity& self, std::string* why);
   Result<void> load_groups(SchedEntity& self, std::string* why);
-  Result<void> recover_journal(SchedEntity& self, std::string* why);
+  Result<void> recover_journal(SchedEntity& self, bool to_disk, std::string* why);
+  // A writable mount's start (ext4_setup_super): the checks Linux makes for writing (INVAL
+  // at mount, ROFS at remount, ACCES for a read-only disk), then the superblock marked not
+  // clean and its mount count and time stamped.
+  Result<void> enter_rw(SchedEntity& self, bool remount, std::string* why);
+  // Its end (ext4_put_super, remount read-only): everything written back, the clean state
+  // of the mount's start restored.
+  Result<void> leave_rw(SchedEntity& self);
+  Result<void> write_super(SchedEntity& self);
+  // The live inodes (referenced), for a sync or the end of the filesystem.
+  std::vector<RefPtr<Ext4Inode>> live_inodes();
   void scan_orphans(SchedEntity& self);
   uint64_t overhead_blocks() const;
   // Raw inode bytes and decode.
@@ -128,6 +154,10 @@ class Ext4Fs final : public SuperBlock {
   MountOptions m_opts;
   uint64_t m_overhead = 0;
   uint64_t m_journal_blocks = 0;
+  uint8_t m_sb_raw[kSuperSize] = {};  // the on-disk superblock, as last read or written
+  bool m_ro_features = false;         // unknown ro_compat features: read-only only
+  bool m_rw = false;                  // between enter_rw and leave_rw
+  uint16_t m_mount_state = 0;         // s_state when the writable mount began
   std::atomic<uint64_t> m_errors{0};
   bool m_killed = false;
   // Blocks a journal replay produced (a read-only disk is never written: the replay lives

@@ -7,6 +7,7 @@
 #include "core/block/block_device.h"
 #include "core/fs/ext4/dir.h"
 #include "core/sched/scheduler.h"
+#include "core/time/clock.h"
 
 namespace uml::kern::ext4 {
 
@@ -73,6 +74,12 @@ Ext4Inode::~Ext4Inode() = default;
 // the memory of the inode follows after a grace period.
 void Ext4Inode::evict() {
   fs().forget(this);
+  // A writable filesystem's last reference writes the data back first (the flusher would
+  // have, later); what cannot be written is lost, and said so.
+  if (m_data && !fs().read_only()) {
+    if (auto r = write_back(self_entity()); !r)
+      fs().error("ext4_evict_inode", ino32(), 0, "writing back failed: %s: data lost", errno_name(r.error()));
+  }
   drop_data();
 }
 
@@ -111,26 +118,31 @@ Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, con
   return m_data->read(self, off, buf, ra);
 }
 
-void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
-  // Nothing is ever dirtied on a read-only filesystem; should a page be, it fails cleanly.
-  for (size_t i = 0; i < n; ++i) m.end_write(pages[i], -to_int(Errno::ROFS));
-}
-
 namespace {
-// One batch of page reads: each page completes when its last block request has.
-struct ReadBatch {
+// One batch of page I/O: each page completes when its last block request has.
+struct PageBatch {
   AddressSpace* space;
+  bool write;
   std::vector<CachePage*> pages;
   std::unique_ptr<std::atomic<uint32_t>[]> pending;  // per page: requests left, plus one
-  std::unique_ptr<std::atomic<bool>[]> failed;
+  std::unique_ptr<std::atomic<int>[]> err;            // per page: the first error (negative)
   std::atomic<uint32_t> refs{1};
+  void fail(size_t i, int e) {
+    int none = 0;
+    err[i].compare_exchange_strong(none, e, std::memory_order_acq_rel);
+  }
   void page_done(size_t i) {
     if (pending[i].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    // Every block is in: the bytes past the end of the file read as zeros.
     CachePage* p = pages[i];
+    const int e = err[i].load(std::memory_order_acquire);
+    if (write) {
+      space->end_write(p, e);
+      return;
+    }
+    // Every block is in: the bytes past the end of the file read as zeros.
     const uint64_t size = space->size(), start = p->index * kPage;
     if (size > start && size - start < kPage) memset(p->data + (size - start), 0, kPage - (size - start));
-    space->end_read(p, !failed[i].load(std::memory_order_acquire));
+    space->end_read(p, e == 0);
   }
   void put() {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -138,26 +150,35 @@ struct ReadBatch {
 };
 struct BatchRequest {
   BlockRequest rq;
-  ReadBatch* batch;
-  std::vector<uint32_t> page_idx;  // pages this request fills (in order, no repeats)
+  PageBatch* batch;
+  std::vector<uint32_t> page_idx;  // pages this request serves (in order, no repeats)
 };
 }  // namespace
 
-void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
+void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, false); }
+void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, true); }
+
+// The blocks of each page through the mapping, one request per run of blocks that follow
+// each other on the disk. A read fills holes, unwritten extents and the tail past the end
+// with zeros (and takes a block the journal replay holds from it); a write goes only to
+// written blocks inside the file (the write path dirtied no other), and fails the page with
+// EIO, logged, should one be anything else.
+void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write) {
   SchedEntity& self = self_entity();
   Ext4Fs& fs = this->fs();
   BlockDevice& dev = fs.bdev().dev();
   const uint32_t bs = fs.block_size();
   const uint32_t per_page = static_cast<uint32_t>(kPage / bs);
   const uint64_t size = m.size();
-  auto* batch = new ReadBatch;
+  auto* batch = new PageBatch;
   batch->space = &m;
+  batch->write = write;
   batch->pages.assign(pages, pages + n);
   batch->pending.reset(new std::atomic<uint32_t>[n]);
-  batch->failed.reset(new std::atomic<bool>[n]);
+  batch->err.reset(new std::atomic<int>[n]);
   for (size_t i = 0; i < n; ++i) {
     batch->pending[i].store(1, std::memory_order_relaxed);
-    batch->failed[i].store(false, std::memory_order_relaxed);
+    batch->err[i].store(0, std::memory_order_relaxed);
   }
   BatchRequest* cur = nullptr;
   uint64_t cur_next_pblk = 0;
@@ -171,25 +192,30 @@ void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
     const uint64_t page_off = p->index * kPage;
     for (uint32_t k = 0; k < per_page; ++k) {
       const uint64_t at = page_off + uint64_t{k} * bs;
-      char* dst = p->data + k * bs;
+      char* data = p->data + k * bs;
       if (at >= size || at / bs > 0xFFFFFFFFull) {  // past the end: zeros (a page's tail)
-        memset(dst, 0, bs);
+        if (!write) memset(data, 0, bs);
         continue;
       }
       const uint32_t lblk = static_cast<uint32_t>(at / bs);
       auto run = map(self, lblk);
       if (!run) {
-        batch->failed[i].store(true, std::memory_order_relaxed);
-        memset(dst, 0, bs);
+        batch->fail(i, -to_int(run.error() == kCorrupted ? Errno::IO : run.error()));
+        if (!write) memset(data, 0, bs);
         continue;
       }
       const BlockRun r = run.value();
       if (!r.pblk || r.unwritten) {
-        memset(dst, 0, bs);
+        if (write) {
+          fs.error("ext4_writepages", ino32(), 0, "dirty page at block %u has no written block", lblk);
+          batch->fail(i, -to_int(Errno::IO));
+        } else {
+          memset(data, 0, bs);
+        }
         continue;
       }
-      if (const uint8_t* j = fs.replayed(r.pblk)) {  // a block the journal replay holds
-        memcpy(dst, j, bs);
+      if (const uint8_t* j = write ? nullptr : fs.replayed(r.pblk)) {  // a block the journal replay holds
+        memcpy(data, j, bs);
         continue;
       }
       // Extend the current request when the block follows on disk; else start another.
@@ -197,15 +223,15 @@ void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
         finish_cur();
         cur = new BatchRequest;
         cur->batch = batch;
-        cur->rq.op = BlockOp::Read;
+        cur->rq.op = write ? BlockOp::Write : BlockOp::Read;
         cur->rq.flags = BlockRequest::kCacheMemory;
         cur->rq.offset = r.pblk * bs;
       }
-      if (!cur->rq.segs.empty() && static_cast<char*>(cur->rq.segs.back().base) + cur->rq.segs.back().len == dst) {
+      if (!cur->rq.segs.empty() && static_cast<char*>(cur->rq.segs.back().base) + cur->rq.segs.back().len == data) {
         cur->rq.segs.back().len += bs;
         cur->rq.len += bs;
       } else {
-        cur->rq.add_seg(dst, bs);
+        cur->rq.add_seg(data, bs);
       }
       if (cur->page_idx.empty() || cur->page_idx.back() != i) {
         cur->page_idx.push_back(static_cast<uint32_t>(i));
@@ -222,9 +248,9 @@ void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
       br->rq.owner = br;
       br->rq.done = [](BlockRequest* rq, int res) {
         auto* br = static_cast<BatchRequest*>(rq->owner);
-        ReadBatch* b = br->batch;
+        PageBatch* b = br->batch;
         for (uint32_t i : br->page_idx) {
-          if (res < 0) b->failed[i].store(true, std::memory_order_release);
+          if (res < 0) b->fail(i, res);
           b->page_done(i);
         }
         delete br;
@@ -236,6 +262,113 @@ void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) {
   // The setup reference of every page: pages with no request complete here.
   for (size_t i = 0; i < n; ++i) batch->page_done(i);
   batch->put();
+}
+
+// ---- writing ----
+
+Result<uint64_t> Ext4Inode::allocated_end(SchedEntity& self, uint64_t off, uint64_t end) {
+  const uint32_t bs = fs().block_size();
+  uint64_t pos = off;
+  while (pos < end) {
+    const uint64_t lblk = pos / bs;
+    if (lblk > 0xFFFFFFFFull) break;
+    const BlockRun r = TRY(map(self, static_cast<uint32_t>(lblk)));
+    if (!r.pblk || r.unwritten) break;
+    pos = (lblk + std::max<uint32_t>(r.len, 1)) * bs;
+  }
+  return std::min(pos, end);
+}
+
+// ext4_buffered_write_iter over blocks the file has: the pages take the data, and the size
+// and times change (ext4_da_write_end, file_update_time). The VFS holds the rwsem.
+Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
+  if (fs().read_only()) return Errno::ROFS;
+  if (buf.size() == 0) return size_t{0};
+  if (!m_data || !is_reg()) return Errno::INVAL;
+  if (has_inline()) return fs().unsupported("ext4_write_inline_data", ino32(), "writing inline data");
+  SchedEntity& self = self_entity();
+  const uint64_t end = TRY(allocated_end(self, off, off + buf.size()));
+  if (end <= off) return fs().unsupported("ext4_map_blocks", ino32(), "allocating blocks");
+  const uint64_t old_size = m_data->size();
+  if (end > old_size) m_data->set_size(end);
+  auto n = m_data->write(self, off, buf.sub(0, static_cast<size_t>(end - off)));
+  const uint64_t new_size = std::max(old_size, n ? off + n.value() : 0);
+  if (new_size != end) m_data->set_size(new_size);
+  if (!n) return n;
+  const int64_t now = realtime_now();
+  update_attr([&](InodeAttr& a) {
+    a.size = new_size;
+    a.mtime_ns = a.ctime_ns = now;
+  });
+  return n;
+}
+
+// ext4_setattr's size change: only to the size the file has (a change of size needs blocks
+// allocated or freed), which touches the times as Linux's does.
+Result<void> Ext4Inode::truncate(uint64_t size) {
+  if (fs().read_only()) return Errno::ROFS;
+  if (size != attr().size) return fs().unsupported("ext4_setattr", ino32(), "changing the size");
+  const int64_t now = realtime_now();
+  update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
+  return {};
+}
+
+void Ext4Inode::dirtied() {
+  if (fs().read_only()) return;
+  if (auto r = write_inode(self_entity()); !r)
+    fs().error("ext4_mark_inode_dirty", ino32(), 0, "cannot store the inode: %s", errno_name(r.error()));
+}
+
+Result<void> Ext4Inode::write_inode(SchedEntity& self) {
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  InodeSlot slot;
+  if (!inode_slot(s, ino32(), &slot).empty()) return kCorrupted;
+  const uint64_t blk = fs.m_groups[slot.group].inode_table + slot.offset / s.block_size;
+  const uint64_t at = blk * s.block_size + slot.offset % s.block_size;
+  MutexGuard g(m_inode_lock, self);
+  std::vector<uint8_t> raw(s.inode_size);
+  {
+    MetaBlock b = TRY(fs.read_block(self, blk));
+    memcpy(raw.data(), b.data() + slot.offset % s.block_size, s.inode_size);
+  }
+  const InodeAttr a = attr();
+  InodeFields f;
+  f.mode = a.mode;
+  f.uid = a.uid;
+  f.gid = a.gid;
+  // dir_nlink: a directory counted as 1 keeps 1 (ext4_inc_count's overflow marker).
+  f.links = a.nlink > 0xFFFF ? 1 : a.nlink;
+  f.size = a.size;
+  f.atime_ns = a.atime_ns;
+  f.mtime_ns = a.mtime_ns;
+  f.ctime_ns = a.ctime_ns;
+  encode_inode(s, ino32(), f, raw.data());
+  return fs.write_meta(self, at, raw.data(), raw.size());
+}
+
+Result<void> Ext4Inode::write_back(SchedEntity& self) {
+  if (!m_data) return {};
+  return m_data->write_and_wait(self, 0, ~uint64_t{0} - 1, nullptr);
+}
+
+// ext4_sync_file without a journal: the data, then the inode's table block, then the disk's
+// cache flushed (the same for fdatasync: the inode holds the size).
+Result<void> Ext4Inode::fsync(SchedEntity& self, bool datasync, uint32_t* seen) {
+  (void)datasync;
+  if (fs().read_only()) return {};
+  Result<void> res;
+  if (m_data) res = m_data->write_and_wait(self, 0, ~uint64_t{0} - 1, seen);
+  const Super& s = fs().super();
+  InodeSlot slot;
+  if (inode_slot(s, ino32(), &slot).empty()) {
+    const uint64_t at = (fs().m_groups[slot.group].inode_table + slot.offset / s.block_size) * s.block_size;
+    auto r = fs().bdev().mapping().write_and_wait(self, at, at + s.block_size, nullptr);
+    if (!r && res) res = r;
+  }
+  auto r = fs().bdev().flush(self);
+  if (!r && res) res = r;
+  return res;
 }
 
 Result<uint64_t> Ext4Inode::seek_data(uint64_t off, bool hole) {

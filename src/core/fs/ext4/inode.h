@@ -19,6 +19,7 @@
 #include "core/fs/ext4/fs.h"
 #include "core/fs/ext4/xattr.h"
 #include "core/mm/page_cache.h"
+#include "core/sched/sync.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern::ext4 {
@@ -53,26 +54,55 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<std::string> readlink() override;
   Result<std::string> getxattr(std::string_view name) override;
   Result<std::vector<std::string>> listxattr() override;
-  // Changes: the filesystem is read-only for now.
+  // Writes (into the file's allocated blocks only, so far: see fs.h).
+  Result<size_t> write(uint64_t off, const IoBuffer& buf) override;
+  Result<void> truncate(uint64_t size) override;
+  Result<void> fsync(SchedEntity& self, bool datasync, uint32_t* seen) override;
+  uint32_t writeback_error_seq() const override { return m_data ? m_data->error_seq() : 0; }
+  void dirtied() override;
+  // The file's dirty pages written and waited for (syncfs, umount). IO.
+  Result<void> write_back(SchedEntity& self);
+  // Changes that need allocation: not written yet (EOPNOTSUPP with a log line).
   Result<RefPtr<Inode>> create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t, std::string_view) override {
-    return Errno::ROFS;
+    return fs().unsupported("ext4_create", ino32(), "creating a file");
   }
-  Result<RefPtr<Inode>> tmpfile(uint32_t, uint32_t, uint32_t) override { return Errno::ROFS; }
-  Result<void> link(std::string_view, Inode&) override { return Errno::ROFS; }
-  Result<void> remove(std::string_view, bool) override { return Errno::ROFS; }
-  Result<void> rename(std::string_view, Inode&, std::string_view) override { return Errno::ROFS; }
-  Result<void> exchange(std::string_view, Inode&, std::string_view) override { return Errno::ROFS; }
-  Result<size_t> write(uint64_t, const IoBuffer&) override { return Errno::ROFS; }
-  Result<void> truncate(uint64_t) override { return Errno::ROFS; }
-  Result<void> fallocate(int, uint64_t, uint64_t) override { return Errno::ROFS; }
-  Result<void> setxattr(std::string_view, std::string_view, int) override { return Errno::ROFS; }
-  Result<void> removexattr(std::string_view) override { return Errno::ROFS; }
+  Result<RefPtr<Inode>> tmpfile(uint32_t, uint32_t, uint32_t) override {
+    return fs().unsupported("ext4_tmpfile", ino32(), "creating a file");
+  }
+  Result<void> link(std::string_view, Inode&) override { return fs().unsupported("ext4_link", ino32(), "linking"); }
+  Result<void> remove(std::string_view, bool) override {
+    return fs().unsupported("ext4_unlink", ino32(), "removing a name");
+  }
+  Result<void> rename(std::string_view, Inode&, std::string_view) override {
+    return fs().unsupported("ext4_rename", ino32(), "renaming");
+  }
+  Result<void> exchange(std::string_view, Inode&, std::string_view) override {
+    return fs().unsupported("ext4_rename", ino32(), "renaming");
+  }
+  Result<void> fallocate(int, uint64_t, uint64_t) override {
+    return fs().unsupported("ext4_fallocate", ino32(), "allocating blocks");
+  }
+  Result<void> setxattr(std::string_view, std::string_view, int) override {
+    return fs().unsupported("ext4_xattr_set", ino32(), "setting an xattr");
+  }
+  Result<void> removexattr(std::string_view) override {
+    return fs().unsupported("ext4_xattr_set", ino32(), "removing an xattr");
+  }
 
  private:
   // AddressSpaceOps: file pages read through the block mapping.
   void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
   void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
 
+  uint32_t ino32() const { return static_cast<uint32_t>(ino()); }
+  // Block I/O for pages (read or written) through the block mapping.
+  void page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write);
+  // ext4_mark_inode_dirty: the VFS's attributes stored in the inode's slot of its table, in
+  // the disk's cache (written back with it). IO.
+  Result<void> write_inode(SchedEntity& self);
+  // Where the blocks of [off, end) stop being allocated and written: the end of what a
+  // write may change without allocating.
+  Result<uint64_t> allocated_end(SchedEntity& self, uint64_t off, uint64_t end);
   template <typename Ra>
   Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
@@ -114,6 +144,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   bool m_cached_unwritten = false;
   bool m_cached_valid = false;
   std::atomic<bool> m_htree_broken{false};  // the index failed once: linear lookups
+  Mutex m_inode_lock;  // serialises write_inode's read-modify-write of the slot
 };
 
 }  // namespace uml::kern::ext4

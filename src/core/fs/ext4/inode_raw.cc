@@ -30,7 +30,52 @@ int64_t decode_time(uint32_t lo, bool has_extra, uint32_t extra) {
   if (sec > kMaxSec) return INT64_MAX;
   return sec * 1'000'000'000 + nsec;
 }
+// ext4_encode_extra_time: the seconds' low 32 bits go in the base field; the extra field
+// holds two epoch bits and the nanoseconds. A time the fields cannot hold (before 1901, or
+// after 2446 with the extra field and 2038 without) is clamped, as Linux clamps to
+// s_time_min/s_time_max.
+void encode_time(int64_t ns, bool has_extra, uint32_t* lo, uint32_t* extra) {
+  int64_t sec = ns / 1'000'000'000, nsec = ns % 1'000'000'000;
+  if (nsec < 0) {
+    nsec += 1'000'000'000;
+    --sec;
+  }
+  const int64_t max = has_extra ? int64_t{INT32_MIN} + (int64_t{1} << 34) - 1 : INT32_MAX;
+  if (sec < INT32_MIN) sec = INT32_MIN, nsec = 0;
+  if (sec > max) sec = max, nsec = 999'999'999;
+  *lo = static_cast<uint32_t>(sec);
+  *extra = static_cast<uint32_t>(((sec - static_cast<int32_t>(*lo)) >> 32) & 3) | static_cast<uint32_t>(nsec) << 2;
+}
 }  // namespace
+
+void encode_inode(const Super& s, uint32_t ino, const InodeFields& f, uint8_t* raw) {
+  const size_t extra = s.inode_size > kGoodOld ? le16(raw + 0x80) : 0;
+  const bool ex = s.inode_size > kGoodOld;
+  put_le16(raw + 0x0, static_cast<uint16_t>(f.mode));
+  put_le16(raw + 0x2, static_cast<uint16_t>(f.uid));
+  put_le16(raw + 0x78, static_cast<uint16_t>(f.uid >> 16));
+  put_le16(raw + 0x18, static_cast<uint16_t>(f.gid));
+  put_le16(raw + 0x7A, static_cast<uint16_t>(f.gid >> 16));
+  put_le32(raw + 0x4, static_cast<uint32_t>(f.size));
+  put_le32(raw + 0x6C, static_cast<uint32_t>(f.size >> 32));
+  put_le16(raw + 0x1A, static_cast<uint16_t>(f.links));
+  const struct {
+    int64_t ns;
+    size_t base, ext;
+  } times[] = {{f.ctime_ns, 0xC, 0x84}, {f.mtime_ns, 0x10, 0x88}, {f.atime_ns, 0x8, 0x8C}};
+  for (const auto& t : times) {
+    const bool has_extra = ex && fits(extra, t.ext, 4);
+    uint32_t lo, hi;
+    encode_time(t.ns, has_extra, &lo, &hi);
+    put_le32(raw + t.base, lo);
+    if (has_extra) put_le32(raw + t.ext, hi);
+  }
+  if (s.metadata_csum()) {
+    const uint32_t c = inode_checksum(s, ino, raw);
+    put_le16(raw + kChecksumLo, static_cast<uint16_t>(c));
+    if (ex && fits(extra, kChecksumHi, 2)) put_le16(raw + kChecksumHi, static_cast<uint16_t>(c >> 16));
+  }
+}
 
 std::string inode_slot(const Super& s, uint32_t ino, InodeSlot* out) {
   if (ino == 0 || ino > s.inodes_count) return "inode " + std::to_string(ino) + " is out of range";

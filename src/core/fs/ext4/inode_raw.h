@@ -41,6 +41,17 @@ std::string inode_slot(const Super& s, uint32_t ino, InodeSlot* out);
 
 // ext4_inode_csum over raw (s.inode_size bytes) of inode ino.
 uint32_t inode_checksum(const Super& s, uint32_t ino, const uint8_t* raw);
+// What the VFS may change of an inode and ext4 keeps in it (the fields a write-back
+// stores; everything else of the on-disk inode stays as it is).
+struct InodeFields {
+  uint32_t mode = 0, uid = 0, gid = 0, links = 0;
+  uint64_t size = 0;
+  int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
+};
+// ext4_do_update_inode for those fields: stores f into raw (s.inode_size bytes of inode
+// ino, as read from the disk), times with nanoseconds and epoch bits where the inode's extra
+// space holds them (whole seconds otherwise), and sets the checksum.
+void encode_inode(const Super& s, uint32_t ino, const InodeFields& f, uint8_t* raw);
 // Decodes and checks raw (s.inode_size bytes): "" or the reason it is bad.
 std::string decode_inode(const Super& s, uint32_t ino, const uint8_t* raw, RawInode* out);
 

@@ -99,6 +99,16 @@ Result<void> Journal::recover(SchedEntity& self, std::string* why) {
   return {};
 }
 
+Result<void> Journal::mark_empty(SchedEntity& self) {
+  const uint64_t blk = TRY(fs_block(self, 0));
+  std::string sb = TRY(read_log(self, 0));
+  auto* p = reinterpret_cast<uint8_t*>(sb.data());
+  put_be32(p + 0x18, m_start ? m_end_transaction + 1 : m_sequence);  // s_sequence
+  put_be32(p + 0x1C, 0);                      // s_start: nothing to replay
+  if (csum_v2or3()) put_be32(p + 0xFC, crc32c_zeroed(~0u, p, 1024, 0xFC, 4));
+  return m_fs.write_meta(self, blk * m_bs, p, 1024);
+}
+
 Result<void> Journal::one_pass(SchedEntity& self, Pass pass) {
   uint32_t next_commit = m_sequence;
   uint32_t next = m_start;

@@ -6,9 +6,10 @@
 // commit blocks and each logged block are checked against their checksums (v2 and v3)
 // where the journal has them.
 //
-// The replay goes into the filesystem's in-memory overlay, never to the disk: the mount is
-// read-only, and a disk the user opened read-only must not change. Reads of a replayed
-// block see the overlay's copy. Fast-commit areas are not replayed (a warning says so).
+// The replay goes into the filesystem's in-memory overlay: reads of a replayed block see
+// the overlay's copy. A read-only mount leaves the disk as it is (a disk the user opened
+// read-only must not change); a writable one writes the overlay to the disk and then empties
+// the log. Fast-commit areas are not replayed (a warning says so).
 
 #include <cstdint>
 #include <string>
@@ -32,6 +33,9 @@ class Journal {
   // read: bad superblock, unknown features, a log block outside the journal), IO.
   Result<void> recover(SchedEntity& self, std::string* why);
   uint64_t total_blocks() const { return m_maxlen; }
+  // After the replay reached the disk (a writable mount): the log is emptied, as
+  // jbd2_journal_load's reset does (s_start 0, the sequence past the last transaction).
+  Result<void> mark_empty(SchedEntity& self);
   // What the last recovery did.
   struct Stats {
     uint32_t transactions = 0, replayed = 0, revoked = 0, bad_csum = 0;

@@ -1,0 +1,255 @@
+// ext4 writable mounts: data written into a file's blocks, attributes stored in its inode,
+// and the image afterwards as e2fsprogs reads it (e2fsck finds it clean, debugfs reads the
+// data back). Changes that need allocation are refused with EOPNOTSUPP and a log line.
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fixture.h"
+#include "host_files.h"
+
+using test::sys;
+
+namespace {
+
+test::Shell sh(const std::string& cmd) { return test::shell(cmd, true); }
+
+// An image made by mke2fs -d from a tree with `data` (random bytes) and a small file.
+std::vector<char> make_image(const test::TempDir& tmp, const std::string& img, const std::string& type,
+                             const std::string& opts, size_t data_bytes) {
+  const std::string src = tmp.path + "/src";
+  mkdir(src.c_str(), 0755);
+  std::vector<char> data = test::random_bytes(data_bytes, 3);
+  test::write_file(src + "/data.bin", data);
+  test::write_file(src + "/small.txt", "hello\n");
+  unlink(img.c_str());
+  const test::Shell r = sh("mke2fs -q -F -t " + type + " " + opts + " -d " + src + " " + img + " 32M");
+  REQUIRE(r.status == 0);
+  return data;
+}
+
+std::string debugfs(const std::string& img, const std::string& req) {
+  return sh("debugfs -R '" + req + "' " + img).out;
+}
+
+long mount_rw(const char* fstype = "ext4") {
+  sys(SYS_mkdir, "/mnt", 0755);
+  return sys(SYS_mount, "/dev/ubda", "/mnt", fstype, 0L, 0L);
+}
+
+}  // namespace
+
+TEST_CASE("ext4: a writable mount changes file data and attributes, and e2fsck finds the image clean", "[ext4]") {
+  struct Variant {
+    const char* name;
+    const char* type;
+    const char* opts;
+  };
+  for (const Variant v : {Variant{"ext4", "ext4", ""}, Variant{"ext4 1 KiB blocks", "ext4", "-b 1024"},
+                          Variant{"ext4 without metadata_csum", "ext4", "-O ^metadata_csum,^64bit"},
+                          Variant{"ext3", "ext3", ""}, Variant{"ext2 128-byte inodes", "ext2", "-I 128"}}) {
+    SECTION(v.name) {
+      test::TempDir tmp;
+      const std::string img = tmp.path + "/fs.img";
+      std::vector<char> data = make_image(tmp, img, v.type, v.opts, 300 * 1024 + 77);
+      auto k = test::boot("ubda=" + img);
+      long mnt = -1, over = -1, tail = -1, beyond = -1, creat = 0, unl = 0, trunc = 0, same_trunc = -1, chmod = -1,
+           utim = -1, fs = -1, st_size = 0, xattr = 0;
+      std::string back, dirty_state;
+      const std::vector<char> patch = test::random_bytes(10000, 4);
+      REQUIRE(test::run_task(*k, [&] {
+                mnt = mount_rw(v.type);
+                if (mnt != 0) return 1;
+                const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+                // Across block and page boundaries, then the file's last bytes.
+                over = sys(SYS_pwrite64, fd, patch.data(), patch.size(), 4000);
+                tail = sys(SYS_pwrite64, fd, "END", 3, data.size() - 3);
+                // Past the last block: needs allocation.
+                std::vector<char> far(8192, 'x');
+                beyond = sys(SYS_pwrite64, fd, far.data(), far.size(), 4 << 20);
+                std::vector<char> buf(data.size());
+                const long n = sys(SYS_pread64, fd, buf.data(), buf.size(), 0);
+                if (n > 0) back.assign(buf.data(), static_cast<size_t>(n));
+                same_trunc = sys(SYS_ftruncate, fd, data.size());
+                trunc = sys(SYS_ftruncate, fd, 10);
+                fs = sys(SYS_fsync, fd);
+                sys(SYS_close, fd);
+                creat = sys(SYS_openat, AT_FDCWD, "/mnt/new", O_CREAT | O_WRONLY, 0644);
+                unl = sys(SYS_unlinkat, AT_FDCWD, "/mnt/small.txt", 0);
+                xattr = sys(SYS_setxattr, "/mnt/small.txt", "user.a", "b", 1, 0);
+                chmod = sys(SYS_fchmodat, AT_FDCWD, "/mnt/small.txt", 0600);
+                const struct timespec ts[2] = {{1600000000, 5}, {2100000000, 123456789}};
+                utim = sys(SYS_utimensat, AT_FDCWD, "/mnt/small.txt", ts, 0);
+                struct stat st;
+                sys(SYS_newfstatat, AT_FDCWD, "/mnt/data.bin", &st, 0);
+                st_size = st.st_size;
+                return 0;
+              }) == 0);
+      // While mounted read-write the image is not marked clean (no journal is written).
+      dirty_state = sh("dumpe2fs -h " + img).out;
+      CHECK(dirty_state.find("Filesystem state:         not clean") != std::string::npos);
+      CHECK(test::run_task(*k, [] { return static_cast<int>(sys(SYS_umount2, "/mnt", 0)); }) == 0);
+      INFO(k->dmesg());
+      CHECK(mnt == 0);
+      CHECK(over == static_cast<long>(patch.size()));
+      CHECK(tail == 3);
+      CHECK(beyond == -EOPNOTSUPP);
+      CHECK(same_trunc == 0);
+      CHECK(trunc == -EOPNOTSUPP);
+      CHECK(fs == 0);
+      CHECK(creat == -EOPNOTSUPP);
+      CHECK(unl == -EOPNOTSUPP);
+      CHECK(xattr == -EOPNOTSUPP);
+      CHECK(chmod == 0);
+      CHECK(utim == 0);
+      CHECK(st_size == static_cast<long>(data.size()));
+      CHECK(k->dmesg().find("is not supported yet") != std::string::npos);
+      memcpy(data.data() + 4000, patch.data(), patch.size());
+      memcpy(data.data() + data.size() - 3, "END", 3);
+      CHECK((back == std::string(data.begin(), data.end())));
+      k->shutdown();
+      // e2fsprogs' view of the image: consistent, clean, with the new bytes and attributes.
+      const test::Shell fsck = sh("e2fsck -fn " + img);
+      INFO(fsck.out);
+      CHECK(fsck.status == 0);
+      CHECK(sh("dumpe2fs -h " + img).out.find("Filesystem state:         clean") != std::string::npos);
+      CHECK(debugfs(img, "cat /data.bin") == std::string(data.begin(), data.end()));
+      const std::string stat = debugfs(img, "stat /small.txt");
+      CHECK(stat.find("Mode:  0600") != std::string::npos);
+      INFO(stat);
+      CHECK(stat.find("mtime: 0x7d2b7500") != std::string::npos);  // 2100000000 (past 2038)
+    }
+  }
+}
+
+TEST_CASE("ext4: mount, remount and umount between read-only and read-write, as Linux allows them", "[ext4]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/fs.img";
+  make_image(tmp, img, "ext4", "", 8192);
+  auto k = test::boot("ubda=" + img + " ubdbr=" + img);
+  long ro_write = 0, rw = -1, w = -1, back_ro = -1, w_ro = 0, ro_disk = 0, busy = 0, shared = -1;
+  REQUIRE(test::run_task(*k, [&] {
+            sys(SYS_mkdir, "/mnt", 0755);
+            sys(SYS_mkdir, "/b", 0755);
+            // A read-only disk cannot be mounted for writing (mount(8) retries with -r).
+            ro_disk = sys(SYS_mount, "/dev/ubdb", "/b", "ext4", 0L, 0L);
+            if (sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
+            long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            ro_write = fd;
+            rw = sys(SYS_mount, "/dev/ubda", "/mnt", 0L, MS_REMOUNT, 0L);
+            // A second mount of the disk shares it only with the same mode.
+            busy = sys(SYS_mount, "/dev/ubda", "/b", "ext4", MS_RDONLY, 0L);
+            shared = sys(SYS_mount, "/dev/ubda", "/b", "ext4", 0L, 0L);
+            sys(SYS_umount2, "/b", 0);
+            fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            w = sys(SYS_pwrite64, fd, "abc", 3, 0);
+            sys(SYS_close, fd);
+            back_ro = sys(SYS_mount, "/dev/ubda", "/mnt", 0L, MS_REMOUNT | MS_RDONLY, 0L);
+            w_ro = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            return 0;
+          }) == 0);
+  INFO(k->dmesg());
+  CHECK(ro_disk == -EACCES);
+  CHECK(ro_write == -EROFS);
+  CHECK(rw == 0);
+  CHECK(busy == -EBUSY);
+  CHECK(shared == 0);
+  CHECK(w == 3);
+  CHECK(back_ro == 0);
+  CHECK(w_ro == -EROFS);
+  // Remounted read-only: written back and clean while still mounted.
+  CHECK(sh("e2fsck -fn " + img).status == 0);
+  CHECK(sh("dumpe2fs -h " + img).out.find("Filesystem state:         clean") != std::string::npos);
+  CHECK(debugfs(img, "cat /data.bin").substr(0, 3) == "abc");
+}
+
+TEST_CASE("ext4: syncfs, the background flusher and shutdown write a file's pages to the image", "[ext4]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/fs.img";
+  const size_t size = 6 << 20;
+  std::vector<char> data = make_image(tmp, img, "ext4", "-b 4096", size);
+  const std::string before = debugfs(img, "bmap /data.bin 0");
+  const uint64_t first_blk = std::stoull(before);  // the file's data is contiguous (mke2fs -d)
+  auto on_disk = [&](size_t off, size_t n) {
+    std::vector<char> all = test::read_file(img);
+    return std::string(all.data() + first_blk * 4096 + off, n);
+  };
+  // mem=32M: 6 MiB of dirty pages is past the flusher's background threshold (10%).
+  auto k = test::boot("mem=32M ubda=" + img);
+  long synced = -1;
+  const std::string a(4096, 'a');
+  REQUIRE(test::run_task(*k, [&] {
+            if (mount_rw() != 0) return 1;
+            const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            sys(SYS_pwrite64, fd, a.data(), a.size(), 0);
+            synced = sys(SYS_syncfs, fd);
+            sys(SYS_close, fd);
+            return 0;
+          }) == 0);
+  CHECK(synced == 0);
+  CHECK(on_disk(0, 4096) == a);
+  // No sync at all: the flusher writes a file dirty past the background threshold.
+  std::vector<char> fresh = test::random_bytes(size, 11);
+  REQUIRE(test::run_task(*k, [&] {
+            const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            const long n = sys(SYS_pwrite64, fd, fresh.data(), fresh.size(), 0);
+            sys(SYS_close, fd);
+            return n == static_cast<long>(fresh.size()) ? 0 : 1;
+          }) == 0);
+  bool flushed = false;
+  for (int i = 0; i < 100 && !flushed; ++i) {  // up to 10 s on a loaded machine
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    flushed = on_disk(0, size) == std::string(fresh.begin(), fresh.end());
+  }
+  CHECK(flushed);
+  // Shutdown with the filesystem still mounted: written back and marked clean.
+  const std::string last = "the last write";
+  REQUIRE(test::run_task(*k, [&] {
+            const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            const long n = sys(SYS_pwrite64, fd, last.data(), last.size(), 100);
+            sys(SYS_close, fd);
+            return n == static_cast<long>(last.size()) ? 0 : 1;
+          }) == 0);
+  k->shutdown();
+  CHECK(on_disk(100, last.size()) == last);
+  CHECK(sh("e2fsck -fn " + img).status == 0);
+  CHECK(sh("dumpe2fs -h " + img).out.find("Filesystem state:         clean") != std::string::npos);
+}
+
+TEST_CASE("ext4: after a power cut, what fsync covered is on the image and what it did not is not", "[ext4]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/fs.img";
+  make_image(tmp, img, "ext4", "", 64 * 1024);
+  auto k = test::boot("ubda=" + img + " ubda.cache=volatile");
+  const std::string kept(8192, 'K'), lost(4096, 'L');
+  REQUIRE(test::run_task(*k, [&] {
+            if (mount_rw() != 0) return 1;
+            const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+            if (sys(SYS_pwrite64, fd, kept.data(), kept.size(), 0) != static_cast<long>(kept.size())) return 2;
+            if (sys(SYS_fdatasync, fd) != 0) return 3;
+            if (sys(SYS_pwrite64, fd, lost.data(), lost.size(), 16384) != static_cast<long>(lost.size())) return 4;
+            return 0;
+          }) == 0);
+  // The cut: nothing unflushed survives, and the disk is gone (the writeback at shutdown
+  // fails, as a crashed machine's never happens).
+  CHECK(k->disk_power_cut("ubda") >= 0);
+  k->shutdown();
+  k.reset();
+  const std::string got = debugfs(img, "cat /data.bin");
+  REQUIRE(got.size() == 64 * 1024);
+  CHECK(got.substr(0, kept.size()) == kept);
+  CHECK(got.substr(16384, lost.size()) != lost);
+  // The cut left it marked not clean: e2fsck checks it in full, and finds it consistent.
+  CHECK(sh("dumpe2fs -h " + img).out.find("not clean") != std::string::npos);
+  CHECK(sh("e2fsck -fn " + img).status == 0);
+}
