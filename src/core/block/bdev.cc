@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/abi/fs.h"
+#include "core/block/page_io.h"
 #include "core/task/task.h"
 #include "core/vfs/file.h"
 
@@ -18,11 +19,6 @@ constexpr unsigned kBLKROSET = 0x125d, kBLKROGET = 0x125e, kBLKGETSIZE = 0x1260,
                    kBLKROTATIONAL = 0x127e;
 constexpr unsigned kBLKBSZGET = 0x80081270, kBLKGETSIZE64 = 0x80081272;
 
-struct PageIo {
-  BlockRequest rq;
-  Bdev* bdev;
-  std::vector<CachePage*> pages;
-};
 }  // namespace
 
 Bdev::Bdev(PageCache& cache, std::unique_ptr<BlockDevice> dev)
@@ -30,38 +26,32 @@ Bdev::Bdev(PageCache& cache, std::unique_ptr<BlockDevice> dev)
 
 Bdev::~Bdev() = default;
 
+// One request per run of pages that follow each other (the plug merges neighbours). A
+// write carries only the sectors written since the page was clean (in the device's logical
+// blocks): a metadata page of a filesystem with small blocks may hold other blocks, stale
+// copies of file data, that must not reach the disk.
 void Bdev::page_io(bool write, CachePage* const* pages, size_t n) {
   const uint64_t size = m_dev->size();
-  BlockPlug plug(*m_dev);
-  for (size_t i = 0; i < n;) {
-    // One request per run of up to 256 pages (1 MiB); the plug merges neighbours.
-    const size_t k = std::min<size_t>(n - i, 256);
-    auto* io = new PageIo;
-    io->bdev = this;
-    io->pages.assign(pages + i, pages + i + k);
-    io->rq.op = write ? BlockOp::Write : BlockOp::Read;
-    io->rq.flags = BlockRequest::kCacheMemory;
-    io->rq.offset = pages[i]->index * PageCache::kPage;
-    io->rq.segs.reserve(k);
-    for (CachePage* p : io->pages) {
-      const uint64_t at = p->index * PageCache::kPage;
-      const size_t bytes = static_cast<size_t>(std::min<uint64_t>(PageCache::kPage, size - at));
-      if (!write && bytes < PageCache::kPage) memset(p->data + bytes, 0, PageCache::kPage - bytes);
-      io->rq.add_seg(p->data, bytes);
-    }
-    io->rq.owner = io;
-    io->rq.done = [](BlockRequest* rq, int res) {
-      auto* io = static_cast<PageIo*>(rq->owner);
-      AddressSpace& m = io->bdev->mapping();
-      for (CachePage* p : io->pages) {
-        if (rq->op == BlockOp::Read) m.end_read(p, res == 0);
-        else m.end_write(p, res);
+  const size_t unit = std::max<size_t>(512, m_dev->logical_block());
+  auto b = std::make_unique<PageIoBatch>(m_mapping, write, pages, n);
+  for (size_t i = 0; i < n; ++i) {
+    CachePage* p = pages[i];
+    const uint64_t at = p->index * PageCache::kPage;
+    const size_t bytes = static_cast<size_t>(std::min<uint64_t>(PageCache::kPage, size - at));
+    const uint8_t mask = write && p->wb_sectors ? p->wb_sectors : 0xFF;
+    for (size_t s = 0; s < 8;) {
+      if (!(mask & (1u << s))) {
+        ++s;
+        continue;
       }
-      delete io;
-    };
-    plug.add(&io->rq);
-    i += k;
+      size_t e = s;
+      while (e < 8 && (mask & (1u << e))) ++e;
+      const size_t from = s * 512 / unit * unit, to = std::min((e * 512 + unit - 1) / unit * unit, bytes);
+      if (from < to) b->add(i, at + from, p->data + from, to - from);
+      s = std::max(e, to / 512);
+    }
   }
+  PageIoBatch::submit(std::move(b), *m_dev);
 }
 
 void Bdev::read_pages(AddressSpace&, CachePage* const* pages, size_t n) { page_io(false, pages, n); }

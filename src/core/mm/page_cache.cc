@@ -110,9 +110,13 @@ void AddressSpace::erase_locked(CachePage* p) {
   --m_nr_pages;
 }
 
-void AddressSpace::set_dirty_locked(CachePage* p) {
+void AddressSpace::set_dirty_locked(CachePage* p, uint8_t sectors) {
   const uint32_t f = p->flags.load(std::memory_order_relaxed);
-  if (f & CachePage::kDirty) return;
+  if (f & CachePage::kDirty) {
+    p->dirty_sectors |= sectors;
+    return;
+  }
+  p->dirty_sectors = sectors;
   p->flags.store(f | CachePage::kDirty, std::memory_order_release);
   p->dirtied_ns = host::monotonic_ns();
   ++m_leaves[p->index >> kLeafBits]->dirty;
@@ -340,7 +344,10 @@ Result<size_t> AddressSpace::write(SchedEntity& self, uint64_t off, const IoBuff
           k = 0;
         }
       }
-      if (k) set_dirty_locked(p);
+      if (k) {
+        const size_t first = pg_off / 512, last = (pg_off + k - 1) / 512;
+        set_dirty_locked(p, static_cast<uint8_t>(((1u << (last + 1)) - 1) & ~((1u << first) - 1)));
+      }
       p->flags.fetch_and(~uint32_t{CachePage::kLocked}, std::memory_order_acq_rel);
       --p->refs;
     }
@@ -382,6 +389,8 @@ size_t AddressSpace::start_writeback_range(uint64_t first, uint64_t last, size_t
         if (runs.empty() || prev == kNoPage || p->index != prev + 1 || runs.back().pages.size() >= kWritebackRun)
           runs.emplace_back();
         p->flags.store((f & ~uint32_t{CachePage::kDirty}) | CachePage::kWriteback, std::memory_order_release);
+        p->wb_sectors = p->dirty_sectors;
+        p->dirty_sectors = 0;
         --leaf->dirty;
         --m_nr_dirty;
         --m_cache.m_nr_dirty;

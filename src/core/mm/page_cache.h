@@ -60,11 +60,18 @@ struct CachePage {
   uint64_t index = 0;
   std::atomic<uint32_t> flags{0};  // changed under the cache lock; read anywhere
   uint32_t refs = 0;               // holders besides the cache (cache lock)
+  // The 512-byte sectors written since the page was last clean (bit i: bytes i*512..), and
+  // those the writeback in progress carries (cache lock; the owner's write_pages reads
+  // wb_sectors). A disk's metadata page may hold blocks that belong to files (1 KiB blocks):
+  // writing back only what was written keeps its stale copies of them off the disk, as
+  // Linux's buffer heads do.
+  uint8_t dirty_sectors = 0, wb_sectors = 0;
   int64_t dirtied_ns = 0;
   ListNode lru;
 
   bool has(uint32_t f) const { return flags.load(std::memory_order_acquire) & f; }
 };
+static_assert(PagePool::kPage == 8 * 512, "a page's sectors are the 8 bits of CachePage::dirty_sectors");
 
 // The owner's I/O. Both start I/O on contiguous pages and return at once; completions call
 // AddressSpace::end_read / end_write for each page, on any thread. A page's bytes past
@@ -191,7 +198,7 @@ class AddressSpace {
   CachePage* find_locked(uint64_t index) const;
   void insert_locked(CachePage* p);
   void erase_locked(CachePage* p);
-  void set_dirty_locked(CachePage* p);
+  void set_dirty_locked(CachePage* p, uint8_t sectors);
   uint64_t last_index() const;  // the page holding size()-1
   // Waits until p has none of the flags (uninterruptible).
   void wait_clear(SchedEntity& self, CachePage* p, uint32_t flags);

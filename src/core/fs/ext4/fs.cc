@@ -18,18 +18,6 @@ namespace {
 constexpr uint32_t kRootIno = 2;
 constexpr uint64_t kMaxOrphanWalk = 1u << 20;  // a loop in the orphan list ends here
 
-// Descriptor blocks group g holds (ext4_bg_num_gdb).
-uint32_t num_gdb(const Super& s, uint32_t g) {
-  const uint32_t per = s.descs_per_block();
-  const uint32_t meta = g / per;
-  if (!s.has_incompat(feat::kInMetaBg) || meta < s.first_meta_bg) {
-    if (!group_has_super(s, g)) return 0;
-    return (s.groups + per - 1) / per;
-  }
-  const uint32_t first = meta * per;
-  return (g == first || g == first + 1 || g == first + per - 1) ? 1 : 0;
-}
-
 // sget: the live superblock of each disk, so that a second mount of a disk shares the
 // first's (one inode per file, one cache), as Linux's mount_bdev does. Keyed by the disk
 // (a Bdev is one instance's); an entry goes when its superblock is killed.
@@ -356,6 +344,18 @@ Result<void> Ext4Fs::recover_journal(SchedEntity& self, bool to_disk, std::strin
 
 Result<void> Ext4Fs::write_super(SchedEntity& self) {
   put_le32(m_sb_raw + 0x30, static_cast<uint32_t>(realtime_now() / 1'000'000'000));  // s_wtime
+  // The free counts, as ext4_commit_super writes its counters' sums.
+  uint64_t bfree = 0, ifree = 0;
+  {
+    SpinGuard g(m_groups_lock);
+    for (const GroupDesc& gd : m_groups) {
+      bfree += gd.free_blocks;
+      ifree += gd.free_inodes;
+    }
+  }
+  put_le32(m_sb_raw + 0x0C, static_cast<uint32_t>(bfree));
+  if (m_super.has_incompat(feat::kIn64bit)) put_le32(m_sb_raw + 0x158, static_cast<uint32_t>(bfree >> 32));
+  put_le32(m_sb_raw + 0x10, static_cast<uint32_t>(ifree));
   if (m_super.metadata_csum()) put_le32(m_sb_raw + 0x3FC, crc32c(~0u, m_sb_raw, 0x3FC));
   return write_meta(self, kSuperOffset, m_sb_raw, kSuperSize);
 }
@@ -445,7 +445,7 @@ uint64_t Ext4Fs::overhead_blocks() const {
   uint64_t o = s.first_data_block;
   for (uint32_t g = 0; g < s.groups; ++g) {
     const uint32_t sup = group_has_super(s, g) ? 1 : 0;
-    o += sup + num_gdb(s, g) + (sup ? s.reserved_gdt_blocks : 0) + s.itable_blocks() + 2;
+    o += sup + group_gdt_blocks(s, g) + (sup ? s.reserved_gdt_blocks : 0) + s.itable_blocks() + 2;
   }
   return o + m_journal_blocks;
 }
@@ -553,9 +553,12 @@ abi::statfs Ext4Fs::statfs() {
   st.f_blocks = s.blocks_count - std::min(s.blocks_count, m_overhead);
   // Free counts: the groups' sums, as Linux's percpu counters start from them.
   uint64_t bfree = 0, ifree = 0;
-  for (const GroupDesc& g : m_groups) {
-    bfree += g.free_blocks;
-    ifree += g.free_inodes;
+  {
+    SpinGuard g(m_groups_lock);
+    for (const GroupDesc& gd : m_groups) {
+      bfree += gd.free_blocks;
+      ifree += gd.free_inodes;
+    }
   }
   st.f_bfree = bfree;
   const uint64_t resv = s.has_incompat(feat::kInExtents) ? std::min<uint64_t>(s.blocks_count / 50, 4096) : 0;

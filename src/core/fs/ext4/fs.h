@@ -28,6 +28,7 @@
 #include "core/fs/ext4/group.h"
 #include "core/fs/ext4/inode_raw.h"
 #include "core/fs/ext4/super.h"
+#include "core/sched/sync.h"
 #include "core/vfs/superblock.h"
 #include "core/base/errno.h"
 
@@ -95,6 +96,13 @@ class Ext4Fs final : public SuperBlock {
   // ext4_std_error for a change that is not written yet: logged, and EOPNOTSUPP (EROFS on
   // a read-only mount).
   Errno unsupported(const char* func, uint32_t ino, const char* what);
+  // Block allocation (alloc.cc; ext4_mb_new_blocks in miniature): up to `want` free blocks
+  // in a row, the first at or after goal (then anywhere), marked used in their group's
+  // bitmap and counts. Returns the first and sets *got. NOSPC when none is free; IO.
+  Result<uint64_t> alloc_blocks(SchedEntity& self, uint64_t goal, uint32_t want, uint32_t* got);
+  // Marks [blk, blk+n) free again (all in one group or across groups). UCLEAN when one of
+  // them is free already (logged).
+  Result<void> free_blocks(SchedEntity& self, uint64_t blk, uint64_t n);
   // The journal overlay's copy of blk (after a replay in memory), or null.
   const uint8_t* replayed(uint64_t blk) const;
   // Whether blocks [blk, blk+n) are inside the filesystem's data area.
@@ -137,6 +145,11 @@ class Ext4Fs final : public SuperBlock {
   // of the mount's start restored.
   Result<void> leave_rw(SchedEntity& self);
   Result<void> write_super(SchedEntity& self);
+  // Group g's block bitmap (bs bytes), made from the descriptor for a group still marked
+  // BLOCK_UNINIT (ext4_init_block_bitmap). m_alloc_lock held.
+  Result<std::vector<uint8_t>> block_bitmap(SchedEntity& self, uint32_t g);
+  // Stores group g's bitmap and descriptor (its counts and checksums) in the disk's cache.
+  Result<void> write_group(SchedEntity& self, uint32_t g, const std::vector<uint8_t>& bitmap);
   // The live inodes (referenced), for a sync or the end of the filesystem.
   std::vector<RefPtr<Ext4Inode>> live_inodes();
   void scan_orphans(SchedEntity& self);
@@ -150,7 +163,9 @@ class Ext4Fs final : public SuperBlock {
   Klog& m_log;
   std::string m_devname;
   Super m_super;
-  std::vector<GroupDesc> m_groups;
+  std::vector<GroupDesc> m_groups;  // counts and flags change under m_groups_lock too
+  Mutex m_alloc_lock;               // serialises allocation: bitmaps and descriptors
+  mutable SpinLock m_groups_lock;   // the counts, for statfs
   MountOptions m_opts;
   uint64_t m_overhead = 0;
   uint64_t m_journal_blocks = 0;

@@ -52,6 +52,51 @@ uint64_t descriptor_block(const Super& s, uint32_t nr) {
   return has_super + s.group_first_block(bg);
 }
 
+uint32_t group_gdt_blocks(const Super& s, uint32_t g) {
+  const uint32_t per = s.descs_per_block();
+  const uint32_t meta = g / per;
+  if (!s.has_incompat(feat::kInMetaBg) || meta < s.first_meta_bg) {
+    if (!group_has_super(s, g)) return 0;
+    return (s.groups + per - 1) / per;
+  }
+  const uint32_t first = meta * per;
+  return (g == first || g == first + 1 || g == first + per - 1) ? 1 : 0;
+}
+
+uint32_t group_base_meta_blocks(const Super& s, uint32_t g) {
+  const bool sup = group_has_super(s, g);
+  uint32_t n = sup ? 1 : 0;
+  const uint32_t meta = g / s.descs_per_block();
+  if (!s.has_incompat(feat::kInMetaBg) || meta < s.first_meta_bg) {
+    if (sup) n += group_gdt_blocks(s, g) + s.reserved_gdt_blocks;
+  } else {
+    n += group_gdt_blocks(s, g);
+  }
+  return n;
+}
+
+uint32_t bitmap_checksum(const Super& s, const uint8_t* bitmap, uint32_t bits) {
+  return crc32c(s.csum_seed, bitmap, bits / 8);
+}
+
+void encode_desc(const Super& s, uint32_t g, const GroupDesc& d, uint8_t* raw) {
+  const bool wide = s.has_incompat(feat::kIn64bit) && s.desc_size >= 64;
+  auto put = [&](size_t lo, size_t hi, uint32_t v) {
+    put_le16(raw + lo, static_cast<uint16_t>(v));
+    if (wide) put_le16(raw + hi, static_cast<uint16_t>(v >> 16));
+  };
+  put(0xC, 0x2C, d.free_blocks);
+  put(0xE, 0x2E, d.free_inodes);
+  put(0x10, 0x30, d.used_dirs);
+  put_le16(raw + 0x12, d.flags);
+  put(0x1C, 0x32, d.itable_unused);
+  if (s.metadata_csum()) {
+    put(0x18, 0x38, d.block_bitmap_csum);
+    put(0x1A, 0x3A, d.inode_bitmap_csum);
+  }
+  if (has_desc_checksum(s)) put_le16(raw + 0x1E, desc_checksum(s, g, raw));
+}
+
 bool has_desc_checksum(const Super& s) {
   return s.metadata_csum() || s.has_ro_compat(feat::kRoGdtCsum);
 }

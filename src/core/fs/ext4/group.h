@@ -30,5 +30,16 @@ uint16_t desc_checksum(const Super& s, uint32_t g, const uint8_t* raw);
 bool has_desc_checksum(const Super& s);
 // Decodes and checks group g's descriptor: "" or the reason it is bad.
 std::string decode_desc(const Super& s, uint32_t g, const uint8_t* raw, GroupDesc* out);
+// Stores d's counts, flags and bitmap checksums into group g's descriptor (raw, s.desc_size
+// bytes as read) and sets its checksum (ext4_group_desc_csum_set).
+void encode_desc(const Super& s, uint32_t g, const GroupDesc& d, uint8_t* raw);
+// Descriptor blocks group g holds (ext4_bg_num_gdb).
+uint32_t group_gdt_blocks(const Super& s, uint32_t g);
+// The blocks at the start of group g that the superblock copy, the descriptors and the
+// reserved descriptor blocks take (ext4_num_base_meta_clusters).
+uint32_t group_base_meta_blocks(const Super& s, uint32_t g);
+// The checksum of a block bitmap (ngroup bits: blocks_per_group) or an inode bitmap
+// (inodes_per_group bits) with metadata_csum (ext4_block_bitmap_csum_set).
+uint32_t bitmap_checksum(const Super& s, const uint8_t* bitmap, uint32_t bits);
 
 }  // namespace uml::kern::ext4

@@ -5,6 +5,7 @@
 
 #include "core/base/byteorder.h"
 #include "core/block/block_device.h"
+#include "core/block/page_io.h"
 #include "core/fs/ext4/dir.h"
 #include "core/sched/scheduler.h"
 #include "core/time/clock.h"
@@ -118,87 +119,29 @@ Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, con
   return m_data->read(self, off, buf, ra);
 }
 
-namespace {
-// One batch of page I/O: each page completes when its last block request has.
-struct PageBatch {
-  AddressSpace* space;
-  bool write;
-  std::vector<CachePage*> pages;
-  std::unique_ptr<std::atomic<uint32_t>[]> pending;  // per page: requests left, plus one
-  std::unique_ptr<std::atomic<int>[]> err;            // per page: the first error (negative)
-  std::atomic<uint32_t> refs{1};
-  void fail(size_t i, int e) {
-    int none = 0;
-    err[i].compare_exchange_strong(none, e, std::memory_order_acq_rel);
-  }
-  void page_done(size_t i) {
-    if (pending[i].fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    CachePage* p = pages[i];
-    const int e = err[i].load(std::memory_order_acquire);
-    if (write) {
-      space->end_write(p, e);
-      return;
-    }
-    // Every block is in: the bytes past the end of the file read as zeros.
-    const uint64_t size = space->size(), start = p->index * kPage;
-    if (size > start && size - start < kPage) memset(p->data + (size - start), 0, kPage - (size - start));
-    space->end_read(p, e == 0);
-  }
-  void put() {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-};
-struct BatchRequest {
-  BlockRequest rq;
-  PageBatch* batch;
-  std::vector<uint32_t> page_idx;  // pages this request serves (in order, no repeats)
-};
-}  // namespace
-
 void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, false); }
 void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, true); }
 
-// The blocks of each page through the mapping, one request per run of blocks that follow
-// each other on the disk. A read fills holes, unwritten extents and the tail past the end
-// with zeros (and takes a block the journal replay holds from it); a write goes only to
-// written blocks inside the file (the write path dirtied no other), and fails the page with
-// EIO, logged, should one be anything else.
+// The blocks of each page through the mapping (writeback's from the extent cache, which
+// never waits), one request per run of blocks that follow each other on the disk. A read
+// fills holes, unwritten extents and the tail past the end with zeros (and takes a block
+// the journal replay holds from it); a write goes to the written blocks inside the file.
 void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write) {
   SchedEntity& self = self_entity();
   Ext4Fs& fs = this->fs();
-  BlockDevice& dev = fs.bdev().dev();
   const uint32_t bs = fs.block_size();
   const uint32_t per_page = static_cast<uint32_t>(kPage / bs);
   const uint64_t size = m.size();
-  auto* batch = new PageBatch;
-  batch->space = &m;
-  batch->write = write;
-  batch->pages.assign(pages, pages + n);
-  batch->pending.reset(new std::atomic<uint32_t>[n]);
-  batch->err.reset(new std::atomic<int>[n]);
-  for (size_t i = 0; i < n; ++i) {
-    batch->pending[i].store(1, std::memory_order_relaxed);
-    batch->err[i].store(0, std::memory_order_relaxed);
-  }
-  BatchRequest* cur = nullptr;
-  uint64_t cur_next_pblk = 0;
-  std::vector<BatchRequest*> ready;
-  auto finish_cur = [&] {
-    if (cur) ready.push_back(cur);
-    cur = nullptr;
-  };
+  auto batch = std::make_unique<PageIoBatch>(m, write, pages, n);
   for (size_t i = 0; i < n; ++i) {
     CachePage* p = pages[i];
     const uint64_t page_off = p->index * kPage;
     for (uint32_t k = 0; k < per_page; ++k) {
       const uint64_t at = page_off + uint64_t{k} * bs;
       char* data = p->data + k * bs;
-      if (at >= size || at / bs > 0xFFFFFFFFull) {  // past the end: zeros (a page's tail)
-        if (!write) memset(data, 0, bs);
-        continue;
-      }
+      if (at >= size || at / bs > 0xFFFFFFFFull) continue;  // past the end (a read zeroes it)
       const uint32_t lblk = static_cast<uint32_t>(at / bs);
-      auto run = map(self, lblk);
+      auto run = write ? map_for_writeback(lblk) : map(self, lblk);
       if (!run) {
         batch->fail(i, -to_int(run.error() == kCorrupted ? Errno::IO : run.error()));
         if (!write) memset(data, 0, bs);
@@ -206,62 +149,20 @@ void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool
       }
       const BlockRun r = run.value();
       if (!r.pblk || r.unwritten) {
-        if (write) {
-          fs.error("ext4_writepages", ino32(), 0, "dirty page at block %u has no written block", lblk);
-          batch->fail(i, -to_int(Errno::IO));
-        } else {
-          memset(data, 0, bs);
-        }
+        // A read gives zeros. A write has nothing to do: write() gives every block it
+        // dirties a written block first, so a page's hole was never written (it is the
+        // part past an earlier end of the file).
+        if (!write) memset(data, 0, bs);
         continue;
       }
       if (const uint8_t* j = write ? nullptr : fs.replayed(r.pblk)) {  // a block the journal replay holds
         memcpy(data, j, bs);
         continue;
       }
-      // Extend the current request when the block follows on disk; else start another.
-      if (!cur || cur_next_pblk != r.pblk || cur->rq.len + bs > (1u << 20)) {
-        finish_cur();
-        cur = new BatchRequest;
-        cur->batch = batch;
-        cur->rq.op = write ? BlockOp::Write : BlockOp::Read;
-        cur->rq.flags = BlockRequest::kCacheMemory;
-        cur->rq.offset = r.pblk * bs;
-      }
-      if (!cur->rq.segs.empty() && static_cast<char*>(cur->rq.segs.back().base) + cur->rq.segs.back().len == data) {
-        cur->rq.segs.back().len += bs;
-        cur->rq.len += bs;
-      } else {
-        cur->rq.add_seg(data, bs);
-      }
-      if (cur->page_idx.empty() || cur->page_idx.back() != i) {
-        cur->page_idx.push_back(static_cast<uint32_t>(i));
-        batch->pending[i].fetch_add(1, std::memory_order_relaxed);
-      }
-      cur_next_pblk = r.pblk + 1;
+      batch->add(i, r.pblk * bs, data, bs);
     }
   }
-  finish_cur();
-  batch->refs.fetch_add(static_cast<uint32_t>(ready.size()), std::memory_order_relaxed);
-  {
-    BlockPlug plug(dev);
-    for (BatchRequest* br : ready) {
-      br->rq.owner = br;
-      br->rq.done = [](BlockRequest* rq, int res) {
-        auto* br = static_cast<BatchRequest*>(rq->owner);
-        PageBatch* b = br->batch;
-        for (uint32_t i : br->page_idx) {
-          if (res < 0) b->fail(i, res);
-          b->page_done(i);
-        }
-        delete br;
-        b->put();
-      };
-      plug.add(&br->rq);
-    }
-  }
-  // The setup reference of every page: pages with no request complete here.
-  for (size_t i = 0; i < n; ++i) batch->page_done(i);
-  batch->put();
+  PageIoBatch::submit(std::move(batch), fs.bdev().dev());
 }
 
 // ---- writing ----
@@ -279,16 +180,33 @@ Result<uint64_t> Ext4Inode::allocated_end(SchedEntity& self, uint64_t off, uint6
   return std::min(pos, end);
 }
 
-// ext4_buffered_write_iter over blocks the file has: the pages take the data, and the size
-// and times change (ext4_da_write_end, file_update_time). The VFS holds the rwsem.
+// ext4_buffered_write_iter with allocation at write time (as with nodelalloc): holes in
+// the range get blocks (zeroed on the disk), unwritten extents become written, then the
+// pages take the data and the size and times change (ext4_write_end, file_update_time).
+// The VFS holds the rwsem. Block-mapped (ext2/3) files write into the blocks they have.
 Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (fs().read_only()) return Errno::ROFS;
   if (buf.size() == 0) return size_t{0};
   if (!m_data || !is_reg()) return Errno::INVAL;
   if (has_inline()) return fs().unsupported("ext4_write_inline_data", ino32(), "writing inline data");
   SchedEntity& self = self_entity();
-  const uint64_t end = TRY(allocated_end(self, off, off + buf.size()));
-  if (end <= off) return fs().unsupported("ext4_map_blocks", ino32(), "allocating blocks");
+  const uint32_t bs = fs().block_size();
+  const uint64_t max_bytes = uint64_t{0xFFFFFFFF} * bs;  // s_maxbytes: 2^32 - 1 blocks
+  if (off >= max_bytes) return Errno::FBIG;
+  const uint64_t want_end = std::min<uint64_t>(off + buf.size(), max_bytes);
+  uint64_t end;
+  {
+    MutexGuard t(m_tree_lock, self);
+    TRY(load_extents(self));
+    if (m_raw.has_extents()) {
+      const uint64_t reached = TRY(allocate(self, static_cast<uint32_t>(off / bs), (want_end + bs - 1) / bs));
+      end = std::min(want_end, reached * bs);
+    } else {
+      end = TRY(allocated_end(self, off, want_end));
+      if (end <= off) return fs().unsupported("ext4_ind_map_blocks", ino32(), "allocating blocks of a block-mapped file");
+    }
+  }
+  if (end <= off) return Errno::NOSPC;
   const uint64_t old_size = m_data->size();
   if (end > old_size) m_data->set_size(end);
   auto n = m_data->write(self, off, buf.sub(0, static_cast<size_t>(end - off)));
@@ -303,13 +221,50 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   return n;
 }
 
-// ext4_setattr's size change: only to the size the file has (a change of size needs blocks
-// allocated or freed), which touches the times as Linux's does.
+// ext4_setattr's size change. Growing only moves the size (the file reads zeros up to it);
+// shrinking zeroes the rest of the last block, drops the pages past the end and frees the
+// blocks past it (ext4_truncate). Block-mapped files only grow.
 Result<void> Ext4Inode::truncate(uint64_t size) {
   if (fs().read_only()) return Errno::ROFS;
-  if (size != attr().size) return fs().unsupported("ext4_setattr", ino32(), "changing the size");
+  if (!m_data || !is_reg()) return Errno::INVAL;
+  const uint64_t old_size = attr().size;
   const int64_t now = realtime_now();
-  update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
+  if (size < old_size) {
+    if (has_inline()) return fs().unsupported("ext4_inline_data_truncate", ino32(), "truncating inline data");
+    if (!m_raw.has_extents()) return fs().unsupported("ext4_ind_truncate", ino32(), "shrinking a block-mapped file");
+    SchedEntity& self = self_entity();
+    const uint32_t bs = fs().block_size();
+    MutexGuard t(m_tree_lock, self);
+    TRY(load_extents(self));
+    // The rest of the new last block reads as zeros from now on, also on the disk.
+    if (size % bs) {
+      const BlockRun r = TRY(map(self, static_cast<uint32_t>(size / bs)));
+      if (r.pblk && !r.unwritten) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(bs - size % bs, old_size - size));
+        std::vector<char> zeros(n, 0);
+        TRY(m_data->write(self, size, IoBuffer::kernel(zeros.data(), n)));
+      }
+    }
+    // Pages past the end go unwritten; the one holding the end is written and dropped, so
+    // that no stale byte past the end stays cached.
+    const uint64_t page = size / kPage * kPage;
+    const uint64_t next = page + kPage;
+    m_data->invalidate(&self, next, ~uint64_t{0}, /*discard_dirty=*/true);
+    TRY(m_data->write_and_wait(self, page, ~uint64_t{0} - 1, nullptr));
+    m_data->invalidate(&self, page, next, false);
+    m_data->set_size(size);
+    update_attr([&](InodeAttr& a) {
+      a.size = size;
+      a.mtime_ns = a.ctime_ns = now;
+    });
+    TRY(free_from(self, static_cast<uint32_t>((size + bs - 1) / bs)));
+    return {};
+  }
+  if (size > old_size) m_data->set_size(size);
+  update_attr([&](InodeAttr& a) {
+    a.size = size;
+    a.mtime_ns = a.ctime_ns = now;
+  });
   return {};
 }
 
@@ -343,6 +298,12 @@ Result<void> Ext4Inode::write_inode(SchedEntity& self) {
   f.atime_ns = a.atime_ns;
   f.mtime_ns = a.mtime_ns;
   f.ctime_ns = a.ctime_ns;
+  {
+    SpinGuard m(m_map_lock);
+    f.flags = m_raw.flags;
+    f.blocks = m_raw.blocks;
+    memcpy(f.block, m_raw.block, sizeof f.block);
+  }
   encode_inode(s, ino32(), f, raw.data());
   return fs.write_meta(self, at, raw.data(), raw.size());
 }

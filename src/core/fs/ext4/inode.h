@@ -50,7 +50,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<size_t> read(uint64_t off, const IoBuffer& buf) override;
   Result<size_t> read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) override;
   Result<uint64_t> seek_data(uint64_t off, bool hole) override;
-  uint64_t blocks() const override { return m_raw.blocks; }
+  uint64_t blocks() const override {
+    SpinGuard g(m_map_lock);
+    return m_raw.blocks;
+  }
   Result<std::string> readlink() override;
   Result<std::string> getxattr(std::string_view name) override;
   Result<std::vector<std::string>> listxattr() override;
@@ -101,8 +104,30 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // the disk's cache (written back with it). IO.
   Result<void> write_inode(SchedEntity& self);
   // Where the blocks of [off, end) stop being allocated and written: the end of what a
-  // write may change without allocating.
+  // write may change without allocating (block-mapped files).
   Result<uint64_t> allocated_end(SchedEntity& self, uint64_t off, uint64_t end);
+
+  // ---- the extent cache and tree changes (extent_tree.cc) ----
+  // The file's extents in memory (Linux's extent status tree, kept whole): loaded before
+  // the first change (from the extent tree, or from the block map of an ext2/3 file), and
+  // authoritative from then on. Lookups (map, and writeback's, which must never wait) read
+  // it under m_map_lock; changes hold m_tree_lock and rewrite the on-disk tree from it.
+  Result<void> load_extents(SchedEntity& self);
+  // Writes ex as the file's extent tree (depth as small as it fits, the tree's blocks
+  // reused, allocated or freed as needed; only changed blocks written), then the inode.
+  Result<void> store_extents(SchedEntity& self, std::vector<Extent> ex);
+  // The mapping of lblk for writeback: from the extent cache, without waiting.
+  Result<BlockRun> map_for_writeback(uint32_t lblk);
+  // The same from the loaded cache, m_map_lock held.
+  BlockRun map_loaded(uint32_t lblk) const;
+  // ext4_map_blocks with EXT4_GET_BLOCKS_CREATE for [first, end): holes get new blocks and
+  // unwritten extents become written, both zeroed on the disk first. Returns where it got
+  // to (end, or less when the disk filled up: NOSPC if it got nowhere).
+  Result<uint64_t> allocate(SchedEntity& self, uint32_t first, uint64_t end);
+  // ext4_ext_truncate: every block from lblk on freed.
+  Result<void> free_from(SchedEntity& self, uint32_t lblk);
+  // New blocks zeroed on the disk (and no dirty copy of them left in the disk's cache).
+  Result<void> zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n);
   template <typename Ra>
   Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
@@ -138,13 +163,18 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   std::vector<uint8_t> m_ibody_xattrs;  // the in-inode xattr area (may be empty)
   std::unique_ptr<AddressSpace> m_data;  // regular files and slow symlinks
   // The last run map() found, so sequential reads do not walk the tree per page.
-  SpinLock m_map_lock;
+  mutable SpinLock m_map_lock;  // the cached run, the extent cache, m_raw's mapping fields
   uint32_t m_cached_lblk = 0, m_cached_len = 0;
   uint64_t m_cached_pblk = 0;
   bool m_cached_unwritten = false;
   bool m_cached_valid = false;
   std::atomic<bool> m_htree_broken{false};  // the index failed once: linear lookups
   Mutex m_inode_lock;  // serialises write_inode's read-modify-write of the slot
+  Mutex m_tree_lock;   // serialises changes of the block mapping (and the cache's loading)
+  bool m_ext_loaded = false;                      // m_map_lock (set once, under m_tree_lock)
+  std::vector<Extent> m_ext;                      // m_map_lock to read, both locks to change
+  std::vector<uint64_t> m_tree_blocks;            // the tree's blocks below the root (m_tree_lock)
+  std::vector<std::vector<uint8_t>> m_tree_images;  // what each holds on the disk (m_tree_lock)
 };
 
 }  // namespace uml::kern::ext4

@@ -59,6 +59,14 @@ void encode_inode(const Super& s, uint32_t ino, const InodeFields& f, uint8_t* r
   put_le32(raw + 0x4, static_cast<uint32_t>(f.size));
   put_le32(raw + 0x6C, static_cast<uint32_t>(f.size >> 32));
   put_le16(raw + 0x1A, static_cast<uint16_t>(f.links));
+  put_le32(raw + 0x20, f.flags);
+  memcpy(raw + 0x28, f.block, 60);
+  // i_blocks: 512-byte units, or with huge_file and EXT4_HUGE_FILE_FL filesystem blocks
+  // (ext4_inode_blocks_set).
+  uint64_t blocks = f.blocks;
+  if (s.has_ro_compat(feat::kRoHugeFile) && (f.flags & RawInode::kHugeFileFl)) blocks /= s.block_size / 512;
+  put_le32(raw + 0x1C, static_cast<uint32_t>(blocks));
+  if (s.has_ro_compat(feat::kRoHugeFile)) put_le16(raw + 0x74, static_cast<uint16_t>(blocks >> 32));
   const struct {
     int64_t ns;
     size_t base, ext;

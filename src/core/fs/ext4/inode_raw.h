@@ -47,6 +47,9 @@ struct InodeFields {
   uint32_t mode = 0, uid = 0, gid = 0, links = 0;
   uint64_t size = 0;
   int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
+  uint32_t flags = 0;
+  uint64_t blocks = 0;     // 512-byte units
+  uint8_t block[60] = {};  // i_block
 };
 // ext4_do_update_inode for those fields: stores f into raw (s.inode_size bytes of inode
 // ino, as read from the disk), times with nanoseconds and epoch bits where the inode's extra

@@ -4,6 +4,7 @@
 // reads map once per extent, not once per block.
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/base/byteorder.h"
 #include "core/fs/ext4/inode.h"
@@ -18,6 +19,7 @@ constexpr uint32_t kMaxLblk = 0xFFFFFFFF;
 Result<BlockRun> Ext4Inode::map(SchedEntity& self, uint32_t lblk) {
   {
     SpinGuard g(m_map_lock);
+    if (m_ext_loaded) return map_loaded(lblk);
     if (m_cached_valid && lblk >= m_cached_lblk && lblk - m_cached_lblk < m_cached_len) {
       const uint32_t skip = lblk - m_cached_lblk;
       return BlockRun{m_cached_pblk ? m_cached_pblk + skip : 0, m_cached_len - skip, m_cached_unwritten};
@@ -42,7 +44,12 @@ Result<BlockRun> Ext4Inode::map_extents(SchedEntity& self, uint32_t lblk) {
   const Super& s = fs.super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   ExtentNode node;
-  std::string bad = decode_extent_node(s, m_raw, m_raw.block, sizeof(m_raw.block), true, -1, 0, &node);
+  uint8_t root[sizeof(m_raw.block)];
+  {
+    SpinGuard g(m_map_lock);  // a writer may be changing it
+    memcpy(root, m_raw.block, sizeof root);
+  }
+  std::string bad = decode_extent_node(s, m_raw, root, sizeof root, true, -1, 0, &node);
   if (!bad.empty()) {
     fs.error("ext4_ext_map_blocks", ino, 0, "%s", bad.c_str());
     return kCorrupted;

@@ -1,0 +1,384 @@
+// Changes of a file's block mapping on a writable ext4: the whole mapping is held in memory
+// as a sorted list of extents (Linux keeps a cache of it too: the extent status tree), each
+// change is made to the list, and the on-disk extent tree is rewritten from it, packed as
+// densely as it fits (e2fsck's preferred shape: as shallow and narrow as possible). Only the
+// tree blocks whose bytes changed are written; new tree blocks are written before the root
+// that points to them, and blocks leave the file only after the tree stops pointing to them.
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/base/byteorder.h"
+#include "core/block/block_device.h"
+#include "core/fs/ext4/inode.h"
+#include "core/lib/crc32c.h"
+#include "core/sched/scheduler.h"
+
+namespace uml::kern::ext4 {
+
+namespace {
+constexpr size_t kEntry = 12;
+constexpr uint32_t kRootEntries = 4;  // i_block's 60 bytes: a header and four entries
+
+// The run at lblk in a sorted extent list: the extent's rest, or the hole up to the next.
+BlockRun run_at(const std::vector<Extent>& ex, uint32_t lblk) {
+  auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
+  if (it != ex.begin()) {
+    const Extent& e = *(it - 1);
+    if (lblk - e.lblk < e.len) return BlockRun{e.pblk + (lblk - e.lblk), e.len - (lblk - e.lblk), e.unwritten};
+  }
+  const uint64_t next = it != ex.end() ? it->lblk : uint64_t{1} << 32;
+  return BlockRun{0, static_cast<uint32_t>(std::min<uint64_t>(next - lblk, 0xFFFFFFFFu)), false};
+}
+
+// Joins neighbours that continue each other on the disk (ext4_ext_try_to_merge).
+void merge(std::vector<Extent>& ex) {
+  std::vector<Extent> out;
+  for (const Extent& e : ex) {
+    if (!out.empty()) {
+      Extent& p = out.back();
+      if (p.unwritten == e.unwritten && uint64_t{p.lblk} + p.len == e.lblk && p.pblk + p.len == e.pblk &&
+          p.len + e.len <= (e.unwritten ? kMaxInitLen - 1 : kMaxInitLen)) {
+        p.len += e.len;
+        continue;
+      }
+    }
+    out.push_back(e);
+  }
+  ex = std::move(out);
+}
+
+void put_header(uint8_t* b, uint16_t entries, uint16_t max, uint16_t depth) {
+  put_le16(b, kExtentMagic);
+  put_le16(b + 2, entries);
+  put_le16(b + 4, max);
+  put_le16(b + 6, depth);
+  put_le32(b + 8, 0);  // eh_generation
+}
+void put_extent(uint8_t* b, const Extent& e) {
+  put_le32(b, e.lblk);
+  put_le16(b + 4, static_cast<uint16_t>(e.unwritten ? e.len + kMaxInitLen : e.len));
+  put_le16(b + 6, static_cast<uint16_t>(e.pblk >> 32));
+  put_le32(b + 8, static_cast<uint32_t>(e.pblk));
+}
+void put_index(uint8_t* b, uint32_t lblk, uint64_t child) {
+  put_le32(b, lblk);
+  put_le32(b + 4, static_cast<uint32_t>(child));
+  put_le16(b + 8, static_cast<uint16_t>(child >> 32));
+  put_le16(b + 10, 0);
+}
+}  // namespace
+
+Result<void> Ext4Inode::load_extents(SchedEntity& self) {
+  if (m_ext_loaded) return {};
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  std::vector<Extent> ex;
+  std::vector<uint64_t> blocks;
+  std::vector<std::vector<uint8_t>> images;
+  if (m_raw.has_extents()) {
+    // Depth first, so extents come out sorted and tree blocks in the order a rewrite
+    // reuses them.
+    struct Frame {
+      ExtentNode node;
+      size_t next = 0;
+    };
+    std::vector<Frame> stack(1);
+    std::string bad = decode_extent_node(s, m_raw, m_raw.block, sizeof(m_raw.block), true, -1, 0, &stack[0].node);
+    while (bad.empty() && !stack.empty()) {
+      Frame& f = stack.back();
+      if (f.node.depth == 0) {
+        ex.insert(ex.end(), f.node.extents.begin(), f.node.extents.end());
+        stack.pop_back();
+        continue;
+      }
+      if (f.next == f.node.index.size()) {
+        stack.pop_back();
+        continue;
+      }
+      const ExtentIndex ix = f.node.index[f.next++];
+      if (!fs.valid_blocks(ix.leaf, 1) || blocks.size() > (uint64_t{1} << 20)) {
+        bad = "extent index points outside the filesystem";
+        break;
+      }
+      MetaBlock b = TRY(fs.read_block(self, ix.leaf));
+      Frame child;
+      bad = decode_extent_node(s, m_raw, b.data(), s.block_size, false, f.node.depth - 1, ix.lblk, &child.node);
+      blocks.push_back(ix.leaf);
+      images.emplace_back(b.data(), b.data() + s.block_size);
+      stack.push_back(std::move(child));
+    }
+    for (size_t i = 1; bad.empty() && i < ex.size(); ++i)
+      if (uint64_t{ex[i - 1].lblk} + ex[i - 1].len > ex[i].lblk) bad = "extents overlap";
+    if (!bad.empty()) {
+      fs.error("ext4_ext_load", ino32(), 0, "%s", bad.c_str());
+      return kCorrupted;
+    }
+  } else if (!has_inline()) {
+    // A block-mapped file: its runs, as map_indirect finds them, over its size.
+    const uint64_t nblocks = (m_data ? m_data->size() : attr().size) / s.block_size + 1;
+    for (uint64_t l = 0; l < nblocks && l <= 0xFFFFFFFFull;) {
+      const BlockRun r = TRY(map_indirect(self, static_cast<uint32_t>(l)));
+      if (r.pblk) ex.push_back(Extent{static_cast<uint32_t>(l), static_cast<uint32_t>(std::min<uint64_t>(r.len, nblocks - l)), false, r.pblk});
+      l += std::max<uint32_t>(r.len, 1);
+    }
+  }
+  m_tree_blocks = std::move(blocks);
+  m_tree_images = std::move(images);
+  SpinGuard g(m_map_lock);
+  m_ext = std::move(ex);
+  m_ext_loaded = true;
+  return {};
+}
+
+BlockRun Ext4Inode::map_loaded(uint32_t lblk) const { return run_at(m_ext, lblk); }
+
+Result<BlockRun> Ext4Inode::map_for_writeback(uint32_t lblk) {
+  SpinGuard g(m_map_lock);
+  if (!m_ext_loaded) {
+    // Nothing dirties a page before the cache is loaded (write loads it first).
+    fs().error("ext4_writepages", ino32(), 0, "writeback before the block mapping was loaded");
+    return Errno::IO;
+  }
+  return run_at(m_ext, lblk);
+}
+
+Result<void> Ext4Inode::zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n) {
+  Ext4Fs& fs = this->fs();
+  const uint64_t off = pblk * fs.block_size(), len = n * fs.block_size();
+  // A freed metadata block may still be dirty in the disk's cache: it goes first, so that
+  // it cannot land over the file's data later.
+  TRY(fs.bdev().mapping().write_and_wait(self, off, off + len, nullptr));
+  BlockRequest rq;
+  rq.op = BlockOp::WriteZeroes;
+  rq.offset = off;
+  rq.len = len;
+  const int r = submit_and_wait(self, fs.bdev().dev(), rq);
+  if (r < 0) return static_cast<Errno>(-r);
+  return {};
+}
+
+Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t end) {
+  Ext4Fs& fs = this->fs();
+  const uint32_t bs = fs.block_size();
+  std::vector<Extent> ex;
+  {
+    SpinGuard g(m_map_lock);
+    ex = m_ext;
+  }
+  uint64_t pos = first, new_blocks = 0;
+  bool changed = false;
+  std::vector<std::pair<uint64_t, uint32_t>> fresh;  // freed again should the tree not take them
+  Result<void> failed;
+  while (pos < end) {
+    const uint32_t lblk = static_cast<uint32_t>(pos);
+    const BlockRun r = run_at(ex, lblk);
+    const uint64_t want = std::min<uint64_t>(r.len, end - pos);
+    if (r.pblk && !r.unwritten) {
+      pos += want;
+      continue;
+    }
+    if (r.pblk) {
+      // Unwritten: zeroed on the disk, then written (the extent split around the range).
+      if (auto z = zero_blocks(self, r.pblk, want); !z) {
+        failed = z;
+        break;
+      }
+      auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; }) - 1;
+      const Extent e = *it;
+      std::vector<Extent> parts;
+      if (e.lblk < lblk) parts.push_back(Extent{e.lblk, lblk - e.lblk, true, e.pblk});
+      parts.push_back(Extent{lblk, static_cast<uint32_t>(want), false, r.pblk});
+      if (uint64_t{lblk} + want < uint64_t{e.lblk} + e.len)
+        parts.push_back(Extent{static_cast<uint32_t>(lblk + want), static_cast<uint32_t>(e.lblk + e.len - lblk - want), true,
+                               r.pblk + want});
+      it = ex.erase(it);
+      ex.insert(it, parts.begin(), parts.end());
+      changed = true;
+      pos += want;
+      continue;
+    }
+    // A hole: new blocks, after the previous extent's on the disk where they are free.
+    uint64_t goal = 0;
+    auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
+    if (it != ex.begin()) goal = (it - 1)->pblk + (lblk - (it - 1)->lblk);
+    else {
+      const Super& s = fs.super();
+      goal = s.group_first_block(static_cast<uint32_t>((ino() - 1) / s.inodes_per_group));
+    }
+    uint32_t got = 0;
+    auto a = fs.alloc_blocks(self, goal, static_cast<uint32_t>(std::min<uint64_t>(want, kMaxInitLen)), &got);
+    if (!a) {
+      failed = a.error();
+      break;
+    }
+    if (auto z = zero_blocks(self, a.value(), got); !z) {
+      (void)fs.free_blocks(self, a.value(), got);
+      failed = z;
+      break;
+    }
+    ex.insert(it, Extent{lblk, got, false, a.value()});
+    fresh.emplace_back(a.value(), got);
+    changed = true;
+    new_blocks += got;
+    pos += got;
+  }
+  if (changed) {
+    merge(ex);
+    {
+      SpinGuard g(m_map_lock);
+      m_raw.blocks += new_blocks * (bs / 512);
+    }
+    if (auto st = store_extents(self, std::move(ex)); !st) {
+      SpinGuard g(m_map_lock);
+      m_raw.blocks -= new_blocks * (bs / 512);
+      for (auto [b, n] : fresh) (void)fs.free_blocks(self, b, n);  // best effort: logged if it fails
+      return st.error();
+    }
+  }
+  if (pos == first && !failed) return pos;
+  if (pos == first) return failed.error();
+  return pos;
+}
+
+Result<void> Ext4Inode::free_from(SchedEntity& self, uint32_t lblk) {
+  Ext4Fs& fs = this->fs();
+  std::vector<Extent> ex;
+  {
+    SpinGuard g(m_map_lock);
+    ex = m_ext;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> freed;
+  uint64_t nfreed = 0;
+  std::vector<Extent> kept;
+  for (const Extent& e : ex) {
+    if (uint64_t{e.lblk} + e.len <= lblk) {
+      kept.push_back(e);
+    } else if (e.lblk >= lblk) {
+      freed.emplace_back(e.pblk, e.len);
+      nfreed += e.len;
+    } else {
+      const uint32_t keep = lblk - e.lblk;
+      kept.push_back(Extent{e.lblk, keep, e.unwritten, e.pblk});
+      freed.emplace_back(e.pblk + keep, e.len - keep);
+      nfreed += e.len - keep;
+    }
+  }
+  if (freed.empty()) return {};
+  {
+    SpinGuard g(m_map_lock);
+    m_raw.blocks -= std::min<uint64_t>(m_raw.blocks, nfreed * (fs.block_size() / 512));
+  }
+  TRY(store_extents(self, std::move(kept)));
+  for (auto [b, n] : freed) TRY(fs.free_blocks(self, b, n));
+  return {};
+}
+
+Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex) {
+  Ext4Fs& fs = this->fs();
+  if (!m_raw.has_extents()) return fs.unsupported("ext4_ind_map_blocks", ino32(), "changing a block map");
+  const Super& s = fs.super();
+  const uint32_t bs = s.block_size;
+  const uint32_t cap = (bs - kEntry) / kEntry;
+  // Bottom up: leaves of `cap` extents, index nodes of `cap` entries, until a level fits
+  // in the root's four.
+  struct Node {
+    uint16_t depth;
+    uint32_t first_lblk;
+    std::vector<uint8_t> bytes;  // entries only
+    size_t entries;
+  };
+  std::vector<std::vector<Node>> levels;
+  std::vector<Node> level;
+  for (size_t i = 0; i < ex.size(); i += cap) {
+    Node n{0, ex[i].lblk, {}, std::min<size_t>(cap, ex.size() - i)};
+    n.bytes.resize(n.entries * kEntry);
+    for (size_t k = 0; k < n.entries; ++k) put_extent(n.bytes.data() + k * kEntry, ex[i + k]);
+    level.push_back(std::move(n));
+  }
+  // Fits in the root without a block: the root is the leaf.
+  const bool root_leaf = ex.size() <= kRootEntries;
+  size_t needed = 0;
+  if (!root_leaf) {
+    while (level.size() > kRootEntries) {
+      needed += level.size();
+      levels.push_back(level);
+      std::vector<Node> up;
+      for (size_t i = 0; i < level.size(); i += cap) {
+        Node n{static_cast<uint16_t>(level[0].depth + 1), level[i].first_lblk, {}, std::min<size_t>(cap, level.size() - i)};
+        n.bytes.resize(n.entries * kEntry);
+        up.push_back(std::move(n));
+      }
+      level = std::move(up);
+    }
+    needed += level.size();
+    levels.push_back(level);
+    if (levels.size() > kMaxExtentDepth) return fs.unsupported("ext4_ext_insert_extent", ino32(), "so deep an extent tree");
+  }
+  // The blocks: the tree's own first, then new ones near them.
+  std::vector<uint64_t> blocks(m_tree_blocks.begin(), m_tree_blocks.begin() + std::min(needed, m_tree_blocks.size()));
+  while (blocks.size() < needed) {
+    uint32_t got = 0;
+    const uint64_t goal = !blocks.empty() ? blocks.back() + 1 : !ex.empty() ? ex.front().pblk : 0;
+    const uint64_t b = TRY(fs.alloc_blocks(self, goal, 1, &got));
+    TRY(zero_blocks(self, b, 1));  // no stale dirty copy of it stays in the disk's cache
+    blocks.push_back(b);
+  }
+  // Assign blocks level by level (leaves first), fill index entries, write what changed.
+  std::vector<std::vector<uint8_t>> images(needed);
+  size_t bi = 0;
+  std::vector<uint64_t> below;  // the blocks of the level just written
+  for (auto& lv : levels) {
+    std::vector<uint64_t> here;
+    for (size_t i = 0; i < lv.size(); ++i) {
+      Node& n = lv[i];
+      if (n.depth > 0)
+        for (size_t k = 0; k < n.entries; ++k) {
+          const size_t child = i * cap + k;
+          put_index(n.bytes.data() + k * kEntry, levels[n.depth - 1][child].first_lblk, below[child]);
+        }
+      std::vector<uint8_t> img(bs, 0);
+      put_header(img.data(), static_cast<uint16_t>(n.entries), static_cast<uint16_t>(cap), n.depth);
+      memcpy(img.data() + kEntry, n.bytes.data(), n.bytes.size());
+      if (s.metadata_csum()) {
+        const size_t tail = kEntry + size_t{cap} * kEntry;
+        put_le32(img.data() + tail, crc32c(m_csum_seed, img.data(), tail));
+      }
+      const uint64_t blk = blocks[bi];
+      const bool same = bi < m_tree_blocks.size() && m_tree_blocks[bi] == blk && m_tree_images[bi] == img;
+      if (!same) TRY(fs.write_meta(self, blk * bs, img.data(), bs));
+      images[bi] = std::move(img);
+      here.push_back(blk);
+      ++bi;
+    }
+    below = std::move(here);
+  }
+  // The root.
+  uint8_t root[60] = {};
+  if (root_leaf) {
+    put_header(root, static_cast<uint16_t>(ex.size()), kRootEntries, 0);
+    for (size_t k = 0; k < ex.size(); ++k) put_extent(root + kEntry + k * kEntry, ex[k]);
+  } else {
+    const auto& top = levels.back();
+    put_header(root, static_cast<uint16_t>(top.size()), kRootEntries, static_cast<uint16_t>(top[0].depth + 1));
+    for (size_t k = 0; k < top.size(); ++k) put_index(root + kEntry + k * kEntry, top[k].first_lblk, below[k]);
+  }
+  // Tree blocks that are no longer needed leave after the inode stops pointing to them.
+  std::vector<uint64_t> spare(m_tree_blocks.begin() + std::min(needed, m_tree_blocks.size()), m_tree_blocks.end());
+  const int64_t delta = static_cast<int64_t>(needed) - static_cast<int64_t>(m_tree_blocks.size());
+  {
+    SpinGuard g(m_map_lock);
+    memcpy(m_raw.block, root, sizeof root);
+    m_raw.flags |= RawInode::kExtentsFl;
+    m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(bs / 512));
+    m_ext = std::move(ex);
+    m_cached_valid = false;
+  }
+  m_tree_blocks = std::move(blocks);
+  m_tree_images = std::move(images);
+  TRY(write_inode(self));
+  for (uint64_t b : spare) TRY(fs.free_blocks(self, b, 1));
+  return {};
+}
+
+}  // namespace uml::kern::ext4
