@@ -89,7 +89,7 @@
   X(71, msgctl, 3, NONE, "") \
   X(72, fcntl, 3, PART, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record locks (F_*LK*, F_OFD_*), F_GETPIPE_SZ, F_SETPIPE_SZ; leases, seals and the rest return EINVAL") \
   X(73, flock, 2, IMPL, "") \
-  X(74, fsync, 1, IMPL, "a disk: its cached pages written and waited for, a writeback error reported once per open file, then a flush; tmpfs has nothing to write back") \
+  X(74, fsync, 1, IMPL, "a disk: its cached pages written and waited for, a writeback error reported once per open file, then a flush; an ext4 file: its pages, its inode table block, then a flush; tmpfs has nothing to write back") \
   X(75, fdatasync, 1, IMPL, "as fsync") \
   X(76, truncate, 2, IMPL, "") \
   X(77, ftruncate, 2, IMPL, "") \
@@ -321,7 +321,7 @@
   X(303, name_to_handle_at, 5, NONE, "") \
   X(304, open_by_handle_at, 3, NONE, "") \
   X(305, clock_adjtime, 2, NONE, "") \
-  X(306, syncfs, 1, PART, "no filesystem lives on a disk yet, so nothing to write back") \
+  X(306, syncfs, 1, IMPL, "ext4: every file's pages and the disk's cache written back, then a flush; the memory filesystems have nothing to write back") \
   X(307, sendmmsg, 4, NONE, "") \
   X(308, setns, 2, NONE, "") \
   X(309, getcpu, 3, PART, "the vCPU of a fiber; 0 for an attached thread") \
