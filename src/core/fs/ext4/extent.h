@@ -24,6 +24,9 @@ struct Extent {
   uint32_t len = 0;    // blocks
   bool unwritten = false;
   uint64_t pblk = 0;   // first physical block
+  // In memory only: given to a write that is still copying its data in. Reads see zeros
+  // (as they would have before), so none sees what the disk held there.
+  bool fresh = false;
 };
 
 struct ExtentIndex {

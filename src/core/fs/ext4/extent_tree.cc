@@ -21,11 +21,13 @@ constexpr size_t kEntry = 12;
 constexpr uint32_t kRootEntries = 4;  // i_block's 60 bytes: a header and four entries
 
 // The run at lblk in a sorted extent list: the extent's rest, or the hole up to the next.
-BlockRun run_at(const std::vector<Extent>& ex, uint32_t lblk) {
+// For a reader, a fresh extent reads as zeros (unwritten).
+BlockRun run_at(const std::vector<Extent>& ex, uint32_t lblk, bool reader = false) {
   auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
   if (it != ex.begin()) {
     const Extent& e = *(it - 1);
-    if (lblk - e.lblk < e.len) return BlockRun{e.pblk + (lblk - e.lblk), e.len - (lblk - e.lblk), e.unwritten};
+    if (lblk - e.lblk < e.len)
+      return BlockRun{e.pblk + (lblk - e.lblk), e.len - (lblk - e.lblk), e.unwritten || (reader && e.fresh)};
   }
   const uint64_t next = it != ex.end() ? it->lblk : uint64_t{1} << 32;
   return BlockRun{0, static_cast<uint32_t>(std::min<uint64_t>(next - lblk, 0xFFFFFFFFu)), false};
@@ -37,7 +39,7 @@ void merge(std::vector<Extent>& ex) {
   for (const Extent& e : ex) {
     if (!out.empty()) {
       Extent& p = out.back();
-      if (p.unwritten == e.unwritten && uint64_t{p.lblk} + p.len == e.lblk && p.pblk + p.len == e.pblk &&
+      if (p.unwritten == e.unwritten && p.fresh == e.fresh && uint64_t{p.lblk} + p.len == e.lblk && p.pblk + p.len == e.pblk &&
           p.len + e.len <= (e.unwritten ? kMaxInitLen - 1 : kMaxInitLen)) {
         p.len += e.len;
         continue;
@@ -131,7 +133,15 @@ Result<void> Ext4Inode::load_extents(SchedEntity& self) {
   return {};
 }
 
-BlockRun Ext4Inode::map_loaded(uint32_t lblk) const { return run_at(m_ext, lblk); }
+BlockRun Ext4Inode::map_loaded(uint32_t lblk) const { return run_at(m_ext, lblk, /*reader=*/true); }
+
+void Ext4Inode::settle_fresh(uint32_t first, uint64_t end) {
+  SpinGuard g(m_map_lock);
+  auto it = std::upper_bound(m_ext.begin(), m_ext.end(), first, [](uint32_t v, const Extent& e) { return v < e.lblk; });
+  if (it != m_ext.begin()) --it;
+  for (; it != m_ext.end() && it->lblk < end; ++it) it->fresh = false;
+  m_cached_valid = false;
+}
 
 Result<BlockRun> Ext4Inode::map_for_writeback(uint32_t lblk) {
   SpinGuard g(m_map_lock);
@@ -143,12 +153,17 @@ Result<BlockRun> Ext4Inode::map_for_writeback(uint32_t lblk) {
   return run_at(m_ext, lblk);
 }
 
+Result<void> Ext4Inode::forget_cached_blocks(SchedEntity& self, uint64_t pblk, uint64_t n) {
+  // A freed metadata block may still be dirty in the disk's cache: it goes to the disk now,
+  // before the file's data, so that it cannot land over that data later.
+  const uint64_t off = pblk * fs().block_size(), len = n * fs().block_size();
+  return fs().bdev().mapping().write_and_wait(self, off, off + len, nullptr);
+}
+
 Result<void> Ext4Inode::zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n) {
   Ext4Fs& fs = this->fs();
   const uint64_t off = pblk * fs.block_size(), len = n * fs.block_size();
-  // A freed metadata block may still be dirty in the disk's cache: it goes first, so that
-  // it cannot land over the file's data later.
-  TRY(fs.bdev().mapping().write_and_wait(self, off, off + len, nullptr));
+  TRY(forget_cached_blocks(self, pblk, n));
   BlockRequest rq;
   rq.op = BlockOp::WriteZeroes;
   rq.offset = off;
@@ -158,14 +173,37 @@ Result<void> Ext4Inode::zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n
   return {};
 }
 
-Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t end) {
+Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t end_byte,
+                                     std::vector<Extent>* unzeroed) {
   Ext4Fs& fs = this->fs();
   const uint32_t bs = fs.block_size();
+  const uint32_t first = static_cast<uint32_t>(off / bs);
+  const uint64_t end = (end_byte + bs - 1) / bs;
+  // The blocks the write covers whole: new ones there need no zeroing.
+  const uint64_t cover_lo = (off + bs - 1) / bs, cover_hi = end_byte / bs;
   std::vector<Extent> ex;
   {
     SpinGuard g(m_map_lock);
+    // The common case, an overwrite: nothing to do, and no copy of the list.
+    uint64_t p = first;
+    while (p < end) {
+      const BlockRun r = run_at(m_ext, static_cast<uint32_t>(p));
+      if (!r.pblk || r.unwritten) break;
+      p += r.len;
+    }
+    if (p >= end) return end;
     ex = m_ext;
   }
+  // Zeroes the parts of a run of new blocks (lblk..., pblk...) the write does not cover.
+  auto prepare = [&](uint32_t lblk, uint64_t pblk, uint64_t n) -> Result<void> {
+    TRY(forget_cached_blocks(self, pblk, n));
+    const uint64_t lo = std::clamp<uint64_t>(cover_lo, lblk, lblk + n);
+    const uint64_t hi = std::clamp<uint64_t>(cover_hi, lo, lblk + n);
+    if (lo > lblk) TRY(zero_blocks(self, pblk, lo - lblk));
+    if (hi < lblk + n) TRY(zero_blocks(self, pblk + (hi - lblk), lblk + n - hi));
+    if (hi > lo) unzeroed->push_back(Extent{static_cast<uint32_t>(lo), static_cast<uint32_t>(hi - lo), false, pblk + (lo - lblk)});
+    return {};
+  };
   uint64_t pos = first, new_blocks = 0;
   bool changed = false;
   std::vector<std::pair<uint64_t, uint32_t>> fresh;  // freed again should the tree not take them
@@ -179,8 +217,9 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t
       continue;
     }
     if (r.pblk) {
-      // Unwritten: zeroed on the disk, then written (the extent split around the range).
-      if (auto z = zero_blocks(self, r.pblk, want); !z) {
+      // Unwritten: zeroed on the disk where the write does not cover it, then written (the
+      // extent split around the range).
+      if (auto z = prepare(lblk, r.pblk, want); !z) {
         failed = z;
         break;
       }
@@ -188,7 +227,7 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t
       const Extent e = *it;
       std::vector<Extent> parts;
       if (e.lblk < lblk) parts.push_back(Extent{e.lblk, lblk - e.lblk, true, e.pblk});
-      parts.push_back(Extent{lblk, static_cast<uint32_t>(want), false, r.pblk});
+      parts.push_back(Extent{lblk, static_cast<uint32_t>(want), false, r.pblk, true});
       if (uint64_t{lblk} + want < uint64_t{e.lblk} + e.len)
         parts.push_back(Extent{static_cast<uint32_t>(lblk + want), static_cast<uint32_t>(e.lblk + e.len - lblk - want), true,
                                r.pblk + want});
@@ -212,12 +251,12 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t
       failed = a.error();
       break;
     }
-    if (auto z = zero_blocks(self, a.value(), got); !z) {
+    if (auto z = prepare(lblk, a.value(), got); !z) {
       (void)fs.free_blocks(self, a.value(), got);
       failed = z;
       break;
     }
-    ex.insert(it, Extent{lblk, got, false, a.value()});
+    ex.insert(it, Extent{lblk, got, false, a.value(), true});
     fresh.emplace_back(a.value(), got);
     changed = true;
     new_blocks += got;
@@ -230,8 +269,10 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint32_t first, uint64_t
       m_raw.blocks += new_blocks * (bs / 512);
     }
     if (auto st = store_extents(self, std::move(ex)); !st) {
-      SpinGuard g(m_map_lock);
-      m_raw.blocks -= new_blocks * (bs / 512);
+      {
+        SpinGuard g(m_map_lock);
+        m_raw.blocks -= new_blocks * (bs / 512);
+      }
       for (auto [b, n] : fresh) (void)fs.free_blocks(self, b, n);  // best effort: logged if it fails
       return st.error();
     }

@@ -195,11 +195,12 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (off >= max_bytes) return Errno::FBIG;
   const uint64_t want_end = std::min<uint64_t>(off + buf.size(), max_bytes);
   uint64_t end;
+  std::vector<Extent> unzeroed;
   {
     MutexGuard t(m_tree_lock, self);
     TRY(load_extents(self));
     if (m_raw.has_extents()) {
-      const uint64_t reached = TRY(allocate(self, static_cast<uint32_t>(off / bs), (want_end + bs - 1) / bs));
+      const uint64_t reached = TRY(allocate(self, off, want_end, &unzeroed));
       end = std::min(want_end, reached * bs);
     } else {
       end = TRY(allocated_end(self, off, want_end));
@@ -210,6 +211,19 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   const uint64_t old_size = m_data->size();
   if (end > old_size) m_data->set_size(end);
   auto n = m_data->write(self, off, buf.sub(0, static_cast<size_t>(end - off)));
+  const uint64_t copied = n ? n.value() : 0;
+  Result<void> zeroed;
+  if (copied < end - off) {
+    // Cut short (a fault in the caller's buffer): the new blocks left unfilled read as
+    // zeros, not as what the disk held.
+    const uint64_t from = (off + copied) / bs;
+    for (const Extent& e : unzeroed) {
+      const uint64_t lo = std::max<uint64_t>(e.lblk, from);
+      if (lo < uint64_t{e.lblk} + e.len && zeroed) zeroed = zero_blocks(self, e.pblk + (lo - e.lblk), e.lblk + e.len - lo);
+    }
+  }
+  settle_fresh(static_cast<uint32_t>(off / bs), (end + bs - 1) / bs);
+  if (!zeroed) return zeroed.error();
   const uint64_t new_size = std::max(old_size, n ? off + n.value() : 0);
   if (new_size != end) m_data->set_size(new_size);
   if (!n) return n;

@@ -118,16 +118,24 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> store_extents(SchedEntity& self, std::vector<Extent> ex);
   // The mapping of lblk for writeback: from the extent cache, without waiting.
   Result<BlockRun> map_for_writeback(uint32_t lblk);
-  // The same from the loaded cache, m_map_lock held.
+  // The same from the loaded cache for a reader (fresh extents read as zeros), m_map_lock
+  // held.
   BlockRun map_loaded(uint32_t lblk) const;
-  // ext4_map_blocks with EXT4_GET_BLOCKS_CREATE for [first, end): holes get new blocks and
-  // unwritten extents become written, both zeroed on the disk first. Returns where it got
-  // to (end, or less when the disk filled up: NOSPC if it got nowhere).
-  Result<uint64_t> allocate(SchedEntity& self, uint32_t first, uint64_t end);
+  // A write has copied its data into [first, end): its fresh extents read as data now.
+  void settle_fresh(uint32_t first, uint64_t end);
+  // ext4_map_blocks with EXT4_GET_BLOCKS_CREATE for the blocks of bytes [off, end): holes
+  // get new blocks and unwritten extents become written, zeroed on the disk except where
+  // the write covers whole blocks (those runs are added to *unzeroed: a write cut short
+  // must zero what it did not fill). Returns the block it got to (the end's, or less when
+  // the disk filled up: NOSPC if it got nowhere).
+  Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
   // New blocks zeroed on the disk (and no dirty copy of them left in the disk's cache).
   Result<void> zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n);
+  // The disk's cache writes any dirty copy of the blocks now (a freed metadata block), so
+  // that none can land over file data later.
+  Result<void> forget_cached_blocks(SchedEntity& self, uint64_t pblk, uint64_t n);
   template <typename Ra>
   Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
