@@ -1,6 +1,7 @@
-// Block allocation of a writable ext4 (Linux's mballoc, reduced to first fit): each group's
-// block bitmap and descriptor counts, changed under one lock, stored through the disk's
-// cache with their checksums; the superblock's free counts are their sums (write_super).
+// Block and inode allocation of a writable ext4 (Linux's mballoc and ialloc, reduced to
+// first fit): each group's bitmaps and descriptor counts, changed under one lock, stored
+// through the disk's cache with their checksums; the superblock's free counts are their
+// sums (write_super).
 
 #include <cstring>
 
@@ -55,6 +56,11 @@ Result<void> Ext4Fs::write_group(SchedEntity& self, uint32_t g, const std::vecto
     d = gd;
   }
   TRY(write_meta(self, d.block_bitmap * s.block_size, bitmap.data(), s.block_size));
+  return write_desc(self, g, d);
+}
+
+Result<void> Ext4Fs::write_desc(SchedEntity& self, uint32_t g, const GroupDesc& d) {
+  const Super& s = m_super;
   const uint32_t per = s.descs_per_block();
   const uint64_t blk = descriptor_block(s, g / per);
   const size_t off = size_t{g % per} * s.desc_size;
@@ -136,6 +142,88 @@ Result<void> Ext4Fs::free_blocks(SchedEntity& self, uint64_t blk, uint64_t n) {
     n -= k;
   }
   return {};
+}
+
+Result<uint32_t> Ext4Fs::alloc_inode(SchedEntity& self, uint32_t goal_group, bool dir) {
+  const Super& s = m_super;
+  const uint32_t ipg = s.inodes_per_group;
+  MutexGuard lock(m_alloc_lock, self);
+  for (uint32_t k = 0; k < s.groups; ++k) {
+    const uint32_t g = (goal_group + k) % s.groups;
+    GroupDesc d;
+    {
+      SpinGuard l(m_groups_lock);
+      d = m_groups[g];
+    }
+    if (d.free_inodes == 0) continue;
+    // The bitmap (zeros for a group never used: INODE_UNINIT), bits past the group's
+    // inodes set (ext4_init_inode_bitmap).
+    std::vector<uint8_t> b(s.block_size, 0);
+    if (!(d.flags & GroupDesc::kInodeUninit)) {
+      MetaBlock m = TRY(read_block(self, d.inode_bitmap));
+      memcpy(b.data(), m.data(), s.block_size);
+    }
+    for (uint32_t i = ipg; i < s.block_size * 8; ++i) set_bit(b, i, true);
+    // Inodes below s_first_ino are reserved (group 0 only holds them).
+    uint32_t i = g == 0 ? s.first_ino - 1 : 0;
+    while (i < ipg && bit(b, i)) ++i;
+    if (i >= ipg) {
+      error("__ext4_new_inode", 0, d.inode_bitmap, "group %u: free inodes count wrong, no free bit", g);
+      continue;
+    }
+    set_bit(b, i, true);
+    {
+      SpinGuard l(m_groups_lock);
+      GroupDesc& gd = m_groups[g];
+      --gd.free_inodes;
+      if (dir) ++gd.used_dirs;
+      gd.flags &= static_cast<uint16_t>(~GroupDesc::kInodeUninit);
+      // The table's used part reaches this inode now (itable_unused counts from the end).
+      if (has_desc_checksum(s) && ipg - gd.itable_unused <= i) gd.itable_unused = ipg - i - 1;
+      if (s.metadata_csum()) gd.inode_bitmap_csum = bitmap_checksum(s, b.data(), ipg);
+      d = gd;
+    }
+    TRY(write_meta(self, d.inode_bitmap * s.block_size, b.data(), s.block_size));
+    TRY(write_desc(self, g, d));
+    return g * ipg + i + 1;
+  }
+  return Errno::NOSPC;
+}
+
+Result<void> Ext4Fs::free_inode(SchedEntity& self, uint32_t ino, bool dir) {
+  const Super& s = m_super;
+  const uint32_t ipg = s.inodes_per_group;
+  if (ino < s.first_ino || ino > s.inodes_count) {
+    error("ext4_free_inode", ino, 0, "reserved or nonexistent inode");
+    return kCorrupted;
+  }
+  MutexGuard lock(m_alloc_lock, self);
+  const uint32_t g = (ino - 1) / ipg, i = (ino - 1) % ipg;
+  GroupDesc d;
+  {
+    SpinGuard l(m_groups_lock);
+    d = m_groups[g];
+  }
+  std::vector<uint8_t> b(s.block_size);
+  {
+    MetaBlock m = TRY(read_block(self, d.inode_bitmap));
+    memcpy(b.data(), m.data(), s.block_size);
+  }
+  if (!bit(b, i)) {
+    error("ext4_free_inode", ino, 0, "bit already cleared for inode");
+    return kCorrupted;
+  }
+  set_bit(b, i, false);
+  {
+    SpinGuard l(m_groups_lock);
+    GroupDesc& gd = m_groups[g];
+    ++gd.free_inodes;
+    if (dir && gd.used_dirs) --gd.used_dirs;
+    if (s.metadata_csum()) gd.inode_bitmap_csum = bitmap_checksum(s, b.data(), ipg);
+    d = gd;
+  }
+  TRY(write_meta(self, d.inode_bitmap * s.block_size, b.data(), s.block_size));
+  return write_desc(self, g, d);
 }
 
 }  // namespace uml::kern::ext4

@@ -1,5 +1,7 @@
 #include "core/fs/ext4/dir.h"
 
+#include <cstring>
+
 #include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
@@ -108,6 +110,34 @@ bool dir_tail(const uint8_t* b, uint32_t size, uint32_t* csum) {
 
 uint32_t dir_block_csum(uint32_t inode_seed, const uint8_t* b, uint32_t size) {
   return crc32c(inode_seed, b, size - kTailSize);
+}
+
+void put_dir_tail(uint8_t* b, uint32_t size) {
+  uint8_t* t = b + size - kTailSize;
+  memset(t, 0, kTailSize);
+  put_le16(t + 4, kTailSize);
+  t[7] = kDirTailType;
+}
+
+void put_dir_record(uint8_t* b, uint32_t ino, uint16_t rec_len, std::string_view name, uint8_t file_type) {
+  put_le32(b, ino);
+  put_le16(b + 4, rec_len);
+  b[6] = static_cast<uint8_t>(name.size());
+  b[7] = file_type;
+  memcpy(b + 8, name.data(), name.size());
+}
+
+uint8_t ft_of_mode(uint32_t mode) {
+  switch (mode & 0170000) {
+    case 0100000: return 1;  // EXT4_FT_REG_FILE
+    case 0040000: return 2;  // EXT4_FT_DIR
+    case 0020000: return 3;  // EXT4_FT_CHRDEV
+    case 0060000: return 4;  // EXT4_FT_BLKDEV
+    case 0010000: return 5;  // EXT4_FT_FIFO
+    case 0140000: return 6;  // EXT4_FT_SOCK
+    case 0120000: return 7;  // EXT4_FT_SYMLINK
+    default: return 0;
+  }
 }
 
 std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, DirRecord* out) {

@@ -40,6 +40,13 @@ std::string walk_dir_block(const Super& s, const uint8_t* b, uint32_t size, F&& 
 bool dir_tail(const uint8_t* b, uint32_t size, uint32_t* csum);
 // crc32c of a leaf block (up to its tail) seeded with the inode's seed.
 uint32_t dir_block_csum(uint32_t inode_seed, const uint8_t* b, uint32_t size);
+inline constexpr uint32_t kDirTailSize = 12;
+// Writes an empty checksum tail at the end of a leaf block (ext4_initialize_dirent_tail).
+void put_dir_tail(uint8_t* b, uint32_t size);
+// Writes one record at b.
+void put_dir_record(uint8_t* b, uint32_t ino, uint16_t rec_len, std::string_view name, uint8_t file_type);
+// EXT4_FT_* of a mode's file type.
+uint8_t ft_of_mode(uint32_t mode);
 
 // ---- htree ----
 inline constexpr uint8_t kHashLegacy = 0, kHashHalfMd4 = 1, kHashTea = 2, kHashLegacyUnsigned = 3,

@@ -400,6 +400,12 @@ Result<void> Ext4Fs::sync_fs(SchedEntity& self) {
 
 Result<void> Ext4Fs::leave_rw(SchedEntity& self) {
   if (!m_rw) return {};
+  // Files deleted while open are deleted now: nothing can reach them any more (Linux's
+  // orphan list would finish them at the next mount).
+  for (auto& i : live_inodes())
+    if (i->attr().nlink == 0 && !i->m_released && i->ino() != m_super.journal_inum)
+      if (auto r = i->release(self); !r)
+        error("ext4_put_super", static_cast<uint32_t>(i->ino()), 0, "deleting failed: %s", errno_name(r.error()));
   Result<void> res = sync_fs(self);
   // ext4_put_super: the state of the mount's start again (clean, if it was), unless
   // writing back failed: then the image is left for e2fsck.

@@ -103,6 +103,10 @@ class Ext4Fs final : public SuperBlock {
   // Marks [blk, blk+n) free again (all in one group or across groups). UCLEAN when one of
   // them is free already (logged).
   Result<void> free_blocks(SchedEntity& self, uint64_t blk, uint64_t n);
+  // Inode allocation (ialloc): a free inode, from goal_group on; the group's counts (and
+  // used directories) follow. NOSPC; IO.
+  Result<uint32_t> alloc_inode(SchedEntity& self, uint32_t goal_group, bool dir);
+  Result<void> free_inode(SchedEntity& self, uint32_t ino, bool dir);
   // The journal overlay's copy of blk (after a replay in memory), or null.
   const uint8_t* replayed(uint64_t blk) const;
   // Whether blocks [blk, blk+n) are inside the filesystem's data area.
@@ -148,8 +152,10 @@ class Ext4Fs final : public SuperBlock {
   // Group g's block bitmap (bs bytes), made from the descriptor for a group still marked
   // BLOCK_UNINIT (ext4_init_block_bitmap). m_alloc_lock held.
   Result<std::vector<uint8_t>> block_bitmap(SchedEntity& self, uint32_t g);
-  // Stores group g's bitmap and descriptor (its counts and checksums) in the disk's cache.
+  // Stores group g's block bitmap and descriptor (its counts and checksums) in the disk's
+  // cache; write_desc the descriptor alone (d: what m_groups[g] holds).
   Result<void> write_group(SchedEntity& self, uint32_t g, const std::vector<uint8_t>& bitmap);
+  Result<void> write_desc(SchedEntity& self, uint32_t g, const GroupDesc& d);
   // The live inodes (referenced), for a sync or the end of the filesystem.
   std::vector<RefPtr<Ext4Inode>> live_inodes();
   void scan_orphans(SchedEntity& self);

@@ -74,6 +74,11 @@ Ext4Inode::~Ext4Inode() = default;
 // The last reference (Linux's evict with truncate_inode_pages_final): the pages go now;
 // the memory of the inode follows after a grace period.
 void Ext4Inode::evict() {
+  // The last user of an inode without names: it is deleted now (ext4_evict_inode).
+  if (!fs().read_only() && attr().nlink == 0 && !m_released) {
+    if (auto r = release(self_entity()); !r)
+      fs().error("ext4_evict_inode", ino32(), 0, "deleting failed: %s", errno_name(r.error()));
+  }
   fs().forget(this);
   // A writable filesystem's last reference writes the data back first (the flusher would
   // have, later); what cannot be written is lost, and said so.
@@ -306,8 +311,8 @@ Result<void> Ext4Inode::write_inode(SchedEntity& self) {
   f.mode = a.mode;
   f.uid = a.uid;
   f.gid = a.gid;
-  // dir_nlink: a directory counted as 1 keeps 1 (ext4_inc_count's overflow marker).
-  f.links = a.nlink > 0xFFFF ? 1 : a.nlink;
+  // dir_nlink: a directory past EXT4_LINK_MAX links counts 1 (ext4_inc_count).
+  f.links = is_dir() && a.nlink >= kLinkMax ? 1 : a.nlink;
   f.size = a.size;
   f.atime_ns = a.atime_ns;
   f.mtime_ns = a.mtime_ns;
@@ -315,6 +320,8 @@ Result<void> Ext4Inode::write_inode(SchedEntity& self) {
   {
     SpinGuard m(m_map_lock);
     f.flags = m_raw.flags;
+    f.dtime = static_cast<uint32_t>(m_raw.dtime);
+    f.file_acl = m_raw.file_acl;
     f.blocks = m_raw.blocks;
     memcpy(f.block, m_raw.block, sizeof f.block);
   }

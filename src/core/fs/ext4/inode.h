@@ -65,23 +65,15 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   void dirtied() override;
   // The file's dirty pages written and waited for (syncfs, umount). IO.
   Result<void> write_back(SchedEntity& self);
-  // Changes that need allocation: not written yet (EOPNOTSUPP with a log line).
-  Result<RefPtr<Inode>> create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t, std::string_view) override {
-    return fs().unsupported("ext4_create", ino32(), "creating a file");
-  }
-  Result<RefPtr<Inode>> tmpfile(uint32_t, uint32_t, uint32_t) override {
-    return fs().unsupported("ext4_tmpfile", ino32(), "creating a file");
-  }
-  Result<void> link(std::string_view, Inode&) override { return fs().unsupported("ext4_link", ino32(), "linking"); }
-  Result<void> remove(std::string_view, bool) override {
-    return fs().unsupported("ext4_unlink", ino32(), "removing a name");
-  }
-  Result<void> rename(std::string_view, Inode&, std::string_view) override {
-    return fs().unsupported("ext4_rename", ino32(), "renaming");
-  }
-  Result<void> exchange(std::string_view, Inode&, std::string_view) override {
-    return fs().unsupported("ext4_rename", ino32(), "renaming");
-  }
+  // Names (namei.cc): linear directories take new names; indexed (htree) directories
+  // give up and remove names, and take none yet (EOPNOTSUPP with a log line).
+  Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
+                               std::string_view target) override;
+  Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override;
+  Result<void> link(std::string_view name, Inode& target) override;
+  Result<void> remove(std::string_view name, bool dir) override;
+  Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name) override;
+  Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name) override;
   Result<void> fallocate(int, uint64_t, uint64_t) override {
     return fs().unsupported("ext4_fallocate", ino32(), "allocating blocks");
   }
@@ -93,11 +85,45 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   }
 
  private:
+  friend class Ext4Fs;  // deletes unlinked inodes at umount
   // AddressSpaceOps: file pages read through the block mapping.
   void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
   void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
 
   uint32_t ino32() const { return static_cast<uint32_t>(ino()); }
+  static constexpr uint32_t kLinkMax = 65000;  // EXT4_LINK_MAX
+
+  // ---- names (namei.cc) ----
+  // A new inode of the parent's filesystem, written and read back (nlink 0 until named;
+  // a directory gets its first block with "." and ".." for `parent`, a slow symlink its
+  // target's block).
+  Result<RefPtr<Ext4Inode>> new_inode(SchedEntity& self, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
+                                      std::string_view target, uint32_t parent);
+  // The record of name in this directory: its block, offset, the previous record's offset
+  // in the block (or -1), and the record. NOENT.
+  struct Slot {
+    uint32_t lblk = 0, off = 0;
+    int64_t prev = -1;
+    uint32_t ino = 0;
+    uint16_t rec_len = 0;
+  };
+  Result<Slot> find_slot(SchedEntity& self, std::string_view name);
+  // Copies directory block lblk, lets edit change it, and stores it with its checksum.
+  template <typename F>
+  Result<void> edit_dir_block(SchedEntity& self, uint32_t lblk, F&& edit);
+  Result<void> add_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);
+  Result<void> remove_entry(SchedEntity& self, std::string_view name);
+  Result<void> set_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);
+  // Link counts as ext4_inc_count/ext4_dec_count keep them (a directory past kLinkMax
+  // stays at 1), with the change time.
+  void change_links(int delta);
+  // An inode without names and without users: its blocks, xattr block and number go back
+  // (ext4_evict_inode's deletion). Once.
+  Result<void> release(SchedEntity& self);
+  // The blocks an ext2/3 block map holds, its map blocks included.
+  Result<void> release_block_map(SchedEntity& self);
+  Result<void> release_xattr_block(SchedEntity& self);
+  bool m_released = false;
   // Block I/O for pages (read or written) through the block mapping.
   void page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write);
   // ext4_mark_inode_dirty: the VFS's attributes stored in the inode's slot of its table, in

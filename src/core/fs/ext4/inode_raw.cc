@@ -60,6 +60,9 @@ void encode_inode(const Super& s, uint32_t ino, const InodeFields& f, uint8_t* r
   put_le32(raw + 0x6C, static_cast<uint32_t>(f.size >> 32));
   put_le16(raw + 0x1A, static_cast<uint16_t>(f.links));
   put_le32(raw + 0x20, f.flags);
+  put_le32(raw + 0x14, f.dtime);
+  put_le32(raw + 0x68, static_cast<uint32_t>(f.file_acl));
+  put_le16(raw + 0x76, static_cast<uint16_t>(f.file_acl >> 32));
   memcpy(raw + 0x28, f.block, 60);
   // i_blocks: 512-byte units, or with huge_file and EXT4_HUGE_FILE_FL filesystem blocks
   // (ext4_inode_blocks_set).

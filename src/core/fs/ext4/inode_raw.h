@@ -48,6 +48,8 @@ struct InodeFields {
   uint64_t size = 0;
   int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0;
   uint32_t flags = 0;
+  uint32_t dtime = 0;      // deletion time, or the next orphan
+  uint64_t file_acl = 0;   // the xattr block
   uint64_t blocks = 0;     // 512-byte units
   uint8_t block[60] = {};  // i_block
 };

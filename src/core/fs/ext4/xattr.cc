@@ -71,15 +71,16 @@ std::string decode_inode_xattrs(const uint8_t* area, size_t len, std::vector<Xat
   return decode_entries(area + 4, area + len, area + 4, out);
 }
 
+uint32_t xattr_block_csum(const Super& s, uint64_t blk, const uint8_t* b) {
+  uint8_t nr[8];
+  put_le64(nr, blk);
+  return crc32c_zeroed(crc32c(s.csum_seed, nr, 8), b, s.block_size, 16, 4);
+}
+
 std::string decode_block_xattrs(const Super& s, uint64_t blk, const uint8_t* b, std::vector<XattrEntry>* out) {
   const uint32_t size = s.block_size;
   if (le32(b) != kXattrMagic || le32(b + 8) != 1) return "bad xattr block header";
-  if (s.metadata_csum()) {
-    uint8_t nr[8];
-    put_le64(nr, blk);
-    const uint32_t c = crc32c_zeroed(crc32c(s.csum_seed, nr, 8), b, size, 16, 4);
-    if (c != le32(b + 16)) return "xattr block checksum mismatch";
-  }
+  if (s.metadata_csum() && xattr_block_csum(s, blk, b) != le32(b + 16)) return "xattr block checksum mismatch";
   return decode_entries(b + 32, b + size, b, out);
 }
 

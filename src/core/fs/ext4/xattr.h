@@ -35,6 +35,9 @@ std::string decode_inode_xattrs(const uint8_t* area, size_t len, std::vector<Xat
 // metadata_csum), entries. "" or the reason it is bad.
 std::string decode_block_xattrs(const Super& s, uint64_t blk, const uint8_t* b, std::vector<XattrEntry>* out);
 
+// The checksum an external block blk carries (ext4_xattr_block_csum).
+uint32_t xattr_block_csum(const Super& s, uint64_t blk, const uint8_t* b);
+
 // ext4 stores POSIX ACLs compactly (ext4_acl_*); the VFS's system.posix_acl_* value is the
 // generic format (posix_acl_xattr_header). Converts one to the other: "" or the reason.
 std::string acl_to_xattr(std::string_view disk, std::string* out);
