@@ -263,6 +263,20 @@ std::string decode_dx_node(const Super& s, uint32_t csum_seed, const uint8_t* b,
   return decode_entries(s, csum_seed, b, size, 8, space / 8, out);
 }
 
+void dx_insert(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset, size_t after, uint32_t hash,
+               uint32_t block) {
+  const uint32_t limit = le16(b + count_offset), count = le16(b + count_offset + 2);
+  uint8_t* at = b + count_offset + (after + 1) * 8;
+  memmove(at + 8, at, (count - after - 1) * 8);
+  put_le32(at, hash);
+  put_le32(at + 4, block);
+  put_le16(b + count_offset + 2, static_cast<uint16_t>(count + 1));
+  if (s.metadata_csum()) {
+    const uint32_t tail = count_offset + limit * 8;
+    put_le32(b + tail + 4, crc32c_zeroed(crc32c(csum_seed, b, count_offset + (count + 1) * 8), b + tail, 8, 4, 4));
+  }
+}
+
 size_t dx_find(const DxNode& n, uint32_t hash) {
   size_t lo = 1, hi = n.entries.size();  // the first entry covers everything below the second
   while (lo < hi) {

@@ -75,6 +75,12 @@ std::string decode_dx_root(const Super& s, uint32_t csum_seed, const uint8_t* b,
 std::string decode_dx_node(const Super& s, uint32_t csum_seed, const uint8_t* b, uint32_t size, DxNode* out);
 // dx_probe's choice among entries: the last whose hash is <= hash.
 size_t dx_find(const DxNode& n, uint32_t hash);
+// Where a dx block's entries start: 32 in the root, 8 in an interior node.
+inline uint32_t dx_count_offset(bool root) { return root ? 32 : 8; }
+// Inserts (hash, block) after entry `after` of the dx block b (its count below its limit)
+// and sets its checksum with metadata_csum (ext4_dx_csum_set).
+void dx_insert(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset, size_t after, uint32_t hash,
+               uint32_t block);
 
 // ---- template body ----
 std::string check_dir_record(const Super& s, const uint8_t* b, uint32_t size, uint32_t off, DirRecord* out);

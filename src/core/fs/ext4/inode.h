@@ -112,6 +112,13 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   template <typename F>
   Result<void> edit_dir_block(SchedEntity& self, uint32_t lblk, F&& edit);
   Result<void> add_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);
+  // Into one block, in a record with room: false when there is none.
+  Result<bool> add_in_block(SchedEntity& self, uint32_t lblk, std::string_view name, uint32_t ino, uint8_t type);
+  // A new last block of the directory (ext4_append), holding `bytes` (a whole block).
+  Result<uint32_t> append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes);
+  // ext4_dx_add_entry: into the leaf the index gives for the name's hash, splitting a full
+  // leaf in two by hash (do_split) when its index block has room for one more entry.
+  Result<void> add_entry_dx(SchedEntity& self, std::string_view name, uint32_t ino, uint8_t type);
   Result<void> remove_entry(SchedEntity& self, std::string_view name);
   Result<void> set_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);
   // Link counts as ext4_inc_count/ext4_dec_count keep them (a directory past kLinkMax

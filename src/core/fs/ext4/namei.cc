@@ -1,9 +1,8 @@
 // Names on a writable ext4 (Linux's namei.c and ialloc.c in miniature): new inodes, and the
-// records of linear directories, added by splitting a record with room or in a new block,
+// records of directories, added by splitting a record with room or in a new block (in an
+// indexed directory: in the leaf its hash leads to, split in two by hash when full),
 // removed by joining a record to the one before it (ext4_generic_delete_entry), changed in
-// place for rename. An indexed (htree) directory keeps its index valid: names leave its
-// leaves as they do a linear directory's, and new ones are refused until the index can
-// take them. An inode whose last name went is freed when its last user lets go.
+// place for rename. An inode whose last name went is freed when its last user lets go.
 
 #include <cstring>
 #include <random>
@@ -87,48 +86,45 @@ Result<Ext4Inode::Slot> Ext4Inode::find_slot(SchedEntity& self, std::string_view
   return Errno::NOENT;
 }
 
-Result<void> Ext4Inode::add_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode) {
+Result<bool> Ext4Inode::add_in_block(SchedEntity& self, uint32_t lblk, std::string_view name, uint32_t ino,
+                                     uint8_t type) {
+  const Super& s = fs().super();
+  const uint32_t need = dir_rec_len(static_cast<uint32_t>(name.size()));
+  bool bad = false;
+  int64_t at = -1;
+  uint32_t used = 0;
+  uint16_t rec_len = 0;
+  {
+    MetaBlock b = TRY(dir_block(self, lblk, &bad));
+    if (bad) return false;
+    uint32_t bad_off = 0;
+    std::string why = walk_dir_block(s, b.data(), s.block_size, [&](uint32_t off, const DirRecord& r) {
+      const uint32_t u = r.ino ? dir_rec_len(r.name_len) : 0;
+      if (r.rec_len >= u + need) {
+        at = off;
+        used = u;
+        rec_len = r.rec_len;
+        return false;
+      }
+      return true;
+    }, &bad_off);
+    if (!why.empty() || at < 0) return false;
+  }
+  TRY(edit_dir_block(self, lblk, [&](uint8_t* b) {
+    uint8_t* rec = b + at;
+    if (used) put_le16(rec + 4, static_cast<uint16_t>(used));
+    put_dir_record(rec + used, ino, static_cast<uint16_t>(rec_len - used), name, type);
+  }));
+  return true;
+}
+
+Result<uint32_t> Ext4Inode::append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes) {
   Ext4Fs& fs = this->fs();
   const Super& s = fs.super();
   const uint32_t bs = s.block_size;
-  if (has_inline()) return fs.unsupported("ext4_add_entry", ino32(), "adding a name to an inline directory");
-  if (m_raw.flags & RawInode::kIndexFl)
-    return fs.unsupported("ext4_dx_add_entry", ino32(), "adding a name to an indexed directory");
-  const uint32_t need = dir_rec_len(static_cast<uint32_t>(name.size()));
-  const uint8_t type = ft(s, mode);
-  const uint64_t nblocks = dir_blocks();
-  // A record with room: its own length and the new one's fit in its rec_len.
-  for (uint64_t lblk = 0; lblk < nblocks; ++lblk) {
-    bool bad = false;
-    int64_t at = -1;
-    uint32_t used = 0;
-    uint16_t rec_len = 0;
-    {
-      MetaBlock b = TRY(dir_block(self, static_cast<uint32_t>(lblk), &bad));
-      if (bad) continue;
-      uint32_t bad_off = 0;
-      std::string why = walk_dir_block(s, b.data(), bs, [&](uint32_t off, const DirRecord& r) {
-        const uint32_t u = r.ino ? dir_rec_len(r.name_len) : 0;
-        if (r.rec_len >= u + need) {
-          at = off;
-          used = u;
-          rec_len = r.rec_len;
-          return false;
-        }
-        return true;
-      }, &bad_off);
-      if (!why.empty()) continue;
-    }
-    if (at < 0) continue;
-    return edit_dir_block(self, static_cast<uint32_t>(lblk), [&](uint8_t* b) {
-      uint8_t* rec = b + at;
-      if (used) put_le16(rec + 4, static_cast<uint16_t>(used));
-      put_dir_record(rec + used, ino, static_cast<uint16_t>(rec_len - used), name, type);
-    });
-  }
-  // No room: a new block at the end (ext4_append).
   if (!m_raw.has_extents()) return fs.unsupported("ext4_append", ino32(), "growing a block-mapped directory");
-  const uint64_t lblk = nblocks;
+  const uint64_t lblk = dir_blocks();
+  if (lblk >= (uint64_t{1} << 28)) return Errno::NOSPC;  // dx entries hold 28 bits of block
   {
     MutexGuard t(m_tree_lock, self);
     TRY(load_extents(self));
@@ -137,17 +133,146 @@ Result<void> Ext4Inode::add_entry(SchedEntity& self, std::string_view name, uint
     if (reached <= lblk) return Errno::NOSPC;
   }
   const BlockRun r = TRY(map_for_writeback(static_cast<uint32_t>(lblk)));
-  std::vector<uint8_t> b(bs, 0);
-  const uint32_t tail = s.metadata_csum() ? kDirTailSize : 0;
-  put_dir_record(b.data(), ino, static_cast<uint16_t>(bs - tail), name, type);
-  if (tail) {
-    put_dir_tail(b.data(), bs);
-    put_le32(b.data() + bs - 4, dir_block_csum(m_csum_seed, b.data(), bs));
-  }
-  auto w = fs.write_meta(self, r.pblk * bs, b.data(), bs);
+  if (s.metadata_csum()) put_le32(bytes.data() + bs - 4, dir_block_csum(m_csum_seed, bytes.data(), bs));
+  auto w = fs.write_meta(self, r.pblk * bs, bytes.data(), bs);
   settle_fresh(static_cast<uint32_t>(lblk), lblk + 1);
   TRY(w);
   update_attr([&](InodeAttr& a) { a.size = (lblk + 1) * bs; });
+  return static_cast<uint32_t>(lblk);
+}
+
+Result<void> Ext4Inode::add_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode) {
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  const uint32_t bs = s.block_size;
+  if (has_inline()) return fs.unsupported("ext4_add_entry", ino32(), "adding a name to an inline directory");
+  const uint8_t type = ft(s, mode);
+  if ((m_raw.flags & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex)) {
+    if (m_htree_broken.load(std::memory_order_relaxed))
+      return fs.unsupported("ext4_dx_add_entry", ino32(), "adding a name to a directory with a damaged index");
+    return add_entry_dx(self, name, ino, type);
+  }
+  // A record with room, in any block.
+  const uint64_t nblocks = dir_blocks();
+  for (uint64_t lblk = 0; lblk < nblocks; ++lblk)
+    if (TRY(add_in_block(self, static_cast<uint32_t>(lblk), name, ino, type))) return {};
+  // No room: a new block at the end (ext4_append).
+  std::vector<uint8_t> b(bs, 0);
+  const uint32_t tail = s.metadata_csum() ? kDirTailSize : 0;
+  put_dir_record(b.data(), ino, static_cast<uint16_t>(bs - tail), name, type);
+  if (tail) put_dir_tail(b.data(), bs);
+  TRY(append_dir_block(self, b));
+  return {};
+}
+
+Result<void> Ext4Inode::add_entry_dx(SchedEntity& self, std::string_view name, uint32_t ino, uint8_t type) {
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  const uint32_t bs = s.block_size;
+  // dx_probe, keeping each index block's bytes and the entry taken there.
+  struct Level {
+    uint32_t lblk;
+    std::vector<uint8_t> bytes;
+    DxNode node;
+    size_t at;
+  };
+  std::vector<Level> path;
+  uint32_t hash = 0, minor = 0;
+  uint8_t version = 0;
+  for (uint32_t lblk = 0, depth = 0;; ++depth) {
+    bool bad = false;
+    Level l{lblk, std::vector<uint8_t>(bs), {}, 0};
+    {
+      MetaBlock b = TRY(dir_block(self, lblk, &bad));
+      if (bad) return kCorrupted;
+      memcpy(l.bytes.data(), b.data(), bs);
+    }
+    const std::string why = depth == 0 ? decode_dx_root(s, m_csum_seed, l.bytes.data(), bs, &l.node)
+                                       : decode_dx_node(s, m_csum_seed, l.bytes.data(), bs, &l.node);
+    if (!why.empty()) {
+      fs.error("dx_probe", ino32(), 0, "block %u: %s", lblk, why.c_str());
+      return kCorrupted;
+    }
+    if (depth == 0) {
+      version = effective_hash_version(s, l.node.hash_version);
+      if (!dir_hash(version, s.hash_seed, name, &hash, &minor)) return kCorrupted;
+    }
+    l.at = dx_find(l.node, hash);
+    const uint32_t child = l.node.entries[l.at].block;
+    const uint32_t levels = path.empty() ? l.node.levels : path.front().node.levels;
+    path.push_back(std::move(l));
+    if (child == 0 || child >= dir_blocks()) {
+      fs.error("dx_probe", ino32(), 0, "dx entry points to block %u beyond the directory", child);
+      return kCorrupted;
+    }
+    if (depth == levels) break;
+    lblk = child;
+    if (path.size() > 3) return kCorrupted;
+  }
+  Level& parent = path.back();
+  const uint32_t leaf = parent.node.entries[parent.at].block;
+  if (TRY(add_in_block(self, leaf, name, ino, type))) return {};
+  // The leaf is full: split it (do_split), if its index block can take one more entry.
+  const uint32_t count_off = dx_count_offset(path.size() == 1);
+  if (le16(parent.bytes.data() + count_off + 2) >= le16(parent.bytes.data() + count_off))
+    return fs.unsupported("ext4_dx_add_entry", ino32(), "splitting a full htree index block");
+  struct Rec {
+    uint32_t hash, ino;
+    uint8_t type;
+    std::string name;
+  };
+  std::vector<Rec> recs;
+  {
+    bool bad = false;
+    MetaBlock b = TRY(dir_block(self, leaf, &bad));
+    if (bad) return kCorrupted;
+    uint32_t bad_off = 0;
+    bool ok = true;
+    std::string why = walk_dir_block(s, b.data(), bs, [&](uint32_t, const DirRecord& r) {
+      if (!r.ino) return true;
+      uint32_t h = 0, m = 0;
+      ok = ok && dir_hash(version, s.hash_seed, r.name, &h, &m);
+      recs.push_back(Rec{h, r.ino, r.file_type, std::string(r.name)});
+      return true;
+    }, &bad_off);
+    if (!why.empty() || !ok || recs.size() < 2) return kCorrupted;
+  }
+  std::stable_sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) { return a.hash < b.hash; });
+  // The upper half by size moves (dx_make_map and the split point of do_split).
+  size_t split = recs.size();
+  uint32_t moved = 0;
+  while (split > 1 && moved + dir_rec_len(static_cast<uint32_t>(recs[split - 1].name.size())) <= bs / 2)
+    moved += dir_rec_len(static_cast<uint32_t>(recs[--split].name.size()));
+  if (split == recs.size()) --split;  // at least one record moves
+  const uint32_t hash2 = recs[split].hash;
+  const uint32_t continued = hash2 == recs[split - 1].hash ? 1 : 0;
+  const uint32_t tail = s.metadata_csum() ? kDirTailSize : 0;
+  auto pack = [&](size_t from, size_t to) {
+    std::vector<uint8_t> b(bs, 0);
+    uint32_t off = 0;
+    for (size_t i = from; i < to; ++i) {
+      const uint32_t len = i + 1 == to ? bs - tail - off : dir_rec_len(static_cast<uint32_t>(recs[i].name.size()));
+      put_dir_record(b.data() + off, recs[i].ino, static_cast<uint16_t>(len), recs[i].name, recs[i].type);
+      off += len;
+    }
+    if (tail) put_dir_tail(b.data(), bs);
+    return b;
+  };
+  std::vector<uint8_t> upper = pack(split, recs.size());
+  const uint32_t new_lblk = TRY(append_dir_block(self, upper));
+  const std::vector<uint8_t> lower = pack(0, split);
+  TRY(edit_dir_block(self, leaf, [&](uint8_t* b) { memcpy(b, lower.data(), bs); }));
+  dx_insert(s, m_csum_seed, parent.bytes.data(), count_off, parent.at, hash2 + continued, new_lblk);
+  {
+    const BlockRun r = TRY(map(self, parent.lblk));
+    TRY(fs.write_meta(self, r.pblk * bs, parent.bytes.data(), bs));
+  }
+  // The name goes to the half its hash belongs to.
+  const uint32_t target = hash >= hash2 ? new_lblk : leaf;
+  if (!TRY(add_in_block(self, target, name, ino, type))) {
+    fs.error("ext4_dx_add_entry", ino32(), 0, "no room after splitting block %u", leaf);
+    return kCorrupted;
+  }
   return {};
 }
 
