@@ -1,8 +1,10 @@
 // libFuzzer target: mounts a mutated small ext2/3/4 image read-only in an instance and walks
-// all of it (test/support/tolerant_walk.h: stat, list, read, readlink, xattrs), through the
-// same syscalls a user makes. A clean error or consistent reads are both fine; a crash, a
-// hang, a sanitizer report, a panic, a mount refused with an errno other than EINVAL, EUCLEAN
-// or EIO, or a disk still busy after umount aborts.
+// all of it (test/support/tolerant_walk.h: stat, list, read, readlink, xattrs), then mounts
+// it read-write and changes it (tolerant_mutate: new files and directories, writes,
+// truncates, renames, unlinks), through the same syscalls a user makes. A clean error or
+// consistent results are both fine; a crash, a hang, a sanitizer report, a panic, a mount
+// refused with an errno other than EINVAL, EUCLEAN or EIO, or a disk still busy after umount
+// aborts.
 //
 // Input: an image with its trailing zeros cut (scripts/fuzz.sh makes seeds with
 // fuzz/seeds/ext4_mount.sh); the disk is the input padded with zeros to the size its
@@ -74,25 +76,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uml::DiskSpec d;
   d.index = 1;
   d.path = g_image;
-  d.read_only = true;
   if (g_kernel->add_disk(d) != 0) return 0;  // not a raw disk (a copy-on-write header, say)
-  long mount_res = 0, umount_res = 0;
-  test::WalkStats stats;
-  g_kernel->spawn([&] {
-    uml::syscall(SYS_mkdir, reinterpret_cast<long>("/mnt"), 0755);
-    mount_res = uml::syscall(SYS_mount, reinterpret_cast<long>("/dev/ubdb"), reinterpret_cast<long>("/mnt"),
-                             reinterpret_cast<long>("ext4"), MS_RDONLY, 0);
-    if (mount_res != 0) return 0;
-    std::set<uint64_t> seen;
-    std::vector<char> buf(1 << 16);
-    test::tolerant_walk("/mnt", kLimits, stats, seen, buf);
-    umount_res = uml::syscall(SYS_umount2, reinterpret_cast<long>("/mnt"), 0);
-    return 0;
-  }).wait();
-  if (g_kernel->panicked()) die("the instance panicked", 0);
-  if (mount_res != 0 && mount_res != -EINVAL && mount_res != -EUCLEAN && mount_res != -EIO)
-    die("mount failed with an unexpected errno", mount_res);
-  if (umount_res != 0) die("umount failed", umount_res);
+  for (const unsigned long flags : {static_cast<unsigned long>(MS_RDONLY), 0ul}) {
+    long mount_res = 0, umount_res = 0;
+    test::WalkStats stats;
+    g_kernel->spawn([&] {
+      uml::syscall(SYS_mkdir, reinterpret_cast<long>("/mnt"), 0755);
+      mount_res = uml::syscall(SYS_mount, reinterpret_cast<long>("/dev/ubdb"), reinterpret_cast<long>("/mnt"),
+                               reinterpret_cast<long>("ext4"), static_cast<long>(flags), 0);
+      if (mount_res != 0) return 0;
+      if (flags & MS_RDONLY) {
+        std::set<uint64_t> seen;
+        std::vector<char> buf(1 << 16);
+        test::tolerant_walk("/mnt", kLimits, stats, seen, buf);
+      } else {
+        test::tolerant_mutate("/mnt");
+      }
+      umount_res = uml::syscall(SYS_umount2, reinterpret_cast<long>("/mnt"), 0);
+      return 0;
+    }).wait();
+    if (g_kernel->panicked()) die("the instance panicked", 0);
+    if (mount_res != 0 && mount_res != -EINVAL && mount_res != -EUCLEAN && mount_res != -EIO)
+      die("mount failed with an unexpected errno", mount_res);
+    if (umount_res != 0) die("umount failed", umount_res);
+  }
   if (const int r = g_kernel->remove_disk("ubdb"); r != 0) die("the disk is still busy after umount", r);
   return 0;
 }

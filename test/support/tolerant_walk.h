@@ -2,8 +2,9 @@
 // The tolerant walk of a possibly corrupted tree, inside a guest task: every entry stat'ed,
 // every directory listed, every file read (up to a bound), every symlink read, every xattr
 // listed and read. Each failure is counted, none stops it. Directory loops (a corrupted image may
-// have them) end at a depth bound and at directories already seen. Used by the
-// corrupted-image corpus test and by the mount-and-walk fuzz target.
+// have them) end at a depth bound and at directories already seen. tolerant_mutate changes a
+// writable tree the same way: every kind of change tried, each allowed to fail. Used by the
+// corrupted-image corpus tests and by the mount-and-walk fuzz target.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -95,6 +96,58 @@ inline void tolerant_walk(const std::string& dir, const WalkLimits& lim, WalkSta
       tolerant_walk(p, lim, s, seen, buf, depth + 1);
     }
   }
+}
+
+// Changes of every kind on a mounted writable tree, each allowed to fail with an error: a
+// new directory and file, appends and truncates of existing files, a rename, an unlink, a
+// new name in an existing directory. Returns how many changes succeeded.
+inline int tolerant_mutate(const std::string& root) {
+  auto sys = [](long nr, auto... a) { return uml::syscall(nr, (long)(a)...); };
+  int ok = 0;
+  auto done = [&](long r) {
+    if (r >= 0) ++ok;
+    return r;
+  };
+  done(sys(SYS_mkdir, (root + "/uml-new").c_str(), 0755));
+  const long fd = done(sys(SYS_openat, AT_FDCWD, (root + "/uml-new/f").c_str(), O_CREAT | O_RDWR, 0644));
+  if (fd >= 0) {
+    std::vector<char> data(10000, 'w');
+    done(sys(SYS_write, fd, data.data(), data.size()));
+    done(sys(SYS_fsync, fd));
+    sys(SYS_close, fd);
+  }
+  // The root's first entries: files grow and shrink, a directory takes a name, one entry
+  // is renamed and one removed.
+  const long dfd = sys(SYS_openat, AT_FDCWD, root.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd < 0) return ok;
+  std::vector<char> dents(1 << 15);
+  const long n = sys(SYS_getdents64, dfd, dents.data(), dents.size());
+  sys(SYS_close, dfd);
+  std::vector<std::pair<std::string, int>> names;
+  for (long off = 0; off < n && names.size() < 12;) {
+    const auto* d = reinterpret_cast<const dirent64*>(dents.data() + off);
+    const std::string name = d->d_name;
+    if (name != "." && name != ".." && name != "uml-new") names.emplace_back(name, d->d_type);
+    off += d->d_reclen;
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string p = root + "/" + names[i].first;
+    if (names[i].second == DT_REG) {
+      const long f = sys(SYS_openat, AT_FDCWD, p.c_str(), O_RDWR);
+      if (f < 0) continue;
+      std::vector<char> more(5000, 'a');
+      done(sys(SYS_pwrite64, f, more.data(), more.size(), 3000));
+      struct stat st {};
+      if (sys(SYS_fstat, f, &st) == 0) done(sys(SYS_ftruncate, f, st.st_size / 2));
+      sys(SYS_close, f);
+    } else if (names[i].second == DT_DIR) {
+      const long f = done(sys(SYS_openat, AT_FDCWD, (p + "/uml-child").c_str(), O_CREAT | O_WRONLY, 0600));
+      if (f >= 0) sys(SYS_close, f);
+    }
+    if (i == 1) done(sys(SYS_renameat2, AT_FDCWD, p.c_str(), AT_FDCWD, (root + "/uml-renamed").c_str(), 0));
+    if (i == 2 && names[i].second != DT_DIR) done(sys(SYS_unlinkat, AT_FDCWD, p.c_str(), 0));
+  }
+  return ok;
 }
 
 }  // namespace test
