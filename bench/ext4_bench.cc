@@ -3,14 +3,18 @@
 // same walk code runs on every side; only the syscall underneath differs.
 //
 //   ext4_walk_*:     stat every entry and read every file of a tree of 20,000 files;
-//   ext4_seq_read_*: read a 1 GiB file in 1 MiB reads.
+//   ext4_seq_read_*: read a 1 GiB file in 1 MiB reads;
+//   ext4_create_tree: make a tree of 5,000 files (1 B to 32 KiB) in 50 directories on an
+//                    empty filesystem, then syncfs;
+//   ext4_seq_write:  write a 512 MiB file in 1 MiB writes, then fsync.
+// The write benchmarks start each sample on a freshly made empty image (not timed).
 // Warm: every side has read it all before (its caches hold it). Cold: before each sample
 // the host's page cache is dropped (the image file's pages and /proc/sys/vm/drop_caches),
 // the host and fuse2fs mounts are made afresh, and the instance is freshly booted; the
 // mount itself is not timed on any side.
 //
-// The image lives in $UML_BENCH_DIR (default /var/tmp, a disk, not a tmpfs); it is made once
-// per run by mke2fs -d and removed at exit. $UML_BENCH_EXT4_FILES and $UML_BENCH_EXT4_BIG_MB
+// The images live in $UML_BENCH_DIR (default /var/tmp, a disk, not a tmpfs); the read
+// benchmarks' is made once per run by mke2fs -d, and all are removed at exit. $UML_BENCH_EXT4_FILES and $UML_BENCH_EXT4_BIG_MB
 // shrink it for a quick look. The host baselines need root (loop mount, drop_caches) and
 // fuse2fs; a side that cannot run reports no number.
 
@@ -339,4 +343,143 @@ UML_BENCHMARK(ext4_seq_read_cold) {
   return ext4_bench("ext4_seq_read_cold", What::SeqRead, true,
                     "a 1 GiB file in 1 MiB reads after the host's caches were dropped and the instance freshly "
                     "booted");
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint64_t kTreeFiles = 5000, kWriteBytes = 512ull << 20;
+
+// A fresh empty filesystem for one sample of a write benchmark.
+struct WriteImage {
+  std::string dir, path, mnt;
+  WriteImage() {
+    dir = bench::scratch_dir("ext4w");
+    if (dir.empty()) return;
+    path = dir + "/w.img";
+    mnt = dir + "/mnt";
+    mkdir(mnt.c_str(), 0755);
+  }
+  ~WriteImage() {
+    if (!path.empty()) unlink(path.c_str());
+    rmdir(mnt.c_str());
+    if (!dir.empty()) rmdir(dir.c_str());
+  }
+  bool fresh() { return !dir.empty() && sh("mke2fs -q -F -t ext4 " + path + " 2G"); }
+};
+
+WriteImage& write_image() {
+  static WriteImage w;
+  return w;
+}
+
+// Milliseconds to make the tree under root and syncfs it (NaN on an error).
+template <typename Sys>
+double timed_create_tree(const Sys& sys, const std::string& root) {
+  std::mt19937_64 rng(11);
+  std::vector<char> data(64 << 10);
+  for (auto& c : data) c = static_cast<char>(rng());
+  const double t0 = bench::now_ns();
+  for (uint64_t i = 0; i < kTreeFiles; ++i) {
+    const std::string d = root + "/d" + std::to_string(i / 100);
+    if (i % 100 == 0 && sys(SYS_mkdir, reinterpret_cast<long>(d.c_str()), 0755) != 0) return NAN;
+    const size_t size = static_cast<size_t>(std::exp2(static_cast<double>(rng() % 1500) / 100.0));
+    const std::string f = d + "/file" + std::to_string(i) + ".c";
+    const long fd = sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>(f.c_str()), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return NAN;
+    const long w = sys(SYS_write, fd, reinterpret_cast<long>(data.data() + rng() % (data.size() / 2)), static_cast<long>(size));
+    sys(SYS_close, fd);
+    if (w != static_cast<long>(size)) return NAN;
+  }
+  const long rfd = sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>(root.c_str()), O_RDONLY | O_DIRECTORY);
+  const long r = sys(SYS_syncfs, rfd);
+  sys(SYS_close, rfd);
+  if (r != 0) return NAN;
+  return (bench::now_ns() - t0) / 1e6;
+}
+
+// MiB/s writing root/big in 1 MiB writes, then fsync (NaN on an error).
+template <typename Sys>
+double timed_seq_write(const Sys& sys, const std::string& root) {
+  std::vector<char> buf(1 << 20);
+  std::mt19937_64 rng(5);
+  for (auto& c : buf) c = static_cast<char>(rng());
+  const std::string path = root + "/big";
+  const double t0 = bench::now_ns();
+  const long f = sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path.c_str()), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (f < 0) return NAN;
+  for (uint64_t off = 0; off < kWriteBytes; off += buf.size()) {
+    buf[0] = static_cast<char>(off >> 20);
+    if (sys(SYS_write, f, reinterpret_cast<long>(buf.data()), static_cast<long>(buf.size())) != static_cast<long>(buf.size())) {
+      sys(SYS_close, f);
+      return NAN;
+    }
+  }
+  const long r = sys(SYS_fsync, f);
+  sys(SYS_close, f);
+  if (r != 0) return NAN;
+  return static_cast<double>(kWriteBytes) / (1 << 20) / ((bench::now_ns() - t0) / 1e9);
+}
+
+enum class WriteWhat { Tree, Seq };
+
+template <typename Sys>
+double measure_write(WriteWhat w, const Sys& sys, const std::string& root) {
+  return w == WriteWhat::Tree ? timed_create_tree(sys, root) : timed_seq_write(sys, root);
+}
+
+double guest_write_sample(WriteWhat w) {
+  WriteImage& img = write_image();
+  if (!img.fresh()) return NAN;
+  auto k = bench::boot(("vcpus=1 mem=1024M ubda=" + img.path).c_str());
+  return bench::in_guest(*k, [w] {
+    uml::syscall(SYS_mkdir, reinterpret_cast<long>("/mnt"), 0755);
+    if (uml::syscall(SYS_mount, reinterpret_cast<long>("/dev/ubda"), reinterpret_cast<long>("/mnt"),
+                     reinterpret_cast<long>("ext4"), 0, 0) != 0)
+      return static_cast<double>(NAN);
+    const double v = measure_write(w, GuestSys{}, "/mnt");
+    uml::syscall(SYS_umount2, reinterpret_cast<long>("/mnt"), 0);
+    return v;
+  });
+}
+
+// The host kernel's ext4 on a loop mount, or fuse2fs (its syncfs waits for what the
+// daemon has taken; the daemon may keep writes in its own cache until umount).
+double host_write_sample(WriteWhat w, bool fuse) {
+  WriteImage& img = write_image();
+  if (!img.fresh()) return NAN;
+  const bool ok = fuse ? sh("fuse2fs -o rw,fakeroot " + img.path + " " + img.mnt)
+                       : sh("mount -t ext4 -o loop " + img.path + " " + img.mnt);
+  if (!ok) return NAN;
+  const double v = measure_write(w, HostSys{}, img.mnt);
+  sh(fuse ? "fusermount3 -u " + img.mnt + " || umount " + img.mnt : "umount " + img.mnt);
+  return v;
+}
+
+bench::Benchmark ext4_write_bench(const char* name, WriteWhat w, const char* note) {
+  bench::Benchmark b;
+  b.name = name;
+  b.unit = w == WriteWhat::Tree ? "ms" : "MiB/s";
+  b.higher_is_better = w == WriteWhat::Seq;
+  b.baseline = "host ext4";
+  b.note = note;
+  b.setup = [] { write_image(); };
+  b.guest = [w] { return guest_write_sample(w); };
+  b.base = [w] { return host_write_sample(w, false); };
+  b.more.push_back({"fuse2fs", [w] { return host_write_sample(w, true); }});
+  return b;
+}
+
+}  // namespace
+
+UML_BENCHMARK(ext4_create_tree) {
+  return ext4_write_bench("ext4_create_tree", WriteWhat::Tree,
+                          "make 5,000 files (1 B to 32 KiB) in 50 directories of an empty 2 GiB ext4, then syncfs; vs "
+                          "the host kernel's ext4 on a loop mount of the same kind of image, and fuse2fs");
+}
+
+UML_BENCHMARK(ext4_seq_write) {
+  return ext4_write_bench("ext4_seq_write", WriteWhat::Seq,
+                          "write a 512 MiB file in 1 MiB writes to an empty 2 GiB ext4, then fsync");
 }

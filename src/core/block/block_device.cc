@@ -42,8 +42,8 @@ int BlockDevice::check(const BlockRequest& rq) const {
 bool BlockDevice::mergeable(const BlockRequest& a, const BlockRequest& b) const {
   // a then b, contiguous, same kind, neither ordered by flags.
   if (a.op != b.op || !a.is_data() || a.flags != b.flags || (a.flags & BlockRequest::kOrderFlags)) return false;
-  if (a.offset + chain_len(a) != b.offset) return false;
-  if (chain_len(a) + chain_len(b) > m_p.max_bytes) return false;
+  if (a.offset + a.merged_len != b.offset) return false;
+  if (a.merged_len + b.merged_len > m_p.max_bytes) return false;
   return a.merged_segs + b.merged_segs <= m_p.max_segs;
 }
 
@@ -72,13 +72,19 @@ void chain(BlockRequest* a, BlockRequest* b) {
   tail->merged_next = b;
   a->merged_tail = b->merged_tail ? b->merged_tail : b;
   a->merged_segs += b->merged_segs;
+  a->merged_len += b->merged_len;
   b->merged_tail = nullptr;
 }
 }  // namespace
 
-// A back merge (rq after a pending request) or a front merge (rq before one), looking at
-// the newest few pending requests, as the elevator's last-merge hint does.
+// A back merge (rq after a pending request) or a front merge (rq before one): the newest
+// pending request first (a writer going forward lands right after it, as the elevator's
+// last-merge hint finds), then the oldest few.
 bool BlockDevice::try_merge_locked(BlockRequest* rq) {
+  if (m_tail && mergeable(*m_tail, *rq)) {
+    chain(m_tail, rq);
+    return true;
+  }
   BlockRequest* prev = nullptr;
   int looked = 0;
   for (BlockRequest* p = m_head; p && looked < 16; prev = p, p = p->q_next, ++looked) {
@@ -102,6 +108,7 @@ bool BlockDevice::try_merge_locked(BlockRequest* rq) {
 bool BlockDevice::prepare(BlockRequest* rq) {
   rq->q_next = rq->merged_next = rq->merged_tail = nullptr;
   rq->merged_segs = static_cast<uint32_t>(rq->segs.size());
+  rq->merged_len = rq->len;
   if (int e = check(*rq); e != 0) {
     {
       SpinGuard g(m_lock);

@@ -58,6 +58,7 @@ struct BlockRequest {
   BlockRequest* merged_next = nullptr;  // requests merged behind this one
   BlockRequest* merged_tail = nullptr;
   uint32_t merged_segs = 0;             // segments over the whole chain
+  uint64_t merged_len = 0;              // bytes over the whole chain
   bool internal = false;                // the fault injector's own: not counted by the queue
   uint64_t overlay_epoch = 0;           // a read the volatile cache lays its writes over
 

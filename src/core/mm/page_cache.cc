@@ -683,7 +683,10 @@ void PageCache::flusher(KTimer* t) {
 }
 
 void PageCache::sync_all(SchedEntity& self) {
-  for (AddressSpace* m : walk_begin(false)) (void)m->write_and_wait(self, 0, ~uint64_t{0} - 1, nullptr);
+  // Every space's writeback started, then each waited for: the disks see it all at once.
+  const std::vector<AddressSpace*> spaces = walk_begin(false);
+  for (AddressSpace* m : spaces) m->start_writeback(~size_t{0}, -1);
+  for (AddressSpace* m : spaces) (void)m->write_and_wait(self, 0, ~uint64_t{0} - 1, nullptr);
   walk_end();
 }
 

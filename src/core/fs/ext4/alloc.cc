@@ -13,6 +13,23 @@ namespace uml::kern::ext4 {
 
 namespace {
 bool bit(const std::vector<uint8_t>& b, uint32_t i) { return b[i / 8] & (1u << (i % 8)); }
+// The first clear bit at or after i, below n (n if none): whole bytes of used bits skipped.
+uint32_t next_clear(const std::vector<uint8_t>& b, uint32_t i, uint32_t n) {
+  while (i < n) {
+    if (i % 8 == 0) {
+      while (i + 8 <= n && b[i / 8] == 0xFF) i += 8;
+      if (i >= n) break;
+    }
+    if (!bit(b, i)) return i;
+    ++i;
+  }
+  return n;
+}
+// Bits from `from` to the end of the block set (a bitmap's bits past the group's end).
+void set_tail(std::vector<uint8_t>& b, uint32_t from) {
+  for (; from % 8 && from / 8 < b.size(); ++from) b[from / 8] = static_cast<uint8_t>(b[from / 8] | (1u << (from % 8)));
+  if (from / 8 < b.size()) memset(b.data() + from / 8, 0xFF, b.size() - from / 8);
+}
 void set_bit(std::vector<uint8_t>& b, uint32_t i, bool on) {
   if (on) b[i / 8] = static_cast<uint8_t>(b[i / 8] | (1u << (i % 8)));
   else b[i / 8] = static_cast<uint8_t>(b[i / 8] & ~(1u << (i % 8)));
@@ -41,7 +58,7 @@ Result<std::vector<uint8_t>> Ext4Fs::block_bitmap(SchedEntity& self, uint32_t g)
     memcpy(b.data(), m.data(), s.block_size);
   }
   // ext4_mark_bitmap_end: bits past the group's last block count as used.
-  for (uint32_t i = n; i < s.block_size * 8; ++i) set_bit(b, i, true);
+  set_tail(b, n);
   return b;
 }
 
@@ -90,8 +107,7 @@ Result<uint64_t> Ext4Fs::alloc_blocks(SchedEntity& self, uint64_t goal, uint32_t
     std::vector<uint8_t> b = TRY(block_bitmap(self, g));
     const uint64_t first = s.group_first_block(g);
     const uint32_t n = s.blocks_in_group(g);
-    uint32_t i = k == 0 ? static_cast<uint32_t>(goal - first) : 0;
-    while (i < n && bit(b, i)) ++i;
+    const uint32_t i = next_clear(b, k == 0 ? static_cast<uint32_t>(goal - first) : 0, n);
     if (i >= n) continue;
     uint32_t len = 0;
     while (i + len < n && len < want && !bit(b, i + len)) {
@@ -163,10 +179,9 @@ Result<uint32_t> Ext4Fs::alloc_inode(SchedEntity& self, uint32_t goal_group, boo
       MetaBlock m = TRY(read_block(self, d.inode_bitmap));
       memcpy(b.data(), m.data(), s.block_size);
     }
-    for (uint32_t i = ipg; i < s.block_size * 8; ++i) set_bit(b, i, true);
+    set_tail(b, ipg);
     // Inodes below s_first_ino are reserved (group 0 only holds them).
-    uint32_t i = g == 0 ? s.first_ino - 1 : 0;
-    while (i < ipg && bit(b, i)) ++i;
+    const uint32_t i = next_clear(b, g == 0 ? s.first_ino - 1 : 0, ipg);
     if (i >= ipg) {
       error("__ext4_new_inode", 0, d.inode_bitmap, "group %u: free inodes count wrong, no free bit", g);
       continue;

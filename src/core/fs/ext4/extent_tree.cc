@@ -179,8 +179,6 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
   const uint32_t bs = fs.block_size();
   const uint32_t first = static_cast<uint32_t>(off / bs);
   const uint64_t end = (end_byte + bs - 1) / bs;
-  // The blocks the write covers whole: new ones there need no zeroing.
-  const uint64_t cover_lo = (off + bs - 1) / bs, cover_hi = end_byte / bs;
   std::vector<Extent> ex;
   {
     SpinGuard g(m_map_lock);
@@ -194,14 +192,13 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
     if (p >= end) return end;
     ex = m_ext;
   }
-  // Zeroes the parts of a run of new blocks (lblk..., pblk...) the write does not cover.
+  // New blocks need no zeroing on the disk: they are fresh until the write's data is in, so
+  // a page the write fills only in part is read as zeros, not from the disk, and the whole
+  // block is written back from that page. Only a copy cut short leaves blocks that nothing
+  // fills: they go to *unzeroed, for the writer to zero.
   auto prepare = [&](uint32_t lblk, uint64_t pblk, uint64_t n) -> Result<void> {
     TRY(forget_cached_blocks(self, pblk, n));
-    const uint64_t lo = std::clamp<uint64_t>(cover_lo, lblk, lblk + n);
-    const uint64_t hi = std::clamp<uint64_t>(cover_hi, lo, lblk + n);
-    if (lo > lblk) TRY(zero_blocks(self, pblk, lo - lblk));
-    if (hi < lblk + n) TRY(zero_blocks(self, pblk + (hi - lblk), lblk + n - hi));
-    if (hi > lo) unzeroed->push_back(Extent{static_cast<uint32_t>(lo), static_cast<uint32_t>(hi - lo), false, pblk + (lo - lblk)});
+    unzeroed->push_back(Extent{lblk, static_cast<uint32_t>(n), false, pblk});
     return {};
   };
   uint64_t pos = first, new_blocks = 0;

@@ -389,7 +389,11 @@ Result<void> Ext4Fs::enter_rw(SchedEntity& self, bool remount, std::string* why)
 Result<void> Ext4Fs::sync_fs(SchedEntity& self) {
   if (!m_rw) return {};
   Result<void> res;
-  for (auto& i : live_inodes()) {
+  // sync_filesystem: every file's writeback started first, then each waited for, so the
+  // disk sees them all in flight together.
+  const std::vector<RefPtr<Ext4Inode>> live = live_inodes();
+  for (auto& i : live) i->start_write_back();
+  for (auto& i : live) {
     auto r = i->write_back(self);
     if (!r && res) res = r;
   }

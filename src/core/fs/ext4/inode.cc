@@ -186,8 +186,9 @@ Result<uint64_t> Ext4Inode::allocated_end(SchedEntity& self, uint64_t off, uint6
 }
 
 // ext4_buffered_write_iter with allocation at write time (as with nodelalloc): holes in
-// the range get blocks (zeroed on the disk), unwritten extents become written, then the
-// pages take the data and the size and times change (ext4_write_end, file_update_time).
+// the range get blocks, unwritten extents become written (both read as zeros until the
+// data is in), then the pages take the data and the size and times change (ext4_write_end,
+// file_update_time).
 // The VFS holds the rwsem. Block-mapped (ext2/3) files write into the blocks they have.
 Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (fs().read_only()) return Errno::ROFS;
@@ -219,8 +220,9 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   const uint64_t copied = n ? n.value() : 0;
   Result<void> zeroed;
   if (copied < end - off) {
-    // Cut short (a fault in the caller's buffer): the new blocks left unfilled read as
-    // zeros, not as what the disk held.
+    // Cut short (a fault in the caller's buffer): the new blocks from the one the copy
+    // stopped in read as zeros, not as what the disk held (a page the copy did fill is
+    // written back over them).
     const uint64_t from = (off + copied) / bs;
     for (const Extent& e : unzeroed) {
       const uint64_t lo = std::max<uint64_t>(e.lblk, from);

@@ -65,6 +65,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   void dirtied() override;
   // The file's dirty pages written and waited for (syncfs, umount). IO.
   Result<void> write_back(SchedEntity& self);
+  // Their writeback started, without waiting.
+  void start_write_back() {
+    if (m_data) m_data->start_writeback(~size_t{0}, -1);
+  }
   // Names (namei.cc): linear directories take new names; indexed (htree) directories
   // give up and remove names, and take none yet (EOPNOTSUPP with a log line).
   Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
@@ -157,10 +161,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // A write has copied its data into [first, end): its fresh extents read as data now.
   void settle_fresh(uint32_t first, uint64_t end);
   // ext4_map_blocks with EXT4_GET_BLOCKS_CREATE for the blocks of bytes [off, end): holes
-  // get new blocks and unwritten extents become written, zeroed on the disk except where
-  // the write covers whole blocks (those runs are added to *unzeroed: a write cut short
-  // must zero what it did not fill). Returns the block it got to (the end's, or less when
-  // the disk filled up: NOSPC if it got nowhere).
+  // get new blocks and unwritten extents become written, both fresh (read as zeros) until
+  // the writer settles them; their runs go to *unzeroed (a write cut short must zero what
+  // it did not fill). Returns the block it got to (the end's, or less when the disk filled
+  // up: NOSPC if it got nowhere).
   Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
