@@ -612,3 +612,81 @@ TEST_CASE("ext4: tasks on two vCPUs make, grow, read and remove files side by si
   INFO(fsck.out);
   CHECK(fsck.status == 0);
 }
+
+TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as Linux's", "[ext4]") {
+  for (const char* opts : {"-b 4096", "-b 1024"}) {
+    SECTION(opts) {
+      test::TempDir tmp;
+      const std::string img = tmp.path + "/fs.img";
+      make_image(tmp, img, "ext4", opts, 1000);
+      auto k = test::boot("ubda=" + img);
+      long r_keep = -1, r_grow = -1, r_punch = -1, r_zero = 0, r_collapse = 0;
+      uint64_t blocks0 = 0, blocks_keep = 0, size_keep = 0, size_grow = 0, blocks_punch = 0;
+      long data_at = -1, hole_at = -1;
+      std::string zeros_back, mid_back, edge_back;
+      REQUIRE(test::run_task(*k, [&] {
+                if (mount_rw() != 0) return 1;
+                const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/f", O_CREAT | O_RDWR, 0644);
+                const std::string a(256 * 1024, 'a');
+                sys(SYS_pwrite64, fd, a.data(), a.size(), 0);
+                struct stat st;
+                sys(SYS_fstat, fd, &st);
+                blocks0 = st.st_blocks;
+                // Past the end, keeping the size: blocks, but no bytes.
+                r_keep = sys(SYS_fallocate, fd, FALLOC_FL_KEEP_SIZE, 256 * 1024, 256 * 1024);
+                sys(SYS_fstat, fd, &st);
+                blocks_keep = st.st_blocks;
+                size_keep = st.st_size;
+                // Moving the size: the new part reads as zeros, and is a hole to SEEK_DATA.
+                r_grow = sys(SYS_fallocate, fd, 0, 0, 768 * 1024);
+                sys(SYS_fstat, fd, &st);
+                size_grow = st.st_size;
+                std::string buf(4096, 'x');
+                sys(SYS_pread64, fd, buf.data(), buf.size(), 600 * 1024);
+                zeros_back = buf;
+                data_at = sys(SYS_lseek, fd, 300 * 1024, SEEK_DATA);
+                hole_at = sys(SYS_lseek, fd, 0, SEEK_HOLE);
+                // Written into: data from then on.
+                sys(SYS_pwrite64, fd, "written", 7, 700 * 1024);
+                // A hole punched in the middle of the data: zeros, fewer blocks, edges kept.
+                r_punch = sys(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 10000, 100000);
+                sys(SYS_fstat, fd, &st);
+                blocks_punch = st.st_blocks;
+                std::string mid(100000, 'x');
+                sys(SYS_pread64, fd, mid.data(), mid.size(), 10000);
+                mid_back = mid;
+                std::string edge(20, 'x');
+                sys(SYS_pread64, fd, edge.data(), edge.size(), 10000 - 10);
+                edge_back = edge;
+                r_zero = sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, 4096);
+                r_collapse = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4096);
+                sys(SYS_close, fd);
+                return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+              }) == 0);
+      INFO(k->dmesg());
+      CHECK(r_keep == 0);
+      CHECK(blocks_keep == blocks0 + 512);
+      CHECK(size_keep == 256 * 1024);
+      CHECK(r_grow == 0);
+      CHECK(size_grow == 768 * 1024);
+      CHECK(zeros_back == std::string(4096, '\0'));
+      CHECK(data_at == -ENXIO);                // nothing but unwritten extents past 256 KiB
+      CHECK(hole_at == 256 * 1024);
+      CHECK(r_punch == 0);
+      CHECK(blocks_punch < blocks_keep + 512);
+      CHECK(mid_back == std::string(100000, '\0'));
+      CHECK(edge_back == std::string(10, 'a') + std::string(10, '\0'));
+      CHECK(r_zero == -EOPNOTSUPP);
+      CHECK(r_collapse == -EOPNOTSUPP);
+      k->shutdown();
+      const test::Shell fsck = sh("e2fsck -fn " + img);
+      INFO(fsck.out);
+      CHECK(fsck.status == 0);
+      const std::string back = debugfs(img, "cat /f");
+      REQUIRE(back.size() == 768 * 1024);
+      CHECK(back.substr(700 * 1024, 7) == "written");
+      CHECK(back.substr(10000, 100000) == std::string(100000, '\0'));
+      CHECK(back.substr(110000, 1000) == std::string(1000, 'a'));
+    }
+  }
+}

@@ -280,6 +280,10 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
 }
 
 Result<void> Ext4Inode::free_from(SchedEntity& self, uint32_t lblk) {
+  return free_range(self, lblk, uint64_t{1} << 32);
+}
+
+Result<void> Ext4Inode::free_range(SchedEntity& self, uint32_t first, uint64_t end) {
   Ext4Fs& fs = this->fs();
   std::vector<Extent> ex;
   {
@@ -290,17 +294,18 @@ Result<void> Ext4Inode::free_from(SchedEntity& self, uint32_t lblk) {
   uint64_t nfreed = 0;
   std::vector<Extent> kept;
   for (const Extent& e : ex) {
-    if (uint64_t{e.lblk} + e.len <= lblk) {
+    const uint64_t lo = e.lblk, hi = uint64_t{e.lblk} + e.len;
+    if (hi <= first || lo >= end) {
       kept.push_back(e);
-    } else if (e.lblk >= lblk) {
-      freed.emplace_back(e.pblk, e.len);
-      nfreed += e.len;
-    } else {
-      const uint32_t keep = lblk - e.lblk;
-      kept.push_back(Extent{e.lblk, keep, e.unwritten, e.pblk});
-      freed.emplace_back(e.pblk + keep, e.len - keep);
-      nfreed += e.len - keep;
+      continue;
     }
+    const uint64_t cut_lo = std::max<uint64_t>(lo, first), cut_hi = std::min(hi, end);
+    if (cut_lo > lo) kept.push_back(Extent{e.lblk, static_cast<uint32_t>(cut_lo - lo), e.unwritten, e.pblk});
+    freed.emplace_back(e.pblk + (cut_lo - lo), cut_hi - cut_lo);
+    nfreed += cut_hi - cut_lo;
+    if (cut_hi < hi)
+      kept.push_back(Extent{static_cast<uint32_t>(cut_hi), static_cast<uint32_t>(hi - cut_hi), e.unwritten,
+                            e.pblk + (cut_hi - lo)});
   }
   if (freed.empty()) return {};
   {
@@ -310,6 +315,63 @@ Result<void> Ext4Inode::free_from(SchedEntity& self, uint32_t lblk) {
   TRY(store_extents(self, std::move(kept)));
   for (auto [b, n] : freed) TRY(fs.free_blocks(self, b, n));
   return {};
+}
+
+Result<uint64_t> Ext4Inode::preallocate(SchedEntity& self, uint32_t first, uint64_t end) {
+  Ext4Fs& fs = this->fs();
+  const uint32_t bs = fs.block_size();
+  std::vector<Extent> ex;
+  {
+    SpinGuard g(m_map_lock);
+    ex = m_ext;
+  }
+  uint64_t pos = first, new_blocks = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> fresh;
+  Result<void> failed;
+  while (pos < end) {
+    const uint32_t lblk = static_cast<uint32_t>(pos);
+    const BlockRun r = run_at(ex, lblk);
+    const uint64_t want = std::min<uint64_t>(r.len, end - pos);
+    if (r.pblk) {
+      pos += want;
+      continue;
+    }
+    auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
+    const uint64_t goal = it != ex.begin() ? (it - 1)->pblk + (lblk - (it - 1)->lblk) : 0;
+    uint32_t got = 0;
+    auto a = fs.alloc_blocks(self, goal, static_cast<uint32_t>(std::min<uint64_t>(want, kMaxInitLen - 1)), &got);
+    if (!a) {
+      failed = a.error();
+      break;
+    }
+    if (auto f = forget_cached_blocks(self, a.value(), got); !f) {
+      (void)fs.free_blocks(self, a.value(), got);
+      failed = f;
+      break;
+    }
+    ex.insert(it, Extent{lblk, got, true, a.value()});
+    fresh.emplace_back(a.value(), got);
+    new_blocks += got;
+    pos += got;
+  }
+  if (new_blocks) {
+    merge(ex);
+    {
+      SpinGuard g(m_map_lock);
+      m_raw.blocks += new_blocks * (bs / 512);
+    }
+    if (auto st = store_extents(self, std::move(ex)); !st) {
+      {
+        SpinGuard g(m_map_lock);
+        m_raw.blocks -= new_blocks * (bs / 512);
+      }
+      for (auto [b, n] : fresh) (void)fs.free_blocks(self, b, n);
+      return st.error();
+    }
+  }
+  if (pos == first && !failed) return pos;
+  if (pos == first) return failed.error();
+  return pos;
 }
 
 Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex) {

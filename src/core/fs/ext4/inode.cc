@@ -289,6 +289,81 @@ Result<void> Ext4Inode::truncate(uint64_t size) {
   return {};
 }
 
+// ext4_fallocate: preallocation (unwritten extents, the size moved unless KEEP_SIZE) and
+// PUNCH_HOLE (the range reads as zeros; its whole blocks are freed). The VFS checked the
+// mode's shape and holds the rwsem; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE and
+// UNSHARE_RANGE are not done yet.
+Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
+  if (fs().read_only()) return Errno::ROFS;
+  if (!m_data || !is_reg()) return Errno::NODEV;
+  constexpr int kKeepSize = 0x01, kPunch = 0x02;
+  if (mode & ~(kKeepSize | kPunch)) return Errno::OPNOTSUPP;
+  if (has_inline() || !m_raw.has_extents()) return fs().unsupported("ext4_fallocate", ino32(), "fallocate of a file without extents");
+  SchedEntity& self = self_entity();
+  const uint32_t bs = fs().block_size();
+  const uint64_t max_bytes = uint64_t{0xFFFFFFFF} * bs;
+  if (off >= max_bytes || len > max_bytes - off) return Errno::FBIG;
+  const uint64_t end = off + len;
+  const int64_t now = realtime_now();
+  if (mode & kPunch) {
+    const uint64_t size = attr().size;
+    if (off >= size) return {};
+    const uint64_t stop = std::min(end, size);
+    // The partial blocks at either edge are zeroed through the cache (where they hold data);
+    // pages wholly inside go; the whole blocks inside are freed.
+    const uint64_t first_full = (off + bs - 1) / bs, last_full = stop / bs;  // [first_full, last_full)
+    auto zero = [&](uint64_t from, uint64_t to) -> Result<void> {
+      if (from >= to) return {};
+      const BlockRun r = TRY(map(self, static_cast<uint32_t>(from / bs)));
+      if (!r.pblk || r.unwritten) return {};
+      std::vector<char> zeros(static_cast<size_t>(to - from), 0);
+      TRY(m_data->write(self, from, IoBuffer::kernel(zeros.data(), zeros.size())));
+      return {};
+    };
+    if (first_full > last_full) {  // inside one block
+      TRY(zero(off, stop));
+    } else {
+      TRY(zero(off, first_full * bs));
+      TRY(zero(last_full * bs, stop));
+    }
+    if (last_full > first_full) {
+      // Pages wholly inside the hole go unwritten; the edge pages stay (they hold data the
+      // hole does not cover, and the zeros just written).
+      const uint64_t page_lo = (first_full * bs + kPage - 1) / kPage * kPage, page_hi = last_full * bs / kPage * kPage;
+      if (page_hi > page_lo) {
+        m_data->invalidate(&self, page_lo, page_hi, /*discard_dirty=*/true);
+        TRY(m_data->write_and_wait(self, page_lo, page_hi, nullptr));
+      }
+      // Edge pages may cover blocks being freed (blocks smaller than pages): written first.
+      TRY(m_data->write_and_wait(self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, nullptr));
+      m_data->invalidate(&self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, false);
+      MutexGuard t(m_tree_lock, self);
+      TRY(load_extents(self));
+      TRY(free_range(self, static_cast<uint32_t>(first_full), last_full));
+    }
+    update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
+    return {};
+  }
+  uint64_t reached;
+  {
+    MutexGuard t(m_tree_lock, self);
+    TRY(load_extents(self));
+    reached = TRY(preallocate(self, static_cast<uint32_t>(off / bs), (end + bs - 1) / bs));
+  }
+  const bool short_of = reached * bs < end;
+  if (!(mode & kKeepSize) && !short_of && end > attr().size) {
+    m_data->set_size(end);
+    update_attr([&](InodeAttr& a) {
+      a.size = end;
+      a.ctime_ns = now;
+    });
+  } else {
+    update_attr([&](InodeAttr& a) { a.ctime_ns = now; });
+  }
+  if (short_of) return Errno::NOSPC;
+  return {};
+}
+
 void Ext4Inode::dirtied() {
   if (fs().read_only()) return;
   if (auto r = write_inode(self_entity()); !r)

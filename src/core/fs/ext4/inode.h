@@ -78,9 +78,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> remove(std::string_view name, bool dir) override;
   Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name) override;
   Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name) override;
-  Result<void> fallocate(int, uint64_t, uint64_t) override {
-    return fs().unsupported("ext4_fallocate", ino32(), "allocating blocks");
-  }
+  Result<void> fallocate(int mode, uint64_t off, uint64_t len) override;
   Result<void> setxattr(std::string_view, std::string_view, int) override {
     return fs().unsupported("ext4_xattr_set", ino32(), "setting an xattr");
   }
@@ -168,6 +166,11 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
+  // ext4_punch_hole's mapping half: the blocks of [first, end) freed (extents split).
+  Result<void> free_range(SchedEntity& self, uint32_t first, uint64_t end);
+  // ext4_alloc_file_blocks: holes in [first, end) get unwritten extents (read as zeros).
+  // Returns where it got to, as allocate.
+  Result<uint64_t> preallocate(SchedEntity& self, uint32_t first, uint64_t end);
   // New blocks zeroed on the disk (and no dirty copy of them left in the disk's cache).
   Result<void> zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n);
   // The disk's cache writes any dirty copy of the blocks now (a freed metadata block), so
