@@ -690,3 +690,52 @@ TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as 
     }
   }
 }
+
+TEST_CASE("ext4: a writable mount finishes the orphan list: unnamed inodes deleted, cut files truncated", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  mkdir(src.c_str(), 0755);
+  test::write_file(src + "/gone", test::random_bytes(1 << 20, 1));
+  test::write_file(src + "/cut", test::random_bytes(1 << 20, 2));
+  REQUIRE(sh("mke2fs -q -F -t ext4 -b 4096 -d " + src + " " + img + " 32M").status == 0);
+  const std::string gone = debugfs(img, "stat /gone"), cut = debugfs(img, "stat /cut");
+  const std::string gone_ino = gone.substr(7, gone.find(' ', 7) - 7), cut_ino = cut.substr(7, cut.find(' ', 7) - 7);
+  // What a crash leaves: /gone unlinked while open, /cut in the middle of a truncate, both
+  // on the orphan list (gone -> cut).
+  test::write_file(tmp.path + "/cmds", "unlink /gone\nsif <" + gone_ino + "> links_count 0\nsif <" + gone_ino +
+                                           "> dtime " + cut_ino + "\nsif <" + cut_ino + "> size 4096\nssv last_orphan " +
+                                           gone_ino + "\n");
+  sh("debugfs -w -f " + tmp.path + "/cmds " + img);
+  REQUIRE(sh("e2fsck -fn " + img).status != 0);  // the list is not finished yet
+  auto free_blocks = [&] {
+    const std::string h = sh("dumpe2fs -h " + img).out;
+    const size_t at = h.find("Free blocks:");
+    return at == std::string::npos ? -1L : std::stol(h.substr(at + 12));
+  };
+  const long free_before = free_blocks();
+  // A read-only mount leaves the list alone.
+  auto ro = test::boot("ubdar=" + img);
+  REQUIRE(test::run_task(*ro, [] {
+            sys(SYS_mkdir, "/mnt", 0755);
+            return static_cast<int>(sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L));
+          }) == 0);
+  CHECK(ro->dmesg().find("2 orphan inodes left") != std::string::npos);
+  ro->shutdown();
+  auto k = test::boot("ubda=" + img);
+  long size = -1;
+  REQUIRE(test::run_task(*k, [&] {
+            if (mount_rw() != 0) return 1;
+            struct stat st;
+            if (sys(SYS_newfstatat, AT_FDCWD, "/mnt/cut", &st, 0) == 0) size = st.st_size;
+            return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+          }) == 0);
+  INFO(k->dmesg());
+  CHECK(k->dmesg().find("2 orphan inodes cleaned up") != std::string::npos);
+  CHECK(size == 4096);
+  k->shutdown();
+  const test::Shell fsck = sh("e2fsck -fn " + img);
+  INFO(fsck.out);
+  CHECK(fsck.status == 0);
+  CHECK(free_blocks() == free_before + 256 + 255);  // all of /gone, and /cut past its first block
+  CHECK(sh("dumpe2fs -h " + img).out.find("First orphan inode") == std::string::npos);
+}

@@ -429,24 +429,90 @@ void Ext4Fs::shutdown(SchedEntity& self) {
 }
 
 void Ext4Fs::scan_orphans(SchedEntity& self) {
-  // ext4_orphan_cleanup skips a read-only mount's orphans; the list is walked here only to
-  // say how many wait for a writable mount (bounded, so a loop in it cannot hang us).
+  // The orphan list (bounded, so a loop in it cannot hang us): on a read-only mount only
+  // counted, as ext4_orphan_cleanup skips it there; on a writable one each inode is
+  // finished as Linux does: deleted when it has no name, else cut to its size.
   uint32_t ino = m_super.last_orphan;
-  uint64_t n = 0;
+  uint64_t n = 0, done = 0;
+  bool clean = true;
   while (ino && n < kMaxOrphanWalk) {
     if (ino < m_super.first_ino || ino > m_super.inodes_count) {
       error("ext4_orphan_get", ino, 0, "bad orphan inode %u", ino);
-      return;
+      clean = false;
+      break;
     }
     RawInode r;
-    if (!read_inode(self, ino, &r, nullptr)) return;
+    std::vector<uint8_t> xattrs;
+    if (!read_inode(self, ino, &r, &xattrs)) {
+      clean = false;
+      break;
+    }
     ++n;
     const uint32_t next = static_cast<uint32_t>(r.dtime);
+    if (!read_only()) {
+      if (finish_orphan(self, r, std::move(xattrs))) ++done;
+      else clean = false;
+    }
     if (next == ino) break;
     ino = next;
   }
-  if (n) warning("%llu orphan inode%s left for a read-write mount to clean up", static_cast<unsigned long long>(n),
-                 n == 1 ? "" : "s");
+  if (read_only()) {
+    if (n) warning("%llu orphan inode%s left for a read-write mount to clean up", static_cast<unsigned long long>(n),
+                   n == 1 ? "" : "s");
+    return;
+  }
+  if (n) m_log.log(KERN_INFO, "EXT4-fs (%s): %llu orphan inode%s cleaned up", m_devname.c_str(),
+                   static_cast<unsigned long long>(done), done == 1 ? "" : "s");
+  if (n && clean) {
+    put_le32(m_sb_raw + 0xE8, 0);  // s_last_orphan: the list is empty
+    m_super.last_orphan = 0;
+    if (auto w = write_super(self); !w) error("ext4_orphan_cleanup", 0, 0, "cannot store the superblock");
+  }
+}
+
+bool Ext4Fs::finish_orphan(SchedEntity& self, const RawInode& r, std::vector<uint8_t> xattrs) {
+  const uint32_t type = r.mode & abi::S_IFMT_;
+  if (r.mode == 0 || (type != abi::S_IFREG_ && type != abi::S_IFDIR_ && type != abi::S_IFLNK_)) {
+    error("ext4_orphan_get", r.ino, 0, "orphan inode of mode %o", r.mode);
+    return false;
+  }
+  // Not through iget: an orphan's dtime is the list's next link, which iget takes for a
+  // deleted inode.
+  RefPtr<Ext4Inode> i;
+  {
+    SpinGuard g(m_icache_lock);
+    auto it = m_icache.find(r.ino);
+    if (it != m_icache.end() && it->second->try_ref()) i = RefPtr<Ext4Inode>::adopt_ref(it->second);
+  }
+  if (!i) {
+    i = RefPtr<Ext4Inode>::adopt(new Ext4Inode(*this, r, std::move(xattrs)));
+    SpinGuard g(m_icache_lock);
+    m_icache[r.ino] = i.get();
+  }
+  {
+    SpinGuard g(i->m_map_lock);
+    i->m_raw.dtime = 0;  // off the list
+  }
+  if (r.links == 0) {
+    // ext4_orphan_cleanup's iput of an unlinked inode: deleted.
+    if (auto d = i->release(self); !d) {
+      error("ext4_orphan_cleanup", r.ino, 0, "deleting failed: %s", errno_name(d.error()));
+      return false;
+    }
+    return true;
+  }
+  // A truncate that was under way: the blocks past the size go (ext4_truncate).
+  if (type == abi::S_IFREG_ && r.has_extents() && !(r.flags & RawInode::kInlineDataFl)) {
+    MutexGuard t(i->m_tree_lock, self);
+    const uint32_t bs = m_super.block_size;
+    auto f = i->load_extents(self);
+    if (f) f = i->free_from(self, static_cast<uint32_t>((r.size + bs - 1) / bs));
+    if (!f) {
+      error("ext4_orphan_cleanup", r.ino, 0, "truncating failed: %s", errno_name(f.error()));
+      return false;
+    }
+  }
+  return static_cast<bool>(i->write_inode(self));
 }
 
 uint64_t Ext4Fs::overhead_blocks() const {

@@ -159,6 +159,9 @@ class Ext4Fs final : public SuperBlock {
   // The live inodes (referenced), for a sync or the end of the filesystem.
   std::vector<RefPtr<Ext4Inode>> live_inodes();
   void scan_orphans(SchedEntity& self);
+  // One inode of the orphan list on a writable mount: deleted without names, else cut to
+  // its size. False (logged) when it could not be.
+  bool finish_orphan(SchedEntity& self, const RawInode& r, std::vector<uint8_t> xattrs);
   uint64_t overhead_blocks() const;
   // Raw inode bytes and decode.
   Result<void> read_inode(SchedEntity& self, uint32_t ino, RawInode* out, std::vector<uint8_t>* raw);
