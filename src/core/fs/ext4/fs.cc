@@ -371,6 +371,11 @@ Result<void> Ext4Fs::enter_rw(SchedEntity& self, bool remount, std::string* why)
   if (m_ro_features) return refuse(refused, "couldn't mount RDWR because of unsupported optional features");
   if (m_super.has_ro_compat(feat::kRoReadonly)) return refuse(refused, "filesystem is read-only");
   if (m_super.has_incompat(feat::kInMmp)) return refuse(refused, "multi-mount protection is not supported for writing");
+  // Features whose bookkeeping the write path does not keep yet: writing would leave an
+  // image e2fsck has to repair.
+  if (m_super.has_ro_compat(feat::kRoQuota)) return refuse(refused, "quota files are not kept up to date when writing yet");
+  if (m_super.has_incompat(feat::kInEaInode))
+    return refuse(refused, "xattr values in inodes (ea_inode) are not kept up to date when writing yet");
   if (m_super.has_incompat(feat::kInRecover))
     return refuse(refused, "the journal needs recovery: mount without \"noload\" first");
   // ext4_setup_super: not clean while mounted (no journal is written), counted, stamped.
