@@ -58,6 +58,22 @@ int hammer(const std::string& path, std::vector<char>& shadow, size_t block, int
   return 0;
 }
 
+// Eight hammers over path on k at once: 0, or the first failure's code.
+int run_hammers(uml::Kernel& k, const std::string& path, std::vector<char>& shadow, size_t block, bool direct) {
+  constexpr int kTasks = 8;
+  const int ops = 4000 / UML_TEST_SCALE + 200;
+  std::atomic<int> failed{0};
+  std::vector<uml::TaskHandle> hs;
+  for (int t = 0; t < kTasks; ++t)
+    hs.push_back(k.spawn([&, t] {
+      const int r = hammer(path, shadow, block, t, kTasks, ops, direct);
+      if (r) failed = r;
+      return r;
+    }));
+  for (auto& h : hs) CHECK(h.wait() == 0);
+  return failed;
+}
+
 void concurrent_case(bool direct, size_t block) {
   test::TempDir dir;
   const std::string img = dir.path + "/d.img";
@@ -65,19 +81,7 @@ void concurrent_case(bool direct, size_t block) {
   test::write_file(img, shadow);
   // A small memory limit, so that the cache also evicts and writes back under the test.
   auto k = test::boot("vcpus=2 mem=16M ubda=" + img);
-  constexpr int kTasks = 8;
-  const int ops = 4000 / UML_TEST_SCALE + 200;
-  std::atomic<int> failed{0};
-  {
-    std::vector<uml::TaskHandle> hs;
-    for (int t = 0; t < kTasks; ++t)
-      hs.push_back(k->spawn([&, t] {
-        const int r = hammer("/dev/ubda", shadow, block, t, kTasks, ops, direct);
-        if (r) failed = r;
-        return r;
-      }));
-    for (auto& h : hs) CHECK(h.wait() == 0);
-  }
+  const int failed = run_hammers(*k, "/dev/ubda", shadow, block, direct);
   INFO(k->dmesg());
   REQUIRE(failed == 0);
   k->shutdown();
@@ -108,19 +112,7 @@ TEST_CASE("concurrent buffered reads and writes of a file on ext4 match a shadow
             test::sys(SYS_mkdir, "/mnt", 0755);
             return static_cast<int>(test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", 0L, 0L));
           }) == 0);
-  constexpr int kTasks = 8;
-  const int ops = 4000 / UML_TEST_SCALE + 200;
-  std::atomic<int> failed{0};
-  {
-    std::vector<uml::TaskHandle> hs;
-    for (int t = 0; t < kTasks; ++t)
-      hs.push_back(k->spawn([&, t] {
-        const int r = hammer("/mnt/file", shadow, 1024, t, kTasks, ops, false);
-        if (r) failed = r;
-        return r;
-      }));
-    for (auto& h : hs) CHECK(h.wait() == 0);
-  }
+  const int failed = run_hammers(*k, "/mnt/file", shadow, 1024, false);
   INFO(k->dmesg());
   REQUIRE(failed == 0);
   REQUIRE(test::run_task(*k, [] { return static_cast<int>(test::sys(SYS_umount2, "/mnt", 0)); }) == 0);

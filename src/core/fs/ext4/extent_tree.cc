@@ -173,6 +173,24 @@ Result<void> Ext4Inode::zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n
   return {};
 }
 
+Result<void> Ext4Inode::store_new_blocks(SchedEntity& self, std::vector<Extent> ex, uint64_t new_blocks,
+                                         const std::vector<std::pair<uint64_t, uint32_t>>& fresh) {
+  const uint64_t units = new_blocks * (fs().block_size() / 512);
+  merge(ex);
+  {
+    SpinGuard g(m_map_lock);
+    m_raw.blocks += units;
+  }
+  auto st = store_extents(self, std::move(ex));
+  if (st) return {};
+  {
+    SpinGuard g(m_map_lock);
+    m_raw.blocks -= units;
+  }
+  for (auto [b, n] : fresh) (void)fs().free_blocks(self, b, n);  // best effort: logged if it fails
+  return st.error();
+}
+
 Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t end_byte,
                                      std::vector<Extent>* unzeroed) {
   Ext4Fs& fs = this->fs();
@@ -259,21 +277,7 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
     new_blocks += got;
     pos += got;
   }
-  if (changed) {
-    merge(ex);
-    {
-      SpinGuard g(m_map_lock);
-      m_raw.blocks += new_blocks * (bs / 512);
-    }
-    if (auto st = store_extents(self, std::move(ex)); !st) {
-      {
-        SpinGuard g(m_map_lock);
-        m_raw.blocks -= new_blocks * (bs / 512);
-      }
-      for (auto [b, n] : fresh) (void)fs.free_blocks(self, b, n);  // best effort: logged if it fails
-      return st.error();
-    }
-  }
+  if (changed) TRY(store_new_blocks(self, std::move(ex), new_blocks, fresh));
   if (pos == first && !failed) return pos;
   if (pos == first) return failed.error();
   return pos;
@@ -319,7 +323,6 @@ Result<void> Ext4Inode::free_range(SchedEntity& self, uint32_t first, uint64_t e
 
 Result<uint64_t> Ext4Inode::preallocate(SchedEntity& self, uint32_t first, uint64_t end) {
   Ext4Fs& fs = this->fs();
-  const uint32_t bs = fs.block_size();
   std::vector<Extent> ex;
   {
     SpinGuard g(m_map_lock);
@@ -354,21 +357,7 @@ Result<uint64_t> Ext4Inode::preallocate(SchedEntity& self, uint32_t first, uint6
     new_blocks += got;
     pos += got;
   }
-  if (new_blocks) {
-    merge(ex);
-    {
-      SpinGuard g(m_map_lock);
-      m_raw.blocks += new_blocks * (bs / 512);
-    }
-    if (auto st = store_extents(self, std::move(ex)); !st) {
-      {
-        SpinGuard g(m_map_lock);
-        m_raw.blocks -= new_blocks * (bs / 512);
-      }
-      for (auto [b, n] : fresh) (void)fs.free_blocks(self, b, n);
-      return st.error();
-    }
-  }
+  if (new_blocks) TRY(store_new_blocks(self, std::move(ex), new_blocks, fresh));
   if (pos == first && !failed) return pos;
   if (pos == first) return failed.error();
   return pos;

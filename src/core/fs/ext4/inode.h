@@ -166,6 +166,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
+  // A changed extent list with new_blocks more blocks stored (i_blocks counts them); if the
+  // tree cannot take it, the new blocks (fresh) go back to the allocator.
+  Result<void> store_new_blocks(SchedEntity& self, std::vector<Extent> ex, uint64_t new_blocks,
+                                const std::vector<std::pair<uint64_t, uint32_t>>& fresh);
   // ext4_punch_hole's mapping half: the blocks of [first, end) freed (extents split).
   Result<void> free_range(SchedEntity& self, uint32_t first, uint64_t end);
   // ext4_alloc_file_blocks: holes in [first, end) get unwritten extents (read as zeros).
