@@ -33,6 +33,11 @@ BlockRun run_at(const std::vector<Extent>& ex, uint32_t lblk, bool reader = fals
   return BlockRun{0, static_cast<uint32_t>(std::min<uint64_t>(next - lblk, 0xFFFFFFFFu)), false};
 }
 
+// The first extent starting after lblk.
+std::vector<Extent>::iterator first_after(std::vector<Extent>& ex, uint32_t lblk) {
+  return std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
+}
+
 // Joins neighbours that continue each other on the disk (ext4_ext_try_to_merge).
 void merge(std::vector<Extent>& ex) {
   std::vector<Extent> out;
@@ -173,6 +178,13 @@ Result<void> Ext4Inode::zero_blocks(SchedEntity& self, uint64_t pblk, uint64_t n
   return {};
 }
 
+uint64_t Ext4Inode::alloc_goal(const std::vector<Extent>& ex, std::vector<Extent>::iterator next, uint32_t lblk) const {
+  // After the previous extent on the disk, or the start of the inode's group.
+  if (next != ex.begin()) return (next - 1)->pblk + (lblk - (next - 1)->lblk);
+  const Super& s = fs().super();
+  return s.group_first_block(static_cast<uint32_t>((ino() - 1) / s.inodes_per_group));
+}
+
 Result<void> Ext4Inode::store_new_blocks(SchedEntity& self, std::vector<Extent> ex, uint64_t new_blocks,
                                          const std::vector<std::pair<uint64_t, uint32_t>>& fresh) {
   const uint64_t units = new_blocks * (fs().block_size() / 512);
@@ -238,7 +250,7 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
         failed = z;
         break;
       }
-      auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; }) - 1;
+      auto it = first_after(ex, lblk) - 1;
       const Extent e = *it;
       std::vector<Extent> parts;
       if (e.lblk < lblk) parts.push_back(Extent{e.lblk, lblk - e.lblk, true, e.pblk});
@@ -253,13 +265,8 @@ Result<uint64_t> Ext4Inode::allocate(SchedEntity& self, uint64_t off, uint64_t e
       continue;
     }
     // A hole: new blocks, after the previous extent's on the disk where they are free.
-    uint64_t goal = 0;
-    auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
-    if (it != ex.begin()) goal = (it - 1)->pblk + (lblk - (it - 1)->lblk);
-    else {
-      const Super& s = fs.super();
-      goal = s.group_first_block(static_cast<uint32_t>((ino() - 1) / s.inodes_per_group));
-    }
+    auto it = first_after(ex, lblk);
+    const uint64_t goal = alloc_goal(ex, it, lblk);
     uint32_t got = 0;
     auto a = fs.alloc_blocks(self, goal, static_cast<uint32_t>(std::min<uint64_t>(want, kMaxInitLen)), &got);
     if (!a) {
@@ -339,8 +346,8 @@ Result<uint64_t> Ext4Inode::preallocate(SchedEntity& self, uint32_t first, uint6
       pos += want;
       continue;
     }
-    auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint32_t v, const Extent& e) { return v < e.lblk; });
-    const uint64_t goal = it != ex.begin() ? (it - 1)->pblk + (lblk - (it - 1)->lblk) : 0;
+    auto it = first_after(ex, lblk);
+    const uint64_t goal = alloc_goal(ex, it, lblk);
     uint32_t got = 0;
     auto a = fs.alloc_blocks(self, goal, static_cast<uint32_t>(std::min<uint64_t>(want, kMaxInitLen - 1)), &got);
     if (!a) {

@@ -166,6 +166,8 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
+  // Where new blocks for lblk should start (next: ex's first extent after lblk).
+  uint64_t alloc_goal(const std::vector<Extent>& ex, std::vector<Extent>::iterator next, uint32_t lblk) const;
   // A changed extent list with new_blocks more blocks stored (i_blocks counts them); if the
   // tree cannot take it, the new blocks (fresh) go back to the allocator.
   Result<void> store_new_blocks(SchedEntity& self, std::vector<Extent> ex, uint64_t new_blocks,
