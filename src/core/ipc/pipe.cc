@@ -23,7 +23,9 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
   for (;;) {
     size_t n = 0;
     bool fault = false, was_full = false;
-    {
+    // An empty pipe is seen without the mutex: bytes only come under it, and the wait below
+    // checks again under the queue's lock, which every writer takes after adding them.
+    if (available() > 0) {
       MutexGuard g(m_mutex, self);
       // pipe_read: writers are woken only when the pipe was full, so a reader of a pipe
       // with room left (the usual case) wakes nobody. A writer waits only for a full pipe,
@@ -58,7 +60,8 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
     if (fault) return Errno::FAULT;
     if (writers() == 0) return size_t{0};  // end of file
     if (nonblock) return Errno::AGAIN;
-    TRY(m_readable.wait(self, [&] { return available() > 0 || writers() == 0; }, interruptible_wait()));
+    TRY(m_readable.wait_event(self, [&] { return available() > 0 || writers() == 0; },
+                              interruptible_wait()));
   }
 }
 
@@ -115,7 +118,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
     if (fault) return done ? Result<size_t>(done) : Result<size_t>(Errno::FAULT);
     if (done == total) return done;
     if (nonblock) return done ? Result<size_t>(done) : Result<size_t>(Errno::AGAIN);
-    auto r = m_writable.wait(self, [&] { return !full() || readers() == 0; }, interruptible_wait());
+    auto r = m_writable.wait_event(self, [&] { return !full() || readers() == 0; }, interruptible_wait());
     if (!r.has_value()) return done ? Result<size_t>(done) : Result<size_t>(r.error());
   }
 }
@@ -161,14 +164,14 @@ void Pipe::drop_writer() {
 
 Result<void> Pipe::wait_for_writer(SchedEntity& self) {
   const uint64_t seen = m_writer_opens.load(std::memory_order_acquire);
-  return m_opened.wait(
+  return m_opened.wait_event(
       self, [&] { return writers() > 0 || m_writer_opens.load(std::memory_order_acquire) != seen; },
       interruptible_wait());
 }
 
 Result<void> Pipe::wait_for_reader(SchedEntity& self) {
   const uint64_t seen = m_reader_opens.load(std::memory_order_acquire);
-  return m_opened.wait(
+  return m_opened.wait_event(
       self, [&] { return readers() > 0 || m_reader_opens.load(std::memory_order_acquire) != seen; },
       interruptible_wait());
 }

@@ -66,8 +66,8 @@ Result<size_t> SignalFd::read(File& f, SchedEntity& self, const IoBuffer& buf, u
     }
     if (done) break;
     if (f.flags() & O_NONBLOCK_) return Errno::AGAIN;
-    TRY(sh.signalfd_wq.wait(t, [&] { return sh.signal_gen.load(std::memory_order_acquire) != gen; },
-                            interruptible_wait()));
+    TRY(sh.signalfd_wq.wait_event(t, [&] { return sh.signal_gen.load(std::memory_order_acquire) != gen; },
+                                  interruptible_wait()));
   }
   return done * sizeof(signalfd_siginfo);
 }

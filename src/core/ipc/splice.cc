@@ -16,7 +16,7 @@ Result<bool> Pipe::wait_data(SchedEntity& self, bool nonblock) {
     if (available() > 0) return true;
     if (writers() == 0) return false;
     if (nonblock) return Errno::AGAIN;
-    TRY(m_readable.wait(self, [&] { return available() > 0 || writers() == 0; }, interruptible_wait()));
+    TRY(m_readable.wait_event(self, [&] { return available() > 0 || writers() == 0; }, interruptible_wait()));
   }
 }
 
@@ -28,7 +28,7 @@ Result<void> Pipe::wait_room(SchedEntity& self, bool nonblock) {
     }
     if (!full()) return {};
     if (nonblock) return Errno::AGAIN;
-    TRY(m_writable.wait(self, [&] { return !full() || readers() == 0; }, interruptible_wait()));
+    TRY(m_writable.wait_event(self, [&] { return !full() || readers() == 0; }, interruptible_wait()));
   }
 }
 

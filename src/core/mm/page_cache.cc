@@ -131,7 +131,7 @@ void AddressSpace::set_dirty_locked(CachePage* p, uint8_t sectors) {
 void AddressSpace::note_error() { m_err_seq.fetch_add(1, std::memory_order_acq_rel); }
 
 void AddressSpace::wait_clear(SchedEntity& self, CachePage* p, uint32_t flags) {
-  (void)m_wq.wait(self, [&] { return !(p->flags.load(std::memory_order_acquire) & flags); });
+  (void)m_wq.wait_event(self, [&] { return !(p->flags.load(std::memory_order_acquire) & flags); });
 }
 
 void AddressSpace::lock_page(SchedEntity& self, CachePage* p) {
@@ -630,7 +630,7 @@ bool PageCache::reclaim(SchedEntity& self) {
     SpinGuard g(m_lock);
     if (!started && m_nr_writeback == 0 && evict_locked(32) == 0) return false;
   }
-  (void)m_room.wait(self, [&] { return m_io_done.load(std::memory_order_acquire) != gen; });
+  (void)m_room.wait_event(self, [&] { return m_io_done.load(std::memory_order_acquire) != gen; });
   return true;
 }
 
@@ -648,7 +648,7 @@ void PageCache::balance_dirty(SchedEntity& self, AddressSpace& m) {
       SpinGuard g(m_lock);
       if (!started && m.m_nr_writeback == 0) return;  // the rest is other spaces' (the flusher's)
     }
-    (void)m_room.wait(self, [&] { return m_io_done.load(std::memory_order_acquire) != gen; });
+    (void)m_room.wait_event(self, [&] { return m_io_done.load(std::memory_order_acquire) != gen; });
   }
 }
 

@@ -236,7 +236,7 @@ Result<int> Epoll::wait(SchedEntity& self, const IoBuffer& out, int max, int64_t
     WaitOptions opt;
     opt.deadline_ns = deadline;
     opt.interruptible = true;
-    Result<void> r = m_wq.wait(self, [&] { return m_ready_count.load(std::memory_order_acquire) != 0; }, opt);
+    Result<void> r = m_wq.wait_event(self, [&] { return m_ready_count.load(std::memory_order_acquire) != 0; }, opt);
     if (!r) {
       if (r.error() == Errno::TIMEDOUT) deadline = 0;  // one last look
       else return Errno::INTR;

@@ -584,7 +584,9 @@ void Scheduler::set_affinity(SchedEntity& self, SchedEntity& e, uint64_t mask) {
 
 bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {
   uint32_t expected = SchedEntity::kNotified;
-  if (self.m_park.compare_exchange_strong(expected, SchedEntity::kRunning,
+  // Only an unpark makes kNotified, and only the owner leaves it: a plain load tells.
+  if (self.m_park.load(std::memory_order_relaxed) == SchedEntity::kNotified &&
+      self.m_park.compare_exchange_strong(expected, SchedEntity::kRunning,
                                           std::memory_order_acq_rel))
     return true;  // consumed a permit
 

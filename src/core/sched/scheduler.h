@@ -191,7 +191,10 @@ class Vcpu {
   // Charges the time since the last accounting point to `cur`.
   void account(SchedEntity* cur) {
     const int64_t now = host::monotonic_ns();
-    if (cur) cur->m_runtime.fetch_add(now - m_acct_last, std::memory_order_relaxed);
+    // Only the vCPU running cur writes its runtime: no read-modify-write needed.
+    if (cur)
+      cur->m_runtime.store(cur->m_runtime.load(std::memory_order_relaxed) + (now - m_acct_last),
+                           std::memory_order_relaxed);
     m_acct_last = now;
   }
   [[gnu::always_inline]] static inline void switch_to(Vcpu* here, SchedEntity* from, SchedEntity* to,

@@ -2,6 +2,14 @@
 
 namespace uml::kern {
 
+// Unparks a waiter taken off the queue, then marks it woken: the mark is the last touch of
+// w (on its owner's stack), and wait_event's owner may return as soon as it sees it. An
+// owner that wakes before the mark takes the queue's lock, which the caller holds.
+void WaitQueue::wake_entity(Waiter& w) {
+  Scheduler::unpark(*w.entity);
+  w.woken.store(true, std::memory_order_release);
+}
+
 unsigned WaitQueue::wake(unsigned n) {
   SpinGuard g(m_lock);
   return wake_locked(n, 0);
@@ -18,9 +26,7 @@ void WaitQueue::wake_poll(uint32_t key) {
       return;
     }
     m_waiters.remove(w);
-    w.woken = true;
-    SchedEntity* e = w.entity;  // w lives on the waiter's stack: read it before unpark
-    Scheduler::unpark(*e);
+    wake_entity(w);
   });
 }
 
@@ -32,9 +38,7 @@ unsigned WaitQueue::wake_locked(unsigned n, uint32_t key) {
       if (w.fn(w, key) && w.exclusive) ++woken;
     } else {
       m_waiters.remove(w);
-      w.woken = true;
-      SchedEntity* e = w.entity;
-      Scheduler::unpark(*e);
+      wake_entity(w);
       ++woken;
     }
     return woken >= n;

@@ -16,6 +16,7 @@
 // take another WaitQueue's lock. A callback may take the lock of its own queue-owning object
 // (an epoll instance) and wake that object's queues, which nest below.
 
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -35,7 +36,9 @@ struct Waiter {
   WakeFn fn = nullptr;
   bool exclusive = false;
   ListNode node;
-  bool woken = false;
+  // Set by a waker after it took the waiter off the queue and unparked it: from then on the
+  // waker touches nothing of w, so its owner may go without taking the queue's lock.
+  std::atomic<bool> woken{false};
 };
 
 // Poll event bits (the EPOLL* and POLL* values are the same).
@@ -80,9 +83,46 @@ class WaitQueue {
           return Errno::RESTARTSYS;
         }
         if (!w.node.linked()) m_waiters.push_back(w);
-        w.woken = false;
+        w.woken.store(false, std::memory_order_relaxed);
       }
       if (!Scheduler::park(self, opt.deadline_ns)) {
+        SpinGuard g(m_lock);
+        if (w.node.linked()) m_waiters.remove(w);
+        if (pred()) return {};
+        return Errno::TIMEDOUT;
+      }
+    }
+  }
+
+  // wait() for a predicate that only reads state its wakers publish before they wake (atomics
+  // set under the object's own lock): it is checked before the queue's lock is taken, and
+  // again after a wake-up that took the waiter off the queue, without the lock (Linux's
+  // wait_event: the condition first, autoremove_wake_function and list_empty_careful).
+  // A satisfied wait costs no locked instruction; a blocked one takes the lock once.
+  template <typename Pred>
+  Result<void> wait_event(SchedEntity& self, Pred&& pred, WaitOptions opt = {}) {
+    if (pred()) return {};
+    Waiter w(self);
+    for (;;) {
+      {
+        SpinGuard g(m_lock);
+        if (pred()) {
+          if (w.node.linked()) m_waiters.remove(w);
+          return {};
+        }
+        if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
+          if (w.node.linked()) m_waiters.remove(w);
+          return Errno::RESTARTSYS;
+        }
+        if (!w.node.linked()) m_waiters.push_back(w);
+        w.woken.store(false, std::memory_order_relaxed);
+      }
+      const bool in_time = Scheduler::park(self, opt.deadline_ns);
+      if (w.woken.load(std::memory_order_acquire)) {  // off the queue, and the waker is done
+        if (pred()) return {};
+        continue;
+      }
+      if (!in_time) {
         SpinGuard g(m_lock);
         if (w.node.linked()) m_waiters.remove(w);
         if (pred()) return {};
@@ -95,14 +135,14 @@ class WaitQueue {
   // Mutex, for Condition) between queueing and parking.
   void prepare(Waiter& w) {
     SpinGuard g(m_lock);
-    w.woken = false;
+    w.woken.store(false, std::memory_order_relaxed);
     if (!w.node.linked()) m_waiters.push_back(w);
   }
   // Returns whether w was woken through this queue.
   bool finish(Waiter& w) {
     SpinGuard g(m_lock);
     if (w.node.linked()) m_waiters.remove(w);
-    return w.woken;
+    return w.woken.load(std::memory_order_relaxed);
   }
 
   // Wakes up to n waiters, oldest first (callbacks get key 0). Returns how many.
@@ -142,6 +182,7 @@ class WaitQueue {
 
  private:
   unsigned wake_locked(unsigned n, uint32_t key);
+  static void wake_entity(Waiter& w);
 
   mutable SpinLock m_lock;
   IntrusiveList<Waiter, &Waiter::node> m_waiters;
