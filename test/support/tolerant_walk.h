@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include <libuml/kernel.h>
 
@@ -130,8 +131,15 @@ inline int tolerant_mutate(const std::string& root) {
     if (name != "." && name != ".." && name != "uml-new") names.emplace_back(name, d->d_type);
     off += d->d_reclen;
   }
+  const std::string big(700, 'x');
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string p = root + "/" + names[i].first;
+    // xattrs: a small one (the inode's area), a large one (the block), one replaced and
+    // one removed, over whatever the entry already has.
+    done(sys(SYS_lsetxattr, p.c_str(), "user.uml-small", "v", 1, 0));
+    done(sys(SYS_lsetxattr, p.c_str(), "user.uml-big", big.data(), big.size(), 0));
+    done(sys(SYS_lsetxattr, p.c_str(), "user.uml-small", big.data(), 300, XATTR_REPLACE));
+    done(sys(SYS_lremovexattr, p.c_str(), "user.uml-big"));
     if (names[i].second == DT_REG) {
       const long f = sys(SYS_openat, AT_FDCWD, p.c_str(), O_RDWR);
       if (f < 0) continue;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/base/byteorder.h"
 #include "core/block/block_device.h"
@@ -122,13 +123,9 @@ Result<void> Ext4Inode::load_extents(SchedEntity& self) {
       return kCorrupted;
     }
   } else if (!has_inline()) {
-    // A block-mapped file: its runs, as map_indirect finds them, over its size.
-    const uint64_t nblocks = (m_data ? m_data->size() : attr().size) / s.block_size + 1;
-    for (uint64_t l = 0; l < nblocks && l <= 0xFFFFFFFFull;) {
-      const BlockRun r = TRY(map_indirect(self, static_cast<uint32_t>(l)));
-      if (r.pblk) ex.push_back(Extent{static_cast<uint32_t>(l), static_cast<uint32_t>(std::min<uint64_t>(r.len, nblocks - l)), false, r.pblk});
-      l += std::max<uint32_t>(r.len, 1);
-    }
+    // A block-mapped file: its map blocks depth first (the order a rewrite reuses them),
+    // and its data blocks as runs.
+    TRY(load_block_map(self, &ex, &blocks, &images));
   }
   m_tree_blocks = std::move(blocks);
   m_tree_images = std::move(images);
@@ -372,7 +369,7 @@ Result<uint64_t> Ext4Inode::preallocate(SchedEntity& self, uint32_t first, uint6
 
 Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex) {
   Ext4Fs& fs = this->fs();
-  if (!m_raw.has_extents()) return fs.unsupported("ext4_ind_map_blocks", ino32(), "changing a block map");
+  if (!m_raw.has_extents()) return store_block_map(self, std::move(ex));
   const Super& s = fs.super();
   const uint32_t bs = s.block_size;
   const uint32_t cap = (bs - kEntry) / kEntry;
@@ -466,6 +463,173 @@ Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex)
     SpinGuard g(m_map_lock);
     memcpy(m_raw.block, root, sizeof root);
     m_raw.flags |= RawInode::kExtentsFl;
+    m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(bs / 512));
+    m_ext = std::move(ex);
+    m_cached_valid = false;
+  }
+  m_tree_blocks = std::move(blocks);
+  m_tree_images = std::move(images);
+  TRY(write_inode(self));
+  for (uint64_t b : spare) TRY(fs.free_blocks(self, b, 1));
+  return {};
+}
+
+// ---- ext2/3 block maps (Linux's fs/ext4/indirect.c) ----
+//
+// i_block[0..11] map the first 12 blocks; i_block[12], [13] and [14] point to map blocks
+// of one, two and three levels, each holding block_size / 4 block numbers. The in-memory
+// extent list is the truth, as for extent trees: a change rewrites the map from it.
+
+namespace {
+constexpr uint64_t kDirect = 12;
+// The blocks a map block of `level` covers (level 0: one data block).
+uint64_t level_span(uint64_t per, int level) {
+  uint64_t span = 1;
+  for (int i = 0; i < level; ++i) span *= per;
+  return span;
+}
+}  // namespace
+
+Result<void> Ext4Inode::load_block_map(SchedEntity& self, std::vector<Extent>* ex, std::vector<uint64_t>* blocks,
+                                       std::vector<std::vector<uint8_t>>* images) {
+  Ext4Fs& fs = this->fs();
+  const uint32_t bs = fs.block_size();
+  const uint64_t per = bs / 4;
+  std::string bad;
+  auto data = [&](uint64_t lblk, uint64_t pblk) {
+    if (!fs.valid_blocks(pblk, 1)) {
+      bad = "block map points outside the filesystem";
+      return;
+    }
+    if (!ex->empty()) {
+      Extent& last = ex->back();
+      if (uint64_t{last.lblk} + last.len == lblk && last.pblk + last.len == pblk && last.len < kMaxInitLen) {
+        ++last.len;
+        return;
+      }
+    }
+    ex->push_back(Extent{static_cast<uint32_t>(lblk), 1, false, pblk});
+  };
+  std::unordered_set<uint64_t> seen;
+  // Depth first: a map block, then what it points to.
+  auto walk = [&](auto& walk_fn, uint64_t blk, int level, uint64_t base) -> Result<void> {
+    if (!fs.valid_blocks(blk, 1) || !seen.insert(blk).second) {
+      bad = "block map points outside the filesystem or twice at one block";
+      return {};
+    }
+    MetaBlock b = TRY(fs.read_block(self, blk));
+    blocks->push_back(blk);
+    const std::vector<uint8_t> img(b.data(), b.data() + bs);  // images grows below
+    images->push_back(img);
+    const uint64_t span = level_span(per, level - 1);
+    for (uint64_t i = 0; i < per && bad.empty(); ++i) {
+      const uint32_t e = le32(img.data() + 4 * i);
+      if (!e) continue;
+      if (level == 1) data(base + i, e);
+      else TRY(walk_fn(walk_fn, e, level - 1, base + i * span));
+    }
+    return {};
+  };
+  uint32_t root[15];
+  {
+    SpinGuard g(m_map_lock);
+    for (int i = 0; i < 15; ++i) root[i] = le32(m_raw.block + 4 * i);
+  }
+  for (uint64_t i = 0; i < kDirect && bad.empty(); ++i)
+    if (root[i]) data(i, root[i]);
+  uint64_t base = kDirect;
+  for (int level = 1; level <= 3 && bad.empty(); ++level) {
+    if (root[kDirect + level - 1]) TRY(walk(walk, root[kDirect + level - 1], level, base));
+    base += level_span(per, level);
+  }
+  if (!bad.empty()) {
+    fs.error("ext4_ind_load", ino32(), 0, "%s", bad.c_str());
+    return kCorrupted;
+  }
+  return {};
+}
+
+Result<void> Ext4Inode::store_block_map(SchedEntity& self, std::vector<Extent> ex) {
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  const uint32_t bs = s.block_size;
+  const uint64_t per = bs / 4;
+  const uint64_t limit = kDirect + per + per * per + per * per * per;
+  for (const Extent& e : ex) {
+    if (e.unwritten) return fs.unsupported("ext4_ind_map_blocks", ino32(), "an unwritten extent in a block map");
+    if (e.pblk + e.len > (uint64_t{1} << 32)) return fs.unsupported("ext4_ind_map_blocks", ino32(), "a block past 2^32 in a block map");
+    if (uint64_t{e.lblk} + e.len > limit) return Errno::FBIG;
+  }
+  // Whether any block of [lo, hi) is mapped.
+  auto any = [&](uint64_t lo, uint64_t hi) {
+    auto it = std::upper_bound(ex.begin(), ex.end(), lo, [](uint64_t v, const Extent& e) { return v < e.lblk; });
+    if (it != ex.begin() && uint64_t{(it - 1)->lblk} + (it - 1)->len > lo) return true;
+    return it != ex.end() && it->lblk < hi;
+  };
+  // The data block at lblk, or 0.
+  auto data_at = [&](uint64_t lblk) -> uint32_t {
+    auto it = std::upper_bound(ex.begin(), ex.end(), lblk, [](uint64_t v, const Extent& e) { return v < e.lblk; });
+    if (it == ex.begin()) return 0;
+    --it;
+    return lblk < uint64_t{it->lblk} + it->len ? static_cast<uint32_t>(it->pblk + (lblk - it->lblk)) : 0;
+  };
+  // The map blocks the list needs, depth first; the old ones are reused in the same order,
+  // new ones come near the data they map.
+  std::vector<std::vector<uint8_t>> images;
+  std::vector<uint64_t> blocks;
+  size_t reused = 0;
+  auto take = [&](uint64_t base) -> Result<uint64_t> {
+    if (reused < m_tree_blocks.size()) return m_tree_blocks[reused++];
+    uint32_t got = 0;
+    const uint64_t goal = data_at(base) ? data_at(base) : !blocks.empty() ? blocks.back() + 1 : 0;
+    const uint64_t b = TRY(fs.alloc_blocks(self, goal, 1, &got));
+    if (b >= (uint64_t{1} << 32)) {
+      (void)fs.free_blocks(self, b, 1);
+      return fs.unsupported("ext4_ind_map_blocks", ino32(), "a map block past 2^32");
+    }
+    TRY(zero_blocks(self, b, 1));  // no stale dirty copy of it stays in the disk's cache
+    return b;
+  };
+  auto build = [&](auto& build_fn, int level, uint64_t base) -> Result<uint64_t> {
+    const size_t k = blocks.size();
+    blocks.push_back(TRY(take(base)));
+    images.emplace_back(bs, 0);
+    const uint64_t span = level_span(per, level - 1);
+    for (uint64_t i = 0; i < per; ++i) {
+      const uint64_t lo = base + i * span;
+      uint64_t ptr = 0;
+      if (level == 1) ptr = data_at(lo);
+      else if (any(lo, lo + span)) ptr = TRY(build_fn(build_fn, level - 1, lo));
+      if (ptr) put_le32(images[k].data() + 4 * i, static_cast<uint32_t>(ptr));
+    }
+    return blocks[k];
+  };
+  uint8_t root[60] = {};
+  for (uint64_t i = 0; i < kDirect; ++i) put_le32(root + 4 * i, data_at(i));
+  uint64_t base = kDirect;
+  std::vector<uint64_t> fresh;
+  auto built = [&]() -> Result<void> {
+    for (int level = 1; level <= 3; ++level) {
+      const uint64_t span = level_span(per, level);
+      if (any(base, base + span)) put_le32(root + 4 * (kDirect + level - 1), static_cast<uint32_t>(TRY(build(build, level, base))));
+      base += span;
+    }
+    return {};
+  }();
+  for (size_t k = reused; k < blocks.size(); ++k) fresh.push_back(blocks[k]);
+  if (!built) {  // new map blocks go back; the old map stays as it was
+    for (uint64_t b : fresh) (void)fs.free_blocks(self, b, 1);
+    return built.error();
+  }
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    const bool same = k < m_tree_blocks.size() && m_tree_blocks[k] == blocks[k] && m_tree_images[k] == images[k];
+    if (!same) TRY(fs.write_meta(self, blocks[k] * bs, images[k].data(), bs));
+  }
+  std::vector<uint64_t> spare(m_tree_blocks.begin() + std::min(blocks.size(), m_tree_blocks.size()), m_tree_blocks.end());
+  const int64_t delta = static_cast<int64_t>(blocks.size()) - static_cast<int64_t>(m_tree_blocks.size());
+  {
+    SpinGuard g(m_map_lock);
+    memcpy(m_raw.block, root, sizeof root);
     m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(bs / 512));
     m_ext = std::move(ex);
     m_cached_valid = false;

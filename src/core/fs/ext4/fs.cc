@@ -360,6 +360,14 @@ Result<void> Ext4Fs::write_super(SchedEntity& self) {
   return write_meta(self, kSuperOffset, m_sb_raw, kSuperSize);
 }
 
+Result<void> Ext4Fs::add_compat(SchedEntity& self, uint32_t feature) {
+  MutexGuard g(m_alloc_lock, self);
+  if (m_super.compat & feature) return {};
+  m_super.compat |= feature;
+  put_le32(m_sb_raw + 0x5C, m_super.compat);
+  return write_super(self);
+}
+
 Result<void> Ext4Fs::enter_rw(SchedEntity& self, bool remount, std::string* why) {
   const Errno refused = remount ? Errno::ROFS : Errno::INVAL;
   auto refuse = [&](Errno e, std::string reason) -> Result<void> {

@@ -9,12 +9,13 @@
 // ext4_error does, as a kernel log line naming the device, the function, the inode or
 // block, and the reason, and the operation fails with EUCLEAN (EFSCORRUPTED) or EIO.
 //
-// Writing, so far, changes what is already allocated: a writable mount stores file data in
-// the blocks a file has, and inodes' attributes (mode, owners, size within those blocks,
-// times) in their inode tables, through the page cache with its writeback. What needs
-// blocks or inodes allocated or freed gives EOPNOTSUPP with a log line. The journal is not
-// written: a writable mount clears the superblock's clean flag and sets it again at umount,
-// as Linux does without a journal, so a crash leaves an image e2fsck checks in full.
+// Writing (docs/ext4.md, "Writing"): a writable mount allocates and frees blocks and
+// inodes through the group bitmaps, stores file data through the page cache with its
+// writeback, rewrites extent trees and block maps from each file's extent list, and keeps
+// names, attributes and xattrs in their blocks and inode tables. What is not written yet
+// (a full htree index block, inline data) gives EOPNOTSUPP with a log line. The journal is
+// not written: a writable mount clears the superblock's clean flag and sets it again at
+// umount, as Linux does without a journal, so a crash leaves an image e2fsck checks in full.
 
 #include <cstdarg>
 #include <cstdint>
@@ -149,6 +150,8 @@ class Ext4Fs final : public SuperBlock {
   // of the mount's start restored.
   Result<void> leave_rw(SchedEntity& self);
   Result<void> write_super(SchedEntity& self);
+  // A compat feature the filesystem now uses (ext_attr, after a first xattr), stored.
+  Result<void> add_compat(SchedEntity& self, uint32_t feature);
   // Group g's block bitmap (bs bytes), made from the descriptor for a group still marked
   // BLOCK_UNINIT (ext4_init_block_bitmap). m_alloc_lock held.
   Result<std::vector<uint8_t>> block_bitmap(SchedEntity& self, uint32_t g);
@@ -174,6 +177,7 @@ class Ext4Fs final : public SuperBlock {
   Super m_super;
   std::vector<GroupDesc> m_groups;  // counts and flags change under m_groups_lock too
   Mutex m_alloc_lock;               // serialises allocation: bitmaps and descriptors
+  Mutex m_xattr_lock;               // xattr blocks' contents and reference counts (shared)
   mutable SpinLock m_groups_lock;   // the counts, for statfs
   MountOptions m_opts;
   uint64_t m_overhead = 0;

@@ -172,24 +172,22 @@ void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool
 
 // ---- writing ----
 
-Result<uint64_t> Ext4Inode::allocated_end(SchedEntity& self, uint64_t off, uint64_t end) {
-  const uint32_t bs = fs().block_size();
-  uint64_t pos = off;
-  while (pos < end) {
-    const uint64_t lblk = pos / bs;
-    if (lblk > 0xFFFFFFFFull) break;
-    const BlockRun r = TRY(map(self, static_cast<uint32_t>(lblk)));
-    if (!r.pblk || r.unwritten) break;
-    pos = (lblk + std::max<uint32_t>(r.len, 1)) * bs;
-  }
-  return std::min(pos, end);
+uint64_t Ext4Inode::max_file_bytes() const {
+  const Super& s = fs().super();
+  const uint64_t bs = s.block_size;
+  if (m_raw.has_extents()) return ((uint64_t{1} << 32) - 1) * bs;
+  const uint64_t per = bs / 4;
+  const uint64_t bytes = (12 + per + per * per + per * per * per) * bs;
+  // i_blocks counts 512-byte sectors in 32 bits without huge_file.
+  return s.has_ro_compat(feat::kRoHugeFile) ? bytes : std::min(bytes, ((uint64_t{1} << 32) - 1) * 512);
 }
 
 // ext4_buffered_write_iter with allocation at write time (as with nodelalloc): holes in
 // the range get blocks, unwritten extents become written (both read as zeros until the
 // data is in), then the pages take the data and the size and times change (ext4_write_end,
 // file_update_time).
-// The VFS holds the rwsem. Block-mapped (ext2/3) files write into the blocks they have.
+// The VFS holds the rwsem. Block-mapped (ext2/3) files take blocks the same way; their map
+// is rewritten from the extent list.
 Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (fs().read_only()) return Errno::ROFS;
   if (buf.size() == 0) return size_t{0};
@@ -197,7 +195,7 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (has_inline()) return fs().unsupported("ext4_write_inline_data", ino32(), "writing inline data");
   SchedEntity& self = self_entity();
   const uint32_t bs = fs().block_size();
-  const uint64_t max_bytes = uint64_t{0xFFFFFFFF} * bs;  // s_maxbytes: 2^32 - 1 blocks
+  const uint64_t max_bytes = max_file_bytes();
   if (off >= max_bytes) return Errno::FBIG;
   const uint64_t want_end = std::min<uint64_t>(off + buf.size(), max_bytes);
   uint64_t end;
@@ -205,13 +203,8 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   {
     MutexGuard t(m_tree_lock, self);
     TRY(load_extents(self));
-    if (m_raw.has_extents()) {
-      const uint64_t reached = TRY(allocate(self, off, want_end, &unzeroed));
-      end = std::min(want_end, reached * bs);
-    } else {
-      end = TRY(allocated_end(self, off, want_end));
-      if (end <= off) return fs().unsupported("ext4_ind_map_blocks", ino32(), "allocating blocks of a block-mapped file");
-    }
+    const uint64_t reached = TRY(allocate(self, off, want_end, &unzeroed));
+    end = std::min(want_end, reached * bs);
   }
   if (end <= off) return Errno::NOSPC;
   const uint64_t old_size = m_data->size();
@@ -244,15 +237,15 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
 
 // ext4_setattr's size change. Growing only moves the size (the file reads zeros up to it);
 // shrinking zeroes the rest of the last block, drops the pages past the end and frees the
-// blocks past it (ext4_truncate). Block-mapped files only grow.
+// blocks past it (ext4_truncate). FBIG past the largest size the mapping reaches.
 Result<void> Ext4Inode::truncate(uint64_t size) {
   if (fs().read_only()) return Errno::ROFS;
   if (!m_data || !is_reg()) return Errno::INVAL;
+  if (size > max_file_bytes()) return Errno::FBIG;
   const uint64_t old_size = attr().size;
   const int64_t now = realtime_now();
   if (size < old_size) {
     if (has_inline()) return fs().unsupported("ext4_inline_data_truncate", ino32(), "truncating inline data");
-    if (!m_raw.has_extents()) return fs().unsupported("ext4_ind_truncate", ino32(), "shrinking a block-mapped file");
     SchedEntity& self = self_entity();
     const uint32_t bs = fs().block_size();
     MutexGuard t(m_tree_lock, self);
@@ -298,10 +291,12 @@ Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
   if (!m_data || !is_reg()) return Errno::NODEV;
   constexpr int kKeepSize = 0x01, kPunch = 0x02;
   if (mode & ~(kKeepSize | kPunch)) return Errno::OPNOTSUPP;
-  if (has_inline() || !m_raw.has_extents()) return fs().unsupported("ext4_fallocate", ino32(), "fallocate of a file without extents");
+  if (has_inline()) return fs().unsupported("ext4_fallocate", ino32(), "fallocate of inline data");
+  // ext4_fallocate: preallocation needs extents (unwritten ones); a block map takes holes.
+  if (!m_raw.has_extents() && !(mode & kPunch)) return Errno::OPNOTSUPP;
   SchedEntity& self = self_entity();
   const uint32_t bs = fs().block_size();
-  const uint64_t max_bytes = uint64_t{0xFFFFFFFF} * bs;
+  const uint64_t max_bytes = max_file_bytes();
   if (off >= max_bytes || len > max_bytes - off) return Errno::FBIG;
   const uint64_t end = off + len;
   const int64_t now = realtime_now();
@@ -401,6 +396,10 @@ Result<void> Ext4Inode::write_inode(SchedEntity& self) {
     f.file_acl = m_raw.file_acl;
     f.blocks = m_raw.blocks;
     memcpy(f.block, m_raw.block, sizeof f.block);
+    // The in-inode xattrs, after the extra fields (as read, or as setxattr left them).
+    const size_t start = 128 + size_t{m_raw.extra_isize};
+    if (!m_ibody_xattrs.empty() && start + m_ibody_xattrs.size() == raw.size())
+      memcpy(raw.data() + start, m_ibody_xattrs.data(), m_ibody_xattrs.size());
   }
   encode_inode(s, ino32(), f, raw.data());
   return fs.write_meta(self, at, raw.data(), raw.size());
@@ -487,9 +486,14 @@ Result<std::string> Ext4Inode::readlink() {
 
 // ---- extended attributes and inline data ----
 
-Result<void> Ext4Inode::ibody_xattrs(const char* func, std::vector<XattrEntry>* out) {
-  if (m_ibody_xattrs.empty()) return {};
-  std::string bad = decode_inode_xattrs(m_ibody_xattrs.data(), m_ibody_xattrs.size(), out);
+std::vector<uint8_t> Ext4Inode::ibody_area() const {
+  SpinGuard g(m_map_lock);
+  return m_ibody_xattrs;
+}
+
+Result<void> Ext4Inode::ibody_xattrs(const char* func, const std::vector<uint8_t>& area, std::vector<XattrEntry>* out) {
+  if (area.empty()) return {};
+  std::string bad = decode_inode_xattrs(area.data(), area.size(), out);
   if (!bad.empty()) {
     fs().error(func, static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
     return kCorrupted;
@@ -497,18 +501,23 @@ Result<void> Ext4Inode::ibody_xattrs(const char* func, std::vector<XattrEntry>* 
   return {};
 }
 
-Result<std::vector<XattrEntry>> Ext4Inode::xattrs(SchedEntity& self, MetaBlock* hold) {
+Result<std::vector<XattrEntry>> Ext4Inode::xattrs(SchedEntity& self, XattrHold* hold) {
   std::vector<XattrEntry> out;
   const uint32_t ino = static_cast<uint32_t>(m_ino);
-  TRY(ibody_xattrs("ext4_xattr_ibody_get", &out));
-  if (m_raw.file_acl) {
-    const uint64_t blk = m_raw.file_acl;
+  uint64_t blk;
+  {
+    SpinGuard g(m_map_lock);
+    hold->ibody = m_ibody_xattrs;
+    blk = m_raw.file_acl;
+  }
+  TRY(ibody_xattrs("ext4_xattr_ibody_get", hold->ibody, &out));
+  if (blk) {
     if (!fs().valid_blocks(blk, 1)) {
       fs().error("ext4_xattr_block_get", ino, blk, "xattr block out of range");
       return kCorrupted;
     }
-    *hold = TRY(fs().read_block(self, blk));
-    std::string bad = decode_block_xattrs(fs().super(), blk, hold->data(), &out);
+    hold->block = TRY(fs().read_block(self, blk));
+    std::string bad = decode_block_xattrs(fs().super(), blk, hold->block.data(), &out);
     if (!bad.empty()) {
       fs().error("ext4_xattr_block_get", ino, blk, "corrupted xattr block: %s", bad.c_str());
       return kCorrupted;
@@ -544,7 +553,7 @@ Result<std::string> Ext4Inode::xattr_value(SchedEntity& self, const XattrEntry& 
 
 Result<std::string> Ext4Inode::getxattr(std::string_view name) {
   SchedEntity& self = self_entity();
-  MetaBlock hold;
+  XattrHold hold;
   const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
   for (const XattrEntry& e : all) {
     if (e.name != name) continue;
@@ -567,7 +576,7 @@ Result<std::string> Ext4Inode::getxattr(std::string_view name) {
 
 Result<std::vector<std::string>> Ext4Inode::listxattr() {
   SchedEntity& self = self_entity();
-  MetaBlock hold;
+  XattrHold hold;
   const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
   std::vector<std::string> names;
   for (const XattrEntry& e : all)
@@ -578,7 +587,8 @@ Result<std::vector<std::string>> Ext4Inode::listxattr() {
 Result<std::string> Ext4Inode::inline_data() {
   std::string d(reinterpret_cast<const char*>(m_raw.block), kInlineBlock);
   std::vector<XattrEntry> all;  // system.data is always in the inode
-  TRY(ibody_xattrs("ext4_read_inline_data", &all));
+  const std::vector<uint8_t> area = ibody_area();
+  TRY(ibody_xattrs("ext4_read_inline_data", area, &all));
   for (const XattrEntry& e : all)
     if (e.index == 7 && e.name == "system.data") d.append(e.value);
   return d;

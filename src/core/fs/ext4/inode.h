@@ -79,12 +79,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name) override;
   Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name) override;
   Result<void> fallocate(int mode, uint64_t off, uint64_t len) override;
-  Result<void> setxattr(std::string_view, std::string_view, int) override {
-    return fs().unsupported("ext4_xattr_set", ino32(), "setting an xattr");
-  }
-  Result<void> removexattr(std::string_view) override {
-    return fs().unsupported("ext4_xattr_set", ino32(), "removing an xattr");
-  }
+  // user., trusted. and security. names (xattr_set.cc): in the inode while they fit, else
+  // in the external block (copied first when other inodes share it).
+  Result<void> setxattr(std::string_view name, std::string_view value, int flags) override;
+  Result<void> removexattr(std::string_view name) override;
 
  private:
   friend class Ext4Fs;  // deletes unlinked inodes at umount
@@ -131,6 +129,8 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> release(SchedEntity& self);
   // The blocks an ext2/3 block map holds, its map blocks included.
   Result<void> release_block_map(SchedEntity& self);
+  // Drops the inode's reference to its xattr block (freed with the last one); the
+  // filesystem's m_xattr_lock held.
   Result<void> release_xattr_block(SchedEntity& self);
   bool m_released = false;
   // Block I/O for pages (read or written) through the block mapping.
@@ -138,9 +138,8 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // ext4_mark_inode_dirty: the VFS's attributes stored in the inode's slot of its table, in
   // the disk's cache (written back with it). IO.
   Result<void> write_inode(SchedEntity& self);
-  // Where the blocks of [off, end) stop being allocated and written: the end of what a
-  // write may change without allocating (block-mapped files).
-  Result<uint64_t> allocated_end(SchedEntity& self, uint64_t off, uint64_t end);
+  // s_maxbytes for this inode's mapping (ext4_max_size, ext4_max_bitmap_size).
+  uint64_t max_file_bytes() const;
 
   // ---- the extent cache and tree changes (extent_tree.cc) ----
   // The file's extents in memory (Linux's extent status tree, kept whole): loaded before
@@ -164,6 +163,12 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // it did not fill). Returns the block it got to (the end's, or less when the disk filled
   // up: NOSPC if it got nowhere).
   Result<uint64_t> allocate(SchedEntity& self, uint64_t off, uint64_t end, std::vector<Extent>* unzeroed);
+  // ext2/3 block maps (the end of extent_tree.cc): the data runs, and the map blocks
+  // depth first with their bytes; and the map rewritten from an extent list (FBIG past
+  // what three levels reach).
+  Result<void> load_block_map(SchedEntity& self, std::vector<Extent>* ex, std::vector<uint64_t>* blocks,
+                              std::vector<std::vector<uint8_t>>* images);
+  Result<void> store_block_map(SchedEntity& self, std::vector<Extent> ex);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
   // Where new blocks for lblk should start (next: ex's first extent after lblk).
@@ -187,10 +192,22 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
   // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
   Result<std::string> inline_data();
-  // The in-inode xattr entries (func: who reads them, for the error line).
-  Result<void> ibody_xattrs(const char* func, std::vector<XattrEntry>* out);
+  // A copy of the in-inode xattr area (setxattr may replace it meanwhile).
+  std::vector<uint8_t> ibody_area() const;
+  // The in-inode xattr entries of area (func: who reads them, for the error line).
+  Result<void> ibody_xattrs(const char* func, const std::vector<uint8_t>& area, std::vector<XattrEntry>* out);
+  // What decoded entries point into: the in-inode area's copy and the external block.
+  struct XattrHold {
+    std::vector<uint8_t> ibody;
+    MetaBlock block;
+  };
   // Every xattr (in the inode, then the external block).
-  Result<std::vector<XattrEntry>> xattrs(SchedEntity& self, MetaBlock* hold);
+  Result<std::vector<XattrEntry>> xattrs(SchedEntity& self, XattrHold* hold);
+  // ext4_xattr_set_handle: value null removes. m_xattr_lock of the filesystem taken.
+  Result<void> set_xattr(SchedEntity& self, std::string_view name, const std::string_view* value, int flags);
+  // The external block's new contents (items; none: the block goes), copied first when
+  // shared (m_xattr_lock held).
+  Result<void> store_xattr_block(SchedEntity& self, uint64_t blk, uint32_t refs, const std::vector<XattrItem>& items);
   // The value of an entry (reading an ea_inode's data where needed).
   Result<std::string> xattr_value(SchedEntity& self, const XattrEntry& e);
 
@@ -214,7 +231,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
 
   RawInode m_raw;
   uint32_t m_csum_seed = 0;
-  std::vector<uint8_t> m_ibody_xattrs;  // the in-inode xattr area (may be empty)
+  std::vector<uint8_t> m_ibody_xattrs;  // the in-inode xattr area (may be empty; m_map_lock)
   std::unique_ptr<AddressSpace> m_data;  // regular files and slow symlinks
   // The last run map() found, so sequential reads do not walk the tree per page.
   mutable SpinLock m_map_lock;  // the cached run, the extent cache, m_raw's mapping fields

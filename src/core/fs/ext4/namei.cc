@@ -122,7 +122,6 @@ Result<uint32_t> Ext4Inode::append_dir_block(SchedEntity& self, std::vector<uint
   Ext4Fs& fs = this->fs();
   const Super& s = fs.super();
   const uint32_t bs = s.block_size;
-  if (!m_raw.has_extents()) return fs.unsupported("ext4_append", ino32(), "growing a block-mapped directory");
   const uint64_t lblk = dir_blocks();
   if (lblk >= (uint64_t{1} << 28)) return Errno::NOSPC;  // dx entries hold 28 bits of block
   {
@@ -617,7 +616,10 @@ Result<void> Ext4Inode::release(SchedEntity& self) {
       TRY(release_block_map(self));
     }
   }
-  if (m_raw.file_acl) TRY(release_xattr_block(self));
+  if (m_raw.file_acl) {
+    MutexGuard x(fs.m_xattr_lock, self);
+    TRY(release_xattr_block(self));
+  }
   {
     SpinGuard g(m_map_lock);
     m_raw.dtime = static_cast<uint64_t>(realtime_now() / 1'000'000'000);
