@@ -263,19 +263,25 @@ std::string decode_dx_node(const Super& s, uint32_t csum_seed, const uint8_t* b,
   return decode_entries(s, csum_seed, b, size, 8, space / 8, out);
 }
 
+void dx_set_csum(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset) {
+  if (!s.metadata_csum()) return;
+  const uint32_t limit = le16(b + count_offset), count = le16(b + count_offset + 2);
+  const uint32_t tail = count_offset + limit * 8;
+  put_le32(b + tail + 4, crc32c_zeroed(crc32c(csum_seed, b, count_offset + count * 8), b + tail, 8, 4, 4));
+}
+
 void dx_insert(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset, size_t after, uint32_t hash,
                uint32_t block) {
-  const uint32_t limit = le16(b + count_offset), count = le16(b + count_offset + 2);
+  const uint32_t count = le16(b + count_offset + 2);
   uint8_t* at = b + count_offset + (after + 1) * 8;
   memmove(at + 8, at, (count - after - 1) * 8);
   put_le32(at, hash);
   put_le32(at + 4, block);
   put_le16(b + count_offset + 2, static_cast<uint16_t>(count + 1));
-  if (s.metadata_csum()) {
-    const uint32_t tail = count_offset + limit * 8;
-    put_le32(b + tail + 4, crc32c_zeroed(crc32c(csum_seed, b, count_offset + (count + 1) * 8), b + tail, 8, 4, 4));
-  }
+  dx_set_csum(s, csum_seed, b, count_offset);
 }
+
+uint32_t dx_node_limit(const Super& s) { return (s.block_size - 8 - (s.metadata_csum() ? 8 : 0)) / 8; }
 
 size_t dx_find(const DxNode& n, uint32_t hash) {
   size_t lo = 1, hi = n.entries.size();  // the first entry covers everything below the second

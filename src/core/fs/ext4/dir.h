@@ -79,6 +79,10 @@ size_t dx_find(const DxNode& n, uint32_t hash);
 inline uint32_t dx_count_offset(bool root) { return root ? 32 : 8; }
 // Inserts (hash, block) after entry `after` of the dx block b (its count below its limit)
 // and sets its checksum with metadata_csum (ext4_dx_csum_set).
+// ext4_dx_csum_set: the checksum of an index block (root or node) after its entries.
+void dx_set_csum(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset);
+// dx_node_limit: the entries an interior index block holds.
+uint32_t dx_node_limit(const Super& s);
 void dx_insert(const Super& s, uint32_t csum_seed, uint8_t* b, uint32_t count_offset, size_t after, uint32_t hash,
                uint32_t block);
 

@@ -13,7 +13,7 @@
 // inodes through the group bitmaps, stores file data through the page cache with its
 // writeback, rewrites extent trees and block maps from each file's extent list, and keeps
 // names, attributes and xattrs in their blocks and inode tables. What is not written yet
-// (a full htree index block, inline data) gives EOPNOTSUPP with a log line. The journal is
+// (inline data) gives EOPNOTSUPP with a log line. The journal is
 // not written: a writable mount clears the superblock's clean flag and sets it again at
 // umount, as Linux does without a journal, so a crash leaves an image e2fsck checks in full.
 

@@ -69,8 +69,8 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   void start_write_back() {
     if (m_data) m_data->start_writeback(~size_t{0}, -1);
   }
-  // Names (namei.cc): linear directories take new names; indexed (htree) directories
-  // give up and remove names, and take none yet (EOPNOTSUPP with a log line).
+  // Names (namei.cc): linear directories take new names in a record with room or a new
+  // block; indexed (htree) directories through their index (add_entry_dx).
   Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
                                std::string_view target) override;
   Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override;
@@ -114,10 +114,12 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> add_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);
   // Into one block, in a record with room: false when there is none.
   Result<bool> add_in_block(SchedEntity& self, uint32_t lblk, std::string_view name, uint32_t ino, uint8_t type);
-  // A new last block of the directory (ext4_append), holding `bytes` (a whole block).
-  Result<uint32_t> append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes);
+  // A new last block of the directory (ext4_append), holding `bytes` (a whole block): a
+  // leaf gets its record tail's checksum set, an index node comes with its own.
+  Result<uint32_t> append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes, bool leaf = true);
   // ext4_dx_add_entry: into the leaf the index gives for the name's hash, splitting a full
-  // leaf in two by hash (do_split) when its index block has room for one more entry.
+  // leaf in two by hash (do_split); a full index block first splits in two, or the root's
+  // entries move down a level (NOSPC past the levels the filesystem allows).
   Result<void> add_entry_dx(SchedEntity& self, std::string_view name, uint32_t ino, uint8_t type);
   Result<void> remove_entry(SchedEntity& self, std::string_view name);
   Result<void> set_entry(SchedEntity& self, std::string_view name, uint32_t ino, uint32_t mode);

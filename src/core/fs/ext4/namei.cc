@@ -118,7 +118,7 @@ Result<bool> Ext4Inode::add_in_block(SchedEntity& self, uint32_t lblk, std::stri
   return true;
 }
 
-Result<uint32_t> Ext4Inode::append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes) {
+Result<uint32_t> Ext4Inode::append_dir_block(SchedEntity& self, std::vector<uint8_t>& bytes, bool leaf) {
   Ext4Fs& fs = this->fs();
   const Super& s = fs.super();
   const uint32_t bs = s.block_size;
@@ -132,7 +132,7 @@ Result<uint32_t> Ext4Inode::append_dir_block(SchedEntity& self, std::vector<uint
     if (reached <= lblk) return Errno::NOSPC;
   }
   const BlockRun r = TRY(map_for_writeback(static_cast<uint32_t>(lblk)));
-  if (s.metadata_csum()) put_le32(bytes.data() + bs - 4, dir_block_csum(m_csum_seed, bytes.data(), bs));
+  if (leaf && s.metadata_csum()) put_le32(bytes.data() + bs - 4, dir_block_csum(m_csum_seed, bytes.data(), bs));
   auto w = fs.write_meta(self, r.pblk * bs, bytes.data(), bs);
   settle_fresh(static_cast<uint32_t>(lblk), lblk + 1);
   TRY(w);
@@ -211,10 +211,57 @@ Result<void> Ext4Inode::add_entry_dx(SchedEntity& self, std::string_view name, u
   Level& parent = path.back();
   const uint32_t leaf = parent.node.entries[parent.at].block;
   if (TRY(add_in_block(self, leaf, name, ino, type))) return {};
-  // The leaf is full: split it (do_split), if its index block can take one more entry.
+  // The leaf is full and must split, which needs room for one more entry in its index block.
+  auto full = [&](size_t d) {
+    const uint32_t off = dx_count_offset(d == 0);
+    return le16(path[d].bytes.data() + off + 2) >= le16(path[d].bytes.data() + off);
+  };
+  auto store_index = [&](Level& l) -> Result<void> {
+    const BlockRun r = TRY(map(self, l.lblk));
+    return fs.write_meta(self, r.pblk * bs, l.bytes.data(), bs);
+  };
+  if (full(path.size() - 1)) {
+    // ext4_dx_add_entry's index split: the highest full block of the path whose parent has
+    // room splits in two; when the blocks are full up to the root, the root's entries move
+    // to a new node below it (one more level). Then the name is placed anew.
+    size_t d = path.size() - 1;
+    while (d > 0 && full(d - 1)) --d;
+    const bool add_level = d == 0;
+    const size_t max_levels = s.has_incompat(feat::kInLargedir) ? 3 : 2;
+    if (add_level && path.size() >= max_levels) {
+      fs.warning("Directory (ino: %u) index full, reach max htree level :%zu", ino32(), max_levels);
+      return Errno::NOSPC;
+    }
+    Level& l = path[d];
+    const uint32_t off = dx_count_offset(d == 0);
+    const uint32_t count = le16(l.bytes.data() + off + 2);
+    const uint32_t from = add_level ? 0 : count / 2;  // the entries the new node takes
+    std::vector<uint8_t> node(bs, 0);
+    put_le16(node.data() + 4, static_cast<uint16_t>(bs));  // a fake record over the block
+    for (uint32_t i = from; i < count; ++i) {
+      uint8_t* e = node.data() + 8 + (i - from) * 8;
+      memcpy(e, l.bytes.data() + off + i * 8, 8);  // the first's hash slot takes the count
+    }
+    put_le16(node.data() + 8, static_cast<uint16_t>(dx_node_limit(s)));
+    put_le16(node.data() + 10, static_cast<uint16_t>(count - from));
+    dx_set_csum(s, m_csum_seed, node.data(), 8);
+    const uint32_t hash2 = le32(l.bytes.data() + off + from * 8);
+    const uint32_t node_lblk = TRY(append_dir_block(self, node, /*leaf=*/false));
+    if (add_level) {
+      put_le16(l.bytes.data() + off + 2, 1);
+      put_le32(l.bytes.data() + off + 4, node_lblk);
+      l.bytes[30] = static_cast<uint8_t>(l.bytes[30] + 1);  // dx_root_info.indirect_levels
+    } else {
+      put_le16(l.bytes.data() + off + 2, static_cast<uint16_t>(from));
+      Level& up = path[d - 1];
+      dx_insert(s, m_csum_seed, up.bytes.data(), dx_count_offset(d - 1 == 0), up.at, hash2, node_lblk);
+      TRY(store_index(up));
+    }
+    dx_set_csum(s, m_csum_seed, l.bytes.data(), off);
+    TRY(store_index(l));
+    return add_entry_dx(self, name, ino, type);
+  }
   const uint32_t count_off = dx_count_offset(path.size() == 1);
-  if (le16(parent.bytes.data() + count_off + 2) >= le16(parent.bytes.data() + count_off))
-    return fs.unsupported("ext4_dx_add_entry", ino32(), "splitting a full htree index block");
   struct Rec {
     uint32_t hash, ino;
     uint8_t type;
@@ -262,10 +309,7 @@ Result<void> Ext4Inode::add_entry_dx(SchedEntity& self, std::string_view name, u
   const std::vector<uint8_t> lower = pack(0, split);
   TRY(edit_dir_block(self, leaf, [&](uint8_t* b) { memcpy(b, lower.data(), bs); }));
   dx_insert(s, m_csum_seed, parent.bytes.data(), count_off, parent.at, hash2 + continued, new_lblk);
-  {
-    const BlockRun r = TRY(map(self, parent.lblk));
-    TRY(fs.write_meta(self, r.pblk * bs, parent.bytes.data(), bs));
-  }
+  TRY(store_index(parent));
   // The name goes to the half its hash belongs to.
   const uint32_t target = hash >= hash2 ? new_lblk : leaf;
   if (!TRY(add_in_block(self, target, name, ino, type))) {
