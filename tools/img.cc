@@ -1,5 +1,6 @@
-// uml-img: reads an ext2/3/4 image without root and without a VM. It boots an instance,
-// mounts the image read-only, and runs one command in it, through the public API only.
+// uml-img: reads and changes an ext2/3/4 image without root and without a VM. It boots an
+// instance, mounts the image (read-only for the reading commands), and runs one command in
+// it, through the public API only.
 //
 //   uml-img IMAGE ls [-l] [-R] [-a] [PATH...]   list directories (like ls -n: numeric ids
 //                                               unless the image has /etc/passwd, /etc/group)
@@ -10,11 +11,19 @@
 //   uml-img IMAGE get [-r] PATH HOST_DEST       copy out, keeping modes, times, symlinks,
 //                                               hard links, xattrs, holes, and owners and
 //                                               device nodes when run as root
+// Writing (the image is mounted read-write, and written back and marked clean at the end):
+//   uml-img IMAGE put [-r] HOST_SRC PATH        copy in, as get keeps things, owners and
+//                                               device nodes always (as mke2fs -d does)
+//   uml-img IMAGE mkdir [-p] PATH...            as mkdir(1)
+//   uml-img IMAGE rm [-r] [-f] PATH...          as rm(1), refusing the root
+//   uml-img IMAGE mv SRC DEST                   as mv(1) within the image
+//   uml-img IMAGE chmod MODE PATH...            octal MODE
+//   uml-img IMAGE chown OWNER[:GROUP] PATH...   ids or names from the image's /etc
+//   uml-img IMAGE ln [-s] TARGET LINK           as ln(1)
+//   uml-img IMAGE setfattr -n NAME [-v VALUE] PATH | -x NAME PATH
 //
-// Writing commands (put, mkdir, rm, mv, chmod) come with ext4's write path; they will take
-// the same shape: uml-img IMAGE put HOST_SRC PATH.
-// Exit status as coreutils: 0 success, 1 a file could not be read, 2 bad usage or a path
-// that cannot be reached (ls), 1 for anything else; messages go to stderr.
+// Exit status as coreutils: 0 success, 1 a file could not be read or changed, 2 bad usage
+// or a path that cannot be reached (ls), 1 for anything else; messages go to stderr.
 
 #include <libuml/libuml.h>
 
@@ -218,7 +227,10 @@ int cmd_ls(const std::vector<std::string>& args) {
   return g_status;
 }
 
+int usage();
+
 int cmd_cat(const std::vector<std::string>& args) {
+  if (args.empty()) return usage();
   std::vector<char> buf(1 << 20);
   for (const std::string& p : args) {
     const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY);
@@ -540,9 +552,387 @@ int cmd_get(const std::vector<std::string>& args) {
 int usage() {
   fprintf(stderr,
           "usage: uml-img IMAGE COMMAND [ARGS]\n"
-          "commands: ls [-l] [-R] [-a] [PATH...], cat PATH..., stat PATH..., tree [PATH], df,\n"
-          "          get [-r] PATH HOST_DEST\n");
+          "reading:  ls [-l] [-R] [-a] [PATH...], cat PATH..., stat PATH..., tree [PATH], df,\n"
+          "          get [-r] PATH HOST_DEST\n"
+          "writing:  put [-r] HOST_SRC PATH, mkdir [-p] PATH..., rm [-r] [-f] PATH..., mv SRC DEST,\n"
+          "          chmod MODE PATH..., chown OWNER[:GROUP] PATH..., ln [-s] TARGET LINK,\n"
+          "          setfattr -n NAME [-v VALUE] PATH..., setfattr -x NAME PATH...\n");
   return 2;
+}
+
+// ---- writing ----
+
+bool is_guest_dir(const std::string& p) {
+  struct stat st {};
+  return g(SYS_newfstatat, AT_FDCWD, P(p.c_str()), P(&st), 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string base_name(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// cp's rule: into DEST when it is a directory, else as DEST.
+std::string target_in(const std::string& src, const std::string& dest) {
+  if (!is_guest_dir(dest)) return dest;
+  return (dest == "/" ? "" : dest) + "/" + base_name(src);
+}
+
+// put: a host tree copied into the image, everything kept (owners too: inside the image
+// the instance's root may set them, as mke2fs -d does).
+struct Putter {
+  bool progress = isatty(2);
+  uint64_t total = 0, done = 0;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> links;  // host (dev, ino) -> image path
+  std::vector<std::pair<std::string, struct stat>> dir_times;
+  std::vector<char> buf = std::vector<char>(1 << 20);
+
+  void fail(const std::string& what, long err) { complain(what, err); }
+  void host_fail(const std::string& what) {
+    fprintf(stderr, "uml-img: %s: %s\n", what.c_str(), strerror(errno));
+    g_status = 1;
+  }
+
+  uint64_t measure(const std::string& p) {
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0) return 0;
+    if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+    if (!S_ISDIR(st.st_mode)) return 0;
+    uint64_t n = 0;
+    if (DIR* d = opendir(p.c_str())) {
+      while (dirent* e = readdir(d))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n += measure(p + "/" + e->d_name);
+      closedir(d);
+    }
+    return n;
+  }
+
+  void bar() {
+    if (!progress || total < (8u << 20)) return;
+    const int w = 40;
+    const int filled = static_cast<int>(w * done / std::max<uint64_t>(total, 1));
+    fprintf(stderr, "\r[%.*s%*s] %3llu%% %llu/%llu MiB", filled, "========================================", w - filled, "",
+            static_cast<unsigned long long>(done * 100 / std::max<uint64_t>(total, 1)),
+            static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20));
+  }
+
+  void attrs(const std::string& src, const std::string& dst, const struct stat& st) {
+    const ssize_t n = llistxattr(src.c_str(), buf.data(), buf.size());
+    for (ssize_t i = 0; i < n;) {
+      const std::string k(buf.data() + i);
+      i += static_cast<ssize_t>(k.size()) + 1;
+      std::vector<char> v(65536);
+      const ssize_t m = lgetxattr(src.c_str(), k.c_str(), v.data(), v.size());
+      if (m < 0) continue;  // trusted.* and the like: the host's root only
+      const long r = g(SYS_lsetxattr, P(dst.c_str()), P(k.c_str()), P(v.data()), m, 0);
+      if (r < 0) fail(dst + ": cannot set " + k, r);
+    }
+    if (long r = g(SYS_fchownat, AT_FDCWD, P(dst.c_str()), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW); r < 0)
+      fail(dst + ": chown", r);
+    if (!S_ISLNK(st.st_mode))
+      if (long r = g(SYS_fchmodat, AT_FDCWD, P(dst.c_str()), st.st_mode & 07777); r < 0) fail(dst + ": chmod", r);
+    if (!S_ISDIR(st.st_mode)) {
+      const timespec ts[2] = {st.st_atim, st.st_mtim};
+      g(SYS_utimensat, AT_FDCWD, P(dst.c_str()), P(ts), AT_SYMLINK_NOFOLLOW);
+    }
+  }
+
+  bool file(const std::string& src, const std::string& dst, const struct stat& st) {
+    const int in = open(src.c_str(), O_RDONLY);
+    if (in < 0) {
+      host_fail("cannot open '" + src + "'");
+      return false;
+    }
+    const long out = g(SYS_openat, AT_FDCWD, P(dst.c_str()), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0) {
+      fail("cannot create '" + dst + "'", out);
+      close(in);
+      return false;
+    }
+    // Data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes.
+    bool ok = true;
+    for (off_t pos = 0; pos < st.st_size && ok;) {
+      const off_t data = lseek(in, pos, SEEK_DATA);
+      if (data < 0) break;  // only a hole is left
+      off_t hole = lseek(in, data, SEEK_HOLE);
+      if (hole < 0) hole = st.st_size;
+      for (off_t at = data; at < hole;) {
+        const ssize_t n = pread(in, buf.data(), static_cast<size_t>(std::min<off_t>(buf.size(), hole - at)), at);
+        if (n <= 0) {
+          if (n < 0) host_fail("cannot read '" + src + "'");
+          ok = n == 0;
+          break;
+        }
+        const long w = g(SYS_pwrite64, out, P(buf.data()), n, at);
+        if (w != n) {
+          fail("cannot write '" + dst + "'", w < 0 ? w : -ENOSPC);
+          ok = false;
+          break;
+        }
+        at += n;
+        done += static_cast<uint64_t>(n);
+        bar();
+      }
+      pos = hole;
+    }
+    if (ok)
+      if (long r = g(SYS_ftruncate, out, st.st_size); r < 0) {
+        fail("cannot size '" + dst + "'", r);
+        ok = false;
+      }
+    g(SYS_close, out);
+    close(in);
+    return ok;
+  }
+
+  void copy(const std::string& src, const std::string& dst, bool recursive) {
+    struct stat st {};
+    if (lstat(src.c_str(), &st) != 0) {
+      host_fail("cannot stat '" + src + "'");
+      return;
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+      auto [it, fresh] = links.try_emplace({st.st_dev, st.st_ino}, dst);
+      if (!fresh) {
+        if (long r = g(SYS_linkat, AT_FDCWD, P(it->second.c_str()), AT_FDCWD, P(dst.c_str()), 0); r < 0) fail(dst + ": link", r);
+        return;
+      }
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (!recursive) {
+        fprintf(stderr, "uml-img: -r not specified; omitting directory '%s'\n", src.c_str());
+        g_status = 1;
+        return;
+      }
+      const long r = g(SYS_mkdirat, AT_FDCWD, P(dst.c_str()), 0700);
+      if (r < 0 && !(r == -EEXIST && is_guest_dir(dst))) {
+        fail("cannot create directory '" + dst + "'", r);
+        return;
+      }
+      std::vector<std::string> names;
+      if (DIR* d = opendir(src.c_str())) {
+        while (dirent* e = readdir(d))
+          if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.emplace_back(e->d_name);
+        closedir(d);
+      } else {
+        host_fail("cannot read directory '" + src + "'");
+      }
+      std::sort(names.begin(), names.end());
+      for (const std::string& n : names) copy(src + "/" + n, (dst == "/" ? "" : dst) + "/" + n, true);
+      attrs(src, dst, st);
+      dir_times.emplace_back(dst, st);
+      return;
+    }
+    if (S_ISREG(st.st_mode)) {
+      if (!file(src, dst, st)) return;
+    } else if (S_ISLNK(st.st_mode)) {
+      std::vector<char> t(static_cast<size_t>(st.st_size) + 1);
+      const ssize_t n = readlink(src.c_str(), t.data(), t.size());
+      if (n < 0 || static_cast<size_t>(n) >= t.size()) {
+        host_fail("cannot read link '" + src + "'");
+        return;
+      }
+      t[static_cast<size_t>(n)] = 0;
+      if (long r = g(SYS_symlinkat, P(t.data()), AT_FDCWD, P(dst.c_str())); r < 0) {
+        fail("cannot create symlink '" + dst + "'", r);
+        return;
+      }
+    } else if (long r = g(SYS_mknodat, AT_FDCWD, P(dst.c_str()), st.st_mode, static_cast<long>(st.st_rdev)); r < 0) {
+      fail("cannot create '" + dst + "'", r);
+      return;
+    }
+    attrs(src, dst, st);
+  }
+};
+
+int cmd_put(const std::vector<std::string>& args) {
+  bool recursive = false;
+  std::vector<std::string> rest;
+  for (const std::string& a : args) {
+    if (a == "-r" || a == "-R") recursive = true;
+    else rest.push_back(a);
+  }
+  if (rest.size() != 2) {
+    fprintf(stderr, "uml-img: put: expected HOST_SRC PATH\n");
+    return 2;
+  }
+  Putter c;
+  c.total = c.progress ? c.measure(rest[0]) : 0;
+  c.copy(rest[0], target_in(rest[0], rest[1]), recursive);
+  for (auto it = c.dir_times.rbegin(); it != c.dir_times.rend(); ++it) {  // deepest first
+    const timespec ts[2] = {it->second.st_atim, it->second.st_mtim};
+    g(SYS_utimensat, AT_FDCWD, P(it->first.c_str()), P(ts), 0);
+  }
+  if (c.progress && c.total >= (8u << 20)) fprintf(stderr, "\n");
+  return g_status;
+}
+
+// Options (single letters, possibly grouped) before the operands.
+std::vector<std::string> operands(const std::vector<std::string>& args, const std::string& allowed, std::string* flags) {
+  std::vector<std::string> rest;
+  for (const std::string& a : args) {
+    if (a.size() > 1 && a[0] == '-' && rest.empty()) {
+      for (char c : a.substr(1)) {
+        if (allowed.find(c) == std::string::npos) {
+          fprintf(stderr, "uml-img: invalid option -- '%c'\n", c);
+          g_status = 2;
+        }
+        *flags += c;
+      }
+    } else {
+      rest.push_back(a);
+    }
+  }
+  return rest;
+}
+
+int cmd_mkdir(const std::vector<std::string>& args) {
+  std::string flags;
+  const std::vector<std::string> paths = operands(args, "p", &flags);
+  if (g_status || paths.empty()) return usage();
+  const bool parents = flags.find('p') != std::string::npos;
+  for (const std::string& p : paths) {
+    if (parents) {
+      for (size_t at = 1; at <= p.size(); ++at) {
+        if (at != p.size() && p[at] != '/') continue;
+        const std::string prefix = p.substr(0, at);
+        const long r = g(SYS_mkdirat, AT_FDCWD, P(prefix.c_str()), 0755);
+        if (r < 0 && !(r == -EEXIST && is_guest_dir(prefix))) {
+          complain("cannot create directory '" + prefix + "'", r);
+          break;
+        }
+      }
+    } else if (long r = g(SYS_mkdirat, AT_FDCWD, P(p.c_str()), 0755); r < 0) {
+      complain("cannot create directory '" + p + "'", r);
+    }
+  }
+  return g_status;
+}
+
+bool remove_tree(const std::string& p, bool recursive, bool force) {
+  struct stat st {};
+  long r = g(SYS_newfstatat, AT_FDCWD, P(p.c_str()), P(&st), AT_SYMLINK_NOFOLLOW);
+  if (r < 0) {
+    if (!(force && r == -ENOENT)) complain("cannot remove '" + p + "'", r);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (!recursive) {
+      fprintf(stderr, "uml-img: cannot remove '%s': Is a directory\n", p.c_str());
+      g_status = 1;
+      return false;
+    }
+    long err;
+    for (const auto& [name, t] : list_dir(p, &err))
+      if (name != "." && name != "..") remove_tree(p + "/" + name, true, force);
+    r = g(SYS_unlinkat, AT_FDCWD, P(p.c_str()), AT_REMOVEDIR);
+  } else {
+    r = g(SYS_unlinkat, AT_FDCWD, P(p.c_str()), 0);
+  }
+  if (r < 0) complain("cannot remove '" + p + "'", r);
+  return r == 0;
+}
+
+int cmd_rm(const std::vector<std::string>& args) {
+  std::string flags;
+  const std::vector<std::string> paths = operands(args, "rRf", &flags);
+  if (g_status || paths.empty()) return usage();
+  const bool recursive = flags.find_first_of("rR") != std::string::npos, force = flags.find('f') != std::string::npos;
+  for (const std::string& p : paths) {
+    if (p.find_first_not_of('/') == std::string::npos) {  // rm's --preserve-root
+      fprintf(stderr, "uml-img: it is dangerous to operate recursively on '/'\n");
+      g_status = 1;
+      continue;
+    }
+    remove_tree(p, recursive, force);
+  }
+  return g_status;
+}
+
+int cmd_mv(const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage();
+  const std::string dst = target_in(args[0], args[1]);
+  if (long r = g(SYS_renameat2, AT_FDCWD, P(args[0].c_str()), AT_FDCWD, P(dst.c_str()), 0); r < 0)
+    complain("cannot move '" + args[0] + "' to '" + dst + "'", r);
+  return g_status;
+}
+
+int cmd_chmod(const std::vector<std::string>& args) {
+  if (args.size() < 2) return usage();
+  char* end = nullptr;
+  const unsigned long mode = strtoul(args[0].c_str(), &end, 8);
+  if (args[0].empty() || *end || mode > 07777) {
+    fprintf(stderr, "uml-img: invalid mode: '%s' (octal only)\n", args[0].c_str());
+    return 2;
+  }
+  for (size_t i = 1; i < args.size(); ++i)
+    if (long r = g(SYS_fchmodat, AT_FDCWD, P(args[i].c_str()), static_cast<long>(mode)); r < 0)
+      complain("changing permissions of '" + args[i] + "'", r);
+  return g_status;
+}
+
+// A user or group: a number, or a name from the image's /etc/passwd or /etc/group.
+bool id_of(const std::string& s, const std::map<uint32_t, std::string>& names, long* out) {
+  char* end = nullptr;
+  const unsigned long v = strtoul(s.c_str(), &end, 10);
+  if (!s.empty() && !*end && v <= 0xFFFFFFFFul) {
+    *out = static_cast<long>(v);
+    return true;
+  }
+  for (const auto& [id, name] : names)
+    if (name == s) {
+      *out = id;
+      return true;
+    }
+  return false;
+}
+
+int cmd_chown(const std::vector<std::string>& args) {
+  if (args.size() < 2) return usage();
+  const size_t colon = args[0].find(':');
+  long uid = -1, gid = -1;
+  const std::string user = args[0].substr(0, colon), group = colon == std::string::npos ? "" : args[0].substr(colon + 1);
+  if ((!user.empty() && !id_of(user, g_users, &uid)) || (!group.empty() && !id_of(group, g_groups, &gid))) {
+    fprintf(stderr, "uml-img: invalid user or group: '%s'\n", args[0].c_str());
+    return 1;
+  }
+  for (size_t i = 1; i < args.size(); ++i)
+    if (long r = g(SYS_fchownat, AT_FDCWD, P(args[i].c_str()), uid, gid, AT_SYMLINK_NOFOLLOW); r < 0)
+      complain("changing ownership of '" + args[i] + "'", r);
+  return g_status;
+}
+
+int cmd_ln(const std::vector<std::string>& args) {
+  std::string flags;
+  const std::vector<std::string> rest = operands(args, "s", &flags);
+  if (g_status || rest.size() != 2) return usage();
+  const bool sym = flags.find('s') != std::string::npos;
+  const std::string dst = target_in(rest[0], rest[1]);
+  const long r = sym ? g(SYS_symlinkat, P(rest[0].c_str()), AT_FDCWD, P(dst.c_str()))
+                     : g(SYS_linkat, AT_FDCWD, P(rest[0].c_str()), AT_FDCWD, P(dst.c_str()), 0);
+  if (r < 0) complain("failed to create " + std::string(sym ? "symbolic " : "hard ") + "link '" + dst + "'", r);
+  return g_status;
+}
+
+int cmd_setfattr(const std::vector<std::string>& args) {
+  std::string name, value, remove;
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "-n" || args[i] == "-v" || args[i] == "-x") && i + 1 < args.size()) {
+      (args[i] == "-n" ? name : args[i] == "-v" ? value : remove) = args[i + 1];
+      ++i;
+    } else {
+      paths.push_back(args[i]);
+    }
+  }
+  if (paths.empty() || name.empty() == remove.empty()) return usage();
+  for (const std::string& p : paths) {
+    const long r = remove.empty() ? g(SYS_lsetxattr, P(p.c_str()), P(name.c_str()), P(value.data()), static_cast<long>(value.size()), 0)
+                                  : g(SYS_lremovexattr, P(p.c_str()), P(remove.c_str()));
+    if (r < 0) complain(p, r);
+  }
+  return g_status;
 }
 
 }  // namespace
@@ -551,7 +941,14 @@ int main(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string image = argv[1], cmd = argv[2];
   std::vector<std::string> args(argv + 3, argv + argc);
-  if (cmd != "ls" && cmd != "cat" && cmd != "stat" && cmd != "tree" && cmd != "df" && cmd != "get") {
+  using Command = int (*)(const std::vector<std::string>&);
+  static const std::map<std::string, Command> kReading = {
+      {"ls", cmd_ls}, {"cat", cmd_cat}, {"stat", cmd_stat}, {"tree", cmd_tree}, {"get", cmd_get}};
+  static const std::map<std::string, Command> kWriting = {
+      {"put", cmd_put},     {"mkdir", cmd_mkdir}, {"rm", cmd_rm}, {"mv", cmd_mv},
+      {"chmod", cmd_chmod}, {"chown", cmd_chown}, {"ln", cmd_ln}, {"setfattr", cmd_setfattr}};
+  const bool writing = kWriting.count(cmd) != 0;
+  if (!writing && !kReading.count(cmd) && cmd != "df") {
     fprintf(stderr, "uml-img: unknown command '%s'\n", cmd.c_str());
     return usage();
   }
@@ -569,34 +966,42 @@ int main(int argc, char** argv) {
   }
   uml::DiskSpec d;
   d.path = image;
-  d.read_only = true;
+  d.read_only = !writing;
   if (int r = k->add_disk(d); r < 0) {
     fprintf(stderr, "uml-img: %s: %s\n", image.c_str(), strerror(-r));
     return 1;
   }
   auto self = k->attach();
-  g(SYS_mkdir, P(kRoot), 0755);
-  if (long r = g(SYS_mount, P("/dev/ubda"), P(kRoot), P("ext4"), MS_RDONLY, 0); r < 0) {
-    // The kernel's reason, as the last line of its log says it.
+  // The kernel's reason for a failure, as the last line of its log says it.
+  auto last_log_line = [&] {
     std::string log = k->dmesg();
     while (!log.empty() && log.back() == '\n') log.pop_back();
     const size_t nl = log.rfind('\n');
     std::string why = log.substr(nl == std::string::npos ? 0 : nl + 1);
     if (const size_t b = why.find("] "); b != std::string::npos) why = why.substr(b + 2);
-    fprintf(stderr, "uml-img: cannot mount '%s': %s (%s)\n", image.c_str(), strerror(static_cast<int>(-r)), why.c_str());
+    return why;
+  };
+  g(SYS_mkdir, P(kRoot), 0755);
+  if (long r = g(SYS_mount, P("/dev/ubda"), P(kRoot), P("ext4"), writing ? 0 : MS_RDONLY, 0); r < 0) {
+    fprintf(stderr, "uml-img: cannot mount '%s'%s: %s (%s)\n", image.c_str(), writing ? " read-write" : "",
+            strerror(static_cast<int>(-r)), last_log_line().c_str());
     return 1;
   }
+  const long root_fd = g(SYS_openat, AT_FDCWD, P(kRoot), O_RDONLY | O_DIRECTORY);
   g(SYS_chroot, P(kRoot));
   g(SYS_chdir, P("/"));
   g_users = id_names("/etc/passwd");
   g_groups = id_names("/etc/group");
-  int rc;
-  if (cmd == "ls") rc = cmd_ls(args);
-  else if (cmd == "cat") rc = args.empty() ? usage() : cmd_cat(args);
-  else if (cmd == "stat") rc = cmd_stat(args);
-  else if (cmd == "tree") rc = cmd_tree(args);
-  else if (cmd == "df") rc = cmd_df(image);
-  else rc = cmd_get(args);
+  int rc = cmd == "df" ? cmd_df(image) : writing ? kWriting.at(cmd)(args) : kReading.at(cmd)(args);
   fflush(stdout);
+  if (writing) {
+    // Everything on the image now; a write-back error is the command's failure.
+    if (long r = g(SYS_syncfs, root_fd); r < 0) {
+      fprintf(stderr, "uml-img: cannot write '%s': %s (%s)\n", image.c_str(), strerror(static_cast<int>(-r)),
+              last_log_line().c_str());
+      rc = 1;
+    }
+  }
+  g(SYS_close, root_fd);
   return rc;
 }

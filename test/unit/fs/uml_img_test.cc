@@ -1,9 +1,12 @@
-// uml-img, the command-line reader of images: its commands' output and exit codes, and
-// get -r, whose copy must equal the image's source tree (content, modes, times, symlinks,
-// hard links, xattrs, holes).
+// uml-img, the command-line reader and writer of images: its commands' output and exit
+// codes; get -r, whose copy must equal the image's source tree (content, modes, times,
+// symlinks, hard links, xattrs, holes); put -r, after which the image holds the source tree
+// as a guest sees it; and the other writing commands, after which e2fsck finds it clean.
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include <cstdio>
 #include <string>
 
+#include "fixture.h"
 #include "host_files.h"
 #include "tree_walk.h"
 
@@ -91,4 +95,102 @@ TEST_CASE("uml-img: ls, cat, stat, tree, df and get on an image, without root", 
   stat((out + "/holes").c_str(), &hs);
   CHECK(hs.st_size == (10 << 20) + 1);
   CHECK(hs.st_blocks <= 64);  // the hole stayed a hole
+}
+
+TEST_CASE("uml-img: put, mkdir, rm, mv, chmod, chown, ln and setfattr change an image e2fsck finds clean",
+          "[ext4][uml-img]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  mkdir(src.c_str(), 0755);
+  mkdir((src + "/etc").c_str(), 0755);
+  mkdir((src + "/deep").c_str(), 0750);
+  mkdir((src + "/deep/er").c_str(), 0755);
+  test::write_file(src + "/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+  test::write_file(src + "/etc/group", "root:x:0:\nstaff:x:1000:\n");
+  test::write_file(src + "/hello.txt", "hello, image\n");
+  test::write_file(src + "/deep/er/big.bin", test::random_bytes(3 << 20, 6));
+  {
+    const int fd = open((src + "/holes").c_str(), O_WRONLY | O_CREAT, 0600);
+    if (pwrite(fd, "x", 1, 10 << 20) != 1 || pwrite(fd, "y", 1, 5 << 20) != 1) {
+    }
+    close(fd);
+  }
+  chown((src + "/hello.txt").c_str(), 1000, 1000);
+  symlink("hello.txt", (src + "/link").c_str());
+  link((src + "/hello.txt").c_str(), (src + "/deep/hello-again").c_str());
+  mkfifo((src + "/fifo").c_str(), 0640);
+  setxattr((src + "/hello.txt").c_str(), "user.k", "v", 1, 0);
+  setxattr((src + "/deep").c_str(), "user.big", std::string(700, 'b').data(), 700, 0);
+  const timespec ts[2] = {{1500000000, 123456789}, {1500000000, 987654321}};
+  utimensat(AT_FDCWD, (src + "/hello.txt").c_str(), ts, 0);
+  utimensat(AT_FDCWD, (src + "/deep/er").c_str(), ts, 0);
+  REQUIRE(system(("mke2fs -q -F -t ext4 " + img + " 64M >/dev/null 2>&1").c_str()) == 0);
+
+  // Copy in: a tree as a new directory, then /etc for the names chown takes.
+  CHECK(run(img + " put -r " + src + " /tree").status == 0);
+  CHECK(run(img + " put -r " + src + "/etc /").status == 0);  // into /: /etc
+  CHECK(run(img + " put " + src + "/deep /x").status == 1);   // a directory without -r
+  // What the image holds equals the source, as a guest sees it (owners, ns times, xattrs,
+  // hard links, holes, the FIFO).
+  {
+    auto k = test::boot("ubdar=" + img);
+    test::Tree got;
+    std::string err;
+    REQUIRE(test::run_task(*k, [&] {
+              uml::syscall(SYS_mkdir, reinterpret_cast<long>("/m"), 0755);
+              if (uml::syscall(SYS_mount, reinterpret_cast<long>("/dev/ubda"), reinterpret_cast<long>("/m"),
+                               reinterpret_cast<long>("ext4"), MS_RDONLY, 0) != 0)
+                return 1;
+              got = test::snapshot([](long nr, long a, long b, long c, long d, long e) { return uml::syscall(nr, a, b, c, d, e); },
+                                   "/m/tree", &err);
+              struct stat st {};
+              uml::syscall(SYS_stat, reinterpret_cast<long>("/m/tree/holes"), reinterpret_cast<long>(&st));
+              return st.st_blocks <= 64 ? 0 : 2;  // the holes stayed holes
+            }) == 0);
+    REQUIRE(err.empty());
+    const test::Tree want = test::snapshot(test::host_syscall, src, &err);
+    REQUIRE(err.empty());
+    CHECK(test::tree_diff(want, got) == "");
+  }
+
+  CHECK(run(img + " mkdir -p /a/b/c").status == 0);
+  CHECK(run(img + " mkdir /a").status == 1);  // exists
+  CHECK(run(img + " ln -s ../tree/hello.txt /a/sym").status == 0);
+  CHECK(run(img + " ln /tree/hello.txt /a/hard").status == 0);
+  CHECK(run(img + " mv /a/b /a/moved").status == 0);
+  CHECK(run(img + " mv /tree/link /a").status == 0);  // into the directory
+  CHECK(run(img + " chmod 0700 /a/moved").status == 0);
+  CHECK(run(img + " chmod u+x /a/moved").status == 2);  // octal only
+  CHECK(run(img + " chown alice:staff /a/moved").status == 0);
+  CHECK(run(img + " chown 42 /a/hard").status == 0);
+  CHECK(run(img + " chown nobody /a/hard").status == 1);  // no such user in the image
+  CHECK(run(img + " setfattr -n user.x -v value /a/moved").status == 0);
+  CHECK(run(img + " setfattr -x user.k /tree/hello.txt").status == 0);
+  CHECK(run(img + " setfattr -x user.none /a").status == 1);
+  CHECK(run(img + " rm -r /tree/deep").status == 0);
+  CHECK(run(img + " rm /a").status == 1);  // a directory
+  CHECK(run(img + " rm /missing").status == 1);
+  CHECK(run(img + " rm -f /missing").status == 0);
+  CHECK(run(img + " rm -rf /").status == 1);  // refused
+  CHECK(run(img + " frobnicate /").status == 2);
+
+  const std::string ls = run(img + " ls -l /a /a/moved").out;
+  INFO(ls);
+  CHECK(ls.find("drwx------ 3 alice staff") != std::string::npos);         // /a/moved
+  CHECK(ls.find("lrwxrwxrwx 1 root root") != std::string::npos);           // the symlinks
+  CHECK(ls.find("sym -> ../tree/hello.txt") != std::string::npos);
+  CHECK(ls.find("-rw-r--r-- 2 42 staff") != std::string::npos);  // hello.txt's links, deep's gone
+  CHECK(run(img + " cat /a/sym").out == "hello, image\n");
+  CHECK(run(img + " ls /tree").out == "etc\nfifo\nhello.txt\nholes\n");
+  const test::Shell fsck = test::shell("e2fsck -fn " + img, true);
+  INFO(fsck.out);
+  CHECK(fsck.status == 0);
+  CHECK(test::shell("debugfs -R 'ea_list /a/moved' " + img, true).out.find("user.x (5) = \"value\"") != std::string::npos);
+
+  // A file larger than the image: ENOSPC, and the image stays consistent.
+  test::write_file(tmp.path + "/huge", test::random_bytes(80 << 20, 7));
+  const test::Shell full = test::shell(std::string(UML_IMG_TOOL) + " " + img + " put " + tmp.path + "/huge /huge");
+  CHECK(full.status == 1);
+  CHECK(full.out.find("No space left on device") != std::string::npos);
+  CHECK(test::shell("e2fsck -fn " + img, true).status == 0);
 }
