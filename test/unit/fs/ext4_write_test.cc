@@ -963,7 +963,7 @@ TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as 
       const std::string img = tmp.path + "/fs.img";
       make_image(tmp, img, "ext4", opts, 1000);
       auto k = test::boot("ubda=" + img);
-      long r_keep = -1, r_grow = -1, r_punch = -1, r_zero = 0, r_collapse = 0;
+      long r_keep = -1, r_grow = -1, r_punch = -1;
       uint64_t blocks0 = 0, blocks_keep = 0, size_keep = 0, size_grow = 0, blocks_punch = 0;
       long data_at = -1, hole_at = -1;
       std::string zeros_back, mid_back, edge_back;
@@ -1001,8 +1001,6 @@ TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as 
                 std::string edge(20, 'x');
                 sys(SYS_pread64, fd, edge.data(), edge.size(), 10000 - 10);
                 edge_back = edge;
-                r_zero = sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, 4096);
-                r_collapse = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4096);
                 sys(SYS_close, fd);
                 return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
               }) == 0);
@@ -1019,8 +1017,6 @@ TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as 
       CHECK(blocks_punch < blocks_keep + 512);
       CHECK(mid_back == std::string(100000, '\0'));
       CHECK(edge_back == std::string(10, 'a') + std::string(10, '\0'));
-      CHECK(r_zero == -EOPNOTSUPP);
-      CHECK(r_collapse == -EOPNOTSUPP);
       k->shutdown();
       const test::Shell fsck = sh("e2fsck -fn " + img);
       INFO(fsck.out);
@@ -1031,6 +1027,81 @@ TEST_CASE("ext4: fallocate preallocates unwritten extents and punches holes, as 
       CHECK(back.substr(10000, 100000) == std::string(100000, '\0'));
       CHECK(back.substr(110000, 1000) == std::string(1000, 'a'));
     }
+  }
+}
+
+TEST_CASE("ext4: fallocate zeroes, collapses and inserts ranges, as Linux's", "[ext4]") {
+  for (const char* opts : {"-b 4096", "-b 1024"}) {
+    SECTION(opts) {
+      test::TempDir tmp;
+      const std::string img = tmp.path + "/fs.img";
+      make_image(tmp, img, "ext4", opts, 1000);
+      const size_t bs = std::string(opts) == "-b 1024" ? 1024 : 4096;
+      std::vector<char> model = test::random_bytes(64 * bs + 100, 21);
+      long r_zero = -1, r_zero_past = -1, r_collapse = -1, r_insert = -1, bad_align = 0, past_end = 0, insert_end = 0,
+           unshare = 0;
+      std::string back;
+      auto k = test::boot("ubda=" + img);
+      REQUIRE(test::run_task(*k, [&] {
+                if (mount_rw() != 0) return 1;
+                const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/f", O_CREAT | O_RDWR, 0644);
+                sys(SYS_pwrite64, fd, model.data(), model.size(), 0);
+                // Unaligned zeroing inside, then across the end (the size follows).
+                r_zero = sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, bs + 10, 5 * bs);
+                r_zero_past = sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, model.size() - 50, 2 * bs);
+                r_collapse = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 8 * bs, 4 * bs);
+                r_insert = sys(SYS_fallocate, fd, FALLOC_FL_INSERT_RANGE, 2 * bs, 3 * bs);
+                bad_align = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 100, bs);
+                past_end = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 0, 1000 * bs);
+                insert_end = sys(SYS_fallocate, fd, FALLOC_FL_INSERT_RANGE, 1000 * bs, bs);
+                unshare = sys(SYS_fallocate, fd, 0x40, 0, bs);  // FALLOC_FL_UNSHARE_RANGE
+                struct stat st;
+                sys(SYS_fstat, fd, &st);
+                back.assign(static_cast<size_t>(st.st_size), '?');
+                sys(SYS_pread64, fd, back.data(), back.size(), 0);
+                sys(SYS_close, fd);
+                return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+              }) == 0);
+      INFO(k->dmesg());
+      CHECK(r_zero == 0);
+      CHECK(r_zero_past == 0);
+      CHECK(r_collapse == 0);
+      CHECK(r_insert == 0);
+      CHECK(bad_align == -EINVAL);
+      CHECK(past_end == -EINVAL);
+      CHECK(insert_end == -EINVAL);
+      CHECK(unshare == -EOPNOTSUPP);
+      // The same changes to the model.
+      std::fill(model.begin() + bs + 10, model.begin() + 6 * bs + 10, '\0');
+      const size_t past = model.size() - 50;
+      model.resize(past + 2 * bs, '\0');
+      std::fill(model.begin() + past, model.end(), '\0');
+      model.erase(model.begin() + 8 * bs, model.begin() + 12 * bs);
+      model.insert(model.begin() + 2 * bs, 3 * bs, '\0');
+      CHECK((back == std::string(model.begin(), model.end())));
+      k->shutdown();
+      const test::Shell fsck = sh("e2fsck -fn " + img);
+      INFO(fsck.out);
+      CHECK(fsck.status == 0);
+      CHECK((debugfs(img, "cat /f") == std::string(model.begin(), model.end())));
+    }
+  }
+  SECTION("ext3") {
+    test::TempDir tmp;
+    const std::string img = tmp.path + "/fs.img";
+    make_image(tmp, img, "ext3", "", 10000);
+    auto k = test::boot("ubda=" + img);
+    long zero = 0, collapse = 0;
+    REQUIRE(test::run_task(*k, [&] {
+              if (mount_rw("ext3") != 0) return 1;
+              const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/data.bin", O_RDWR);
+              zero = sys(SYS_fallocate, fd, FALLOC_FL_ZERO_RANGE, 0, 4096);
+              collapse = sys(SYS_fallocate, fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4096);
+              sys(SYS_close, fd);
+              return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+            }) == 0);
+    CHECK(zero == -EOPNOTSUPP);  // as Linux's: these need extents
+    CHECK(collapse == -EOPNOTSUPP);
   }
 }
 

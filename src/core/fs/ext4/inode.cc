@@ -282,17 +282,18 @@ Result<void> Ext4Inode::truncate(uint64_t size) {
   return {};
 }
 
-// ext4_fallocate: preallocation (unwritten extents, the size moved unless KEEP_SIZE) and
-// PUNCH_HOLE (the range reads as zeros; its whole blocks are freed). The VFS checked the
-// mode's shape and holds the rwsem; ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE and
-// UNSHARE_RANGE are not done yet.
+// ext4_fallocate: preallocation (unwritten extents, the size moved unless KEEP_SIZE),
+// PUNCH_HOLE (the range reads as zeros; its whole blocks are freed), ZERO_RANGE (the same,
+// then the range preallocated), COLLAPSE_RANGE and INSERT_RANGE (the blocks after the range
+// move down or up, and the size with them). The VFS checked the mode's shape and holds the
+// rwsem; UNSHARE_RANGE is not ext4's (EOPNOTSUPP, as on Linux).
 Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
   if (fs().read_only()) return Errno::ROFS;
   if (!m_data || !is_reg()) return Errno::NODEV;
-  constexpr int kKeepSize = 0x01, kPunch = 0x02;
-  if (mode & ~(kKeepSize | kPunch)) return Errno::OPNOTSUPP;
+  constexpr int kKeepSize = 0x01, kPunch = 0x02, kCollapse = 0x08, kZero = 0x10, kInsert = 0x20;
+  if (mode & ~(kKeepSize | kPunch | kCollapse | kZero | kInsert)) return Errno::OPNOTSUPP;
   if (has_inline()) return fs().unsupported("ext4_fallocate", ino32(), "fallocate of inline data");
-  // ext4_fallocate: preallocation needs extents (unwritten ones); a block map takes holes.
+  // Everything but hole punching needs extents (unwritten ones, or extents to move).
   if (!m_raw.has_extents() && !(mode & kPunch)) return Errno::OPNOTSUPP;
   SchedEntity& self = self_entity();
   const uint32_t bs = fs().block_size();
@@ -300,45 +301,15 @@ Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
   if (off >= max_bytes || len > max_bytes - off) return Errno::FBIG;
   const uint64_t end = off + len;
   const int64_t now = realtime_now();
+  if (mode & (kCollapse | kInsert)) return shift_range(self, (mode & kCollapse) != 0, off, len);
+  const uint64_t size = attr().size;
   if (mode & kPunch) {
-    const uint64_t size = attr().size;
     if (off >= size) return {};
-    const uint64_t stop = std::min(end, size);
-    // The partial blocks at either edge are zeroed through the cache (where they hold data);
-    // pages wholly inside go; the whole blocks inside are freed.
-    const uint64_t first_full = (off + bs - 1) / bs, last_full = stop / bs;  // [first_full, last_full)
-    auto zero = [&](uint64_t from, uint64_t to) -> Result<void> {
-      if (from >= to) return {};
-      const BlockRun r = TRY(map(self, static_cast<uint32_t>(from / bs)));
-      if (!r.pblk || r.unwritten) return {};
-      std::vector<char> zeros(static_cast<size_t>(to - from), 0);
-      TRY(m_data->write(self, from, IoBuffer::kernel(zeros.data(), zeros.size())));
-      return {};
-    };
-    if (first_full > last_full) {  // inside one block
-      TRY(zero(off, stop));
-    } else {
-      TRY(zero(off, first_full * bs));
-      TRY(zero(last_full * bs, stop));
-    }
-    if (last_full > first_full) {
-      // Pages wholly inside the hole go unwritten; the edge pages stay (they hold data the
-      // hole does not cover, and the zeros just written).
-      const uint64_t page_lo = (first_full * bs + kPage - 1) / kPage * kPage, page_hi = last_full * bs / kPage * kPage;
-      if (page_hi > page_lo) {
-        m_data->invalidate(&self, page_lo, page_hi, /*discard_dirty=*/true);
-        TRY(m_data->write_and_wait(self, page_lo, page_hi, nullptr));
-      }
-      // Edge pages may cover blocks being freed (blocks smaller than pages): written first.
-      TRY(m_data->write_and_wait(self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, nullptr));
-      m_data->invalidate(&self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, false);
-      MutexGuard t(m_tree_lock, self);
-      TRY(load_extents(self));
-      TRY(free_range(self, static_cast<uint32_t>(first_full), last_full));
-    }
+    TRY(clear_range(self, off, std::min(end, size)));
     update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
     return {};
   }
+  if (mode & kZero) TRY(clear_range(self, off, end));
   uint64_t reached;
   {
     MutexGuard t(m_tree_lock, self);
@@ -346,16 +317,103 @@ Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
     reached = TRY(preallocate(self, static_cast<uint32_t>(off / bs), (end + bs - 1) / bs));
   }
   const bool short_of = reached * bs < end;
-  if (!(mode & kKeepSize) && !short_of && end > attr().size) {
+  if (!(mode & kKeepSize) && !short_of && end > size) {
     m_data->set_size(end);
     update_attr([&](InodeAttr& a) {
       a.size = end;
       a.ctime_ns = now;
+      if (mode & kZero) a.mtime_ns = now;
     });
   } else {
-    update_attr([&](InodeAttr& a) { a.ctime_ns = now; });
+    update_attr([&](InodeAttr& a) {
+      a.ctime_ns = now;
+      if (mode & kZero) a.mtime_ns = now;
+    });
   }
   if (short_of) return Errno::NOSPC;
+  return {};
+}
+
+Result<void> Ext4Inode::clear_range(SchedEntity& self, uint64_t off, uint64_t stop) {
+  const uint32_t bs = fs().block_size();
+  // The partial blocks at either edge are zeroed through the cache (where they hold data);
+  // pages wholly inside go; the whole blocks inside are freed.
+  const uint64_t first_full = (off + bs - 1) / bs, last_full = stop / bs;  // [first_full, last_full)
+  auto zero = [&](uint64_t from, uint64_t to) -> Result<void> {
+    if (from >= to) return {};
+    const BlockRun r = TRY(map(self, static_cast<uint32_t>(from / bs)));
+    if (!r.pblk || r.unwritten) return {};
+    std::vector<char> zeros(static_cast<size_t>(to - from), 0);
+    TRY(m_data->write(self, from, IoBuffer::kernel(zeros.data(), zeros.size())));
+    return {};
+  };
+  if (first_full > last_full) return zero(off, stop);  // inside one block
+  TRY(zero(off, first_full * bs));
+  TRY(zero(last_full * bs, stop));
+  if (last_full == first_full) return {};
+  // Pages wholly inside the hole go unwritten; the edge pages stay (they hold data the
+  // hole does not cover, and the zeros just written).
+  const uint64_t page_lo = (first_full * bs + kPage - 1) / kPage * kPage, page_hi = last_full * bs / kPage * kPage;
+  if (page_hi > page_lo) {
+    m_data->invalidate(&self, page_lo, page_hi, /*discard_dirty=*/true);
+    TRY(m_data->write_and_wait(self, page_lo, page_hi, nullptr));
+  }
+  // Edge pages may cover blocks being freed (blocks smaller than pages): written first.
+  TRY(m_data->write_and_wait(self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, nullptr));
+  m_data->invalidate(&self, first_full * bs / kPage * kPage, (last_full * bs + kPage - 1) / kPage * kPage, false);
+  MutexGuard t(m_tree_lock, self);
+  TRY(load_extents(self));
+  return free_range(self, static_cast<uint32_t>(first_full), last_full);
+}
+
+// ext4_collapse_range and ext4_insert_range: block-aligned; the pages from off on are
+// written and dropped, then the extents after off move by len's blocks.
+Result<void> Ext4Inode::shift_range(SchedEntity& self, bool collapse, uint64_t off, uint64_t len) {
+  const uint32_t bs = fs().block_size();
+  if (off % bs || len % bs) return Errno::INVAL;
+  const uint64_t size = attr().size;
+  if (collapse ? off + len >= size : off >= size) return Errno::INVAL;
+  if (!collapse && len > max_file_bytes() - size) return Errno::FBIG;
+  const uint64_t from_page = off / kPage * kPage;
+  TRY(m_data->write_and_wait(self, from_page, ~uint64_t{0} - 1, nullptr));
+  m_data->invalidate(&self, from_page, ~uint64_t{0} - 1, /*discard_dirty=*/false);
+  const uint64_t first = off / bs, n = len / bs;
+  {
+    MutexGuard t(m_tree_lock, self);
+    TRY(load_extents(self));
+    if (collapse) TRY(free_range(self, static_cast<uint32_t>(first), first + n));
+    std::vector<Extent> ex;
+    {
+      SpinGuard g(m_map_lock);
+      ex = m_ext;
+    }
+    std::vector<Extent> moved;
+    for (const Extent& e : ex) {
+      const uint64_t lo = e.lblk, hi = lo + e.len;
+      if (hi <= first) {
+        moved.push_back(e);
+        continue;
+      }
+      if (!collapse && hi + n > (uint64_t{1} << 32)) return Errno::FBIG;  // nothing changed yet
+      if (lo < first) {  // insert: the extent over off splits there (collapse freed it there)
+        moved.push_back(Extent{e.lblk, static_cast<uint32_t>(first - lo), e.unwritten, e.pblk});
+        moved.push_back(Extent{static_cast<uint32_t>(first + n), static_cast<uint32_t>(hi - first), e.unwritten,
+                               e.pblk + (first - lo)});
+        continue;
+      }
+      Extent m = e;
+      m.lblk = static_cast<uint32_t>(collapse ? lo - n : lo + n);
+      moved.push_back(m);
+    }
+    TRY(store_extents(self, std::move(moved)));
+  }
+  const uint64_t new_size = collapse ? size - len : size + len;
+  m_data->set_size(new_size);
+  const int64_t now = realtime_now();
+  update_attr([&](InodeAttr& a) {
+    a.size = new_size;
+    a.mtime_ns = a.ctime_ns = now;
+  });
   return {};
 }
 

@@ -142,6 +142,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> write_inode(SchedEntity& self);
   // s_maxbytes for this inode's mapping (ext4_max_size, ext4_max_bitmap_size).
   uint64_t max_file_bytes() const;
+  // fallocate's halves: [off, stop) reads as zeros (edges zeroed, whole blocks freed);
+  // and COLLAPSE_RANGE or INSERT_RANGE.
+  Result<void> clear_range(SchedEntity& self, uint64_t off, uint64_t stop);
+  Result<void> shift_range(SchedEntity& self, bool collapse, uint64_t off, uint64_t len);
 
   // ---- the extent cache and tree changes (extent_tree.cc) ----
   // The file's extents in memory (Linux's extent status tree, kept whole): loaded before
