@@ -1105,6 +1105,80 @@ TEST_CASE("ext4: fallocate zeroes, collapses and inserts ranges, as Linux's", "[
   }
 }
 
+TEST_CASE("ext4: inline files and directories move to a block when they change, as Linux converts them", "[ext4]") {
+  for (const char* opts : {"-O inline_data", "-O inline_data,^metadata_csum -b 1024"}) {
+    SECTION(opts) {
+      test::TempDir tmp;
+      const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+      for (const char* d : {"", "/idir", "/idir2", "/idir2/sub", "/other"}) mkdir((src + d).c_str(), 0755);
+      const std::string medium(100, 'm');  // i_block and system.data
+      test::write_file(src + "/small", "tiny");
+      test::write_file(src + "/medium", medium);
+      test::write_file(src + "/grower", "grow me");
+      test::write_file(src + "/cut", "abcdef");
+      test::write_file(src + "/same", "unchanged");
+      for (const char* f : {"/idir/one", "/idir/two", "/idir2/x"}) test::write_file(src + f, "");
+      REQUIRE(sh("mke2fs -q -F -t ext4 " + std::string(opts) + " -d " + src + " " + img + " 16M").status == 0);
+      REQUIRE(debugfs(img, "stat /idir").find("Flags: 0x10000000") != std::string::npos);
+      REQUIRE(debugfs(img, "stat /medium").find("Size of inline data: 100") != std::string::npos);
+      const std::string big(20000, 'B');
+      long app = -1, grow = -1, cut = -1, create = -1, unl = -1, mv = -1, mvdir = -1;
+      std::string small_back, medium_back;
+      auto k = test::boot("ubda=" + img);
+      REQUIRE(test::run_task(*k, [&] {
+                if (mount_rw() != 0) return 1;
+                const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/small", O_WRONLY | O_APPEND);
+                app = sys(SYS_write, fd, big.data(), big.size());
+                sys(SYS_close, fd);
+                const long m = sys(SYS_openat, AT_FDCWD, "/mnt/medium", O_WRONLY);
+                sys(SYS_pwrite64, m, "M", 1, 50);
+                sys(SYS_close, m);
+                grow = sys(SYS_truncate, "/mnt/grower", 9000);
+                cut = sys(SYS_truncate, "/mnt/cut", 3);
+                create = sys(SYS_openat, AT_FDCWD, "/mnt/idir/three", O_CREAT | O_WRONLY, 0644);
+                sys(SYS_close, create);
+                unl = sys(SYS_unlinkat, AT_FDCWD, "/mnt/idir/one", 0);
+                mv = sys(SYS_renameat2, AT_FDCWD, "/mnt/idir2/x", AT_FDCWD, "/mnt/other/x", 0);
+                mvdir = sys(SYS_renameat2, AT_FDCWD, "/mnt/idir2/sub", AT_FDCWD, "/mnt/other/sub", 0);  // its ".."
+                std::string b(big.size() + 10, '?');
+                const long r = sys(SYS_openat, AT_FDCWD, "/mnt/small", O_RDONLY);
+                const long n = sys(SYS_pread64, r, b.data(), b.size(), 0);
+                sys(SYS_close, r);
+                if (n > 0) small_back.assign(b.data(), static_cast<size_t>(n));
+                return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+              }) == 0);
+      INFO(k->dmesg());
+      CHECK(app == static_cast<long>(big.size()));
+      CHECK(grow == 0);
+      CHECK(cut == 0);
+      CHECK(create >= 0);
+      CHECK(unl == 0);
+      CHECK(mv == 0);
+      CHECK(mvdir == 0);
+      CHECK(small_back == "tiny" + big);
+      CHECK(k->dmesg().find("is not supported yet") == std::string::npos);
+      k->shutdown();
+      const test::Shell fsck = sh("e2fsck -fn " + img);
+      INFO(fsck.out);
+      CHECK(fsck.status == 0);
+      std::string want_medium = medium;
+      want_medium[50] = 'M';
+      CHECK(debugfs(img, "cat /small") == "tiny" + big);
+      CHECK(debugfs(img, "cat /medium") == want_medium);
+      CHECK(debugfs(img, "cat /grower") == "grow me" + std::string(9000 - 7, '\0'));
+      CHECK(debugfs(img, "cat /cut") == "abc");
+      CHECK(debugfs(img, "cat /same").substr(0, 9) == "unchanged");  // debugfs prints all 60 inline bytes
+      CHECK(debugfs(img, "stat /same").find("Flags: 0x10000000") != std::string::npos);  // untouched: still inline
+      CHECK(debugfs(img, "stat /small").find("Flags: 0x80000") != std::string::npos);    // extents now
+      const std::string ls = debugfs(img, "ls /idir");
+      CHECK(ls.find("three") != std::string::npos);
+      CHECK(ls.find("two") != std::string::npos);
+      CHECK(ls.find("one") == std::string::npos);
+      CHECK(debugfs(img, "ls /other/sub").find("..") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("ext4: a writable mount finishes the orphan list: unnamed inodes deleted, cut files truncated", "[ext4]") {
   test::TempDir tmp;
   const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";

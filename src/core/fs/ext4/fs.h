@@ -12,10 +12,10 @@
 // Writing (docs/ext4.md, "Writing"): a writable mount allocates and frees blocks and
 // inodes through the group bitmaps, stores file data through the page cache with its
 // writeback, rewrites extent trees and block maps from each file's extent list, and keeps
-// names, attributes and xattrs in their blocks and inode tables. What is not written yet
-// (inline data) gives EOPNOTSUPP with a log line. The journal is
-// not written: a writable mount clears the superblock's clean flag and sets it again at
-// umount, as Linux does without a journal, so a crash leaves an image e2fsck checks in full.
+// names, attributes and xattrs in their blocks and inode tables; inline data moves to a
+// block before it changes. The journal is not written: a writable mount clears the
+// superblock's clean flag and sets it again at umount, as Linux does without a journal,
+// so a crash leaves an image e2fsck checks in full.
 
 #include <cstdarg>
 #include <cstdint>

@@ -192,8 +192,8 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   if (fs().read_only()) return Errno::ROFS;
   if (buf.size() == 0) return size_t{0};
   if (!m_data || !is_reg()) return Errno::INVAL;
-  if (has_inline()) return fs().unsupported("ext4_write_inline_data", ino32(), "writing inline data");
   SchedEntity& self = self_entity();
+  TRY(uninline(self));
   const uint32_t bs = fs().block_size();
   const uint64_t max_bytes = max_file_bytes();
   if (off >= max_bytes) return Errno::FBIG;
@@ -241,11 +241,11 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
 Result<void> Ext4Inode::truncate(uint64_t size) {
   if (fs().read_only()) return Errno::ROFS;
   if (!m_data || !is_reg()) return Errno::INVAL;
+  if (size != attr().size) TRY(uninline(self_entity()));
   if (size > max_file_bytes()) return Errno::FBIG;
   const uint64_t old_size = attr().size;
   const int64_t now = realtime_now();
   if (size < old_size) {
-    if (has_inline()) return fs().unsupported("ext4_inline_data_truncate", ino32(), "truncating inline data");
     SchedEntity& self = self_entity();
     const uint32_t bs = fs().block_size();
     MutexGuard t(m_tree_lock, self);
@@ -292,7 +292,7 @@ Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
   if (!m_data || !is_reg()) return Errno::NODEV;
   constexpr int kKeepSize = 0x01, kPunch = 0x02, kCollapse = 0x08, kZero = 0x10, kInsert = 0x20;
   if (mode & ~(kKeepSize | kPunch | kCollapse | kZero | kInsert)) return Errno::OPNOTSUPP;
-  if (has_inline()) return fs().unsupported("ext4_fallocate", ino32(), "fallocate of inline data");
+  TRY(uninline(self_entity()));
   // Everything but hole punching needs extents (unwritten ones, or extents to move).
   if (!m_raw.has_extents() && !(mode & kPunch)) return Errno::OPNOTSUPP;
   SchedEntity& self = self_entity();
@@ -643,13 +643,114 @@ Result<std::vector<std::string>> Ext4Inode::listxattr() {
 }
 
 Result<std::string> Ext4Inode::inline_data() {
-  std::string d(reinterpret_cast<const char*>(m_raw.block), kInlineBlock);
+  std::string d(kInlineBlock, '\0');
+  {
+    SpinGuard g(m_map_lock);  // uninline may be clearing it
+    memcpy(d.data(), m_raw.block, kInlineBlock);
+  }
   std::vector<XattrEntry> all;  // system.data is always in the inode
   const std::vector<uint8_t> area = ibody_area();
   TRY(ibody_xattrs("ext4_read_inline_data", area, &all));
   for (const XattrEntry& e : all)
     if (e.index == 7 && e.name == "system.data") d.append(e.value);
   return d;
+}
+
+// ext4_convert_inline_data: the inline data moves to a block of the inode's own (a
+// directory's records behind a real "." and ".."), system.data leaves the inode's xattr
+// area, and the inode maps blocks from then on. Every change of inline data goes this
+// way: Linux keeps small writes inline, and a converted inode is as valid.
+Result<void> Ext4Inode::uninline(SchedEntity& self) {
+  if (!has_inline()) return {};
+  Ext4Fs& fs = this->fs();
+  const Super& s = fs.super();
+  const uint32_t bs = s.block_size;
+  if (fs.read_only()) return Errno::ROFS;
+  if (!is_reg() && !is_dir()) return fs.unsupported("ext4_convert_inline_data", ino32(), "changing an inline symlink");
+  const std::string d = TRY(inline_data());
+  std::vector<uint8_t> dir_block;
+  if (is_dir()) {
+    // The parent's number, then records in i_block's last 56 bytes and in system.data.
+    if (d.size() < kInlineBlock) return kCorrupted;
+    dir_block.assign(bs, 0);
+    const uint32_t tail = s.metadata_csum() ? kDirTailSize : 0;
+    struct Rec {
+      uint32_t ino;
+      std::string name;
+      uint8_t type;
+    };
+    std::vector<Rec> recs;
+    Super plain = s;
+    plain.ro_compat &= ~feat::kRoMetadataCsum;  // inline records have no tail
+    for (auto [from, len] : {std::pair<size_t, size_t>{kInlineDirHeader, kInlineBlock - kInlineDirHeader},
+                             std::pair<size_t, size_t>{kInlineBlock, d.size() - kInlineBlock}}) {
+      if (len == 0) continue;
+      uint32_t bad_off = 0;
+      const std::string why = walk_dir_block(plain, reinterpret_cast<const uint8_t*>(d.data()) + from,
+                                             static_cast<uint32_t>(len), [&](uint32_t, const DirRecord& r) {
+                                               if (r.ino) recs.push_back(Rec{r.ino, std::string(r.name), r.file_type});
+                                               return true;
+                                             }, &bad_off);
+      if (!why.empty()) {
+        fs.error("ext4_convert_inline_data", ino32(), 0, "bad entry in inline directory: %s - offset=%u", why.c_str(), bad_off);
+        return kCorrupted;
+      }
+    }
+    uint32_t off = 0;
+    auto put = [&](uint32_t ino, std::string_view name, uint8_t type, bool last) {
+      const uint32_t len = last ? bs - tail - off : dir_rec_len(static_cast<uint32_t>(name.size()));
+      put_dir_record(dir_block.data() + off, ino, static_cast<uint16_t>(len), name, type);
+      off += len;
+    };
+    const uint8_t dir_type = s.has_incompat(feat::kInFiletype) ? ft_of_mode(abi::S_IFDIR_) : 0;
+    put(ino32(), ".", dir_type, false);
+    put(le32(reinterpret_cast<const uint8_t*>(d.data())), "..", dir_type, recs.empty());
+    for (size_t i = 0; i < recs.size(); ++i) put(recs[i].ino, recs[i].name, recs[i].type, i + 1 == recs.size());
+    if (tail) put_dir_tail(dir_block.data(), bs);
+  }
+  // system.data goes.
+  {
+    MutexGuard xg(fs.m_xattr_lock, self);
+    std::vector<uint8_t> area = ibody_area();
+    std::vector<XattrItem> items;
+    if (std::string bad = xattr_items_of_inode(area.data(), area.size(), &items); !bad.empty()) {
+      fs.error("ext4_destroy_inline_data", ino32(), 0, "%s", bad.c_str());
+      return kCorrupted;
+    }
+    std::erase_if(items, [](const XattrItem& x) { return x.index == 7 && x.suffix == "data"; });
+    if (!area.empty() && !encode_inode_xattrs(items, area.data(), area.size())) return kCorrupted;
+    SpinGuard g(m_map_lock);
+    m_ibody_xattrs = std::move(area);
+  }
+  {
+    MutexGuard t(m_tree_lock, self);
+    SpinGuard g(m_map_lock);
+    m_raw.flags &= ~RawInode::kInlineDataFl;
+    memset(m_raw.block, 0, sizeof m_raw.block);
+    if (s.has_incompat(feat::kInExtents)) {  // an empty extent root
+      m_raw.flags |= RawInode::kExtentsFl;
+      put_le16(m_raw.block, kExtentMagic);
+      put_le16(m_raw.block + 4, 4);
+    }
+    m_raw.blocks = 0;
+    m_ext.clear();
+    m_ext_loaded = false;
+    m_tree_blocks.clear();
+    m_tree_images.clear();
+    m_cached_valid = false;
+  }
+  if (is_dir()) {
+    update_attr([](InodeAttr& a) { a.size = 0; });
+    TRY(append_dir_block(self, dir_block));
+    return {};
+  }
+  const uint64_t size = attr().size;
+  TRY(write_inode(self));
+  const std::string data = d.substr(0, static_cast<size_t>(std::min<uint64_t>(size, d.size())));
+  if (data.empty()) return {};
+  const size_t n = TRY(write(0, IoBuffer::kernel(const_cast<char*>(data.data()), data.size())));
+  if (n != data.size()) return Errno::NOSPC;
+  return {};
 }
 
 // ---- directories ----

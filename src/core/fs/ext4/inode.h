@@ -198,6 +198,9 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
   // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
   Result<std::string> inline_data();
+  // ext4_convert_inline_data: an inline file or directory moves to a block before it
+  // changes (nothing for other inodes). The caller holds the rwsem.
+  Result<void> uninline(SchedEntity& self);
   // A copy of the in-inode xattr area (setxattr may replace it meanwhile).
   std::vector<uint8_t> ibody_area() const;
   // The in-inode xattr entries of area (func: who reads them, for the error line).

@@ -57,6 +57,7 @@ Result<void> Ext4Inode::edit_dir_block(SchedEntity& self, uint32_t lblk, F&& edi
 }
 
 Result<Ext4Inode::Slot> Ext4Inode::find_slot(SchedEntity& self, std::string_view name) {
+  TRY(uninline(self));  // a name about to change: its records go to a block first
   const Super& s = fs().super();
   const uint64_t nblocks = dir_blocks();
   for (uint64_t lblk = 0; lblk < nblocks; ++lblk) {
@@ -144,7 +145,7 @@ Result<void> Ext4Inode::add_entry(SchedEntity& self, std::string_view name, uint
   Ext4Fs& fs = this->fs();
   const Super& s = fs.super();
   const uint32_t bs = s.block_size;
-  if (has_inline()) return fs.unsupported("ext4_add_entry", ino32(), "adding a name to an inline directory");
+  TRY(uninline(self));
   const uint8_t type = ft(s, mode);
   if ((m_raw.flags & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex)) {
     if (m_htree_broken.load(std::memory_order_relaxed))
