@@ -364,12 +364,13 @@ int cmd_df(const std::string& image) {
 
 // ---- get: copy out ----
 
-struct Copier {
-  bool root = geteuid() == 0;
+// A copy's progress, drawn on stderr (a terminal) for 8 MiB or more, and the directories
+// whose times are set once their contents are in.
+struct CopyProgress {
   bool progress = isatty(2);
   uint64_t total = 0, done = 0;
-  std::map<std::pair<uint64_t, uint64_t>, std::string> links;  // (dev, ino) -> host path
-  std::vector<std::pair<std::string, struct stat>> dir_times;  // set after their contents
+  std::vector<std::pair<std::string, struct stat>> dir_times;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> links;  // (dev, ino) of the source -> copy
   std::vector<char> buf = std::vector<char>(1 << 20);
 
   void bar() {
@@ -380,6 +381,54 @@ struct Copier {
             static_cast<unsigned long long>(done * 100 / std::max<uint64_t>(total, 1)),
             static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20));
   }
+
+  // A file copied before under another name (a hard link): where it went; else null, and
+  // it is remembered under dst.
+  const std::string* copied_before(const struct stat& st, const std::string& dst) {
+    if (S_ISDIR(st.st_mode) || st.st_nlink < 2) return nullptr;
+    auto [it, fresh] = links.try_emplace({st.st_dev, st.st_ino}, dst);
+    return fresh ? nullptr : &it->second;
+  }
+  // A directory without -r: skipped, as cp skips it.
+  bool omitted(const std::string& src, bool recursive) {
+    if (recursive) return false;
+    fprintf(stderr, "uml-img: -r not specified; omitting directory '%s'\n", src.c_str());
+    g_status = 1;
+    return true;
+  }
+
+  // The data regions (SEEK_DATA/SEEK_HOLE) of a size-byte file, so that holes stay holes.
+  // seek and read return what lseek and pread do (-errno for the guest's); read reports
+  // its own failure, and write returns whether it wrote all (reporting otherwise).
+  template <typename Seek, typename Read, typename Write>
+  bool copy_data(int64_t size, Seek seek, Read read, Write write) {
+    for (int64_t pos = 0; pos < size;) {
+      const int64_t data = seek(pos, SEEK_DATA);
+      if (data < 0) break;  // ENXIO: only a hole is left
+      int64_t hole = seek(data, SEEK_HOLE);
+      if (hole < 0) hole = size;
+      for (int64_t at = data; at < hole;) {
+        const long n = read(buf.data(), static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buf.size()), hole - at)), at);
+        if (n < 0) return false;
+        if (n == 0) break;
+        if (!write(buf.data(), static_cast<size_t>(n), at)) return false;
+        at += n;
+        done += static_cast<uint64_t>(n);
+        bar();
+      }
+      pos = hole;
+    }
+    return true;
+  }
+};
+
+struct Copier : CopyProgress {
+  bool root = geteuid() == 0;
+  void dir_time(const std::string& p, const struct stat& st) {
+    const timespec ts[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, p.c_str(), ts, 0);
+  }
+
 
   uint64_t measure(const std::string& p) {
     struct stat st {};
@@ -431,33 +480,19 @@ struct Copier {
       g_status = 1;
       return false;
     }
-    // Data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes.
     const int64_t size = st.st_size;
-    int64_t pos = 0;
-    bool ok = true;
-    while (pos < size && ok) {
-      const long data = g(SYS_lseek, in, pos, SEEK_DATA);
-      if (data < 0) break;  // ENXIO: only a hole is left
-      long hole = g(SYS_lseek, in, data, SEEK_HOLE);
-      if (hole < 0) hole = size;
-      for (int64_t at = data; at < hole;) {
-        const long n = g(SYS_pread64, in, P(buf.data()), static_cast<long>(std::min<int64_t>(buf.size(), hole - at)), at);
-        if (n <= 0) {
-          if (n < 0) complain(src, n);
-          ok = n == 0;
-          break;
-        }
-        if (pwrite(out, buf.data(), static_cast<size_t>(n), at) != n) {
+    bool ok = copy_data(
+        size, [&](int64_t pos, int whence) { return g(SYS_lseek, in, pos, whence); },
+        [&](char* b, size_t n, int64_t at) {
+          const long r = g(SYS_pread64, in, P(b), static_cast<long>(n), at);
+          if (r < 0) complain(src, r);
+          return r;
+        },
+        [&](const char* b, size_t n, int64_t at) {
+          if (pwrite(out, b, n, at) == static_cast<ssize_t>(n)) return true;
           fprintf(stderr, "uml-img: %s: write: %s\n", dst.c_str(), strerror(errno));
-          ok = false;
-          break;
-        }
-        at += n;
-        done += static_cast<uint64_t>(n);
-        bar();
-      }
-      pos = hole;
-    }
+          return false;
+        });
     if (ftruncate(out, size) != 0) ok = false;
     close(out);
     g(SYS_close, in);
@@ -472,19 +507,12 @@ struct Copier {
       complain("cannot stat '" + src + "'", r);
       return;
     }
-    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-      auto [it, fresh] = links.try_emplace({st.st_dev, st.st_ino}, dst);
-      if (!fresh) {
-        if (link(it->second.c_str(), dst.c_str()) != 0) fprintf(stderr, "uml-img: %s: link: %s\n", dst.c_str(), strerror(errno));
-        return;
-      }
+    if (const std::string* first = copied_before(st, dst)) {
+      if (link(first->c_str(), dst.c_str()) != 0) fprintf(stderr, "uml-img: %s: link: %s\n", dst.c_str(), strerror(errno));
+      return;
     }
     if (S_ISDIR(st.st_mode)) {
-      if (!recursive) {
-        fprintf(stderr, "uml-img: -r not specified; omitting directory '%s'\n", src.c_str());
-        g_status = 1;
-        return;
-      }
+      if (omitted(src, recursive)) return;
       if (mkdir(dst.c_str(), 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "uml-img: cannot create directory '%s': %s\n", dst.c_str(), strerror(errno));
         g_status = 1;
@@ -527,28 +555,6 @@ struct Copier {
   }
 };
 
-int cmd_get(const std::vector<std::string>& args) {
-  bool recursive = false;
-  std::vector<std::string> rest;
-  for (const std::string& a : args) {
-    if (a == "-r" || a == "-R") recursive = true;
-    else rest.push_back(a);
-  }
-  if (rest.size() != 2) {
-    fprintf(stderr, "uml-img: get: expected PATH HOST_DEST\n");
-    return 2;
-  }
-  Copier c;
-  c.total = c.progress ? c.measure(rest[0]) : 0;
-  c.copy(rest[0], rest[1], recursive);
-  for (auto it = c.dir_times.rbegin(); it != c.dir_times.rend(); ++it) {  // deepest first
-    const timespec ts[2] = {it->second.st_atim, it->second.st_mtim};
-    utimensat(AT_FDCWD, it->first.c_str(), ts, 0);
-  }
-  if (c.progress && c.total >= (8u << 20)) fprintf(stderr, "\n");
-  return g_status;
-}
-
 int usage() {
   fprintf(stderr,
           "usage: uml-img IMAGE COMMAND [ARGS]\n"
@@ -581,12 +587,11 @@ std::string target_in(const std::string& src, const std::string& dest) {
 
 // put: a host tree copied into the image, everything kept (owners too: inside the image
 // the instance's root may set them, as mke2fs -d does).
-struct Putter {
-  bool progress = isatty(2);
-  uint64_t total = 0, done = 0;
-  std::map<std::pair<uint64_t, uint64_t>, std::string> links;  // host (dev, ino) -> image path
-  std::vector<std::pair<std::string, struct stat>> dir_times;
-  std::vector<char> buf = std::vector<char>(1 << 20);
+struct Putter : CopyProgress {
+  void dir_time(const std::string& p, const struct stat& st) {
+    const timespec ts[2] = {st.st_atim, st.st_mtim};
+    g(SYS_utimensat, AT_FDCWD, P(p.c_str()), P(ts), 0);
+  }
 
   void fail(const std::string& what, long err) { complain(what, err); }
   void host_fail(const std::string& what) {
@@ -608,14 +613,6 @@ struct Putter {
     return n;
   }
 
-  void bar() {
-    if (!progress || total < (8u << 20)) return;
-    const int w = 40;
-    const int filled = static_cast<int>(w * done / std::max<uint64_t>(total, 1));
-    fprintf(stderr, "\r[%.*s%*s] %3llu%% %llu/%llu MiB", filled, "========================================", w - filled, "",
-            static_cast<unsigned long long>(done * 100 / std::max<uint64_t>(total, 1)),
-            static_cast<unsigned long long>(done >> 20), static_cast<unsigned long long>(total >> 20));
-  }
 
   void attrs(const std::string& src, const std::string& dst, const struct stat& st) {
     const ssize_t n = llistxattr(src.c_str(), buf.data(), buf.size());
@@ -650,32 +647,19 @@ struct Putter {
       close(in);
       return false;
     }
-    // Data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes.
-    bool ok = true;
-    for (off_t pos = 0; pos < st.st_size && ok;) {
-      const off_t data = lseek(in, pos, SEEK_DATA);
-      if (data < 0) break;  // only a hole is left
-      off_t hole = lseek(in, data, SEEK_HOLE);
-      if (hole < 0) hole = st.st_size;
-      for (off_t at = data; at < hole;) {
-        const ssize_t n = pread(in, buf.data(), static_cast<size_t>(std::min<off_t>(buf.size(), hole - at)), at);
-        if (n <= 0) {
-          if (n < 0) host_fail("cannot read '" + src + "'");
-          ok = n == 0;
-          break;
-        }
-        const long w = g(SYS_pwrite64, out, P(buf.data()), n, at);
-        if (w != n) {
+    bool ok = copy_data(
+        st.st_size, [&](int64_t pos, int whence) { return static_cast<int64_t>(lseek(in, pos, whence)); },
+        [&](char* b, size_t n, int64_t at) {
+          const long r = static_cast<long>(pread(in, b, n, at));
+          if (r < 0) host_fail("cannot read '" + src + "'");
+          return r;
+        },
+        [&](const char* b, size_t n, int64_t at) {
+          const long w = g(SYS_pwrite64, out, P(b), static_cast<long>(n), at);
+          if (w == static_cast<long>(n)) return true;
           fail("cannot write '" + dst + "'", w < 0 ? w : -ENOSPC);
-          ok = false;
-          break;
-        }
-        at += n;
-        done += static_cast<uint64_t>(n);
-        bar();
-      }
-      pos = hole;
-    }
+          return false;
+        });
     if (ok)
       if (long r = g(SYS_ftruncate, out, st.st_size); r < 0) {
         fail("cannot size '" + dst + "'", r);
@@ -692,19 +676,12 @@ struct Putter {
       host_fail("cannot stat '" + src + "'");
       return;
     }
-    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-      auto [it, fresh] = links.try_emplace({st.st_dev, st.st_ino}, dst);
-      if (!fresh) {
-        if (long r = g(SYS_linkat, AT_FDCWD, P(it->second.c_str()), AT_FDCWD, P(dst.c_str()), 0); r < 0) fail(dst + ": link", r);
-        return;
-      }
+    if (const std::string* first = copied_before(st, dst)) {
+      if (long r = g(SYS_linkat, AT_FDCWD, P(first->c_str()), AT_FDCWD, P(dst.c_str()), 0); r < 0) fail(dst + ": link", r);
+      return;
     }
     if (S_ISDIR(st.st_mode)) {
-      if (!recursive) {
-        fprintf(stderr, "uml-img: -r not specified; omitting directory '%s'\n", src.c_str());
-        g_status = 1;
-        return;
-      }
+      if (omitted(src, recursive)) return;
       const long r = g(SYS_mkdirat, AT_FDCWD, P(dst.c_str()), 0700);
       if (r < 0 && !(r == -EEXIST && is_guest_dir(dst))) {
         fail("cannot create directory '" + dst + "'", r);
@@ -746,7 +723,9 @@ struct Putter {
   }
 };
 
-int cmd_put(const std::vector<std::string>& args) {
+// get and put: [-r] FROM TO, then the directories' times, deepest first.
+template <typename C>
+int run_copy(const std::vector<std::string>& args, const char* operands, bool into_dir) {
   bool recursive = false;
   std::vector<std::string> rest;
   for (const std::string& a : args) {
@@ -754,19 +733,19 @@ int cmd_put(const std::vector<std::string>& args) {
     else rest.push_back(a);
   }
   if (rest.size() != 2) {
-    fprintf(stderr, "uml-img: put: expected HOST_SRC PATH\n");
+    fprintf(stderr, "uml-img: expected %s\n", operands);
     return 2;
   }
-  Putter c;
+  C c;
   c.total = c.progress ? c.measure(rest[0]) : 0;
-  c.copy(rest[0], target_in(rest[0], rest[1]), recursive);
-  for (auto it = c.dir_times.rbegin(); it != c.dir_times.rend(); ++it) {  // deepest first
-    const timespec ts[2] = {it->second.st_atim, it->second.st_mtim};
-    g(SYS_utimensat, AT_FDCWD, P(it->first.c_str()), P(ts), 0);
-  }
+  c.copy(rest[0], into_dir ? target_in(rest[0], rest[1]) : rest[1], recursive);
+  for (auto it = c.dir_times.rbegin(); it != c.dir_times.rend(); ++it) c.dir_time(it->first, it->second);
   if (c.progress && c.total >= (8u << 20)) fprintf(stderr, "\n");
   return g_status;
 }
+
+int cmd_get(const std::vector<std::string>& args) { return run_copy<Copier>(args, "PATH HOST_DEST", false); }
+int cmd_put(const std::vector<std::string>& args) { return run_copy<Putter>(args, "HOST_SRC PATH", true); }
 
 // Options (single letters, possibly grouped) before the operands.
 std::vector<std::string> operands(const std::vector<std::string>& args, const std::string& allowed, std::string* flags) {

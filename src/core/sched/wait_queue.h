@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "core/base/intrusive_list.h"
@@ -72,25 +73,8 @@ class WaitQueue {
   Result<void> wait(SchedEntity& self, Pred&& pred, WaitOptions opt = {}) {
     Waiter w(self);
     for (;;) {
-      {
-        SpinGuard g(m_lock);
-        if (pred()) {
-          if (w.node.linked()) m_waiters.remove(w);
-          return {};
-        }
-        if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
-          if (w.node.linked()) m_waiters.remove(w);
-          return Errno::RESTARTSYS;
-        }
-        if (!w.node.linked()) m_waiters.push_back(w);
-        w.woken.store(false, std::memory_order_relaxed);
-      }
-      if (!Scheduler::park(self, opt.deadline_ns)) {
-        SpinGuard g(m_lock);
-        if (w.node.linked()) m_waiters.remove(w);
-        if (pred()) return {};
-        return Errno::TIMEDOUT;
-      }
+      if (auto done = queue_unless(self, w, pred, opt)) return *done;
+      if (!Scheduler::park(self, opt.deadline_ns)) return timed_out(w, pred);
     }
   }
 
@@ -104,30 +88,13 @@ class WaitQueue {
     if (pred()) return {};
     Waiter w(self);
     for (;;) {
-      {
-        SpinGuard g(m_lock);
-        if (pred()) {
-          if (w.node.linked()) m_waiters.remove(w);
-          return {};
-        }
-        if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
-          if (w.node.linked()) m_waiters.remove(w);
-          return Errno::RESTARTSYS;
-        }
-        if (!w.node.linked()) m_waiters.push_back(w);
-        w.woken.store(false, std::memory_order_relaxed);
-      }
+      if (auto done = queue_unless(self, w, pred, opt)) return *done;
       const bool in_time = Scheduler::park(self, opt.deadline_ns);
       if (w.woken.load(std::memory_order_acquire)) {  // off the queue, and the waker is done
         if (pred()) return {};
         continue;
       }
-      if (!in_time) {
-        SpinGuard g(m_lock);
-        if (w.node.linked()) m_waiters.remove(w);
-        if (pred()) return {};
-        return Errno::TIMEDOUT;
-      }
+      if (!in_time) return timed_out(w, pred);
     }
   }
 
@@ -183,6 +150,30 @@ class WaitQueue {
  private:
   unsigned wake_locked(unsigned n, uint32_t key);
   static void wake_entity(Waiter& w);
+  // The waits' step under the lock: done (pred holds), interrupted, or w queued (nullopt).
+  template <typename Pred>
+  std::optional<Result<void>> queue_unless(SchedEntity& self, Waiter& w, Pred& pred, const WaitOptions& opt) {
+    SpinGuard g(m_lock);
+    if (pred()) {
+      if (w.node.linked()) m_waiters.remove(w);
+      return Result<void>{};
+    }
+    if (opt.interruptible && self.m_interrupt.load(std::memory_order_acquire)) {
+      if (w.node.linked()) m_waiters.remove(w);
+      return Result<void>(Errno::RESTARTSYS);
+    }
+    if (!w.node.linked()) m_waiters.push_back(w);
+    w.woken.store(false, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  // The deadline passed: w leaves the queue; the condition may still have come.
+  template <typename Pred>
+  Result<void> timed_out(Waiter& w, Pred& pred) {
+    SpinGuard g(m_lock);
+    if (w.node.linked()) m_waiters.remove(w);
+    if (pred()) return {};
+    return Errno::TIMEDOUT;
+  }
 
   mutable SpinLock m_lock;
   IntrusiveList<Waiter, &Waiter::node> m_waiters;

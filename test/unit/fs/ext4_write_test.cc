@@ -51,6 +51,18 @@ std::string debugfs(const std::string& img, const std::string& req) {
   return sh("debugfs -R '" + req + "' " + img).out;
 }
 
+// The image kinds most write tests run over: block sizes, checksums and 64bit, ext2/3.
+struct ImageKind {
+  const char* name;
+  const char* type;
+  const char* opts;
+};
+constexpr ImageKind kKinds[] = {{"ext4", "ext4", ""},
+                                {"ext4 1 KiB blocks", "ext4", "-b 1024"},
+                                {"ext4 without metadata_csum", "ext4", "-O ^metadata_csum,^64bit"},
+                                {"ext3", "ext3", ""},
+                                {"ext2 128-byte inodes", "ext2", "-I 128"}};
+
 long mount_rw(const char* fstype = "ext4") {
   sys(SYS_mkdir, "/mnt", 0755);
   return sys(SYS_mount, "/dev/ubda", "/mnt", fstype, 0L, 0L);
@@ -59,14 +71,7 @@ long mount_rw(const char* fstype = "ext4") {
 }  // namespace
 
 TEST_CASE("ext4: a writable mount changes file data and attributes, and e2fsck finds the image clean", "[ext4]") {
-  struct Variant {
-    const char* name;
-    const char* type;
-    const char* opts;
-  };
-  for (const Variant v : {Variant{"ext4", "ext4", ""}, Variant{"ext4 1 KiB blocks", "ext4", "-b 1024"},
-                          Variant{"ext4 without metadata_csum", "ext4", "-O ^metadata_csum,^64bit"},
-                          Variant{"ext3", "ext3", ""}, Variant{"ext2 128-byte inodes", "ext2", "-I 128"}}) {
+  for (const ImageKind v : kKinds) {
     SECTION(v.name) {
       test::TempDir tmp;
       const std::string img = tmp.path + "/fs.img";
@@ -155,14 +160,7 @@ std::string ea_get(const test::TempDir& tmp, const std::string& img, const std::
 }  // namespace
 
 TEST_CASE("ext4: xattrs are set, replaced and removed in the inode and its block, as e2fsprogs reads them", "[ext4]") {
-  struct Variant {
-    const char* name;
-    const char* type;
-    const char* opts;
-  };
-  for (const Variant v : {Variant{"ext4", "ext4", ""}, Variant{"ext4 1 KiB blocks", "ext4", "-b 1024"},
-                          Variant{"ext4 without metadata_csum", "ext4", "-O ^metadata_csum,^64bit"},
-                          Variant{"ext3", "ext3", ""}, Variant{"ext2 128-byte inodes", "ext2", "-I 128"}}) {
+  for (const ImageKind v : kKinds) {
     SECTION(v.name) {
       test::TempDir tmp;
       const std::string img = tmp.path + "/fs.img";
@@ -704,13 +702,8 @@ TEST_CASE("ext4: an xattr block two inodes share is copied before one of them ch
 }
 
 TEST_CASE("ext4: ext2/3 block maps grow through one, two and three levels, shrink and punch holes", "[ext4]") {
-  struct Variant {
-    const char* name;
-    const char* type;
-    const char* opts;
-  };
-  for (const Variant v : {Variant{"ext2 1 KiB blocks", "ext2", "-b 1024"}, Variant{"ext2 4 KiB blocks", "ext2", "-b 4096"},
-                          Variant{"ext3 1 KiB blocks", "ext3", "-b 1024"}}) {
+  for (const ImageKind v : {ImageKind{"ext2 1 KiB blocks", "ext2", "-b 1024"}, ImageKind{"ext2 4 KiB blocks", "ext2", "-b 4096"},
+                            ImageKind{"ext3 1 KiB blocks", "ext3", "-b 1024"}}) {
     SECTION(v.name) {
       test::TempDir tmp;
       const std::string img = tmp.path + "/fs.img";

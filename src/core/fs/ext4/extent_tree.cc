@@ -456,14 +456,19 @@ Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex)
     put_header(root, static_cast<uint16_t>(top.size()), kRootEntries, static_cast<uint16_t>(top[0].depth + 1));
     for (size_t k = 0; k < top.size(); ++k) put_index(root + kEntry + k * kEntry, top[k].first_lblk, below[k]);
   }
-  // Tree blocks that are no longer needed leave after the inode stops pointing to them.
-  std::vector<uint64_t> spare(m_tree_blocks.begin() + std::min(needed, m_tree_blocks.size()), m_tree_blocks.end());
-  const int64_t delta = static_cast<int64_t>(needed) - static_cast<int64_t>(m_tree_blocks.size());
+  return commit_mapping(self, root, std::move(ex), std::move(blocks), std::move(images));
+}
+
+Result<void> Ext4Inode::commit_mapping(SchedEntity& self, const uint8_t (&root)[60], std::vector<Extent> ex,
+                                       std::vector<uint64_t> blocks, std::vector<std::vector<uint8_t>> images) {
+  Ext4Fs& fs = this->fs();
+  // Mapping blocks no longer needed leave after the inode stops pointing to them.
+  std::vector<uint64_t> spare(m_tree_blocks.begin() + std::min(blocks.size(), m_tree_blocks.size()), m_tree_blocks.end());
+  const int64_t delta = static_cast<int64_t>(blocks.size()) - static_cast<int64_t>(m_tree_blocks.size());
   {
     SpinGuard g(m_map_lock);
     memcpy(m_raw.block, root, sizeof root);
-    m_raw.flags |= RawInode::kExtentsFl;
-    m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(bs / 512));
+    m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(fs.block_size() / 512));
     m_ext = std::move(ex);
     m_cached_valid = false;
   }
@@ -625,20 +630,7 @@ Result<void> Ext4Inode::store_block_map(SchedEntity& self, std::vector<Extent> e
     const bool same = k < m_tree_blocks.size() && m_tree_blocks[k] == blocks[k] && m_tree_images[k] == images[k];
     if (!same) TRY(fs.write_meta(self, blocks[k] * bs, images[k].data(), bs));
   }
-  std::vector<uint64_t> spare(m_tree_blocks.begin() + std::min(blocks.size(), m_tree_blocks.size()), m_tree_blocks.end());
-  const int64_t delta = static_cast<int64_t>(blocks.size()) - static_cast<int64_t>(m_tree_blocks.size());
-  {
-    SpinGuard g(m_map_lock);
-    memcpy(m_raw.block, root, sizeof root);
-    m_raw.blocks = static_cast<uint64_t>(static_cast<int64_t>(m_raw.blocks) + delta * static_cast<int64_t>(bs / 512));
-    m_ext = std::move(ex);
-    m_cached_valid = false;
-  }
-  m_tree_blocks = std::move(blocks);
-  m_tree_images = std::move(images);
-  TRY(write_inode(self));
-  for (uint64_t b : spare) TRY(fs.free_blocks(self, b, 1));
-  return {};
+  return commit_mapping(self, root, std::move(ex), std::move(blocks), std::move(images));
 }
 
 }  // namespace uml::kern::ext4

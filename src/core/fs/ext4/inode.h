@@ -175,6 +175,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> load_block_map(SchedEntity& self, std::vector<Extent>* ex, std::vector<uint64_t>* blocks,
                               std::vector<std::vector<uint8_t>>* images);
   Result<void> store_block_map(SchedEntity& self, std::vector<Extent> ex);
+  // Both stores' end: the new root in i_block, the list, the mapping blocks (and what each
+  // holds) in use; the inode written, then the blocks no longer used freed.
+  Result<void> commit_mapping(SchedEntity& self, const uint8_t (&root)[60], std::vector<Extent> ex,
+                              std::vector<uint64_t> blocks, std::vector<std::vector<uint8_t>> images);
   // ext4_ext_truncate: every block from lblk on freed.
   Result<void> free_from(SchedEntity& self, uint32_t lblk);
   // Where new blocks for lblk should start (next: ex's first extent after lblk).
