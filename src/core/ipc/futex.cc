@@ -57,7 +57,12 @@ Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t v
   }
   for (;;) {
     const bool in_time = Scheduler::park(self, deadline_ns);
-    if (w.woken.load(std::memory_order_acquire)) return {};
+    if (w.woken.load(std::memory_order_acquire)) {
+      // The waker marks us, then unparks us, under our bucket's lock: passing through that
+      // lock means it is done with this entity before the task can go on (and end).
+      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);
+      return {};
+    }
     const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
     if (in_time && !interrupted) continue;  // a spurious wake-up
     // Leave the queue; requeue may have moved us, so follow our bucket under its lock.
