@@ -113,7 +113,9 @@ template <typename Ra>
 Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf) {
   if (!m_data) return Errno::INVAL;
   if (has_inline()) {
-    const std::string d = TRY(inline_data());
+    auto inl = inline_data();
+    if (!inl && inl.error() == Errno::AGAIN) return m_data->read(self, off, buf, ra);  // converted meanwhile
+    const std::string d = TRY(std::move(inl));
     const uint64_t size = std::min<uint64_t>(attr().size, d.size());
     if (off >= size) return size_t{0};
     const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
@@ -645,7 +647,8 @@ Result<std::vector<std::string>> Ext4Inode::listxattr() {
 Result<std::string> Ext4Inode::inline_data() {
   std::string d(kInlineBlock, '\0');
   {
-    SpinGuard g(m_map_lock);  // uninline may be clearing it
+    SpinGuard g(m_map_lock);  // uninline may be converting it
+    if (!has_inline()) return Errno::AGAIN;
     memcpy(d.data(), m_raw.block, kInlineBlock);
   }
   std::vector<XattrEntry> all;  // system.data is always in the inode
@@ -708,10 +711,10 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     for (size_t i = 0; i < recs.size(); ++i) put(recs[i].ino, recs[i].name, recs[i].type, i + 1 == recs.size());
     if (tail) put_dir_tail(dir_block.data(), bs);
   }
-  // system.data goes.
+  // The xattr area without system.data, checked now: after the flip nothing may fail.
+  MutexGuard xg(fs.m_xattr_lock, self);
+  std::vector<uint8_t> area = ibody_area();
   {
-    MutexGuard xg(fs.m_xattr_lock, self);
-    std::vector<uint8_t> area = ibody_area();
     std::vector<XattrItem> items;
     if (std::string bad = xattr_items_of_inode(area.data(), area.size(), &items); !bad.empty()) {
       fs.error("ext4_destroy_inline_data", ino32(), 0, "%s", bad.c_str());
@@ -719,20 +722,46 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     }
     std::erase_if(items, [](const XattrItem& x) { return x.index == 7 && x.suffix == "data"; });
     if (!area.empty() && !encode_inode_xattrs(items, area.data(), area.size())) return kCorrupted;
-    SpinGuard g(m_map_lock);
-    m_ibody_xattrs = std::move(area);
+  }
+  // A file's data goes to its block on the disk first, as ext4_convert_inline_data_nolock
+  // writes it before the inode changes: until the flip below, readers see the inline copy,
+  // and after it the block (through the disk's cache, written through: the file's pages
+  // are not cached, reads of inline data bypass them).
+  const uint64_t size = attr().size;
+  const std::string data = is_reg() ? d.substr(0, static_cast<size_t>(std::min<uint64_t>(size, d.size()))) : std::string();
+  uint64_t pblk = 0;
+  if (!data.empty()) {
+    uint32_t got = 0;
+    pblk = TRY(fs.alloc_blocks(self, s.group_first_block(static_cast<uint32_t>((m_ino - 1) / s.inodes_per_group)), 1, &got));
+    std::vector<uint8_t> b(bs, 0);
+    memcpy(b.data(), data.data(), data.size());
+    auto w = fs.write_meta(self, pblk * bs, b.data(), bs);
+    if (w) w = fs.bdev().mapping().write_and_wait(self, pblk * bs, (pblk + 1) * bs, nullptr);
+    if (!w) {
+      (void)fs.free_blocks(self, pblk, 1);
+      return w;
+    }
   }
   {
     MutexGuard t(m_tree_lock, self);
     SpinGuard g(m_map_lock);
     m_raw.flags &= ~RawInode::kInlineDataFl;
     memset(m_raw.block, 0, sizeof m_raw.block);
-    if (s.has_incompat(feat::kInExtents)) {  // an empty extent root
+    if (s.has_incompat(feat::kInExtents)) {  // a root holding the block, if any
       m_raw.flags |= RawInode::kExtentsFl;
       put_le16(m_raw.block, kExtentMagic);
+      put_le16(m_raw.block + 2, pblk ? 1 : 0);
       put_le16(m_raw.block + 4, 4);
+      if (pblk) {
+        put_le16(m_raw.block + 16, 1);
+        put_le16(m_raw.block + 18, static_cast<uint16_t>(pblk >> 32));
+        put_le32(m_raw.block + 20, static_cast<uint32_t>(pblk));
+      }
+    } else {
+      put_le32(m_raw.block, static_cast<uint32_t>(pblk));
     }
-    m_raw.blocks = 0;
+    m_raw.blocks = pblk ? bs / 512 : 0;
+    m_ibody_xattrs = std::move(area);  // system.data goes with the flag
     m_ext.clear();
     m_ext_loaded = false;
     m_tree_blocks.clear();
@@ -744,13 +773,7 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     TRY(append_dir_block(self, dir_block));
     return {};
   }
-  const uint64_t size = attr().size;
-  TRY(write_inode(self));
-  const std::string data = d.substr(0, static_cast<size_t>(std::min<uint64_t>(size, d.size())));
-  if (data.empty()) return {};
-  const size_t n = TRY(write(0, IoBuffer::kernel(const_cast<char*>(data.data()), data.size())));
-  if (n != data.size()) return Errno::NOSPC;
-  return {};
+  return write_inode(self);
 }
 
 // ---- directories ----
