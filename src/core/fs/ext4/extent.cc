@@ -1,5 +1,7 @@
 #include "core/fs/ext4/extent.h"
 
+#include <cstring>
+
 #include "core/base/byteorder.h"
 #include "core/lib/crc32c.h"
 
@@ -65,6 +67,32 @@ std::string decode_extent_node(const Super& s, const RawInode& n, const uint8_t*
   }
   *out = std::move(node);
   return {};
+}
+
+void put_header(uint8_t* b, uint16_t entries, uint16_t max, uint16_t depth) {
+  put_le16(b, kExtentMagic);
+  put_le16(b + 2, entries);
+  put_le16(b + 4, max);
+  put_le16(b + 6, depth);
+  put_le32(b + 8, 0);  // eh_generation
+}
+void put_extent(uint8_t* b, const Extent& e) {
+  put_le32(b, e.lblk);
+  put_le16(b + 4, static_cast<uint16_t>(e.unwritten ? e.len + kMaxInitLen : e.len));
+  put_le16(b + 6, static_cast<uint16_t>(e.pblk >> 32));
+  put_le32(b + 8, static_cast<uint32_t>(e.pblk));
+}
+void put_index(uint8_t* b, uint32_t lblk, uint64_t child) {
+  put_le32(b, lblk);
+  put_le32(b + 4, static_cast<uint32_t>(child));
+  put_le16(b + 8, static_cast<uint16_t>(child >> 32));
+  put_le16(b + 10, 0);
+}
+
+void encode_extent_root(uint8_t* block, const Extent* ex, size_t n) {
+  memset(block, 0, 60);
+  put_header(block, static_cast<uint16_t>(n), 4, 0);
+  for (size_t k = 0; k < n; ++k) put_extent(block + 12 + k * 12, ex[k]);
 }
 
 }  // namespace uml::kern::ext4

@@ -49,4 +49,12 @@ uint32_t inode_csum_seed(const Super& s, const RawInode& n);
 std::string decode_extent_node(const Super& s, const RawInode& n, const uint8_t* buf, size_t len, bool root,
                                int expect_depth, uint32_t min_lblk, ExtentNode* out);
 
+// Encoders for the tree's bytes: a node header (eh_generation 0), an extent, an index
+// entry; and i_block as a depth-0 root holding n (at most four) extents, none being the
+// empty root ext4_ext_truncate leaves.
+void put_header(uint8_t* b, uint16_t entries, uint16_t max, uint16_t depth);
+void put_extent(uint8_t* b, const Extent& e);
+void put_index(uint8_t* b, uint32_t lblk, uint64_t child);
+void encode_extent_root(uint8_t* block, const Extent* ex, size_t n);
+
 }  // namespace uml::kern::ext4

@@ -56,25 +56,6 @@ void merge(std::vector<Extent>& ex) {
   ex = std::move(out);
 }
 
-void put_header(uint8_t* b, uint16_t entries, uint16_t max, uint16_t depth) {
-  put_le16(b, kExtentMagic);
-  put_le16(b + 2, entries);
-  put_le16(b + 4, max);
-  put_le16(b + 6, depth);
-  put_le32(b + 8, 0);  // eh_generation
-}
-void put_extent(uint8_t* b, const Extent& e) {
-  put_le32(b, e.lblk);
-  put_le16(b + 4, static_cast<uint16_t>(e.unwritten ? e.len + kMaxInitLen : e.len));
-  put_le16(b + 6, static_cast<uint16_t>(e.pblk >> 32));
-  put_le32(b + 8, static_cast<uint32_t>(e.pblk));
-}
-void put_index(uint8_t* b, uint32_t lblk, uint64_t child) {
-  put_le32(b, lblk);
-  put_le32(b + 4, static_cast<uint32_t>(child));
-  put_le16(b + 8, static_cast<uint16_t>(child >> 32));
-  put_le16(b + 10, 0);
-}
 }  // namespace
 
 Result<void> Ext4Inode::load_extents(SchedEntity& self) {
@@ -449,8 +430,7 @@ Result<void> Ext4Inode::store_extents(SchedEntity& self, std::vector<Extent> ex)
   // The root.
   uint8_t root[60] = {};
   if (root_leaf) {
-    put_header(root, static_cast<uint16_t>(ex.size()), kRootEntries, 0);
-    for (size_t k = 0; k < ex.size(); ++k) put_extent(root + kEntry + k * kEntry, ex[k]);
+    encode_extent_root(root, ex.data(), ex.size());
   } else {
     const auto& top = levels.back();
     put_header(root, static_cast<uint16_t>(top.size()), kRootEntries, static_cast<uint16_t>(top[0].depth + 1));

@@ -749,14 +749,8 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     memset(m_raw.block, 0, sizeof m_raw.block);
     if (s.has_incompat(feat::kInExtents)) {  // a root holding the block, if any
       m_raw.flags |= RawInode::kExtentsFl;
-      put_le16(m_raw.block, kExtentMagic);
-      put_le16(m_raw.block + 2, pblk ? 1 : 0);
-      put_le16(m_raw.block + 4, 4);
-      if (pblk) {
-        put_le16(m_raw.block + 16, 1);
-        put_le16(m_raw.block + 18, static_cast<uint16_t>(pblk >> 32));
-        put_le32(m_raw.block + 20, static_cast<uint32_t>(pblk));
-      }
+      const Extent first{0, 1, false, pblk};
+      encode_extent_root(m_raw.block, &first, pblk ? 1 : 0);
     } else {
       put_le32(m_raw.block, static_cast<uint32_t>(pblk));
     }

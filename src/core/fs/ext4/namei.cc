@@ -389,21 +389,11 @@ Result<RefPtr<Ext4Inode>> Ext4Inode::new_inode(SchedEntity& self, uint32_t mode,
   f.gid = gid;
   f.links = 0;  // named by the caller
   f.atime_ns = f.mtime_ns = f.ctime_ns = now;
-  auto extent_root = [&](uint32_t entries) {
-    put_le16(f.block, kExtentMagic);
-    put_le16(f.block + 2, static_cast<uint16_t>(entries));
-    put_le16(f.block + 4, 4);
-    if (entries) {  // one extent: block 0 at blk
-      put_le32(f.block + 12, 0);
-      put_le16(f.block + 16, 1);
-      put_le16(f.block + 18, static_cast<uint16_t>(blk >> 32));
-      put_le32(f.block + 20, static_cast<uint32_t>(blk));
-    }
-  };
   if (type == abi::S_IFREG_ || dir || slow_link) {
     if (extents) {
       f.flags |= RawInode::kExtentsFl;
-      extent_root(blk ? 1 : 0);
+      const Extent first{0, 1, false, blk};  // block 0 at blk, if there is one
+      encode_extent_root(f.block, &first, blk ? 1 : 0);
     } else if (blk) {
       put_le32(f.block, static_cast<uint32_t>(blk));
     }
@@ -672,10 +662,7 @@ Result<void> Ext4Inode::release(SchedEntity& self) {
     // An extent-mapped inode keeps an empty root, as ext4_ext_truncate leaves it: e2fsck
     // counts an extents flag over a bad header against the inodes around it, and declares
     // a table block of such inodes garbage.
-    if (m_raw.has_extents()) {
-      put_le16(m_raw.block, kExtentMagic);
-      put_le16(m_raw.block + 4, 4);  // eh_max: the root's four entries
-    }
+    if (m_raw.has_extents()) encode_extent_root(m_raw.block, nullptr, 0);
     m_raw.blocks = 0;
   }
   update_attr([](InodeAttr& a) {
