@@ -30,6 +30,72 @@ std::mutex g_install_lock;
 thread_local sigjmp_buf* t_recover __attribute__((tls_model("initial-exec"))) = nullptr;
 thread_local void* t_altstack __attribute__((tls_model("initial-exec"))) = nullptr;
 
+#if !defined(UML_TSAN) && !defined(UML_ASAN)
+// The guarded copy (Linux's copy_user_generic with its exception table): the instructions
+// that touch guest memory lie between copy_user_faulting and copy_user_done, and a fault
+// there resumes at copy_user_fixup, which returns what was left to copy (RCX: rep movsb and
+// the loops below keep it exact to the unit in flight). No setjmp on the way in, so a copy
+// costs what the copy costs. Returns the bytes not copied.
+extern "C" size_t uml_copy_user(void* dst, const void* src, size_t n);
+extern "C" const char uml_copy_user_faulting[], uml_copy_user_done[], uml_copy_user_fixup[];
+__asm__(R"(
+  .text
+  .p2align 4
+  .globl uml_copy_user
+  .hidden uml_copy_user
+  .type uml_copy_user, @function
+uml_copy_user:
+  movq %rdx, %rcx
+  cmpq $64, %rcx
+  jae .Lcu_long
+.Lcu_words:
+  cmpq $8, %rcx
+  jb .Lcu_bytes
+  .globl uml_copy_user_faulting
+  .hidden uml_copy_user_faulting
+uml_copy_user_faulting:
+  movq (%rsi), %rax
+  movq %rax, (%rdi)
+  addq $8, %rsi
+  addq $8, %rdi
+  subq $8, %rcx
+  jmp .Lcu_words
+.Lcu_bytes:
+  testq %rcx, %rcx
+  jz .Lcu_ok
+  movb (%rsi), %al
+  movb %al, (%rdi)
+  incq %rsi
+  incq %rdi
+  decq %rcx
+  jmp .Lcu_bytes
+.Lcu_long:
+  rep movsb
+  .globl uml_copy_user_done
+  .hidden uml_copy_user_done
+uml_copy_user_done:
+.Lcu_ok:
+  xorl %eax, %eax
+  ret
+  .globl uml_copy_user_fixup
+  .hidden uml_copy_user_fixup
+uml_copy_user_fixup:
+  movq %rcx, %rax
+  ret
+  .size uml_copy_user, .-uml_copy_user
+)");
+
+// A fault inside the guarded copy: resume at its fixup.
+bool resume_at_fixup(ucontext_t* uc) {
+  const auto ip = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  if (ip < reinterpret_cast<uintptr_t>(uml_copy_user_faulting) ||
+      ip >= reinterpret_cast<uintptr_t>(uml_copy_user_done))
+    return false;
+  uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(reinterpret_cast<uintptr_t>(uml_copy_user_fixup));
+  return true;
+}
+#endif
+
 void chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uctx) {
   if (prev.sa_flags & SA_SIGINFO) {
     if (prev.sa_sigaction) {
@@ -46,6 +112,9 @@ void chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uctx) {
 }
 
 void on_fault(int sig, siginfo_t* info, void* uctx) {
+#if !defined(UML_TSAN) && !defined(UML_ASAN)
+  if (resume_at_fixup(static_cast<ucontext_t*>(uctx))) return;
+#endif
   if (sigjmp_buf* r = t_recover) {
     t_recover = nullptr;
     siglongjmp(*r, 1);
@@ -151,8 +220,12 @@ bool strncpy_guarded(char* dst, const char* s, size_t max, size_t* len) {
   return copy_guarded(dst, s, *len < max ? *len + 1 : max);
 }
 #else
-// Not inlined into callers, and the copy is a call the compiler cannot see through, so no
-// value is cached in a register across the possible siglongjmp.
+#ifndef UML_ASAN
+bool copy_guarded(void* dst, const void* src, size_t len) { return uml_copy_user(dst, src, len) == 0; }
+#else
+// AddressSanitizer checks both sides of the copy through its memcpy, which the table above
+// would hide from it. Not inlined into callers, and the copy is a call the compiler cannot
+// see through, so no value is cached in a register across the possible siglongjmp.
 __attribute__((noinline)) bool copy_guarded(void* dst, const void* src, size_t len) {
   sigjmp_buf buf;
   if (sigsetjmp(buf, 0)) return false;
@@ -162,6 +235,7 @@ __attribute__((noinline)) bool copy_guarded(void* dst, const void* src, size_t l
   t_recover = nullptr;
   return true;
 }
+#endif
 
 // strnlen reads aligned blocks that never cross into a page past the NUL, so a string that
 // ends just before an unmapped page is copied, as Linux's strncpy_from_user does.
