@@ -32,14 +32,18 @@ Result<long> do_open(Task& t, int dirfd, long path_addr, int flags, uint32_t mod
   return TRY(t.files().install(std::move(f), flags & abi::O_CLOEXEC_));
 }
 
-// The guest range [addr, addr+len) as an IoBuffer. Linux caps one transfer at MAX_RW_COUNT.
-Result<IoBuffer> user_buffer(long addr, long len) {
+// The length of the guest range [addr, addr+len) one transfer may use (Linux caps it at
+// MAX_RW_COUNT), or FAULT. The caller builds the IoBuffer in place: a Result<IoBuffer>
+// copied out field by field costs store-forwarding stalls on every read and write.
+Result<size_t> user_span(long addr, long len) {
   constexpr size_t kMaxRw = 0x7ffff000;
   size_t n = static_cast<size_t>(len);
   if (n > kMaxRw) n = kMaxRw;
   if (!user_range_ok(static_cast<uintptr_t>(addr), n)) return Errno::FAULT;
-  return IoBuffer::user(static_cast<uintptr_t>(addr), n);
+  return n;
 }
+
+IoBuffer user_buffer(long addr, size_t n) { return IoBuffer::user(static_cast<uintptr_t>(addr), n); }
 
 }  // namespace
 
@@ -63,14 +67,14 @@ Result<long> sys_close(Task& t, const SyscallArgs& a) {
 Result<long> sys_read(Task& t, const SyscallArgs& a) {
   FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
   if (!f) return Errno::BADF;
-  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  const IoBuffer buf = user_buffer(a.a[1], TRY(user_span(a.a[1], a.a[2])));
   return static_cast<long>(TRY(f->read(t, buf)));
 }
 
 Result<long> sys_write(Task& t, const SyscallArgs& a) {
   FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
   if (!f) return Errno::BADF;
-  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  const IoBuffer buf = user_buffer(a.a[1], TRY(user_span(a.a[1], a.a[2])));
   return static_cast<long>(TRY(f->write(t, buf)));
 }
 
@@ -78,7 +82,7 @@ Result<long> sys_pread64(Task& t, const SyscallArgs& a) {
   FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
   if (!f) return Errno::BADF;
   if (a.a[3] < 0) return Errno::INVAL;
-  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  const IoBuffer buf = user_buffer(a.a[1], TRY(user_span(a.a[1], a.a[2])));
   return static_cast<long>(TRY(f->pread(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
@@ -86,7 +90,7 @@ Result<long> sys_pwrite64(Task& t, const SyscallArgs& a) {
   FileRef f = t.fdget(static_cast<int32_t>(a.a[0]));
   if (!f) return Errno::BADF;
   if (a.a[3] < 0) return Errno::INVAL;
-  const IoBuffer buf = TRY(user_buffer(a.a[1], a.a[2]));
+  const IoBuffer buf = user_buffer(a.a[1], TRY(user_span(a.a[1], a.a[2])));
   return static_cast<long>(TRY(f->pwrite(t, buf, static_cast<uint64_t>(a.a[3]))));
 }
 
@@ -159,8 +163,9 @@ Result<long> vectored(const std::vector<IoVec>& v, Op&& op) {
   long done = 0;
   for (const IoVec& io : v) {
     if (io.len == 0) continue;
-    auto buf = user_buffer(static_cast<long>(io.base), static_cast<long>(io.len));
-    Result<size_t> r = buf.has_value() ? op(buf.value(), done) : Result<size_t>(buf.error());
+    const Result<size_t> n = user_span(static_cast<long>(io.base), static_cast<long>(io.len));
+    Result<size_t> r = n.has_value() ? op(user_buffer(static_cast<long>(io.base), n.value()), done)
+                                     : Result<size_t>(n.error());
     if (!r.has_value()) {
       if (done == 0) return r.error();
       break;
