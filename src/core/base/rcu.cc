@@ -9,6 +9,8 @@
 
 namespace uml::kern::rcu {
 
+std::atomic<size_t> detail::g_retired{0};
+
 struct Reader {
   std::atomic<uint64_t> epoch{0};  // 0: outside; else the global epoch seen at entry
   unsigned nesting = 0;            // this thread only
@@ -34,8 +36,7 @@ struct Domain {
   std::mutex readers_lock;           // the registry; a writer holds it while scanning
   std::vector<Reader*> readers;
   SpinLock retired_lock;
-  std::vector<Retired> retired;
-  std::atomic<size_t> retired_count{0};  // retired.size(), readable without the lock
+  std::vector<Retired> retired;  // its size is also in detail::g_retired, read without the lock
   std::mutex reclaim_lock;           // one reclaimer at a time
 };
 
@@ -90,13 +91,11 @@ size_t reclaim(Domain& d) {
     }
     d.retired.erase(keep, d.retired.end());
     left = d.retired.size();
-    d.retired_count.store(left, std::memory_order_relaxed);
+    detail::g_retired.store(left, std::memory_order_relaxed);
   }
   for (const Retired& r : ready) r.fn(r.p);  // may retire more (a parent dentry)
   return left;
 }
-
-constexpr size_t kBatch = 256;  // retirements between grace periods
 
 }  // namespace
 
@@ -128,12 +127,11 @@ void retire(void* p, void (*fn)(void*)) {
   Domain& d = domain();
   SpinGuard g(d.retired_lock);
   d.retired.push_back({p, fn, d.epoch.load(std::memory_order_acquire)});
-  d.retired_count.store(d.retired.size(), std::memory_order_relaxed);
+  detail::g_retired.store(d.retired.size(), std::memory_order_relaxed);
 }
 
-void quiescent() {
+void detail::reclaim_batch() {
   Domain& d = domain();
-  if (d.retired_count.load(std::memory_order_relaxed) < kBatch) return;
   if (this_reader().nesting != 0) return;
   std::unique_lock<std::mutex> one(d.reclaim_lock, std::try_to_lock);  // one at a time is enough
   if (!one.owns_lock()) return;

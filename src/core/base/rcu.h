@@ -15,6 +15,7 @@
 // periods only batches them.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace uml::kern::rcu {
@@ -36,9 +37,18 @@ class ReadGuard {
 
 // Frees p with fn(p) after a grace period. Any thread, under any lock: it only queues.
 void retire(void* p, void (*fn)(void*));
+namespace detail {
+extern std::atomic<size_t> g_retired;  // objects retired and not yet freed
+inline constexpr size_t kBatch = 256;  // retirements between grace periods
+void reclaim_batch();
+}  // namespace detail
+
 // A point where the calling thread holds no locks and no read section (a syscall's end):
-// frees what is due if enough has queued. Cheap when nothing is.
-void quiescent();
+// frees what is due if enough has queued. One load when nothing is.
+inline void quiescent() {
+  if (__builtin_expect(detail::g_retired.load(std::memory_order_relaxed) >= detail::kBatch, 0))
+    detail::reclaim_batch();
+}
 
 template <typename T>
 void retire_delete(const T* p) {
