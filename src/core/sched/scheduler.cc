@@ -160,7 +160,7 @@ void Vcpu::run() {
   for (;;) {
     maintenance();
     if (SchedEntity* e = pop_local()) {
-      m_acct_last = host::monotonic_ns();  // idle time is nobody's
+      m_acct_last = host::sched_clock::ticks();  // idle time is nobody's
       switch_to(this, nullptr, e, SwitchAction::None);
       continue;
     }
@@ -412,6 +412,7 @@ bool mxcsr_frame_layout_ok() {
 
 Scheduler::Scheduler(const SchedulerConfig& cfg) : m_cfg(cfg), m_align_fp(ctx::mxcsr_frame_layout_ok()) {
   if (m_cfg.vcpus == 0) m_cfg.vcpus = 1;
+  host::sched_clock::init();  // before any vCPU takes a tick
   for (unsigned i = 0; i < m_cfg.vcpus; ++i) m_vcpus.push_back(std::make_unique<Vcpu>(*this, i));
 }
 
@@ -668,11 +669,11 @@ void Scheduler::tick(SchedEntity& self) {
   v->m_syscalls = 0;
   v->maintenance();
   v->account(&self);
-  const int64_t now = v->m_acct_last;
+  const uint64_t now = v->m_acct_last;
   if (v->m_slice_owner != &self) {
     v->m_slice_owner = &self;
     v->m_slice_start = now;
-  } else if (now - v->m_slice_start >= m_cfg.quantum_ns) {
+  } else if (host::sched_clock::to_ns(now - v->m_slice_start) >= m_cfg.quantum_ns) {
     v->m_slice_owner = nullptr;
     yield(self);
   }

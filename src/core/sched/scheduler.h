@@ -41,6 +41,7 @@
 #include "host/fault.h"
 #include "host/host.h"
 #include "host/reactor.h"
+#include "host/sched_clock.h"
 
 namespace uml::kern {
 
@@ -64,7 +65,7 @@ class SchedEntity {
 
   // CPU time charged to this fiber (ns): sampled at its parks, exits and syscall ticks, as
   // Linux's tick accounting samples; a yield does not read the clock.
-  int64_t runtime_ns() const { return m_runtime.load(std::memory_order_relaxed); }
+  int64_t runtime_ns() const { return host::sched_clock::to_ns(m_runtime.load(std::memory_order_relaxed)); }
 
   // The vCPUs it may run on (bit i: vCPU i; sched_setaffinity). Wake-ups, work requests
   // and offers never put it elsewhere.
@@ -100,7 +101,7 @@ class SchedEntity {
   host::Stack m_stack;
   ctx::SanitizerState m_san;
   SchedEntity* m_inbox_next = nullptr;
-  std::atomic<int64_t> m_runtime{0};
+  std::atomic<uint64_t> m_runtime{0};  // sched_clock ticks
   std::atomic<uint64_t> m_affinity{~uint64_t{0}};
 
  protected:
@@ -190,10 +191,12 @@ class Vcpu {
   [[gnu::always_inline]] inline void on_resume(ctx::transfer_t t);
   // Charges the time since the last accounting point to `cur`.
   void account(SchedEntity* cur) {
-    const int64_t now = host::monotonic_ns();
-    // Only the vCPU running cur writes its runtime: no read-modify-write needed.
-    if (cur)
-      cur->m_runtime.store(cur->m_runtime.load(std::memory_order_relaxed) + (now - m_acct_last),
+    const uint64_t now = host::sched_clock::ticks();
+    // Only the vCPU running cur writes its runtime: no read-modify-write needed. The host
+    // thread may have moved to another CPU: a TSC a little behind charges nothing.
+    const int64_t span = static_cast<int64_t>(now - m_acct_last);
+    if (cur && span > 0)
+      cur->m_runtime.store(cur->m_runtime.load(std::memory_order_relaxed) + static_cast<uint64_t>(span),
                            std::memory_order_relaxed);
     m_acct_last = now;
   }
@@ -224,8 +227,8 @@ class Vcpu {
   std::atomic<uint64_t> m_switches{0};  // written by the owner only
   uint32_t m_syscalls = 0;
   SchedEntity* m_slice_owner = nullptr;
-  int64_t m_slice_start = 0;
-  int64_t m_acct_last = 0;
+  uint64_t m_slice_start = 0;  // sched_clock ticks
+  uint64_t m_acct_last = 0;    // sched_clock ticks
   int m_start_error = 0;
   std::atomic<uint32_t> m_started{0};  // 0 starting, 1 running, 2 failed
 };
