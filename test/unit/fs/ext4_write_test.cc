@@ -1172,6 +1172,91 @@ TEST_CASE("ext4: inline files and directories move to a block when they change, 
   }
 }
 
+// A rename converts the inline directory it moves (its ".." changes) without that
+// directory's own lock, so a task listing or looking up in it runs alongside.
+TEST_CASE("ext4: a listing racing an inline directory's conversion sees every name", "[ext4]") {
+  for (const char* opts : {"-O inline_data", "-O inline_data,^metadata_csum -b 1024"}) {
+    SECTION(opts) {
+      test::TempDir tmp;
+      const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+      constexpr int kDirs = 150;
+      for (const char* d : {"", "/p1", "/p2"}) mkdir((src + d).c_str(), 0755);
+      for (int i = 0; i < kDirs; ++i) {
+        const std::string d = src + "/p1/x" + std::to_string(i);
+        mkdir(d.c_str(), 0755);
+        for (const char* f : {"/a", "/b"}) test::write_file(d + f, "");
+      }
+      REQUIRE(sh("mke2fs -q -F -t ext4 " + std::string(opts) + " -d " + src + " " + img + " 16M").status == 0);
+      REQUIRE(debugfs(img, "stat /p1/x7").find("Flags: 0x10000000") != std::string::npos);
+      auto k = test::boot("vcpus=2 ubda=" + img);
+      REQUIRE(test::run_task(*k, [] { return mount_rw(); }) == 0);
+      // The mover announces a directory and waits until the lister has it open; then the
+      // lister lists it (and looks a name up) over and over while the rename converts it.
+      std::atomic<int> target{-1}, opened{-1}, moved{-1};
+      std::atomic<int> short_lists{0}, lookups_missed{0}, lists{0}, failed{0};
+      auto pin = [](int vcpu) {
+        const uint64_t mask = uint64_t{1} << vcpu;
+        sys(SYS_sched_setaffinity, 0, sizeof mask, &mask);
+      };
+      auto mover = k->spawn([&] {
+        pin(0);
+        for (int i = 0; i < kDirs; ++i) {
+          target = i;
+          while (opened.load() != i) sys(SYS_sched_yield);
+          const std::string from = "/mnt/p1/x" + std::to_string(i), to = "/mnt/p2/x" + std::to_string(i);
+          if (sys(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), 0) != 0) failed = 1;
+          moved = i;
+        }
+        return 0;
+      });
+      auto lister = k->spawn([&] {
+        pin(1);
+        char dents[4096];
+        for (int i = 0; i < kDirs; ++i) {
+          while (target.load() != i) sys(SYS_sched_yield);
+          const std::string d = "/mnt/p1/x" + std::to_string(i);
+          const long fd = sys(SYS_openat, AT_FDCWD, d.c_str(), O_RDONLY | O_DIRECTORY);
+          if (fd < 0) return failed = 2, 2;
+          opened = i;
+          bool looked = false;
+          for (int round = 0; moved.load() != i || round < 2; ++round) {
+            if (!looked) {  // the first lookup of b goes to the filesystem
+              struct stat st;
+              looked = true;
+              if (sys(SYS_newfstatat, fd, "b", &st, 0) != 0) ++lookups_missed;
+            }
+            sys(SYS_lseek, fd, 0, SEEK_SET);
+            int names = 0;
+            for (long n; (n = sys(SYS_getdents64, fd, dents, sizeof dents)) > 0;)
+              for (long off = 0; off < n;) {
+                const auto* e = reinterpret_cast<const struct dirent64*>(dents + off);
+                if (!strcmp(e->d_name, "a") || !strcmp(e->d_name, "b")) ++names;
+                off += e->d_reclen;
+              }
+            ++lists;
+            if (names != 2) ++short_lists;
+          }
+          sys(SYS_close, fd);
+        }
+        return 0;
+      });
+      CHECK(mover.wait() == 0);
+      CHECK(lister.wait() == 0);
+      INFO(k->dmesg());
+      INFO("listings: " << lists.load());
+      CHECK(failed == 0);
+      CHECK(short_lists == 0);
+      CHECK(lookups_missed == 0);
+      REQUIRE(test::run_task(*k, [] { return static_cast<int>(sys(SYS_umount2, "/mnt", 0)); }) == 0);
+      k->shutdown();
+      const test::Shell fsck = sh("e2fsck -fn " + img);
+      INFO(fsck.out);
+      CHECK(fsck.status == 0);
+      CHECK(debugfs(img, "ls /p2/x7").find("b") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("ext4: a writable mount finishes the orphan list: unnamed inodes deleted, cut files truncated", "[ext4]") {
   test::TempDir tmp;
   const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";

@@ -648,7 +648,7 @@ Result<std::string> Ext4Inode::inline_data() {
   std::string d(kInlineBlock, '\0');
   {
     SpinGuard g(m_map_lock);  // uninline may be converting it
-    if (!has_inline()) return Errno::AGAIN;
+    if (!(m_raw.flags & RawInode::kInlineDataFl)) return Errno::AGAIN;
     memcpy(d.data(), m_raw.block, kInlineBlock);
   }
   std::vector<XattrEntry> all;  // system.data is always in the inode
@@ -723,18 +723,24 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     std::erase_if(items, [](const XattrItem& x) { return x.index == 7 && x.suffix == "data"; });
     if (!area.empty() && !encode_inode_xattrs(items, area.data(), area.size())) return kCorrupted;
   }
-  // A file's data goes to its block on the disk first, as ext4_convert_inline_data_nolock
-  // writes it before the inode changes: until the flip below, readers see the inline copy,
-  // and after it the block (through the disk's cache, written through: the file's pages
-  // are not cached, reads of inline data bypass them).
+  // The block goes to the disk first, as ext4_convert_inline_data_nolock writes it before
+  // the inode changes: until the flip below, readers see the inline copy, and after it the
+  // block (through the disk's cache, written through: a file's pages are not cached, reads
+  // of inline data bypass them). A directory keeps its inline size (never 0) across the
+  // flip, so a lookup or readdir finds its one block at once.
   const uint64_t size = attr().size;
   const std::string data = is_reg() ? d.substr(0, static_cast<size_t>(std::min<uint64_t>(size, d.size()))) : std::string();
   uint64_t pblk = 0;
-  if (!data.empty()) {
+  if (!data.empty() || is_dir()) {
     uint32_t got = 0;
     pblk = TRY(fs.alloc_blocks(self, s.group_first_block(static_cast<uint32_t>((m_ino - 1) / s.inodes_per_group)), 1, &got));
     std::vector<uint8_t> b(bs, 0);
-    memcpy(b.data(), data.data(), data.size());
+    if (is_dir()) {
+      b = std::move(dir_block);
+      if (s.metadata_csum()) put_le32(b.data() + bs - 4, dir_block_csum(m_csum_seed, b.data(), bs));
+    } else {
+      memcpy(b.data(), data.data(), data.size());
+    }
     auto w = fs.write_meta(self, pblk * bs, b.data(), bs);
     if (w) w = fs.bdev().mapping().write_and_wait(self, pblk * bs, (pblk + 1) * bs, nullptr);
     if (!w) {
@@ -762,11 +768,7 @@ Result<void> Ext4Inode::uninline(SchedEntity& self) {
     m_tree_images.clear();
     m_cached_valid = false;
   }
-  if (is_dir()) {
-    update_attr([](InodeAttr& a) { a.size = 0; });
-    TRY(append_dir_block(self, dir_block));
-    return {};
-  }
+  if (is_dir()) update_attr([&](InodeAttr& a) { a.size = bs; });
   return write_inode(self);
 }
 
@@ -784,7 +786,7 @@ bool Ext4Inode::check_dir_block(const uint8_t* b, uint32_t lblk) {
   if (!dir_tail(b, s.block_size, &csum)) {
     // An htree interior block carries its checksum elsewhere (dx_tail): checked on use.
     if (le32(b) == 0 && le16(b + 4) == s.block_size) return true;
-    if (lblk == 0 && (m_raw.flags & RawInode::kIndexFl)) return true;
+    if (lblk == 0 && (raw_flags() & RawInode::kIndexFl)) return true;
     fs().error("ext4_dirblock_csum_verify", static_cast<uint32_t>(m_ino), 0, "no space in directory block %u for a checksum", lblk);
     return false;
   }
@@ -813,10 +815,12 @@ template <typename F>
 Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit) {
   const Super& s = fs().super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
-  if (has_inline()) {
+  Result<std::string> inl = has_inline() ? inline_data() : Result<std::string>(Errno::AGAIN);
+  if (!inl && inl.error() != Errno::AGAIN) return inl.error();
+  if (inl) {  // (AGAIN: not inline, or converted since the flag was seen)
     // An inline directory: the parent's number, then records in i_block's remaining 56
     // bytes, then in system.data's value. Offsets count from the first record.
-    const std::string d = TRY(inline_data());
+    const std::string& d = inl.value();
     const uint32_t area1 = kInlineBlock - kInlineDirHeader;
     const uint32_t total = static_cast<uint32_t>(d.size() - kInlineDirHeader);
     for (uint32_t base : {0u, area1}) {
@@ -1016,7 +1020,7 @@ Result<RefPtr<Inode>> Ext4Inode::lookup(std::string_view name) {
   const Super& s = fs().super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   Result<uint32_t> found = Errno::NOENT;
-  const bool indexed = (m_raw.flags & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex) && !has_inline() &&
+  const bool indexed = (raw_flags() & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex) && !has_inline() &&
                        !m_htree_broken.load(std::memory_order_relaxed);
   bool linear = !indexed;
   if (indexed) {

@@ -199,7 +199,13 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> forget_cached_blocks(SchedEntity& self, uint64_t pblk, uint64_t n);
   template <typename Ra>
   Result<size_t> read_data(SchedEntity& self, Ra& ra, uint64_t off, const IoBuffer& buf);
-  bool has_inline() const { return m_raw.flags & RawInode::kInlineDataFl; }
+  // i_flags: read under m_map_lock, since an inline inode's conversion changes them while
+  // lookups (which do not hold the directory's own lock during a rename) read them.
+  uint32_t raw_flags() const {
+    SpinGuard g(m_map_lock);
+    return m_raw.flags;
+  }
+  bool has_inline() const { return raw_flags() & RawInode::kInlineDataFl; }
   // The file's data when it is inline: i_block's 60 bytes, then system.data's value.
   Result<std::string> inline_data();
   // ext4_convert_inline_data: an inline file or directory moves to a block before it

@@ -25,9 +25,10 @@ Result<BlockRun> Ext4Inode::map(SchedEntity& self, uint32_t lblk) {
       return BlockRun{m_cached_pblk ? m_cached_pblk + skip : 0, m_cached_len - skip, m_cached_unwritten};
     }
   }
-  BlockRun r = has_inline() ? BlockRun{0, 1, false}
-               : m_raw.has_extents() ? TRY(map_extents(self, lblk))
-                                     : TRY(map_indirect(self, lblk));
+  const uint32_t flags = raw_flags();
+  BlockRun r = (flags & RawInode::kInlineDataFl) ? BlockRun{0, 1, false}
+               : (flags & RawInode::kExtentsFl)  ? TRY(map_extents(self, lblk))
+                                                 : TRY(map_indirect(self, lblk));
   if (r.len) {
     SpinGuard g(m_map_lock);
     m_cached_lblk = lblk;

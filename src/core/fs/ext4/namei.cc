@@ -147,7 +147,7 @@ Result<void> Ext4Inode::add_entry(SchedEntity& self, std::string_view name, uint
   const uint32_t bs = s.block_size;
   TRY(uninline(self));
   const uint8_t type = ft(s, mode);
-  if ((m_raw.flags & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex)) {
+  if ((raw_flags() & RawInode::kIndexFl) && s.has_compat(feat::kCompatDirIndex)) {
     if (m_htree_broken.load(std::memory_order_relaxed))
       return fs.unsupported("ext4_dx_add_entry", ino32(), "adding a name to a directory with a damaged index");
     return add_entry_dx(self, name, ino, type);
