@@ -884,6 +884,57 @@ TEST_CASE("ext4: an indexed directory takes and loses names through its htree, s
   }
 }
 
+// ext4_dx_add_entry: an index as deep as the directory may go (two levels without largedir),
+// every block of it full, refuses the name that needs one more entry: ENOSPC, and the log
+// line Linux prints. With 1 KiB blocks and names of 250 bytes (three to a leaf) that takes
+// some 20,000 names: the root full, and then one of its nodes.
+TEST_CASE("ext4: a full htree at its last level refuses a name with ENOSPC", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  mkdir(src.c_str(), 0755);
+  mkdir((src + "/big").c_str(), 0755);
+  for (int i = 0; i < 100; ++i) test::write_file(src + "/big/entry-" + std::to_string(i), "x");
+  REQUIRE(sh("mke2fs -q -F -t ext4 -b 1024 -N 80000 -d " + src + " " + img + " 96M").status == 0);
+  sh("e2fsck -fyD " + img);  // indexes the directory
+  REQUIRE(debugfs(img, "stat /big").find("Flags: 0x81000") != std::string::npos);
+  auto name = [](int i) {
+    std::string n = "n" + std::to_string(i) + "-";
+    return n + std::string(250 - n.size(), 'z');
+  };
+  auto k = test::boot("ubda=" + img);
+  int added = 0, found = 0;
+  long last_err = 0, after = -1;
+  REQUIRE(test::run_task(*k, [&] {
+            if (mount_rw() != 0) return 1;
+            for (int i = 0; i < 100000; ++i) {
+              const long fd = sys(SYS_openat, AT_FDCWD, ("/mnt/big/" + name(i)).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+              if (fd < 0) {
+                last_err = fd;
+                break;
+              }
+              sys(SYS_close, fd);
+              ++added;
+            }
+            struct stat st;
+            for (int i = 0; i < added; ++i)
+              if (sys(SYS_newfstatat, AT_FDCWD, ("/mnt/big/" + name(i)).c_str(), &st, 0) == 0) ++found;
+            // Elsewhere there is room still.
+            after = sys(SYS_mkdir, "/mnt/other", 0755);
+            return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+          }) == 0);
+  INFO("names added: " << added);
+  CHECK(last_err == -ENOSPC);
+  CHECK(added > 10000);  // 123 root entries, each a node at least half full of leaves
+  CHECK(found == added);
+  CHECK(after == 0);
+  CHECK(k->dmesg().find("index full, reach max htree level :2") != std::string::npos);
+  k->shutdown();
+  const test::Shell fsck = sh("e2fsck -fn " + img);
+  INFO(fsck.out);
+  CHECK(fsck.status == 0);
+  CHECK(debugfs(img, "htree_dump /big").find("Indirect levels: 1") != std::string::npos);
+}
+
 TEST_CASE("ext4: tasks on two vCPUs make, grow, read, label and remove files side by side", "[ext4]") {
   for (const char* type : {"ext4", "ext3"}) {
     SECTION(type) {
