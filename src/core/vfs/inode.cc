@@ -56,6 +56,28 @@ std::shared_ptr<Pipe> Inode::fifo() {
 }
 
 // Defaults: the operation does not apply to this kind of inode.
+Result<std::shared_ptr<const PosixAcl>> Inode::access_acl() const {
+  const uint8_t state = m_acl_state.load(std::memory_order_acquire);
+  if (state == kAclNone) return std::shared_ptr<const PosixAcl>();
+  if (state == kAclPresent) {
+    SpinGuard g(m_acl_lock);
+    return m_acl;
+  }
+  auto v = const_cast<Inode*>(this)->getxattr("system.posix_acl_access");
+  std::shared_ptr<const PosixAcl> acl;
+  if (v) {
+    auto parsed = std::make_shared<PosixAcl>();
+    if (const std::string bad = parse_posix_acl(v.value(), parsed.get()); !bad.empty()) return Errno::IO;
+    acl = std::move(parsed);
+  } else if (v.error() != Errno::NODATA && v.error() != Errno::OPNOTSUPP) {
+    return v.error();
+  }
+  SpinGuard g(m_acl_lock);
+  m_acl = acl;
+  m_acl_state.store(acl ? kAclPresent : kAclNone, std::memory_order_release);
+  return acl;
+}
+
 Result<RefPtr<Inode>> Inode::lookup(std::string_view) { return Errno::NOTDIR; }
 Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t,
                                     std::string_view) {

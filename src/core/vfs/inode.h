@@ -21,6 +21,7 @@
 #include "core/base/spinlock.h"
 #include "core/sched/sync.h"
 #include "core/task/credentials.h"
+#include "core/vfs/posix_acl.h"
 
 namespace uml::kern {
 
@@ -107,6 +108,15 @@ class Inode : public RefCounted<Inode> {
   // A FIFO's pipe (Linux's i_pipe): made by the first open; a new one when every end of
   // the old one has gone (what was left in it goes too).
   std::shared_ptr<Pipe> fifo();
+
+  // The POSIX access ACL (Linux's i_acl cache), read through getxattr once: null when the
+  // file has none. IO when the stored one is malformed.
+  Result<std::shared_ptr<const PosixAcl>> access_acl() const;
+  // Whether an ACL may decide access here (not read yet, or present): lock-free path walks
+  // leave such a directory to the locked walk.
+  bool may_have_acl() const { return m_acl_state.load(std::memory_order_acquire) != kAclNone; }
+  // Its system.posix_acl_access changed: read it again at the next check.
+  void forget_acl() { m_acl_state.store(kAclUnknown, std::memory_order_release); }
 
   // Advisory locks on this file, made on first use (Linux's i_flctx).
   FileLocks& locks();
@@ -218,6 +228,10 @@ class Inode : public RefCounted<Inode> {
   InodeAttr m_attr;
   Mutex m_rwsem;
   std::atomic<FileLocks*> m_locks{nullptr};
+  enum : uint8_t { kAclUnknown, kAclNone, kAclPresent };
+  mutable std::atomic<uint8_t> m_acl_state{kAclUnknown};
+  mutable SpinLock m_acl_lock;
+  mutable std::shared_ptr<const PosixAcl> m_acl;  // under m_acl_lock
   std::atomic<bool> m_linkable{false};
   SpinLock m_fifo_lock;
   std::shared_ptr<Pipe> m_fifo;

@@ -17,11 +17,20 @@ bool same(const Path& a, const Path& b) { return a == b; }
 }  // namespace
 
 // fs/namei.c: generic_permission.
-Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask) {
+Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask, const PosixAcl* acl) {
   uint32_t mode = a.mode;
-  if (c.fsuid == a.uid) mode >>= 6;
-  else if (c.in_group(a.gid)) mode >>= 3;
-  if ((mask & ~mode & 7) == 0) return {};
+  bool granted;
+  if (c.fsuid == a.uid) {
+    granted = (mask & ~(mode >> 6) & 7) == 0;
+  } else if (acl && (mode & 070)) {
+    auto r = posix_acl_permission(c, *acl, a, mask);
+    if (!r && r.error() != Errno::ACCES) return r;
+    granted = r.has_value();
+  } else {
+    if (c.in_group(a.gid)) mode >>= 3;
+    granted = (mask & ~mode & 7) == 0;
+  }
+  if (granted) return {};
   const bool dir = (a.mode & abi::S_IFMT_) == abi::S_IFDIR_;
   if (dir) {
     if (!(mask & MAY_WRITE) && c.capable(abi::CAP_DAC_READ_SEARCH)) return {};
@@ -33,6 +42,13 @@ Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask
   return Errno::ACCES;
 }
 
+
+Result<void> inode_permission(const Credentials& c, const Inode& i, int mask) {
+  const InodeAttr a = i.attr();
+  if (c.fsuid == a.uid || !(a.mode & 070)) return inode_permission(c, a, mask);
+  const std::shared_ptr<const PosixAcl> acl = TRY(i.access_acl());
+  return inode_permission(c, a, mask, acl.get());
+}
 
 Result<Path> Vfs::start_point(Task& t, int dirfd, std::string_view path) {
   if (!path.empty() && path[0] == '/') return t.fs().root();
@@ -84,9 +100,11 @@ struct Components {
 };
 
 // generic_permission for MAY_EXEC on a directory, from the lock-free attribute copies.
-bool may_search_rcu(const Credentials& c, const Inode& dir) {
+// nullopt: an ACL may decide, which the locked walk reads.
+std::optional<bool> may_search_rcu(const Credentials& c, const Inode& dir) {
   uint32_t mode = dir.rcu_mode();
   if (c.fsuid == dir.rcu_uid()) mode >>= 6;
+  else if ((mode & 070) && dir.may_have_acl()) return std::nullopt;
   else if (c.in_group(dir.rcu_gid())) mode >>= 3;
   return (mode & MAY_EXEC) || c.capable(abi::CAP_DAC_OVERRIDE);
 }
@@ -118,9 +136,13 @@ Vfs::RcuWalk Vfs::walk_rcu_in(Task& t, int dirfd, std::string_view path, bool fo
       err = Errno::NOTDIR;
       break;
     }
-    if (!search_all && !may_search_rcu(creds, dir)) {
-      err = Errno::ACCES;
-      break;
+    if (!search_all) {
+      const std::optional<bool> may = may_search_rcu(creds, dir);
+      if (!may) return RcuWalk::Miss;
+      if (!*may) {
+        err = Errno::ACCES;
+        break;
+      }
     }
     if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) {
       err = Errno::NAMETOOLONG;
@@ -204,7 +226,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
   while (parts.next(&c, &last)) {
     const Inode& dir = *cur.dentry->inode();
     if (!dir.is_dir()) return Errno::NOTDIR;
-    if (!search_all) TRY(inode_permission(creds, dir.attr(), MAY_EXEC));
+    if (!search_all) TRY(inode_permission(creds, dir, MAY_EXEC));
     if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
     if (c == ".") continue;
     if (c == "..") {
@@ -290,7 +312,7 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
     p.dir = TRY(walk(t, std::move(start), dir_part, true, &links, r));
   }
   if (!p.dir.inode()->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), p.dir.inode()->attr(), MAY_EXEC));
+  TRY(inode_permission(t.creds(), *p.dir.inode(), MAY_EXEC));
   p.last = std::string(last);
   p.dot = last == ".";
   p.dotdot = last == "..";
@@ -303,7 +325,7 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
   const InodeAttr da = dir->attr();
   if (p.dir.mnt->read_only()) return Errno::ROFS;
   if (da.nlink == 0) return Errno::NOENT;  // the directory itself was removed
-  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t.creds(), *dir, MAY_WRITE | MAY_EXEC));
   // vfs_mknod: device nodes need CAP_MKNOD (after may_create's checks, as in Linux).
   const uint32_t type = mode & abi::S_IFMT_;
   if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
@@ -438,7 +460,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     // read-only mount after them (do_dentry_open's mnt_want_write).
     const bool data = inode->is_reg() || inode->is_dir() || inode->is_symlink();
     if ((mask & MAY_WRITE) && data && target.mnt->sb().read_only()) return Errno::ROFS;
-    TRY(inode_permission(t.creds(), inode->attr(), mask));
+    TRY(inode_permission(t.creds(), *inode, mask));
     if ((mask & MAY_WRITE) && data && target.mnt->read_only()) return Errno::ROFS;
     if ((flags & abi::O_NOATIME_) && t.creds().fsuid != inode->attr().uid &&
         !t.creds().capable(abi::CAP_FOWNER))
@@ -477,7 +499,7 @@ Result<RefPtr<File>> Vfs::open_tmpfile(Task& t, int dirfd, std::string_view path
   if (!di->is_dir()) return Errno::NOTDIR;
   if (dir.mnt->read_only()) return Errno::ROFS;
   const InodeAttr da = di->attr();
-  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t.creds(), *di, MAY_WRITE | MAY_EXEC));
   const Credentials& c = t.creds();
   const uint32_t gid = (da.mode & abi::S_ISGID_) ? da.gid : c.fsgid;
   RefPtr<Inode> inode;
@@ -570,7 +592,7 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   if (!dir_wanted && p.trailing_slash) return victim->is_dir() ? Errno::ISDIR : Errno::NOTDIR;
   // may_delete: permission and the sticky rule before the type checks.
   const InodeAttr da = dir->attr();
-  TRY(inode_permission(t.creds(), da, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t.creds(), *dir, MAY_WRITE | MAY_EXEC));
   TRY(check_sticky(t.creds(), da, victim->attr()));
   if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
@@ -638,8 +660,8 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   }
   if (source == target) return {};  // two names of one inode: nothing happens
   const Credentials& c = t.creds();
-  TRY(inode_permission(c, odir->attr(), MAY_WRITE | MAY_EXEC));
-  TRY(inode_permission(c, ndir->attr(), MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(c, *odir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(c, *ndir, MAY_WRITE | MAY_EXEC));
   TRY(check_sticky(c, odir->attr(), source->attr()));
   if (target) TRY(check_sticky(c, ndir->attr(), target->attr()));
   if (!exchange && target) {
@@ -649,8 +671,8 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   }
   // A directory that changes parents rewrites its "..": it must be writable.
   if (odir != ndir) {
-    if (src_dir) TRY(inode_permission(c, source->attr(), MAY_WRITE));
-    if (exchange && target->is_dir()) TRY(inode_permission(c, target->attr(), MAY_WRITE));
+    if (src_dir) TRY(inode_permission(c, *source, MAY_WRITE));
+    if (exchange && target->is_dir()) TRY(inode_permission(c, *target, MAY_WRITE));
   }
   if (src_d->mounted() || (dst_d && dst_d->mounted())) return Errno::BUSY;
   // RCU walks that overlap the change of the tree retry with locks (rename_lock's seqcount).
@@ -689,13 +711,13 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
   if (to.dir.mnt->read_only()) return Errno::ROFS;
   if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
   const Credentials& c = t.creds();
-  TRY(inode_permission(c, dir->attr(), MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(c, *dir, MAY_WRITE | MAY_EXEC));
   if (si->is_dir()) return Errno::PERM;
   const InodeAttr a = si->attr();
   if (c.fsuid != a.uid && !c.capable(abi::CAP_FOWNER)) {
     const bool safe = (a.mode & abi::S_IFMT_) == abi::S_IFREG_ && !(a.mode & abi::S_ISUID_) &&
                       !((a.mode & abi::S_ISGID_) && (a.mode & 0010)) &&
-                      inode_permission(c, a, MAY_READ | MAY_WRITE).has_value();
+                      inode_permission(c, *si, MAY_READ | MAY_WRITE).has_value();
     if (!safe) return Errno::PERM;
   }
   // An unlinked file cannot get a name back, except an O_TMPFILE one (I_LINKABLE).
@@ -753,7 +775,7 @@ Result<abi::stat> Vfs::stat(Task& t, int dirfd, std::string_view path, int at_fl
 Result<void> Vfs::chdir(Task& t, const Path& p) {
   RefPtr<Inode> i = p.inode();
   if (!i->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), i->attr(), MAY_EXEC));
+  TRY(inode_permission(t.creds(), *i, MAY_EXEC));
   t.fs().set_cwd(p);
   return {};
 }
@@ -761,7 +783,7 @@ Result<void> Vfs::chdir(Task& t, const Path& p) {
 Result<void> Vfs::chroot(Task& t, const Path& p) {
   RefPtr<Inode> i = p.inode();
   if (!i->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), i->attr(), MAY_EXEC));
+  TRY(inode_permission(t.creds(), *i, MAY_EXEC));
   if (!t.creds().capable(abi::CAP_SYS_CHROOT)) return Errno::PERM;
   t.fs().set_root(p);
   return {};

@@ -31,7 +31,10 @@ enum MayMask : int { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
 
 // Linux's generic_permission: mode bits for owner, group and others, then CAP_DAC_OVERRIDE
 // and CAP_DAC_READ_SEARCH (execute needs an x bit somewhere unless it is a directory).
-Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask);
+// With an inode, its POSIX access ACL decides for everyone but the owner, where it has one
+// and the mode has group bits (acl_permission_check).
+Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask, const PosixAcl* acl = nullptr);
+Result<void> inode_permission(const Credentials& c, const Inode& i, int mask);
 
 // After a write or truncate: the setuid and setgid bits the writer may not keep go.
 void file_remove_privs(const Credentials& c, Inode& i);

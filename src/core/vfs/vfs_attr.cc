@@ -65,7 +65,7 @@ Result<void> Vfs::truncate(Task& t, const Path& p, int64_t length) {
   if (i.is_dir()) return Errno::ISDIR;
   if (!i.is_reg()) return Errno::INVAL;
   if (p.mnt->read_only()) return Errno::ROFS;
-  TRY(inode_permission(t.creds(), i.attr(), MAY_WRITE));
+  TRY(inode_permission(t.creds(), i, MAY_WRITE));
   return truncate_inode(t, i, length);
 }
 
@@ -118,7 +118,7 @@ Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
   // inode_permission: a read-only filesystem first, then the mode bits; then (SuS) a
   // read-only mount.
   if ((mode & MAY_WRITE) && !special && p.mnt->sb().read_only()) return Errno::ROFS;
-  TRY(inode_permission(c, a, mode));
+  TRY(inode_permission(c, *p.inode(), mode));
   if ((mode & MAY_WRITE) && !special && p.mnt->read_only()) return Errno::ROFS;
   return {};
 }
@@ -144,7 +144,7 @@ Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
   const InodeAttr a = i->attr();
   if (!owner_or_fowner(c, a)) {
     if (explicit_time) return Errno::PERM;
-    if (!inode_permission(c, a, MAY_WRITE).has_value()) return Errno::ACCES;
+    if (!inode_permission(c, *i, MAY_WRITE).has_value()) return Errno::ACCES;
   }
   auto pick = [&](const abi::timespec& ts, int64_t cur) {
     if (ts.tv_nsec == abi::UTIME_OMIT_) return cur;

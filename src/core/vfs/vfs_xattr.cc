@@ -31,7 +31,7 @@ Result<void> xattr_permission(const Credentials& c, const Inode& i, std::string_
   }
   if ((mask & MAY_WRITE) && i.sb().read_only() && (i.is_reg() || i.is_dir() || i.is_symlink()))
     return Errno::ROFS;
-  return inode_permission(c, a, mask);
+  return inode_permission(c, i, mask);
 }
 
 // The namespaces an attribute name may have; anything else the filesystems refuse.

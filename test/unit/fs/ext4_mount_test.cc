@@ -10,9 +10,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
@@ -495,4 +497,130 @@ TEST_CASE("ext4: a dirty journal is replayed as e2fsck replays it: in memory whe
       CHECK(sh("debugfs -R 'cat /victim' " + img, true).substr(0, 8192) == fsck_view.substr(0, 8192));
     }
   }
+}
+
+namespace {
+
+struct AclEntry {
+  uint16_t tag, perm;
+  uint32_t id;
+};
+
+std::string acl_of(std::initializer_list<AclEntry> es) {
+  std::string v(4, '\0');
+  const uint32_t ver = 2;
+  memcpy(v.data(), &ver, 4);
+  for (const AclEntry& e : es) v.append(reinterpret_cast<const char*>(&e), sizeof e);
+  return v;
+}
+
+// Who asks, and what: a path, and R_OK/W_OK/X_OK (or 0: a stat of it).
+struct Probe {
+  uint32_t uid, gid;
+  std::vector<uint32_t> groups;
+  const char* path;
+  int mode;
+};
+
+// The answer of access(2) (0 or -errno), as a process with the probe's ids.
+template <typename Sys>
+long probe_as(Sys sys, const Probe& p, const std::string& root) {
+  std::vector<gid_t> g(p.groups.begin(), p.groups.end());
+  if (sys(SYS_setgroups, g.size(), g.data()) != 0 || sys(SYS_setresgid, p.gid, p.gid, p.gid) != 0 ||
+      sys(SYS_setresuid, p.uid, p.uid, p.uid) != 0)
+    return -9999;
+  const std::string path = root + "/" + p.path;
+  if (p.mode == 0) {
+    struct stat st;
+    return sys(SYS_newfstatat, AT_FDCWD, path.c_str(), &st, 0);
+  }
+  return sys(SYS_faccessat, AT_FDCWD, path.c_str(), p.mode);
+}
+
+}  // namespace
+
+// The host kernel is the reference: the same tree with the same ACLs, the same questions
+// asked as the same users, on the host's filesystem and on the ext4 image of it.
+TEST_CASE("ext4: POSIX access ACLs decide access as the host's kernel decides it", "[ext4]") {
+  test::TempDir tmp;
+  const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+  chmod(tmp.path.c_str(), 0755);  // the probing users pass through it on the host
+  mkdir(src.c_str(), 0755);
+  constexpr uint16_t UO = 1, U = 2, GO = 4, G = 8, M = 0x10, O = 0x20;
+  constexpr uint32_t X = ~0u;
+  // A file: named user rw, owning group r only (the mode's group bits are the mask, rw),
+  // named group rwx under that mask, others nothing.
+  test::write_file(src + "/f", "data");
+  chown((src + "/f").c_str(), 1000, 1000);
+  chmod((src + "/f").c_str(), 0660);
+  const std::string fa = acl_of({{UO, 6, X}, {U, 6, 2000}, {GO, 4, X}, {G, 7, 3000}, {M, 6, X}, {O, 0, X}});
+  // A directory others may not search, but a named user may; and one without a mask.
+  mkdir((src + "/d").c_str(), 0750);
+  test::write_file(src + "/d/inner", "x");
+  chmod((src + "/d/inner").c_str(), 0644);
+  chown((src + "/d").c_str(), 1000, 1000);
+  const std::string da = acl_of({{UO, 7, X}, {U, 1, 2000}, {U, 0, 2005}, {GO, 5, X}, {M, 5, X}, {O, 0, X}});
+  test::write_file(src + "/plain", "p");
+  chown((src + "/plain").c_str(), 1000, 1000);
+  chmod((src + "/plain").c_str(), 0604);
+  const std::string pa = acl_of({{UO, 6, X}, {GO, 0, X}, {O, 4, X}});
+  const bool host_acls = setxattr((src + "/f").c_str(), "system.posix_acl_access", fa.data(), fa.size(), 0) == 0 &&
+                         setxattr((src + "/d").c_str(), "system.posix_acl_access", da.data(), da.size(), 0) == 0 &&
+                         setxattr((src + "/plain").c_str(), "system.posix_acl_access", pa.data(), pa.size(), 0) == 0;
+  if (!host_acls || geteuid() != 0) {
+    WARN("the host's temporary filesystem takes no ACLs here (or not root): skipped");
+    return;
+  }
+  INFO(mkfs(img, "ext4", "", "16M", src));
+  REQUIRE(sh("debugfs -R 'ea_list /f' " + img).find("posix_acl_access") != std::string::npos);
+
+  const std::vector<Probe> probes = {
+      {1000, 1000, {}, "f", R_OK | W_OK},      // the owner
+      {2000, 2000, {}, "f", R_OK | W_OK},      // the named user
+      {2000, 2000, {}, "f", X_OK},             // the mask has no x
+      {2001, 1000, {}, "f", R_OK},             // the owning group: r
+      {2001, 1000, {}, "f", W_OK},             // ... not w, though the mode's group bits say rw
+      {2002, 3000, {}, "f", W_OK},             // the named group, masked to rw
+      {2002, 3000, {}, "f", X_OK},
+      {2004, 2004, {1000, 3000}, "f", W_OK},   // a group that matches and grants
+      {2004, 2004, {1000}, "f", W_OK},         // a group that matches and does not
+      {2003, 2003, {}, "f", R_OK},             // others
+      {2000, 2000, {}, "d/inner", 0},          // search through the named user's x
+      {2000, 2000, {}, "d", R_OK},
+      {2005, 2005, {}, "d/inner", 0},          // a named user with nothing
+      {2006, 1000, {}, "d/inner", R_OK},       // the owning group, r-x
+      {2003, 2003, {}, "d/inner", 0},          // others: no search
+      {2001, 1000, {}, "plain", R_OK},         // no mask: the owning group's entry is the mode's
+      {2003, 2003, {}, "plain", R_OK},
+  };
+  // The host: a child process per probe, its answer in its exit status.
+  std::vector<long> host;
+  for (const Probe& p : probes) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const long r = probe_as([](auto... a) { return syscall(a...) == 0 ? 0L : -static_cast<long>(errno); }, p, src);
+      _exit(static_cast<int>(-r) & 0xff);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    host.push_back(-static_cast<long>(WEXITSTATUS(st)));
+  }
+  auto k = test::boot("ubda=" + img);  // writable: access(W_OK) on a read-only mount is EROFS
+  REQUIRE(test::run_task(*k, [] {
+            test::sys(SYS_mkdir, "/mnt", 0755);
+            return static_cast<int>(test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", 0L, 0L));
+          }) == 0);
+  for (size_t i = 0; i < probes.size(); ++i) {
+    long guest = 0;
+    test::run_task(*k, [&] {
+      guest = probe_as([](auto... a) { return test::sys(a...); }, probes[i], "/mnt");
+      return 0;
+    });
+    INFO("probe " << i << ": uid " << probes[i].uid << " gid " << probes[i].gid << " " << probes[i].path << " mode "
+                  << probes[i].mode);
+    CHECK(guest == host[i]);
+  }
+  // Some answers are refusals, some grants: the probes tell the two apart.
+  CHECK(std::count(host.begin(), host.end(), 0) >= 5);
+  CHECK(std::count(host.begin(), host.end(), -EACCES) >= 5);
 }
