@@ -227,6 +227,7 @@ bool copy_guarded(void* dst, const void* src, size_t len) { return uml_copy_user
 // would hide from it. Not inlined into callers, and the copy is a call the compiler cannot
 // see through, so no value is cached in a register across the possible siglongjmp.
 __attribute__((noinline)) bool copy_guarded(void* dst, const void* src, size_t len) {
+  if (len == 0) return true;  // memcpy's pointers must be valid even for nothing
   sigjmp_buf buf;
   if (sigsetjmp(buf, 0)) return false;
   t_recover = &buf;
