@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -49,6 +50,29 @@ std::vector<char> make_image(const test::TempDir& tmp, const std::string& img, c
 
 std::string debugfs(const std::string& img, const std::string& req) {
   return sh("debugfs -R '" + req + "' " + img).out;
+}
+
+// In a guest task: creates name(0), name(1)... (full paths) until one fails (its -errno in
+// *err) or n exist; returns how many were made.
+int create_names(int n, const std::function<std::string(int)>& name, long* err) {
+  for (int i = 0; i < n; ++i) {
+    const long fd = sys(SYS_openat, AT_FDCWD, name(i).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd < 0) {
+      *err = fd;
+      return i;
+    }
+    sys(SYS_close, fd);
+  }
+  return n;
+}
+
+// How many of name(0)..name(n-1) a stat finds.
+int count_names(int n, const std::function<std::string(int)>& name) {
+  int found = 0;
+  struct stat st;
+  for (int i = 0; i < n; ++i)
+    if (sys(SYS_newfstatat, AT_FDCWD, name(i).c_str(), &st, 0) == 0) ++found;
+  return found;
 }
 
 // The image kinds most write tests run over: block sizes, checksums and 64bit, ext2/3.
@@ -818,26 +842,15 @@ TEST_CASE("ext4: an indexed directory takes and loses names through its htree, s
       long gone = 0, kept = -1, last_err = 0;
       int removed = 0, added = 0, found = 0;
       constexpr int kAdd = 6000;
+      auto name = [](int i) { return "/mnt/big/n" + std::to_string(i) + std::string(i % 40, 'q'); };
       REQUIRE(test::run_task(*k, [&] {
                 if (mount_rw() != 0) return 1;
                 for (int i = 0; i < 600; i += 3)
                   if (sys(SYS_unlinkat, AT_FDCWD, ("/mnt/big/entry-" + std::to_string(i)).c_str(), 0) == 0) ++removed;
                 // Names of every length: with 1 KiB blocks, past what the root indexes alone.
-                for (int i = 0; i < kAdd; ++i) {
-                  const std::string n = "/mnt/big/n" + std::to_string(i) + std::string(i % 40, 'q');
-                  const long fd = sys(SYS_openat, AT_FDCWD, n.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-                  if (fd < 0) {
-                    last_err = fd;
-                    break;
-                  }
-                  sys(SYS_close, fd);
-                  ++added;
-                }
+                added = create_names(kAdd, name, &last_err);
+                found = count_names(added, name);
                 struct stat st;
-                for (int i = 0; i < added; ++i)
-                  if (sys(SYS_newfstatat, AT_FDCWD, ("/mnt/big/n" + std::to_string(i) + std::string(i % 40, 'q')).c_str(),
-                          &st, 0) == 0)
-                    ++found;
                 gone = sys(SYS_newfstatat, AT_FDCWD, "/mnt/big/entry-300", &st, 0);
                 kept = sys(SYS_newfstatat, AT_FDCWD, "/mnt/big/entry-301", &st, 0);
                 return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
@@ -870,10 +883,7 @@ TEST_CASE("ext4: an indexed directory takes and loses names through its htree, s
                 sys(SYS_mkdir, "/mnt", 0755);
                 if (sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
                 struct stat st;
-                for (int i = 0; i < added; ++i)
-                  if (sys(SYS_newfstatat, AT_FDCWD, ("/mnt/big/n" + std::to_string(i) + std::string(i % 40, 'q')).c_str(),
-                          &st, 0) == 0)
-                    ++found2;
+                found2 = count_names(added, name);
                 gone2 = sys(SYS_newfstatat, AT_FDCWD, "/mnt/big/entry-597", &st, 0);
                 return 0;
               }) == 0);
@@ -899,25 +909,15 @@ TEST_CASE("ext4: a full htree at its last level refuses a name with ENOSPC", "[e
   REQUIRE(debugfs(img, "stat /big").find("Flags: 0x81000") != std::string::npos);
   auto name = [](int i) {
     std::string n = "n" + std::to_string(i) + "-";
-    return n + std::string(250 - n.size(), 'z');
+    return "/mnt/big/" + n + std::string(250 - n.size(), 'z');
   };
   auto k = test::boot("ubda=" + img);
   int added = 0, found = 0;
   long last_err = 0, after = -1;
   REQUIRE(test::run_task(*k, [&] {
             if (mount_rw() != 0) return 1;
-            for (int i = 0; i < 100000; ++i) {
-              const long fd = sys(SYS_openat, AT_FDCWD, ("/mnt/big/" + name(i)).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-              if (fd < 0) {
-                last_err = fd;
-                break;
-              }
-              sys(SYS_close, fd);
-              ++added;
-            }
-            struct stat st;
-            for (int i = 0; i < added; ++i)
-              if (sys(SYS_newfstatat, AT_FDCWD, ("/mnt/big/" + name(i)).c_str(), &st, 0) == 0) ++found;
+            added = create_names(100000, name, &last_err);
+            found = count_names(added, name);
             // Elsewhere there is room still.
             after = sys(SYS_mkdir, "/mnt/other", 0755);
             return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
