@@ -659,6 +659,17 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
     if (is_ancestor(dst_d, from.dir.dentry)) return exchange ? Errno::INVAL : Errno::NOTEMPTY;
   }
   if (source == target) return {};  // two names of one inode: nothing happens
+  // The children's locks too (Linux 6.5's vfs_rename): a directory whose parent changes,
+  // since its ".." is rewritten (an ext4 inline directory is converted for it) while others
+  // may be listing it; and a directory about to be replaced. Parents first, then these in
+  // address order.
+  Inode* moved[2] = {nullptr, nullptr};
+  if (src_dir && odir != ndir) moved[0] = source.get();
+  if (target && target->is_dir() && (!exchange || odir != ndir)) moved[1] = target.get();
+  if (moved[0] && moved[1] && moved[1] < moved[0]) std::swap(moved[0], moved[1]);
+  std::optional<MutexGuard> c1, c2;
+  if (moved[0]) c1.emplace(moved[0]->rwsem(), t);
+  if (moved[1]) c2.emplace(moved[1]->rwsem(), t);
   const Credentials& c = t.creds();
   TRY(inode_permission(c, *odir, MAY_WRITE | MAY_EXEC));
   TRY(inode_permission(c, *ndir, MAY_WRITE | MAY_EXEC));
