@@ -55,7 +55,7 @@ std::shared_ptr<Pipe> Inode::fifo() {
   return m_fifo;
 }
 
-// Defaults: the operation does not apply to this kind of inode.
+// The filesystem logs a stored ACL it cannot read (its getxattr, or its get_acl in Linux).
 Result<std::shared_ptr<const PosixAcl>> Inode::access_acl() const {
   const uint8_t state = m_acl_state.load(std::memory_order_acquire);
   if (state == kAclNone) return std::shared_ptr<const PosixAcl>();
@@ -78,6 +78,7 @@ Result<std::shared_ptr<const PosixAcl>> Inode::access_acl() const {
   return acl;
 }
 
+// Defaults: the operation does not apply to this kind of inode.
 Result<RefPtr<Inode>> Inode::lookup(std::string_view) { return Errno::NOTDIR; }
 Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t,
                                     std::string_view) {

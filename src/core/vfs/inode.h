@@ -110,7 +110,8 @@ class Inode : public RefCounted<Inode> {
   std::shared_ptr<Pipe> fifo();
 
   // The POSIX access ACL (Linux's i_acl cache), read through getxattr once: null when the
-  // file has none. IO when the stored one is malformed.
+  // file has none; the filesystem's error (ext4 logs it: EUCLEAN) when the stored one is
+  // malformed, and IO when a value the filesystem passed is.
   Result<std::shared_ptr<const PosixAcl>> access_acl() const;
   // Whether an ACL may decide access here (not read yet, or present): lock-free path walks
   // leave such a directory to the locked walk.

@@ -623,4 +623,22 @@ TEST_CASE("ext4: POSIX access ACLs decide access as the host's kernel decides it
   // Some answers are refusals, some grants: the probes tell the two apart.
   CHECK(std::count(host.begin(), host.end(), 0) >= 5);
   CHECK(std::count(host.begin(), host.end(), -EACCES) >= 5);
+  k->shutdown();
+
+  // A stored ACL out of order (ext4's form: others before the owner) is corrupted: EUCLEAN for
+  // whoever it would judge, and a log line.
+  const std::string bad = tmp.path + "/bad.acl";
+  test::write_file(bad, std::string("\x01\0\0\0\x20\0\x04\0\x01\0\x06\0", 12));
+  sh("debugfs -w -R 'ea_set -f " + bad + " -r /f system.posix_acl_access' " + img, true);
+  auto k2 = test::boot("ubdar=" + img);
+  long corrupted = 0;
+  REQUIRE(test::run_task(*k2, [&] {
+            test::sys(SYS_mkdir, "/mnt", 0755);
+            if (test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
+            corrupted = probe_as([](auto... a) { return test::sys(a...); }, Probe{2003, 2003, {}, "f", R_OK}, "/mnt");
+            return 0;
+          }) == 0);
+  INFO(k2->dmesg());
+  CHECK(corrupted == -EUCLEAN);  // EFSCORRUPTED
+  CHECK(k2->dmesg().find("ext4_get_acl") != std::string::npos);
 }

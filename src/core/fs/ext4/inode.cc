@@ -623,6 +623,9 @@ Result<std::string> Ext4Inode::getxattr(std::string_view name) {
     if (e.index == 2 || e.index == 3) {
       std::string conv;
       std::string bad = acl_to_xattr(v, &conv);
+      PosixAcl valid;
+      // One posix_acl_valid would refuse is taken as corrupted (Linux evaluates it as stored).
+      if (bad.empty()) bad = parse_posix_acl(conv, &valid);
       if (!bad.empty()) {
         fs().error("ext4_get_acl", static_cast<uint32_t>(m_ino), 0, "%s", bad.c_str());
         return kCorrupted;
