@@ -190,6 +190,7 @@ TEST_CASE("uml-img: put, mkdir, rm, mv, chmod, chown, ln and setfattr change an 
   // A file larger than the image: ENOSPC, and the image stays consistent.
   test::write_file(tmp.path + "/huge", test::random_bytes(80 << 20, 7));
   const test::Shell full = test::shell(std::string(UML_IMG_TOOL) + " " + img + " put " + tmp.path + "/huge /huge");
+  INFO(full.out);
   CHECK(full.status == 1);
   CHECK(full.out.find("No space left on device") != std::string::npos);
   CHECK(test::shell("e2fsck -fn " + img, true).status == 0);
