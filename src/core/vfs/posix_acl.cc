@@ -1,7 +1,6 @@
 #include "core/vfs/posix_acl.h"
 
-#include <cstring>
-
+#include "core/base/byteorder.h"
 #include "core/task/credentials.h"
 #include "core/vfs/inode.h"
 
@@ -9,31 +8,21 @@ namespace uml::kern {
 
 namespace {
 
-uint32_t load32(const char* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-uint16_t load16(const char* p) {
-  uint16_t v;
-  memcpy(&v, p, 2);
-  return v;
-}
+const uint8_t* bytes(std::string_view v, size_t off) { return reinterpret_cast<const uint8_t*>(v.data()) + off; }
 
 }  // namespace
 
 std::string parse_posix_acl(std::string_view value, PosixAcl* out) {
   constexpr uint32_t kVersion = 2;  // POSIX_ACL_XATTR_VERSION
   if (value.size() < 4 || (value.size() - 4) % 8 != 0) return "bad ACL size";
-  if (load32(value.data()) != kVersion) return "bad ACL version";
+  if (le32(bytes(value, 0)) != kVersion) return "bad ACL version";
   PosixAcl acl;
   // posix_acl_valid: owner, named users, owning group, named groups, mask, other; the mask
   // only and always where named entries are.
   int state = PosixAcl::UserObj;
   bool needs_mask = false;
   for (size_t off = 4; off < value.size(); off += 8) {
-    const PosixAcl::Entry e{load16(value.data() + off), load16(value.data() + off + 2), load32(value.data() + off + 4)};
+    const PosixAcl::Entry e{le16(bytes(value, off)), le16(bytes(value, off + 2)), le32(bytes(value, off + 4))};
     if (e.perm & ~7u) return "bad ACL permission";
     switch (e.tag) {
       case PosixAcl::UserObj:
