@@ -1356,3 +1356,109 @@ TEST_CASE("ext4: a writable mount finishes the orphan list: unnamed inodes delet
   CHECK(free_blocks() == free_before + 256 + 255);  // all of /gone, and /cut past its first block
   CHECK(sh("dumpe2fs -h " + img).out.find("First orphan inode") == std::string::npos);
 }
+
+// Issue 17.3: a directory block that fails its checksum is an error for every operation
+// that needs its names (EBADMSG, Linux's EFSBADCRC), never an empty block a new name can
+// be appended after. The same questions go to the host's kernel on a loop mount of a copy
+// when this runs as root.
+TEST_CASE("ext4: a directory block that fails its checksum is EBADMSG for lookups and creates, and is not written",
+          "[ext4]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/fs.img", src = tmp.path + "/src";
+  mkdir(src.c_str(), 0755);
+  mkdir((src + "/d").c_str(), 0755);
+  test::write_file(src + "/d/a", "a\n");
+  REQUIRE(sh("mke2fs -q -F -t ext4 -b 4096 -d " + src + " " + img + " 64M").status == 0);
+  const std::string bmap = debugfs(img, "bmap d 0");
+  const unsigned long blk = strtoul(bmap.c_str(), nullptr, 10);
+  REQUIRE(blk > 0);
+  REQUIRE(sh("dd if=/dev/urandom of=" + img + " bs=4096 seek=" + std::to_string(blk) +
+             " count=1 conv=notrunc").status == 0);
+  const std::vector<char> before = test::read_file(img);
+
+  // The four questions, asked of whichever kernel `call` reaches.
+  struct Answers {
+    long stat_a, stat_zz, create_x, stat_x, unlink_a, rmdir_d;
+  };
+  auto ask = [](auto&& stat_of, auto&& create, auto&& unlink_of, auto&& rmdir_of) {
+    Answers a{};
+    a.stat_a = stat_of("d/a");
+    a.stat_zz = stat_of("d/zz");
+    a.create_x = create("d/x");
+    a.stat_x = stat_of("d/x");
+    a.unlink_a = unlink_of("d/a");
+    a.rmdir_d = rmdir_of("d");
+    return a;
+  };
+
+  Answers guest{};
+  std::string log;
+  {
+    auto k = test::boot("ubda=" + img);
+    REQUIRE(test::run_task(*k, [&] {
+              if (mount_rw() != 0) return 1;
+              struct stat st;
+              auto at = [](const char* p) { return "/mnt/" + std::string(p); };
+              guest = ask([&](const char* p) { return sys(SYS_newfstatat, AT_FDCWD, at(p).c_str(), &st, 0); },
+                          [&](const char* p) {
+                            const long fd = sys(SYS_openat, AT_FDCWD, at(p).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+                            if (fd >= 0) sys(SYS_close, fd);
+                            return fd < 0 ? fd : 0;
+                          },
+                          [&](const char* p) { return sys(SYS_unlinkat, AT_FDCWD, at(p).c_str(), 0); },
+                          [&](const char* p) { return sys(SYS_unlinkat, AT_FDCWD, at(p).c_str(), AT_REMOVEDIR); });
+              return sys(SYS_umount2, "/mnt", 0L) == 0 ? 0 : 2;
+            }) == 0);
+    log = k->dmesg();
+  }
+  INFO(log);
+  CHECK(guest.stat_a == -EBADMSG);
+  CHECK(guest.stat_zz == -EBADMSG);
+  CHECK(guest.create_x == -EBADMSG);
+  CHECK(guest.stat_x == -EBADMSG);
+  CHECK(guest.unlink_a == -EBADMSG);
+  CHECK(guest.rmdir_d == -ENOTEMPTY);
+  CHECK(log.find("ext4_dirblock_csum_verify") != std::string::npos);
+  // Nothing but the superblock's error record and mount state may have changed: no new
+  // block, no directory entry, no inode.
+  const std::vector<char> after = test::read_file(img);
+  REQUIRE(after.size() == before.size());
+  size_t first_diff = after.size();
+  for (size_t i = 0; i < after.size(); ++i)
+    if (after[i] != before[i] && (i < 1024 || i >= 2048)) {  // the primary superblock may change
+      first_diff = i;
+      break;
+    }
+  CHECK(first_diff == after.size());
+
+  if (geteuid() != 0) {
+    WARN("not root: the host kernel's answers are not compared (skipped)");
+    return;
+  }
+  const std::string copy = tmp.path + "/copy.img", mnt = tmp.path + "/mnt";
+  mkdir(mnt.c_str(), 0755);
+  test::write_file(copy, before);
+  if (sh("mount -o loop -t ext4 " + copy + " " + mnt).status != 0) {
+    WARN("no loop mount here: the host kernel's answers are not compared (skipped)");
+    return;
+  }
+  struct stat st;
+  auto hp = [&](const char* p) { return mnt + "/" + p; };
+  auto err = [](int r) { return r < 0 ? -static_cast<long>(errno) : 0L; };
+  const Answers host = ask([&](const char* p) { return err(stat(hp(p).c_str(), &st)); },
+                           [&](const char* p) {
+                             const int fd = open(hp(p).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+                             const long r = err(fd);
+                             if (fd >= 0) close(fd);
+                             return r;
+                           },
+                           [&](const char* p) { return err(unlink(hp(p).c_str())); },
+                           [&](const char* p) { return err(rmdir(hp(p).c_str())); });
+  sh("umount " + mnt);
+  CHECK(host.stat_a == guest.stat_a);
+  CHECK(host.stat_zz == guest.stat_zz);
+  CHECK(host.create_x == guest.create_x);
+  CHECK(host.stat_x == guest.stat_x);
+  CHECK(host.unlink_a == guest.unlink_a);
+  CHECK(host.rmdir_d == guest.rmdir_d);
+}

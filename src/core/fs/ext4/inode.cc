@@ -782,40 +782,39 @@ uint64_t Ext4Inode::dir_blocks() const {
   return (attr().size + bs - 1) / bs;
 }
 
-bool Ext4Inode::check_dir_block(const uint8_t* b, uint32_t lblk) {
+Result<void> Ext4Inode::check_dir_block(const uint8_t* b, uint32_t lblk) {
   const Super& s = fs().super();
-  if (!s.metadata_csum()) return true;
+  if (!s.metadata_csum()) return {};
   uint32_t csum;
   if (!dir_tail(b, s.block_size, &csum)) {
     // An htree interior block carries its checksum elsewhere (dx_tail): checked on use.
-    if (le32(b) == 0 && le16(b + 4) == s.block_size) return true;
-    if (lblk == 0 && (raw_flags() & RawInode::kIndexFl)) return true;
+    if (le32(b) == 0 && le16(b + 4) == s.block_size) return {};
+    if (lblk == 0 && (raw_flags() & RawInode::kIndexFl)) return {};
     fs().error("ext4_dirblock_csum_verify", static_cast<uint32_t>(m_ino), 0, "no space in directory block %u for a checksum", lblk);
-    return false;
+    return Errno::BADMSG;
   }
   if (dir_block_csum(m_csum_seed, b, s.block_size) != csum) {
     fs().error("ext4_dirblock_csum_verify", static_cast<uint32_t>(m_ino), 0, "directory block %u checksum mismatch", lblk);
-    return false;
+    return Errno::BADMSG;
   }
-  return true;
+  return {};
 }
 
-Result<MetaBlock> Ext4Inode::dir_block(SchedEntity& self, uint32_t lblk, bool* bad) {
-  *bad = false;
+Result<MetaBlock> Ext4Inode::dir_block(SchedEntity& self, uint32_t lblk, bool hole_ok) {
   const BlockRun r = TRY(map(self, lblk));
   if (!r.pblk || r.unwritten) {
-    // A hole in a directory (ext4_read_dirblock: "Directory hole found").
+    if (hole_ok) return MetaBlock();
+    // ext4_read_dirblock: a hole where the index expects a block.
     fs().error("__ext4_read_dirblock", static_cast<uint32_t>(m_ino), 0, "directory hole found for block %u", lblk);
-    *bad = true;
-    return MetaBlock();
+    return kCorrupted;
   }
   MetaBlock b = TRY(fs().read_block(self, r.pblk));
-  if (!check_dir_block(b.data(), lblk)) *bad = true;
+  TRY(check_dir_block(b.data(), lblk));
   return b;
 }
 
 template <typename F>
-Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit) {
+Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit, bool strict) {
   const Super& s = fs().super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   Result<std::string> inl = has_inline() ? inline_data() : Result<std::string>(Errno::AGAIN);
@@ -850,14 +849,18 @@ Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit)
   const uint32_t bs = s.block_size;
   const uint64_t nblocks = dir_blocks();
   for (uint64_t lblk = from / bs; lblk < nblocks; ++lblk) {
-    // ext4_readdir: a hole is skipped whole, silently; a bad block is logged and skipped.
+    // A hole is skipped whole, silently. A bad block is logged, and then skipped by
+    // ext4_readdir, but ends a strict walk (a lookup, or the emptiness check) with its error.
     const BlockRun run = TRY(map(self, static_cast<uint32_t>(lblk)));
     if (!run.pblk || run.unwritten) {
       lblk += std::max<uint32_t>(run.len, 1) - 1;
       continue;
     }
     MetaBlock b = TRY(fs().read_block(self, run.pblk));
-    if (!check_dir_block(b.data(), static_cast<uint32_t>(lblk))) continue;
+    if (auto ok = check_dir_block(b.data(), static_cast<uint32_t>(lblk)); !ok) {
+      if (strict) return ok.error();
+      continue;
+    }
     bool go = true;
     uint32_t bad_off = 0;
     const uint64_t base = lblk * bs;
@@ -869,6 +872,7 @@ Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit)
     if (!why.empty()) {
       fs().error("__ext4_check_dir_entry", ino, 0,
                  "bad entry in directory: %s - offset=%llu", why.c_str(), static_cast<unsigned long long>(base + bad_off));
+      if (strict) return kCorrupted;
       continue;
     }
     if (!go) return from;
@@ -901,7 +905,7 @@ bool Ext4Inode::empty_dir() {
   auto r = walk_dir(self, 0, [&](uint64_t, uint64_t, const DirRecord& rec) {
     if (rec.ino && rec.name != "." && rec.name != "..") empty = false;
     return empty;
-  });
+  }, /*strict=*/true);
   return r && empty;
 }
 
@@ -931,7 +935,7 @@ Result<uint32_t> Ext4Inode::find_linear(SchedEntity& self, std::string_view name
       return false;
     }
     return true;
-  }));
+  }, /*strict=*/true));
   if (!found) return Errno::NOENT;
   return found;
 }
@@ -940,9 +944,9 @@ Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name)
   const Super& s = fs().super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   const uint32_t bs = s.block_size;
-  bool bad = false;
-  MetaBlock rootb = TRY(dir_block(self, 0, &bad));
-  if (bad) return Errno::INVAL;
+  // A block that cannot be read or fails its checksum is the lookup's error (dx_probe's
+  // ext4_read_dirblock); a malformed index falls back to a linear search (ERR_BAD_DX_DIR).
+  MetaBlock rootb = TRY(dir_block(self, 0));
   DxNode node;
   std::string why = decode_dx_root(s, m_csum_seed, rootb.data(), bs, &node);
   if (!why.empty()) {
@@ -969,8 +973,7 @@ Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name)
         return Errno::INVAL;
       }
     seen[level + 1] = child;
-    MetaBlock nb = TRY(dir_block(self, child, &bad));
-    if (bad) return Errno::INVAL;
+    MetaBlock nb = TRY(dir_block(self, child));
     DxNode n;
     why = decode_dx_node(s, m_csum_seed, nb.data(), bs, &n);
     if (!why.empty()) {
@@ -988,12 +991,10 @@ Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name)
       fs().error("dx_probe", ino, 0, "dx entry points to block %u beyond the directory", leaf);
       return Errno::INVAL;
     }
-    MetaBlock lb = TRY(dir_block(self, leaf, &bad));
-    if (!bad) {
-      auto r = find_in_block(lb.data(), bs, name, leaf);
-      if (r) return r;
-      if (r.error() != Errno::NOENT) return Errno::INVAL;
-    }
+    MetaBlock lb = TRY(dir_block(self, leaf));
+    auto r = find_in_block(lb.data(), bs, name, leaf);
+    if (r) return r;
+    if (r.error() != Errno::NOENT) return Errno::INVAL;
     // Next leaf in hash order: move right at the deepest level that can.
     int lvl = static_cast<int>(path.size()) - 1;
     while (lvl >= 0 && at[lvl] + 1 >= path[lvl].entries.size()) --lvl;
@@ -1005,8 +1006,7 @@ Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name)
     for (size_t k = lvl + 1; k < path.size(); ++k) {
       const uint32_t child = path[k - 1].entries[at[k - 1]].block;
       if (child == 0 || child >= nblocks) return Errno::INVAL;
-      MetaBlock nb = TRY(dir_block(self, child, &bad));
-      if (bad) return Errno::INVAL;
+      MetaBlock nb = TRY(dir_block(self, child));
       DxNode n;
       if (!decode_dx_node(s, m_csum_seed, nb.data(), bs, &n).empty()) return Errno::INVAL;
       path[k] = std::move(n);

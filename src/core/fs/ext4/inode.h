@@ -237,15 +237,20 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // Directories (dir_ops.cc). Each record of the directory from byte offset `from` (0:
   // the start), in order, until emit returns false. Returns the offset after the last
   // record given, or the directory's end.
+  // A bad block or record is logged; readdir's walk skips it (as ext4_readdir), a strict
+  // walk (lookups, the emptiness check) fails with BADMSG (a checksum) or UCLEAN.
   template <typename F>
-  Result<uint64_t> walk_dir(SchedEntity& self, uint64_t from, F&& emit);
-  // One directory block's records; a bad block is logged and skipped (as ext4_readdir).
-  Result<MetaBlock> dir_block(SchedEntity& self, uint32_t lblk, bool* bad);
+  Result<uint64_t> walk_dir(SchedEntity& self, uint64_t from, F&& emit, bool strict = false);
+  // One directory block, read and checked as ext4_read_dirblock does: BADMSG (EFSBADCRC)
+  // when its checksum fails, UCLEAN for a hole (or an empty MetaBlock with hole_ok), both
+  // logged. A directory block that fails is never written.
+  Result<MetaBlock> dir_block(SchedEntity& self, uint32_t lblk, bool hole_ok = false);
   Result<uint32_t> find_linear(SchedEntity& self, std::string_view name);
   // The htree lookup: NOENT, the inode, or an error saying to fall back (INVAL).
   Result<uint32_t> find_htree(SchedEntity& self, std::string_view name);
   Result<uint32_t> find_in_block(const uint8_t* b, uint32_t size, std::string_view name, uint32_t lblk);
-  bool check_dir_block(const uint8_t* b, uint32_t lblk);
+  // ext4_dirblock_csum_verify: BADMSG (logged) when the block's tail is missing or wrong.
+  Result<void> check_dir_block(const uint8_t* b, uint32_t lblk);
   uint64_t dir_blocks() const;
 
   RawInode m_raw;

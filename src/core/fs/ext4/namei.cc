@@ -41,12 +41,10 @@ template <typename F>
 Result<void> Ext4Inode::edit_dir_block(SchedEntity& self, uint32_t lblk, F&& edit) {
   Ext4Fs& fs = this->fs();
   const Super& s = fs.super();
-  bool bad = false;
   const BlockRun r = TRY(map(self, lblk));
   std::vector<uint8_t> b(s.block_size);
   {
-    MetaBlock m = TRY(dir_block(self, lblk, &bad));
-    if (bad) return kCorrupted;
+    MetaBlock m = TRY(dir_block(self, lblk));
     memcpy(b.data(), m.data(), s.block_size);
   }
   edit(b.data());
@@ -61,9 +59,9 @@ Result<Ext4Inode::Slot> Ext4Inode::find_slot(SchedEntity& self, std::string_view
   const Super& s = fs().super();
   const uint64_t nblocks = dir_blocks();
   for (uint64_t lblk = 0; lblk < nblocks; ++lblk) {
-    bool bad = false;
-    MetaBlock b = TRY(dir_block(self, static_cast<uint32_t>(lblk), &bad));
-    if (bad) continue;  // logged; a bad block holds no name we could change safely
+    // A block that fails its check is the operation's error: the name may be in it.
+    MetaBlock b = TRY(dir_block(self, static_cast<uint32_t>(lblk), /*hole_ok=*/true));
+    if (!b.data()) continue;
     Slot slot;
     int64_t prev = -1;
     bool found = false;
@@ -91,13 +89,14 @@ Result<bool> Ext4Inode::add_in_block(SchedEntity& self, uint32_t lblk, std::stri
                                      uint8_t type) {
   const Super& s = fs().super();
   const uint32_t need = dir_rec_len(static_cast<uint32_t>(name.size()));
-  bool bad = false;
   int64_t at = -1;
   uint32_t used = 0;
   uint16_t rec_len = 0;
   {
-    MetaBlock b = TRY(dir_block(self, lblk, &bad));
-    if (bad) return false;
+    // ext4_add_entry: a block that fails its check, or holds a bad record, fails the
+    // operation (the name might already be there); only a hole is passed over.
+    MetaBlock b = TRY(dir_block(self, lblk, /*hole_ok=*/true));
+    if (!b.data()) return false;
     uint32_t bad_off = 0;
     std::string why = walk_dir_block(s, b.data(), s.block_size, [&](uint32_t off, const DirRecord& r) {
       const uint32_t u = r.ino ? dir_rec_len(r.name_len) : 0;
@@ -109,7 +108,12 @@ Result<bool> Ext4Inode::add_in_block(SchedEntity& self, uint32_t lblk, std::stri
       }
       return true;
     }, &bad_off);
-    if (!why.empty() || at < 0) return false;
+    if (at < 0 && !why.empty()) {
+      fs().error("ext4_find_dest_de", ino32(), 0, "bad entry in directory block %u: %s - offset=%u", lblk,
+                 why.c_str(), bad_off);
+      return kCorrupted;
+    }
+    if (at < 0) return false;
   }
   TRY(edit_dir_block(self, lblk, [&](uint8_t* b) {
     uint8_t* rec = b + at;
@@ -180,11 +184,9 @@ Result<void> Ext4Inode::add_entry_dx(SchedEntity& self, std::string_view name, u
   uint32_t hash = 0, minor = 0;
   uint8_t version = 0;
   for (uint32_t lblk = 0, depth = 0;; ++depth) {
-    bool bad = false;
     Level l{lblk, std::vector<uint8_t>(bs), {}, 0};
     {
-      MetaBlock b = TRY(dir_block(self, lblk, &bad));
-      if (bad) return kCorrupted;
+      MetaBlock b = TRY(dir_block(self, lblk));
       memcpy(l.bytes.data(), b.data(), bs);
     }
     const std::string why = depth == 0 ? decode_dx_root(s, m_csum_seed, l.bytes.data(), bs, &l.node)
@@ -270,9 +272,7 @@ Result<void> Ext4Inode::add_entry_dx(SchedEntity& self, std::string_view name, u
   };
   std::vector<Rec> recs;
   {
-    bool bad = false;
-    MetaBlock b = TRY(dir_block(self, leaf, &bad));
-    if (bad) return kCorrupted;
+    MetaBlock b = TRY(dir_block(self, leaf));
     uint32_t bad_off = 0;
     bool ok = true;
     std::string why = walk_dir_block(s, b.data(), bs, [&](uint32_t, const DirRecord& r) {
