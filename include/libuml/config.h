@@ -39,6 +39,10 @@ struct UML_API DiskSpec {
   std::string base;        // a read-only base under the overlay path (copy-on-write)
   bool read_only = false;  // ubdXr=: writes give EPERM, the file is opened read-only
   bool direct = true;      // O_DIRECT on the host file where its file system allows it
+  // ubdX.lock=off: no lock on the host file. By default a writable disk locks its file
+  // exclusively and a read-only one shared (open file description locks, as QEMU's image
+  // locking), so a second writer, in this process or another, fails with EBUSY at once.
+  bool lock = true;
   // ubdX.cache=volatile: writes stay in a simulated disk cache until a flush, so that a
   // power cut (Kernel::disk_power_cut) can lose them.
   bool volatile_cache = false;

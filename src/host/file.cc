@@ -33,7 +33,20 @@ int stat_disk_file(int fd, DiskFileInfo* out) {
   return 0;
 }
 
-int open_disk_file(const std::string& path, bool read_only, bool want_direct, DiskFileInfo* out) {
+namespace {
+// An OFD lock over the whole file: shared (F_RDLCK) or exclusive (F_WRLCK), without waiting.
+int lock_whole_file(int fd, bool exclusive) {
+  struct flock fl {};
+  fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) return 0;
+  return errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+}
+}  // namespace
+
+int open_disk_file(const std::string& path, bool read_only, bool want_direct, DiskFileInfo* out, DiskLock lock) {
   const int acc = read_only ? O_RDONLY : O_RDWR;
   int fd = -1;
   bool direct = false;
@@ -58,6 +71,14 @@ int open_disk_file(const std::string& path, bool read_only, bool want_direct, Di
     close(fd);
     return r;
   }
+  if (lock == DiskLock::ForAccess) {
+    const int r = lock_whole_file(fd, !read_only);
+    if (r == -EBUSY || (r < 0 && r != -ENOLCK && r != -EOPNOTSUPP && r != -EINVAL)) {
+      close(fd);
+      return r;
+    }
+    info.locked = r == 0;
+  }
   // A direct alignment the host does not report (older kernels, some file systems) is taken
   // to be the logical block size: 512 bytes works on every device we know of; probe 4096.
   if (direct && !(info.dio_offset_align)) info.dio_offset_align = 512;
@@ -76,6 +97,19 @@ int create_sparse_file(const std::string& path, uint64_t size, uint32_t mode) {
   int r = ftruncate(fd, static_cast<off_t>(size)) == 0 ? 0 : -errno;
   close(fd);
   return r;
+}
+
+void close_disk_file(DiskFileInfo& f) {
+  if (f.fd < 0) return;
+  if (f.locked) {
+    struct flock fl {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    (void)fcntl(f.fd, F_OFD_SETLK, &fl);
+    f.locked = false;
+  }
+  close(f.fd);
+  f.fd = -1;
 }
 
 void close_file(int fd) {

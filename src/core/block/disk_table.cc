@@ -113,6 +113,12 @@ std::shared_ptr<Bdev> DiskTable::get(unsigned index) const {
   return m_disks[index];
 }
 
+void DiskTable::shutdown_blocking() {
+  quiesce_blocking();
+  for (unsigned i = 0; i < kMaxDisks; ++i)
+    if (std::shared_ptr<Bdev> b = get(i)) b->dev().driver().shutdown();
+}
+
 void DiskTable::quiesce_blocking() {
   for (unsigned i = 0; i < kMaxDisks; ++i) {
     std::shared_ptr<Bdev> b = get(i);

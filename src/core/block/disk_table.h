@@ -52,6 +52,10 @@ class DiskTable {
 
   // Shutdown: every cache written back and every request finished (no task is left).
   void quiesce_blocking();
+  // The instance's end: quiesced, then each driver lets its host files go (and their
+  // locks), so that another instance or program may open them while this one's Kernel
+  // object still exists. Called while the vCPUs still run.
+  void shutdown_blocking();
 
  private:
   Vfs& m_vfs;

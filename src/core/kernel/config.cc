@@ -146,14 +146,14 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
       }
       c.console = val == "stderr";
     } else if (key.substr(0, 3) == "ubd" && key.find('.') != std::string_view::npos) {
-      // ubdX.cache=volatile, ubdX.fault=SPEC: options of a disk given before or after it.
+      // ubdX.cache=volatile, ubdX.fault=SPEC, ubdX.lock=off: options of a disk given before or after it.
       const std::string_view id = key.substr(3, key.find('.') - 3), what = key.substr(key.find('.') + 1);
       uint64_t idx = 0;
       bool ok = !id.empty();
       if (ok && id[0] >= 'a' && id[0] <= 'p' && id.size() == 1) idx = static_cast<uint64_t>(id[0] - 'a');
       else ok = ok && parse_u64(id, &idx) && idx < 16;
-      if (!ok || (what != "cache" && what != "fault")) {
-        *error = "bad disk option '" + std::string(key) + "': expected ubdX.cache or ubdX.fault";
+      if (!ok || (what != "cache" && what != "fault" && what != "lock")) {
+        *error = "bad disk option '" + std::string(key) + "': expected ubdX.cache, ubdX.fault or ubdX.lock";
         return false;
       }
       DiskSpec* d = nullptr;
@@ -170,6 +170,12 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
           return false;
         }
         d->volatile_cache = val == "volatile";
+      } else if (what == "lock") {
+        if (val != "on" && val != "off") {
+          *error = bad(key, val, "expected 'on' or 'off'");
+          return false;
+        }
+        d->lock = val == "on";
       } else {
         DiskFault f;
         if (!parse_fault(val, &f)) {
@@ -259,6 +265,7 @@ std::string Config::to_cmdline() const {
     if (!d.path.empty())
       s += " " + name + (d.read_only ? "r" : "") + "=" + d.path + (d.base.empty() ? "" : "," + d.base);
     if (d.volatile_cache) s += " " + name + ".cache=volatile";
+    if (!d.lock) s += " " + name + ".lock=off";
     for (const DiskFault& f : d.faults) {
       s += " " + name + ".fault=" +
            (f.op == DiskFault::Op::Read ? "read" : f.op == DiskFault::Op::Write ? "write" : "any") +

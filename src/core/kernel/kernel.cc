@@ -181,8 +181,14 @@ bool Kernel::mount_root_fs(std::string* why) {
 
 Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why) {
   if (spec.index >= DiskTable::kMaxDisks) return Errno::INVAL;
+  // A taken index is EEXIST before the file is opened: opening would take the file's lock,
+  // and a disk already holding it would make that EBUSY.
+  if (m_disks.get(spec.index)) return Errno::EXIST;
   std::string error;
   auto fail = [&](int r) -> Result<void> {
+    if (error.empty() && r == -to_int(Errno::BUSY))
+      error = spec.path + ": the image is in use (another program or instance has it open" +
+              (spec.read_only ? " for writing" : "") + "; ubdX.lock=off overrides its lock)";
     if (error.empty()) error = spec.path + ": " + strerror(-r);
     m_log.log(KERN_ERR, "%s: %s", DiskTable::disk_name(spec.index).c_str(), error.c_str());
     if (why) *why = error;
@@ -193,7 +199,7 @@ Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::stri
   std::string what;
   if (!spec.base.empty() || drivers::cow::is_overlay(spec.path)) {
     std::unique_ptr<drivers::CowDisk> cow;
-    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, &m_sched, &cow, &error); r < 0) return fail(r);
+    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, spec.lock, &m_sched, &cow, &error); r < 0) return fail(r);
     p.size = cow->size();
     what = spec.path + " (copy-on-write over " + (spec.base.empty() ? cow->header().base_path : spec.base) + ")";
     driver = std::move(cow);
@@ -202,6 +208,7 @@ Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::stri
     drivers::FileDisk::Options o;
     o.read_only = spec.read_only;
     o.direct = spec.direct;
+    o.lock = spec.lock;
     o.sched = &m_sched;
     if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return fail(r);
     p.size = disk->size() & ~uint64_t{511};
@@ -265,7 +272,7 @@ bool Kernel::shutdown() {
     HostWaiter w;
     m_vfs.shutdown_filesystems(w);  // disk filesystems written back and marked clean
   }
-  m_disks.quiesce_blocking();  // dirty pages written, every request finished
+  m_disks.shutdown_blocking();  // dirty pages written, every request finished, files closed
   m_sched.stop();
   m_log.log(KERN_INFO, "shutdown: halted");
   m_state.store(State::Halted, std::memory_order_release);

@@ -67,13 +67,16 @@ struct CowDisk::Io {
   }
 };
 
-int CowDisk::open(const std::string& overlay, const std::string& base, bool read_only,
+int CowDisk::open(const std::string& overlay, const std::string& base, bool read_only, bool lock,
                   kern::Scheduler* sched, std::unique_ptr<CowDisk>* out, std::string* error) {
   std::unique_ptr<CowDisk> d(new CowDisk);
-  int r = host::open_disk_file(overlay, read_only, false, &d->m_over);
+  // The overlay is locked for its access, the base shared: many overlays may share a base,
+  // none while something writes the base itself.
+  const host::DiskLock how = lock ? host::DiskLock::ForAccess : host::DiskLock::None;
+  int r = host::open_disk_file(overlay, read_only, false, &d->m_over, how);
   if (r == -to_int(kern::Errno::NOENT) && !base.empty() && !read_only) {
     if ((r = cow::create(overlay, base, error)) < 0) return r;
-    r = host::open_disk_file(overlay, false, false, &d->m_over);
+    r = host::open_disk_file(overlay, false, false, &d->m_over, how);
   }
   if (r < 0) {
     if (error->empty()) *error = "cannot open the overlay " + overlay + ": " + strerror(-r);
@@ -87,7 +90,7 @@ int CowDisk::open(const std::string& overlay, const std::string& base, bool read
     return -to_int(kern::Errno::INVAL);
   }
   const std::string base_path = base.empty() ? d->m_h.base_path : base;
-  if ((r = host::open_disk_file(base_path, true, false, &d->m_base)) < 0) {
+  if ((r = host::open_disk_file(base_path, true, false, &d->m_base, how)) < 0) {
     *error = "cannot open the base " + base_path + ": " + strerror(-r);
     return r;
   }
@@ -113,8 +116,8 @@ CowDisk::~CowDisk() { shutdown(); }
 void CowDisk::shutdown() {
   m_base_fixed.reset();  // out of every ring first
   m_over_fixed.reset();
-  host::close_file(m_base.fd);
-  host::close_file(m_over.fd);
+  host::close_disk_file(m_base);
+  host::close_disk_file(m_over);
   m_base.fd = m_over.fd = -1;
 }
 

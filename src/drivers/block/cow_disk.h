@@ -25,8 +25,9 @@ class CowDisk final : public kern::BlockDriver {
   // Opens overlay over base; an overlay that does not exist is created on base first. base
   // empty: the path the overlay's header records. 0 or -errno with *error saying why (a
   // malformed overlay, a base that changed or is another file: EINVAL).
-  // sched: whose vCPU rings register the two files (null: plain fds).
-  static int open(const std::string& overlay, const std::string& base, bool read_only,
+  // sched: whose vCPU rings register the two files (null: plain fds). lock: the overlay is
+  // locked for its access and the base shared (host::DiskLock); EBUSY when either is held.
+  static int open(const std::string& overlay, const std::string& base, bool read_only, bool lock,
                   kern::Scheduler* sched, std::unique_ptr<CowDisk>* out, std::string* error);
   ~CowDisk() override;
 

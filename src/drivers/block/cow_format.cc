@@ -104,20 +104,20 @@ std::string check_base(const Header& h, const host::DiskFileInfo& base) {
 
 bool is_overlay(const std::string& path) {
   host::DiskFileInfo f;
-  if (host::open_disk_file(path, true, false, &f) < 0) return false;
+  if (host::open_disk_file(path, true, false, &f, host::DiskLock::None) < 0) return false;
   char magic[8] = {};
   const bool yes = host::pread_full(f.fd, magic, 8, 0) == 8 && memcmp(magic, kMagic, 8) == 0;
-  host::close_file(f.fd);
+  host::close_disk_file(f);
   return yes;
 }
 
 int create(const std::string& path, const std::string& base_path, std::string* error) {
   host::DiskFileInfo base;
-  if (int r = host::open_disk_file(base_path, true, false, &base); r < 0) {
+  if (int r = host::open_disk_file(base_path, true, false, &base, host::DiskLock::None); r < 0) {
     *error = "cannot open the base " + base_path + ": " + strerror(-r);
     return r;
   }
-  host::close_file(base.fd);
+  host::close_disk_file(base);
   if (base.size < kSector) {
     *error = "the base is smaller than a sector";
     return -to_int(kern::Errno::INVAL);

@@ -27,9 +27,10 @@ struct FileDisk::Io {
 
 int FileDisk::open(const std::string& path, const Options& o, std::unique_ptr<FileDisk>* out) {
   host::DiskFileInfo info;
-  if (int r = host::open_disk_file(path, o.read_only, o.direct, &info); r != 0) return r;
+  if (int r = host::open_disk_file(path, o.read_only, o.direct, &info,
+                                           o.lock ? host::DiskLock::ForAccess : host::DiskLock::None); r != 0) return r;
   if (info.size < 512) {
-    host::close_file(info.fd);
+    host::close_disk_file(info);
     return -to_int(kern::Errno::INVAL);
   }
   out->reset(new FileDisk(info));
@@ -41,7 +42,7 @@ FileDisk::~FileDisk() { shutdown(); }
 
 void FileDisk::shutdown() {
   m_fixed.reset();  // out of every ring first
-  host::close_file(m_info.fd);
+  host::close_disk_file(m_info);
   m_info.fd = -1;
 }
 

@@ -26,9 +26,11 @@ class FileDisk final : public kern::BlockDriver {
   struct Options {
     bool read_only = false;
     bool direct = true;  // try O_DIRECT
+    bool lock = true;    // the host file's lock (host::DiskLock): EBUSY when another holds it
     kern::Scheduler* sched = nullptr;  // whose vCPU rings register the file (none: plain fd)
   };
-  // Opens path. 0 or -errno (ENOENT, EACCES, EISDIR, EINVAL for a file that is no disk).
+  // Opens path. 0 or -errno (ENOENT, EACCES, EISDIR, EINVAL for a file that is no disk,
+  // EBUSY for one another writer, or a reader while this one writes, has open).
   static int open(const std::string& path, const Options& o, std::unique_ptr<FileDisk>* out);
   ~FileDisk() override;
 

@@ -266,7 +266,8 @@ TEST_CASE("ext4: mount, remount and umount between read-only and read-write, as 
   test::TempDir tmp;
   const std::string img = tmp.path + "/fs.img";
   make_image(tmp, img, "ext4", "", 8192);
-  auto k = test::boot("ubda=" + img + " ubdbr=" + img);
+  // The same file as a second, read-only disk: only its lock's override lets it share.
+  auto k = test::boot("ubda=" + img + " ubdbr=" + img + " ubdb.lock=off");
   long ro_write = 0, rw = -1, w = -1, back_ro = -1, w_ro = 0, ro_disk = 0, busy = 0, shared = -1;
   REQUIRE(test::run_task(*k, [&] {
             sys(SYS_mkdir, "/mnt", 0755);
