@@ -3,7 +3,11 @@
 //   uml-cow info OVERLAY               its base, size and how much it holds
 //   uml-cow merge OVERLAY [BASE]       writes the overlay's sectors into the base, in place
 //   uml-cow merge OVERLAY BASE OUTPUT  a new image: the base with the overlay's sectors
-// Exit status: 0, 1 on any error (with a message on stderr).
+// Options: --no-lock (files are locked as disks lock them: an overlay read shared, a base
+// merged into exclusively; docs/block.md), --help, --version.
+// Exit status: 0, 1 on any error (with a message on stderr), 2 for bad usage.
+
+#include <getopt.h>
 
 #include <cstdio>
 #include <cstring>
@@ -27,12 +31,18 @@ struct Overlay {
   host::DiskFileInfo file;
   cow::Header h;
   std::vector<uint8_t> bits;
-  ~Overlay() { host::close_file(file.fd); }
+  ~Overlay() { host::close_disk_file(file); }
 };
 
+host::DiskLock g_lock = host::DiskLock::ForAccess;
+
+std::string open_error(const std::string& path, int r) {
+  return path + ": " + (r == -EBUSY ? "in use by another program (it holds the file's lock; --no-lock overrides)" : strerror(-r));
+}
+
 bool load(const std::string& path, Overlay* o, std::string* error) {
-  if (int r = host::open_disk_file(path, true, false, &o->file); r < 0) {
-    *error = path + ": " + strerror(-r);
+  if (int r = host::open_disk_file(path, true, false, &o->file, g_lock); r < 0) {
+    *error = open_error(path, r);
     return false;
   }
   std::vector<char> hdr(cow::kHeaderSize);
@@ -76,10 +86,34 @@ bool apply(const Overlay& o, int fd, uint64_t* sectors, std::string* error) {
   return host::fsync_file(fd, false) == 0;
 }
 
+int usage(FILE* to) {
+  fprintf(to,
+          "usage: uml-cow [--no-lock] create OVERLAY BASE\n"
+          "       uml-cow [--no-lock] info OVERLAY\n"
+          "       uml-cow [--no-lock] merge OVERLAY [BASE]        (into the base, in place)\n"
+          "       uml-cow [--no-lock] merge OVERLAY BASE OUTPUT   (a new merged image)\n");
+  return to == stdout ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> a(argv + 1, argv + argc);
+  enum { kNoLock = 256 };
+  static const option kOptions[] = {{"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, 'V'},
+                                    {"no-lock", no_argument, nullptr, kNoLock},
+                                    {nullptr, 0, nullptr, 0}};
+  for (int c; (c = getopt_long(argc, argv, "+hV", kOptions, nullptr)) != -1;) {
+    switch (c) {
+      case 'h':
+        printf("Create, inspect and merge libuml's copy-on-write disk overlays.\n");
+        return usage(stdout);
+      case 'V': printf("uml-cow (libuml) %s\n", UML_VERSION); return 0;
+      case kNoLock: g_lock = host::DiskLock::None; break;
+      default: return usage(stderr);
+    }
+  }
+  std::vector<std::string> a(argv + optind, argv + argc);
   std::string error;
   if (a.size() == 3 && a[0] == "create") {
     if (cow::create(a[1], a[2], &error) < 0) return fail(error);
@@ -101,9 +135,9 @@ int main(int argc, char** argv) {
     const std::string base = a.size() >= 3 ? a[2] : o.h.base_path;
     host::DiskFileInfo b;
     const bool in_place = a.size() < 4;
-    if (int r = host::open_disk_file(base, !in_place, false, &b); r < 0) return fail(base + ": " + strerror(-r));
+    if (int r = host::open_disk_file(base, !in_place, false, &b, g_lock); r < 0) return fail(open_error(base, r));
     if (std::string why = cow::check_base(o.h, b); !why.empty()) {
-      host::close_file(b.fd);
+      host::close_disk_file(b);
       return fail(a[1] + " does not belong on " + base + ": " + why);
     }
     int out = b.fd;
@@ -121,15 +155,10 @@ int main(int argc, char** argv) {
     uint64_t sectors = 0;
     const bool ok = apply(o, out, &sectors, &error);
     if (out != b.fd) host::close_file(out);
-    host::close_file(b.fd);
+    host::close_disk_file(b);
     if (!ok) return fail(error);
     printf("merged %llu sectors into %s\n", static_cast<unsigned long long>(sectors), (in_place ? base : a[3]).c_str());
     return 0;
   }
-  fprintf(stderr,
-          "usage: uml-cow create OVERLAY BASE\n"
-          "       uml-cow info OVERLAY\n"
-          "       uml-cow merge OVERLAY [BASE]        (into the base, in place)\n"
-          "       uml-cow merge OVERLAY BASE OUTPUT   (a new merged image)\n");
-  return 2;
+  return usage(stderr);
 }

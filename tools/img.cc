@@ -22,12 +22,18 @@
 //   uml-img IMAGE ln [-s] TARGET LINK           as ln(1)
 //   uml-img IMAGE setfattr -n NAME [-v VALUE] PATH | -x NAME PATH
 //
+// Options before IMAGE: --no-lock (the image is locked for the command's access by
+// default: see docs/block.md), --help, --version.
+//
 // Exit status as coreutils: 0 success, 1 a file could not be read or changed, 2 bad usage
-// or a path that cannot be reached (ls), 1 for anything else; messages go to stderr.
+// or a path that cannot be reached (ls), 1 for anything else; messages go to stderr, with
+// the kernel's log lines of warning level and above, and an error the kernel logged (a
+// corrupted block met on the way) fails the command.
 
 #include <libuml/libuml.h>
 
 #include <dirent.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -43,6 +49,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -229,11 +236,29 @@ int cmd_ls(const std::vector<std::string>& args) {
 
 int usage();
 
+const char* file_kind(uint32_t m) {
+  return S_ISFIFO(m) ? "a fifo" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
+}
+
 int cmd_cat(const std::vector<std::string>& args) {
   if (args.empty()) return usage();
   std::vector<char> buf(1 << 20);
   for (const std::string& p : args) {
-    const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY);
+    // Only regular files are opened: a FIFO would block for good, and a device node
+    // would reach the instance's device, not the image's bytes.
+    struct stat st {};
+    if (long r = g(SYS_newfstatat, AT_FDCWD, P(p.c_str()), P(&st), 0); r < 0) {
+      complain(p, r);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      if (S_ISDIR(st.st_mode)) complain(p, -EISDIR);
+      else fprintf(stderr, "uml-img: %s: not a regular file (%s): not read\n", p.c_str(), file_kind(st.st_mode));
+      g_status = 1;
+      continue;
+    }
+    const long fd = g(SYS_openat, AT_FDCWD, P(p.c_str()), O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
       complain(p, fd);
       continue;
@@ -557,12 +582,13 @@ struct Copier : CopyProgress {
 
 int usage() {
   fprintf(stderr,
-          "usage: uml-img IMAGE COMMAND [ARGS]\n"
+          "usage: uml-img [--no-lock] IMAGE COMMAND [ARGS]\n"
           "reading:  ls [-l] [-R] [-a] [PATH...], cat PATH..., stat PATH..., tree [PATH], df,\n"
           "          get [-r] PATH HOST_DEST\n"
           "writing:  put [-r] HOST_SRC PATH, mkdir [-p] PATH..., rm [-r] [-f] PATH..., mv SRC DEST,\n"
           "          chmod MODE PATH..., chown OWNER[:GROUP] PATH..., ln [-s] TARGET LINK,\n"
-          "          setfattr -n NAME [-v VALUE] PATH..., setfattr -x NAME PATH...\n");
+          "          setfattr -n NAME [-v VALUE] PATH..., setfattr -x NAME PATH...\n"
+          "Try 'uml-img --help' for more information.\n");
   return 2;
 }
 
@@ -667,6 +693,11 @@ struct Putter : CopyProgress {
       }
     g(SYS_close, out);
     close(in);
+    if (!ok) {
+      // No partial file stays behind with the wrong owner and mode (ENOSPC, EIO...).
+      if (long r = g(SYS_unlinkat, AT_FDCWD, P(dst.c_str()), 0); r < 0) fail("cannot remove the partial '" + dst + "'", r);
+      else fprintf(stderr, "uml-img: '%s' not copied: its partial copy was removed\n", dst.c_str());
+    }
     return ok;
   }
 
@@ -914,20 +945,114 @@ int cmd_setfattr(const std::vector<std::string>& args) {
   return g_status;
 }
 
+// Kernel log lines at warning level and above, from *next on, go to stderr (each text
+// once, with how often it came); one at error level or above (a corrupted block, a failed
+// write-back) makes the command fail.
+int report_log(const uml::Kernel& k, uint64_t* next, int rc) {
+  std::vector<std::pair<std::string, int>> lines;
+  std::map<std::string, size_t> at;
+  for (const uml::LogRecord& r : k.log()) {
+    if (r.seq < *next) continue;
+    *next = r.seq + 1;
+    if (r.level <= 3) rc = std::max(rc, 1);
+    if (r.level > 4) continue;
+    auto [it, fresh] = at.try_emplace(r.text, lines.size());
+    if (fresh) lines.emplace_back(r.text, 0);
+    ++lines[it->second].second;
+  }
+  for (const auto& [text, n] : lines)
+    fprintf(stderr, "uml-img: kernel: %s%s\n", text.c_str(), n > 1 ? (" (" + std::to_string(n) + " times)").c_str() : "");
+  return rc;
+}
+
+// The command, as a task of k with the image mounted at kRoot and chrooted into.
+int run(uml::Kernel& k, const std::string& image, const std::string& cmd, const std::vector<std::string>& args,
+        bool writing) {
+  using Command = int (*)(const std::vector<std::string>&);
+  static const std::map<std::string, Command> kCommands = {
+      {"ls", cmd_ls},       {"cat", cmd_cat},     {"stat", cmd_stat},   {"tree", cmd_tree}, {"get", cmd_get},
+      {"put", cmd_put},     {"mkdir", cmd_mkdir}, {"rm", cmd_rm},       {"mv", cmd_mv},     {"chmod", cmd_chmod},
+      {"chown", cmd_chown}, {"ln", cmd_ln},       {"setfattr", cmd_setfattr}};
+  auto self = k.attach();
+  g(SYS_mkdir, P(kRoot), 0755);
+  if (long r = g(SYS_mount, P("/dev/ubda"), P(kRoot), P("ext4"), writing ? 0 : MS_RDONLY, 0); r < 0) {
+    fprintf(stderr, "uml-img: cannot mount '%s'%s: %s\n", image.c_str(), writing ? " read-write" : "",
+            strerror(static_cast<int>(-r)));
+    return 1;
+  }
+  const long root_fd = g(SYS_openat, AT_FDCWD, P(kRoot), O_RDONLY | O_DIRECTORY);
+  g(SYS_chroot, P(kRoot));
+  g(SYS_chdir, P("/"));
+  g_users = id_names("/etc/passwd");
+  g_groups = id_names("/etc/group");
+  int rc = cmd == "df" ? cmd_df(image) : kCommands.at(cmd)(args);
+  fflush(stdout);
+  if (writing) {
+    // Everything on the image now; a write-back error is the command's failure.
+    if (long r = g(SYS_syncfs, root_fd); r < 0) {
+      fprintf(stderr, "uml-img: cannot write '%s': %s\n", image.c_str(), strerror(static_cast<int>(-r)));
+      rc = 1;
+    }
+  }
+  g(SYS_close, root_fd);
+  return rc;
+}
+
+int help() {
+  printf("Usage: uml-img [OPTION]... IMAGE COMMAND [ARG]...\n"
+         "Read and change an ext2/3/4 image without root, through an instance of libuml.\n"
+         "\n"
+         "Reading commands (the image is mounted read-only):\n"
+         "  ls [-l] [-R] [-a] [PATH]...   list directories (ids by the image's /etc/passwd, group)\n"
+         "  cat PATH...                   copy regular files to stdout\n"
+         "  stat PATH...                  everything stat(1) shows\n"
+         "  tree [PATH]                   the tree below PATH, as tree(1) draws it\n"
+         "  df                            the filesystem's size and use, as df(1)\n"
+         "  get [-r] PATH HOST_DEST       copy out, keeping modes, times, links, xattrs, holes\n"
+         "Writing commands (written back and marked clean at the end):\n"
+         "  put [-r] HOST_SRC PATH        copy in, owners and device nodes too (as mke2fs -d)\n"
+         "  mkdir [-p] PATH...            rm [-r] [-f] PATH...        mv SRC DEST\n"
+         "  chmod MODE PATH...            chown OWNER[:GROUP] PATH... ln [-s] TARGET LINK\n"
+         "  setfattr -n NAME [-v VALUE] PATH...   setfattr -x NAME PATH...\n"
+         "\n"
+         "Options:\n"
+         "      --no-lock   do not lock the image (by default a writing command locks it\n"
+         "                  exclusively and a reading one shared, so that two writers, or a\n"
+         "                  writer and a reader, never have one image at once)\n"
+         "  -h, --help      show this help and exit\n"
+         "  -V, --version   show the version and exit\n"
+         "\n"
+         "Kernel log lines at warning level and above are printed on stderr. Exit status: 0 on\n"
+         "success; 1 when a file could not be read or changed, or the kernel logged an error\n"
+         "(a corrupted image); 2 for bad usage or a path that cannot be reached (ls).\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return usage();
-  const std::string image = argv[1], cmd = argv[2];
-  std::vector<std::string> args(argv + 3, argv + argc);
-  using Command = int (*)(const std::vector<std::string>&);
-  static const std::map<std::string, Command> kReading = {
-      {"ls", cmd_ls}, {"cat", cmd_cat}, {"stat", cmd_stat}, {"tree", cmd_tree}, {"get", cmd_get}};
-  static const std::map<std::string, Command> kWriting = {
-      {"put", cmd_put},     {"mkdir", cmd_mkdir}, {"rm", cmd_rm}, {"mv", cmd_mv},
-      {"chmod", cmd_chmod}, {"chown", cmd_chown}, {"ln", cmd_ln}, {"setfattr", cmd_setfattr}};
+  enum { kNoLock = 256 };
+  static const option kOptions[] = {{"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, 'V'},
+                                    {"no-lock", no_argument, nullptr, kNoLock},
+                                    {nullptr, 0, nullptr, 0}};
+  bool lock = true;
+  // "+": options end at IMAGE; what follows the command is the command's own.
+  for (int c; (c = getopt_long(argc, argv, "+hV", kOptions, nullptr)) != -1;) {
+    switch (c) {
+      case 'h': return help();
+      case 'V': printf("uml-img (libuml) %s\n", UML_VERSION); return 0;
+      case kNoLock: lock = false; break;
+      default: return usage();
+    }
+  }
+  if (argc - optind < 2) return usage();
+  const std::string image = argv[optind], cmd = argv[optind + 1];
+  std::vector<std::string> args(argv + optind + 2, argv + argc);
+  static const std::set<std::string> kReading = {"ls", "cat", "stat", "tree", "get", "df"};
+  static const std::set<std::string> kWriting = {"put", "mkdir", "rm", "mv", "chmod", "chown", "ln", "setfattr"};
   const bool writing = kWriting.count(cmd) != 0;
-  if (!writing && !kReading.count(cmd) && cmd != "df") {
+  if (!writing && !kReading.count(cmd)) {
     fprintf(stderr, "uml-img: unknown command '%s'\n", cmd.c_str());
     return usage();
   }
@@ -943,44 +1068,24 @@ int main(int argc, char** argv) {
     fprintf(stderr, "uml-img: %s\n", e.what());
     return 1;
   }
+  uint64_t next_log = 0;
+  (void)report_log(*k, &next_log, 0);  // the boot's lines are the instance's, not the image's
   uml::DiskSpec d;
   d.path = image;
   d.read_only = !writing;
+  d.lock = lock;
+  int rc = 0;
   if (int r = k->add_disk(d); r < 0) {
-    fprintf(stderr, "uml-img: %s: %s\n", image.c_str(), strerror(-r));
-    return 1;
+    // The kernel's line says why (an image in use, an overlay whose base changed...).
+    if (r == -EBUSY) next_log = ~uint64_t{0};
+    fprintf(stderr, "uml-img: %s: %s\n", image.c_str(),
+            r == -EBUSY ? "the image is in use by another program (it holds the image's lock; --no-lock overrides)"
+                        : strerror(-r));
+    rc = 1;
+  } else {
+    rc = run(*k, image, cmd, args, writing);
   }
-  auto self = k->attach();
-  // The kernel's reason for a failure, as the last line of its log says it.
-  auto last_log_line = [&] {
-    std::string log = k->dmesg();
-    while (!log.empty() && log.back() == '\n') log.pop_back();
-    const size_t nl = log.rfind('\n');
-    std::string why = log.substr(nl == std::string::npos ? 0 : nl + 1);
-    if (const size_t b = why.find("] "); b != std::string::npos) why = why.substr(b + 2);
-    return why;
-  };
-  g(SYS_mkdir, P(kRoot), 0755);
-  if (long r = g(SYS_mount, P("/dev/ubda"), P(kRoot), P("ext4"), writing ? 0 : MS_RDONLY, 0); r < 0) {
-    fprintf(stderr, "uml-img: cannot mount '%s'%s: %s (%s)\n", image.c_str(), writing ? " read-write" : "",
-            strerror(static_cast<int>(-r)), last_log_line().c_str());
-    return 1;
-  }
-  const long root_fd = g(SYS_openat, AT_FDCWD, P(kRoot), O_RDONLY | O_DIRECTORY);
-  g(SYS_chroot, P(kRoot));
-  g(SYS_chdir, P("/"));
-  g_users = id_names("/etc/passwd");
-  g_groups = id_names("/etc/group");
-  int rc = cmd == "df" ? cmd_df(image) : writing ? kWriting.at(cmd)(args) : kReading.at(cmd)(args);
-  fflush(stdout);
-  if (writing) {
-    // Everything on the image now; a write-back error is the command's failure.
-    if (long r = g(SYS_syncfs, root_fd); r < 0) {
-      fprintf(stderr, "uml-img: cannot write '%s': %s (%s)\n", image.c_str(), strerror(static_cast<int>(-r)),
-              last_log_line().c_str());
-      rc = 1;
-    }
-  }
-  g(SYS_close, root_fd);
-  return rc;
+  // Unmounted and written back; what the kernel said on the way is the command's too.
+  k->shutdown();
+  return report_log(*k, &next_log, rc);
 }

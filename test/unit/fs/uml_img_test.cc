@@ -22,6 +22,9 @@
 namespace {
 
 test::Shell run(const std::string& args) { return test::shell(std::string(UML_IMG_TOOL) + " " + args, true); }
+test::Shell run_all(const std::string& args) {  // stdout and stderr together
+  return test::shell("timeout 60 " + std::string(UML_IMG_TOOL) + " " + args);
+}
 
 }  // namespace
 
@@ -194,4 +197,131 @@ TEST_CASE("uml-img: put, mkdir, rm, mv, chmod, chown, ln and setfattr change an 
   CHECK(full.status == 1);
   CHECK(full.out.find("No space left on device") != std::string::npos);
   CHECK(test::shell("e2fsck -fn " + img, true).status == 0);
+}
+
+
+// Issue 17.1: an image has one writer at a time. A disk locks its file (exclusive to write,
+// shared to read), so a second writer, in another process or another instance of this
+// one, fails at once with EBUSY, and two concurrent puts never both write the image.
+TEST_CASE("uml-img: an image in use by a writer is refused, and two concurrent puts leave it consistent",
+          "[ext4][uml-img]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/a.img";
+  REQUIRE(test::shell("mke2fs -q -F -t ext4 " + img + " 64M", true).status == 0);
+
+  SECTION("another instance holds it for writing") {
+    auto holder = test::boot("ubda=" + img);
+    const test::Shell put = run_all(img + " mkdir /x");
+    INFO(put.out);
+    CHECK(put.status == 1);
+    CHECK(put.out.find("in use") != std::string::npos);
+    CHECK(run_all(img + " ls /").status == 1);  // a reader too: the writer may change anything
+    // A second instance of this process is refused as well, with the reason.
+    std::string why;
+    try {
+      test::boot("ubdar=" + img);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    CHECK(why.find("in use") != std::string::npos);
+    uml::DiskSpec d;
+    d.index = 1;
+    d.path = img;
+    CHECK(holder->add_disk(d) == -EBUSY);
+    d.lock = false;  // the explicit override
+    CHECK(holder->add_disk(d) == 0);
+  }
+  SECTION("readers share it, a writer waits for none of them but is refused") {
+    auto reader = test::boot("ubdar=" + img);
+    CHECK(run_all(img + " ls /").status == 0);
+    const test::Shell w = run_all(img + " mkdir /x");
+    CHECK(w.status == 1);
+    CHECK(w.out.find("--no-lock") != std::string::npos);
+    CHECK(run_all("--no-lock " + img + " mkdir /x").status == 0);
+  }
+  SECTION("two puts at once: one writes, the other is refused or comes after; e2fsck finds it clean") {
+    for (const char* d : {"/d1", "/d2"}) {
+      const std::string dir = tmp.path + d;
+      mkdir(dir.c_str(), 0755);
+      for (int i = 0; i < 150; ++i) test::write_file(dir + "/f" + std::to_string(i), test::random_bytes(20000, i));
+    }
+    const test::Shell both = test::shell("(" + std::string(UML_IMG_TOOL) + " " + img + " put -r " + tmp.path + "/d1 /one; echo one=$?) & (" +
+                                         UML_IMG_TOOL + " " + img + " put -r " + tmp.path + "/d2 /two; echo two=$?); wait");
+    INFO(both.out);
+    CHECK((both.out.find("one=0") != std::string::npos || both.out.find("two=0") != std::string::npos));
+    const test::Shell fsck = test::shell("e2fsck -fn " + img);
+    INFO(fsck.out);
+    CHECK(fsck.status == 0);
+    // Whatever reported success is on the image in full.
+    for (const char* which : {"one", "two"})
+      if (both.out.find(std::string(which) + "=0") != std::string::npos)
+        CHECK(run_all(img + " ls /" + which + " | wc -l").out == "150\n");
+  }
+}
+
+// Issue 17.2 and 17.5: what the kernel logs at warning level and above reaches the user on
+// stderr, and an error it logged fails the command; a put that fails leaves no partial
+// file; a FIFO, a socket or a device of the image is never opened for reading.
+TEST_CASE("uml-img: kernel errors reach stderr and the exit status; no partial files; no reads of FIFOs",
+          "[ext4][uml-img]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/c.img", src = tmp.path + "/src";
+  mkdir(src.c_str(), 0755);
+  test::write_file(src + "/hello", "hello\n");
+  REQUIRE(mkfifo((src + "/fifo").c_str(), 0644) == 0);
+  REQUIRE(test::shell("mke2fs -q -F -t ext4 -b 1024 -d " + src + " " + img + " 16M", true).status == 0);
+
+  SECTION("a FIFO is not read") {
+    const test::Shell cat = run_all(img + " cat /fifo");
+    INFO(cat.out);
+    CHECK(cat.status == 1);
+    CHECK(cat.out.find("not a regular file") != std::string::npos);
+  }
+  SECTION("a put that runs out of space removes its partial file") {
+    test::write_file(tmp.path + "/huge", test::random_bytes(20 << 20, 7));
+    const test::Shell full = run_all(img + " put " + tmp.path + "/huge /huge");
+    INFO(full.out);
+    CHECK(full.status == 1);
+    CHECK(full.out.find("partial copy was removed") != std::string::npos);
+    CHECK(run_all(img + " ls /huge").status == 2);
+    CHECK(test::shell("e2fsck -fn " + img, true).status == 0);
+  }
+  SECTION("an unclean image is named so on the next write") {
+    REQUIRE(test::shell("debugfs -w -R 'ssv state 0' " + img, true).status == 0);
+    const test::Shell w = run_all(img + " mkdir /x");
+    INFO(w.out);
+    CHECK(w.status == 0);  // a warning, not an error
+    CHECK(w.out.find("mounting unchecked fs") != std::string::npos);
+  }
+  SECTION("a root directory whose block fails its checksum") {
+    const unsigned long blk = strtoul(test::shell("debugfs -R 'bmap <2> 0' " + img, true).out.c_str(), nullptr, 10);
+    REQUIRE(blk > 0);
+    REQUIRE(test::shell("dd if=/dev/urandom of=" + img + " bs=1024 seek=" + std::to_string(blk) + " count=1 conv=notrunc", true).status == 0);
+    for (const std::string& cmd : std::vector<std::string>{"ls /", "tree /", "get -r / " + tmp.path + "/out", "mkdir /x", "cat /hello"}) {
+      const test::Shell r = run_all(img + " " + cmd);
+      INFO(cmd + ": " + r.out);
+      CHECK(r.status != 0);
+      CHECK(r.out.find("ext4_dirblock_csum_verify") != std::string::npos);
+    }
+  }
+  SECTION("an overlay whose base changed says why") {
+    const std::string ov = tmp.path + "/ov";
+    REQUIRE(test::shell(std::string(UML_COW_TOOL) + " create " + ov + " " + img, true).status == 0);
+    REQUIRE(test::shell("touch -d 2020-01-01 " + img, true).status == 0);
+    const test::Shell r = run_all(ov + " ls /");
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK(r.out.find("the base was modified after the overlay was made") != std::string::npos);
+  }
+  SECTION("--help, --version and bad options, as Unix tools answer them") {
+    const test::Shell help = test::shell(std::string(UML_IMG_TOOL) + " --help 2>/dev/null");
+    CHECK(help.status == 0);
+    CHECK(help.out.find("Usage: uml-img") != std::string::npos);
+    const test::Shell ver = test::shell(std::string(UML_IMG_TOOL) + " --version 2>/dev/null");
+    CHECK(ver.status == 0);
+    CHECK(ver.out.find("uml-img (libuml) ") == 0);
+    const test::Shell bad = test::shell("(" + std::string(UML_IMG_TOOL) + " --frobnicate " + img + " ls >/dev/null)");
+    CHECK(bad.status == 2);
+    CHECK(bad.out.find("unrecognized option") != std::string::npos);
+  }
 }
