@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <linux/falloc.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "host/sanitizer.h"
+
 namespace uml::host {
 
 static_assert(sizeof(IoVec) == sizeof(iovec) && offsetof(IoVec, len) == offsetof(iovec, iov_len));
@@ -18,6 +21,34 @@ static_assert(sizeof(IoVec) == sizeof(iovec) && offsetof(IoVec, len) == offsetof
 namespace {
 // The wake-up read's user data: no Completion lives at this address.
 constexpr uint64_t kWakeTag = 1;
+
+// io_uring_queue_exit, seen by ThreadSanitizer. liburing maps and unmaps its rings with
+// raw syscalls, which TSan does not intercept: a ring mapped later at a finished ring's
+// address would inherit the old ring's access history, and TSan would report races
+// between two rings that never coexisted. So, in TSan builds, each range the ring had is
+// mapped again and unmapped through libc once the ring is gone, which resets its shadow;
+// a range someone else mapped meanwhile is left alone (MAP_FIXED_NOREPLACE).
+void queue_exit(io_uring* ring) {
+#ifdef UML_TSAN
+  struct Range {
+    void* p;
+    size_t len;
+  };
+  const Range ranges[] = {{ring->sq.ring_ptr, ring->sq.ring_sz},
+                          {ring->cq.ring_ptr != ring->sq.ring_ptr ? ring->cq.ring_ptr : nullptr, ring->cq.ring_sz},
+                          {ring->sq.sqes, size_t{ring->sq.ring_entries} * sizeof(io_uring_sqe) *
+                                              ((ring->flags & IORING_SETUP_SQE128) ? 2 : 1)}};
+  io_uring_queue_exit(ring);
+  for (const Range& r : ranges) {
+    if (!r.p || !r.len) continue;
+    void* p = mmap(r.p, r.len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == r.p) munmap(p, r.len);
+    else if (p != MAP_FAILED) munmap(p, r.len);  // a kernel without NOREPLACE placed it elsewhere
+  }
+#else
+  io_uring_queue_exit(ring);
+#endif
+}
 }  // namespace
 
 struct Reactor::Impl {
@@ -50,7 +81,7 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
   impl->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (impl->event_fd < 0) {
     if (err) *err = -errno;
-    io_uring_queue_exit(&impl->ring);
+    queue_exit(&impl->ring);
     delete impl;
     return nullptr;
   }
@@ -65,7 +96,7 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
 Reactor::Reactor(Impl* impl) : m_impl(impl) {}
 
 Reactor::~Reactor() {
-  io_uring_queue_exit(&m_impl->ring);
+  queue_exit(&m_impl->ring);
   close(m_impl->event_fd);
   delete m_impl;
 }
