@@ -15,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -460,5 +462,45 @@ TEST_CASE("epoll: 10,000 pipes in one set, one ready") {
       call(SYS_close, ep);
       return 0;
     }));
+  });
+}
+
+// ep_done_scan: a level-triggered item a waiter reported goes back on the ready list, and
+// the next waiter is woken for it. Threads blocked on one set, one byte written and never
+// read: every one of them returns it, long before its own timeout (whose last look would
+// find the byte too). The threads stay alive until all have returned, so no exit of one
+// wakes the others.
+TEST_CASE("epoll: a level-triggered event wakes every thread waiting on the set") {
+  shim::fresh_task([] {
+    constexpr int kThreads = 3, kRounds = 5;
+    const long ep = call(SYS_epoll_create1, 0);
+    Pipe p, release;
+    REQUIRE(ctl(ep, EPOLL_CTL_ADD, p.r, EPOLLIN, 7) == 0);
+    int all_returned = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      std::atomic<int> returned{0}, right{0};
+      std::vector<std::function<void()>> joins;
+      for (int i = 0; i < kThreads; ++i)
+        joins.push_back(shim::start_thread([&] {
+          epoll_event ev{};
+          if (call(SYS_epoll_wait, ep, &ev, 1, 30000) == 1 && ev.data.u64 == 7) ++right;
+          ++returned;
+          char c;
+          call(SYS_read, release.r, &c, 1);
+        }));
+      struct timespec ts {0, 20000000};
+      call(SYS_nanosleep, &ts, nullptr);  // asleep by now, most likely (any order passes)
+      REQUIRE(call(SYS_write, p.w, "x", 1) == 1);
+      // Up to 10 s for every waiter to come back (it takes microseconds).
+      struct timespec tick {0, 10000000};
+      for (int i = 0; i < 1000 && returned.load() < kThreads; ++i) call(SYS_nanosleep, &tick, nullptr);
+      if (returned.load() == kThreads && right.load() == kThreads) ++all_returned;
+      REQUIRE(call(SYS_write, release.w, "rrr", kThreads) == kThreads);
+      for (auto& j : joins) j();
+      char c;
+      REQUIRE(call(SYS_read, p.r, &c, 1) == 1);
+    }
+    CHECK(all_returned == kRounds);
+    call(SYS_close, ep);
   });
 }

@@ -228,6 +228,9 @@ Result<int> Epoll::wait(SchedEntity& self, const IoBuffer& out, int max, int64_t
         }
       }
       for (Item* it : again) make_ready(*it);
+      // ep_done_scan: what is still ready (level-triggered items put back, items past
+      // max) is the next waiter's to report: wake it, or it would sleep on a ready list.
+      if (m_ready_count.load(std::memory_order_acquire)) m_wq.wake(1);
     }
     if (n > 0) return n;
     if (fault) return Errno::FAULT;
