@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -14,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -22,6 +24,7 @@
 #include "shim.h"
 
 using shim::call;
+using shim::sigbit;
 
 namespace {
 std::string slurp(const std::string& p) {
@@ -259,5 +262,49 @@ TEST_CASE("writing proc sys kernel hostname sets the host name") {
     call(SYS_uname, &u);
     CHECK(std::string(u.nodename) == "renamed");
     call(SYS_sethostname, "uml", 3);
+  });
+}
+
+// seq_read_iter: a generated file is made again by a read from offset 0 (pread at 0, or
+// lseek to 0 and read), so one open descriptor follows what it shows.
+TEST_CASE("proc files are generated again by a read from offset 0") {
+  shim::fresh_task([] {
+    auto read_at0 = [](long fd, bool use_pread) {
+      char buf[4096];
+      long n;
+      if (use_pread) {
+        n = call(SYS_pread64, fd, buf, sizeof buf - 1, 0);
+      } else {
+        call(SYS_lseek, fd, 0, SEEK_SET);
+        n = call(SYS_read, fd, buf, sizeof buf - 1);
+      }
+      return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+    };
+    auto field = [](const std::string& text, const std::string& key) {
+      const size_t at = text.find(key);
+      return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+    };
+    for (const bool use_pread : {true, false}) {
+      // The calling thread's status follows its signal mask.
+      const long st = call(SYS_openat, AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+      REQUIRE(st >= 0);
+      const unsigned long old = shim::set_mask(0);
+      const std::string before = field(read_at0(st, use_pread), "SigBlk:");
+      shim::set_mask(sigbit(SIGUSR2));
+      const std::string after = field(read_at0(st, use_pread), "SigBlk:");
+      shim::set_mask(old);
+      CHECK(before == "SigBlk:\t0000000000000000");
+      CHECK(after == "SigBlk:\t0000000000000800");
+      call(SYS_close, st);
+      // /proc/uptime goes on.
+      const long up = call(SYS_openat, AT_FDCWD, "/proc/uptime", O_RDONLY);
+      REQUIRE(up >= 0);
+      const double t0 = atof(read_at0(up, use_pread).c_str());
+      struct timespec ts {0, 60000000};
+      call(SYS_nanosleep, &ts, nullptr);
+      const double t1 = atof(read_at0(up, use_pread).c_str());
+      CHECK(t1 > t0);
+      call(SYS_close, up);
+    }
   });
 }

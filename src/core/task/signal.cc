@@ -338,6 +338,20 @@ SigSet Signals::pending(Task& t) {
   return t.m_sig.pending.set | t.group().m_sig.shared.set;
 }
 
+Signals::StatusSets Signals::status(Task& t) {
+  SpinGuard l(t.group().m_sig.lock);
+  StatusSets s;
+  s.pending = t.m_sig.pending.set;
+  s.shared = t.group().m_sig.shared.set;
+  s.blocked = t.m_sig.blocked;
+  for (int sig = 1; sig <= abi::NSIG_; ++sig) {
+    const uintptr_t h = t.group().m_sig.action(sig).handler;
+    if (h == abi::SIG_IGN_) s.ignored |= sig_bit(sig);
+    else if (h != abi::SIG_DFL_) s.caught |= sig_bit(sig);
+  }
+  return s;
+}
+
 Result<void> Signals::action(Task& t, int sig, const kernel_sigaction* act, kernel_sigaction* old) {
   if (!valid_signal(sig) || (act && (sig_bit(sig) & kUnblockable))) return Errno::INVAL;
   constexpr uint64_t kUapiFlags = SA_NOCLDSTOP_ | SA_NOCLDWAIT_ | SA_SIGINFO_ | SA_ONSTACK_ |

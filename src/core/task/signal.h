@@ -138,6 +138,12 @@ class Signals {
   static SigSet blocked(Task& t);
   // Pending for the thread: its own and its process's.
   static SigSet pending(Task& t);
+  // What /proc/[pid]/status shows (task_sig): the thread's own pending set, its process's,
+  // its mask, and the signals its process ignores and catches.
+  struct StatusSets {
+    SigSet pending = 0, shared = 0, blocked = 0, ignored = 0, caught = 0;
+  };
+  static StatusSets status(Task& t);
   // rt_sigaction. Errors: INVAL (bad signal, KILL/STOP with a handler).
   static Result<void> action(Task& t, int sig, const abi::kernel_sigaction* act, abi::kernel_sigaction* old);
 

@@ -11,7 +11,9 @@
 
 #include "core/kernel/kernel.h"
 #include "core/sched/scheduler.h"
+#include "core/sched/sync.h"
 #include "core/task/process_table.h"
+#include "core/task/signal.h"
 #include "core/task/task.h"
 #include "core/vfs/file.h"
 #include "core/vfs/file_ops.h"
@@ -84,16 +86,27 @@ class ProcSuper final : public SuperBlock {
 using Generator = std::function<Result<std::string>(Task& reader)>;
 using Writer = std::function<Result<void>(Task& writer, std::string_view text)>;
 
-// An open generated file: the text made at open, read from there (single_open).
+// An open generated file (single_open). The text is made at open, and made again as
+// seq_read_iter makes it: on a read from offset 0 (pread at 0, or lseek to 0 then read),
+// and on a read anywhere but where the last one ended; reads that go on from there
+// continue the same text, so a file read in pieces stays consistent.
 class SeqOps final : public FileOps {
  public:
-  SeqOps(std::string text, Writer w) : m_text(std::move(text)), m_write(std::move(w)) {}
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer& buf, uint64_t* pos) override {
-    if (*pos >= m_text.size()) return size_t{0};
+  SeqOps(std::string text, Generator gen, Writer w)
+      : m_text(std::move(text)), m_gen(std::move(gen)), m_write(std::move(w)) {}
+  Result<size_t> read(File&, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override {
+    MutexGuard g(m_lock, self);
+    if (!m_fresh && (*pos == 0 || *pos != m_read_pos)) m_text = TRY(m_gen(static_cast<Task&>(self)));
+    m_fresh = false;
+    if (*pos >= m_text.size()) {
+      m_read_pos = *pos;
+      return size_t{0};
+    }
     const size_t n = std::min<size_t>(buf.size(), m_text.size() - *pos);
     const size_t k = buf.write_some(0, m_text.data() + *pos, n);
     if (k == 0 && n > 0) return Errno::FAULT;
     *pos += k;
+    m_read_pos = *pos;
     return k;
   }
   Result<size_t> write(File&, SchedEntity& self, const IoBuffer& buf, uint64_t*) override {
@@ -116,7 +129,11 @@ class SeqOps final : public FileOps {
   }
 
  private:
-  const std::string m_text;
+  Mutex m_lock;
+  std::string m_text;       // (m_lock)
+  bool m_fresh = true;      // made at open, not read yet (m_lock)
+  uint64_t m_read_pos = 0;  // where the last read ended (m_lock)
+  Generator m_gen;
   Writer m_write;
 };
 
@@ -126,7 +143,7 @@ class ProcFile final : public Inode {
       : Inode(sb, ino, a), m_gen(std::move(g)), m_write(std::move(w)) {}
   Result<std::shared_ptr<FileOps>> open_file(Task& t, int) override {
     std::string text = TRY(m_gen(t));
-    return std::shared_ptr<FileOps>(std::make_shared<SeqOps>(std::move(text), m_write));
+    return std::shared_ptr<FileOps>(std::make_shared<SeqOps>(std::move(text), m_gen, m_write));
   }
 
  private:
@@ -318,8 +335,12 @@ std::string ProcBuilder::status_text(const ProcessTable::ProcessSnapshot& s, pid
                            s.comm.c_str(), umask, st, st_name, s.pid, tid, s.ppid);
   out += format("Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\nGroups:\t%s\n", c.uid, c.euid,
                 c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid, fdsize, groups.c_str());
-  out += format("Threads:\t%zu\nSigQ:\t0/0\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
-                s.tids.size(), 0u, 0u, 0u, 0u, 0u);
+  Signals::StatusSets sig;
+  if (RefPtr<Task> t = m_k.procs().task_ref(tid)) sig = Signals::status(*t);  // none: a zombie's
+  out += format("Threads:\t%zu\nSigQ:\t0/0\nSigPnd:\t%016" PRIx64 "\nShdPnd:\t%016" PRIx64 "\nSigBlk:\t%016" PRIx64
+                "\nSigIgn:\t%016" PRIx64 "\nSigCgt:\t%016" PRIx64 "\n",
+                s.tids.size(), uint64_t{sig.pending}, uint64_t{sig.shared}, uint64_t{sig.blocked}, uint64_t{sig.ignored},
+                uint64_t{sig.caught});
   out += format("CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64
                 "\nCapBnd:\t%016" PRIx64 "\nCapAmb:\t%016x\nNoNewPrivs:\t0\nSeccomp:\t0\n",
                 c.cap_inheritable, c.cap_permitted, c.cap_effective, abi::CAP_FULL_SET, 0u);
