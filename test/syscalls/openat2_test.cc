@@ -90,3 +90,33 @@ TEST_CASE("openat2: RESOLVE_BENEATH, RESOLVE_IN_ROOT and RESOLVE_NO_SYMLINKS") {
     call(SYS_close, root);
   });
 }
+
+// nd_jump_link: a magic link jumps only within the mount it is on under RESOLVE_NO_XDEV,
+// never under RESOLVE_NO_MAGICLINKS, and never in a scoped walk; in the middle of a path or
+// as its last component alike.
+TEST_CASE("openat2: magic links under RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS and scoped walks") {
+  shim::fresh_task([] {
+    const long proc = call(SYS_openat, AT_FDCWD, "/proc", O_PATH | O_DIRECTORY);
+    REQUIRE(proc >= 0);
+    auto try_open = [&](const char* path, uint64_t resolve) {
+      const long fd = open2(proc, path, O_PATH, 0, resolve);
+      if (fd >= 0) call(SYS_close, fd);
+      return fd >= 0 ? 0 : fd;
+    };
+    for (const char* p : {"self/root", "self/cwd", "self/root/tmp"}) {
+      INFO(p);
+      CHECK(try_open(p, 0) == 0);
+      CHECK(try_open(p, RESOLVE_NO_XDEV) == -EXDEV);
+      CHECK(try_open(p, RESOLVE_NO_MAGICLINKS) == -ELOOP);
+      CHECK(try_open(p, RESOLVE_BENEATH) == -EXDEV);
+      CHECK(try_open(p, RESOLVE_IN_ROOT) == -EXDEV);
+    }
+    // A jump that stays on the mount of /proc: the working directory inside /proc.
+    const long old_cwd = call(SYS_openat, AT_FDCWD, ".", O_PATH | O_DIRECTORY);
+    REQUIRE(call(SYS_chdir, "/proc") == 0);
+    CHECK(try_open("self/cwd", RESOLVE_NO_XDEV) == 0);
+    call(SYS_fchdir, old_cwd);
+    call(SYS_close, old_cwd);
+    call(SYS_close, proc);
+  });
+}

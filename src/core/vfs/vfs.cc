@@ -203,6 +203,17 @@ std::optional<Result<Path>> Vfs::walk_rcu(Task& t, int dirfd, std::string_view p
   return Result<Path>(Path{RefPtr<Mount>::adopt(mnt), RefPtr<Dentry>::adopt(d)});
 }
 
+// nd_jump_link: a magic link from the directory `at` jumps to where it points. Never with
+// RESOLVE_NO_MAGICLINKS (ELOOP); never to another mount with RESOLVE_NO_XDEV (EXDEV); never
+// in a scoped walk, RESOLVE_BENEATH or RESOLVE_IN_ROOT (EXDEV).
+static Result<Path> jump_magic_link(Task& t, Inode& link, const Path& at, const Vfs::Resolve* r) {
+  if (r && (r->flags & abi::RESOLVE_NO_MAGICLINKS_)) return Errno::LOOP;
+  Path to = TRY(link.follow_magic(t));
+  if (r && (r->flags & abi::RESOLVE_NO_XDEV_) && to.mnt.get() != at.mnt.get()) return Errno::XDEV;
+  if (r && (r->flags & (abi::RESOLVE_BENEATH_ | abi::RESOLVE_IN_ROOT_))) return Errno::XDEV;
+  return to;
+}
+
 // fs/namei.c's link_path_walk: components, symlinks, ".." and mount crossing.
 Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_last, int* links,
                        const Resolve* r) {
@@ -242,11 +253,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
       if (r && (r->flags & abi::RESOLVE_NO_SYMLINKS_)) return Errno::LOOP;
       if (++*links > abi::MAXSYMLINKS_) return Errno::LOOP;
       if (ci->is_magic_link()) {
-        // pick_link and nd_jump_link: never with RESOLVE_NO_MAGICLINKS, and a scoped walk
-        // cannot jump.
-        if (r && (r->flags & abi::RESOLVE_NO_MAGICLINKS_)) return Errno::LOOP;
-        if (r && (r->flags & (abi::RESOLVE_BENEATH_ | abi::RESOLVE_IN_ROOT_))) return Errno::XDEV;
-        cur = TRY(ci->follow_magic(t));
+        cur = TRY(jump_magic_link(t, *ci, cur, r));
         continue;
       }
       const std::string target = TRY(ci->readlink());
@@ -428,8 +435,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
       if (!link) break;
       if (++links > abi::MAXSYMLINKS_) return Errno::LOOP;
       if (link->is_magic_link()) {
-        if (rv && (rv->flags & abi::RESOLVE_NO_MAGICLINKS_)) return Errno::LOOP;
-        target = TRY(link->follow_magic(t));
+        target = TRY(jump_magic_link(t, *link, p.dir, rv));
         break;
       }
       cur = TRY(link->readlink());
