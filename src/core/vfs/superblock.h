@@ -43,6 +43,10 @@ class SuperBlock : public RefCounted<SuperBlock> {
 
   const std::string& fstype() const { return m_fstype; }
   uint64_t dev() const { return m_dev; }
+  // The block size stat's st_blksize reports for its inodes (i_blocksize: 1 << s_blocksize_bits
+  // for a disk filesystem; the page size for the memory ones; 1024 for procfs). Set once,
+  // before the filesystem is mounted.
+  uint32_t blocksize() const { return m_blocksize; }
   uint64_t alloc_ino() { return m_next_ino.fetch_add(1, std::memory_order_relaxed); }
   const RefPtr<Inode>& root() const { return m_root; }
   const RefPtr<Dentry>& root_dentry() const { return m_root_dentry; }
@@ -102,6 +106,7 @@ class SuperBlock : public RefCounted<SuperBlock> {
   RefPtr<Inode> m_root;
   RefPtr<Dentry> m_root_dentry;
   std::atomic<bool> m_read_only{false};
+  uint32_t m_blocksize = 4096;
   std::atomic<uint32_t> m_mounts{0};
   std::atomic<uint64_t> m_inodes{1};  // live inodes, plus one while referenced
   bool m_cache_negative = true;

@@ -756,7 +756,7 @@ abi::stat Vfs::stat_of(const Inode& i) {
   s.st_gid = a.gid;
   s.st_rdev = a.rdev;
   s.st_size = static_cast<int64_t>(a.size);
-  s.st_blksize = 4096;
+  s.st_blksize = i.sb().blocksize();
   s.st_blocks = static_cast<int64_t>(i.blocks());
   s.st_atime_sec = a.atime_ns / abi::NSEC_PER_SEC;
   s.st_atime_nsec = static_cast<uint64_t>(a.atime_ns % abi::NSEC_PER_SEC);

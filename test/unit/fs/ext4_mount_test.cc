@@ -642,3 +642,41 @@ TEST_CASE("ext4: POSIX access ACLs decide access as the host's kernel decides it
   CHECK(corrupted == -EUCLEAN);  // EFSCORRUPTED
   CHECK(k2->dmesg().find("ext4_get_acl") != std::string::npos);
 }
+
+// generic_fillattr: st_blksize is the filesystem's block size (i_blocksize), which tools
+// align their I/O to; procfs says 1024, the memory filesystems the page size.
+TEST_CASE("ext4: st_blksize is the filesystem's block size, as Linux reports it", "[ext4]") {
+  for (const uint32_t bs : {1024u, 2048u, 4096u}) {
+    test::TempDir tmp;
+    const std::string src = tmp.path + "/src", img = tmp.path + "/fs.img";
+    mkdir(src.c_str(), 0755);
+    test::write_file(src + "/a", "a\n");
+    INFO(mkfs(img, "ext4", "-b " + std::to_string(bs), "16M", src));
+    auto k = test::boot("ubdar=" + img);
+    long file = -1, dir = -1, proc = -1, tmpfs = -1;
+    REQUIRE(test::run_task(*k, [&] {
+              test::sys(SYS_mkdir, "/mnt", 0755);
+              if (test::sys(SYS_mount, "/dev/ubda", "/mnt", "ext4", MS_RDONLY, 0L) != 0) return 1;
+              struct stat st {};
+              if (test::sys(SYS_newfstatat, AT_FDCWD, "/mnt/a", &st, 0) == 0) file = st.st_blksize;
+              if (test::sys(SYS_newfstatat, AT_FDCWD, "/mnt", &st, 0) == 0) dir = st.st_blksize;
+              if (test::sys(SYS_newfstatat, AT_FDCWD, "/proc/self/status", &st, 0) == 0) proc = st.st_blksize;
+              if (test::sys(SYS_newfstatat, AT_FDCWD, "/tmp", &st, 0) == 0) tmpfs = st.st_blksize;
+              return 0;
+            }) == 0);
+    CHECK(file == bs);
+    CHECK(dir == bs);
+    CHECK(proc == 1024);
+    CHECK(tmpfs == 4096);
+    if (geteuid() == 0) {  // the host's answer for the same image
+      const std::string mnt = tmp.path + "/mnt";
+      mkdir(mnt.c_str(), 0755);
+      if (sh("mount -o loop,ro,noload " + img + " " + mnt + " && echo mounted").find("mounted") != std::string::npos) {
+        struct stat host {};
+        ::stat((mnt + "/a").c_str(), &host);
+        sh("umount " + mnt);
+        CHECK(file == host.st_blksize);
+      }
+    }
+  }
+}

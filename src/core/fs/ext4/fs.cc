@@ -261,6 +261,7 @@ Result<void> Ext4Fs::load(SchedEntity& self, std::string* why) {
     m_log.log(KERN_ERR, "EXT4-fs (%s): bad block size %u", m_devname.c_str(), s.block_size);
     return Errno::INVAL;
   }
+  m_blocksize = s.block_size;
   // Linux's per-kind checks (ext2_feature_set_ok, ext3_feature_set_ok): ext2 and ext3 are
   // served by ext4 as Linux does when CONFIG_EXT4_USE_FOR_EXT2 is set; their mounts refuse
   // features those drivers never knew.

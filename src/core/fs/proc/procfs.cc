@@ -64,7 +64,10 @@ uint32_t dev_minor(uint64_t d) { return static_cast<uint32_t>((d & 0xff) | ((d >
 
 class ProcSuper final : public SuperBlock {
  public:
-  ProcSuper(Kernel& k, uint64_t dev) : SuperBlock("proc", dev), m_kernel(k) { m_cache_negative = false; }
+  ProcSuper(Kernel& k, uint64_t dev) : SuperBlock("proc", dev), m_kernel(k) {
+    m_cache_negative = false;
+    m_blocksize = 1024;  // proc_fill_super's s_blocksize
+  }
   Kernel& kernel() const { return m_kernel; }
   void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
   // The builder whose functions the inodes call lives as long as the superblock.
