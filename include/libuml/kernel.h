@@ -139,7 +139,10 @@ class UML_API Kernel {
   // of init (pid 1). body's return value is the exit code. Throws uml::Error on failure.
   TaskHandle spawn(std::function<int()> body, const SpawnOptions& opts = {});
 
-  // Makes the calling thread a guest task (a new process, child of init).
+  // Makes the calling thread a guest task (a new process, child of init). After a fork()
+  // of the host process the child's thread is no task, and an instance the parent booted
+  // refuses attach and spawn (it does not run there); destroying it returns at once
+  // (docs/differences.md).
   Attachment attach(const AttachOptions& opts = {});
 
   std::vector<LogRecord> log() const;

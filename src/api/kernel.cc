@@ -64,9 +64,18 @@ std::unique_ptr<Kernel> Kernel::boot(std::string_view cmdline) {
   return boot(Config::from_cmdline(cmdline));
 }
 
-Kernel::~Kernel() { shutdown(); }
+Kernel::~Kernel() {
+  if (m_k->forked_copy()) {
+    // Its threads and rings stayed in the parent: tearing it down here would wait for
+    // them for good. Its memory is left to the child's exit (or exec).
+    new std::shared_ptr<kern::Kernel>(std::move(m_k));
+    return;
+  }
+  shutdown();
+}
 
 void Kernel::shutdown() {
+  if (m_k->forked_copy()) return;
   if (!m_k->shutdown()) throw Error("libuml: shutdown called from one of the instance's own tasks");
 }
 
@@ -84,6 +93,7 @@ long syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
 
 TaskHandle Kernel::spawn(std::function<int()> body, const SpawnOptions& opts) {
   if (!body) throw Error("libuml: spawn: empty task body");
+  if (m_k->forked_copy()) throw Error("libuml: spawn: the instance belongs to the parent of this forked process; boot a new one");
   kern::SpawnRequest req;
   req.body = std::move(body);
   req.name = opts.name;
@@ -102,6 +112,7 @@ TaskHandle Kernel::spawn(std::function<int()> body, const SpawnOptions& opts) {
 }
 
 Attachment Kernel::attach(const AttachOptions& opts) {
+  if (m_k->forked_copy()) throw Error("libuml: attach: the instance belongs to the parent of this forked process; boot a new one");
   if (current_task(nullptr)) throw Error("libuml: attach: this thread is already a task");
   kern::SpawnRequest req;
   req.name = opts.name.empty() ? "attached" : opts.name;
@@ -254,6 +265,11 @@ int Attachment::pid() const { return m_task ? m_task->pid() : -1; }
 
 void Attachment::detach() {
   if (!m_task) return;
+  if (m_kernel->forked_copy()) {  // the parent's task: nothing of it to end here
+    m_task = nullptr;
+    new std::shared_ptr<kern::Kernel>(std::move(m_kernel));
+    return;
+  }
   m_kernel->procs().exit_task(*m_task, abi::wstatus_exited(0));
   kern::Scheduler::set_current_thread_entity(static_cast<kern::SchedEntity*>(m_previous));
   kern::Scheduler::release_host_thread(m_fault_stack);

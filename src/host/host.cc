@@ -196,4 +196,8 @@ size_t resident_bytes() {
   return n == 2 ? resident * page_size() : 0;
 }
 
+int process_id() { return static_cast<int>(getpid()); }
+
+void at_fork_child(void (*fn)()) { pthread_atfork(nullptr, nullptr, fn); }
+
 }  // namespace uml::host

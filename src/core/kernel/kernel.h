@@ -61,6 +61,9 @@ class Kernel {
   // A broken invariant found while running task t: panic, then unwind t. Never returns.
   [[noreturn]] void bug(Task& t, const char* file, int line, const char* what);
   bool panicked() const { return m_panicked.load(std::memory_order_acquire); }
+  // This is a forked child's copy of an instance its parent booted: nothing of it runs
+  // here (docs/differences.md); it may not be used, shut down or destroyed.
+  bool forked_copy() const { return host::process_id() != m_host_pid; }
   std::string panic_reason() const;
 
   State state() const { return m_state.load(std::memory_order_acquire); }
@@ -131,6 +134,7 @@ class Kernel {
   mutable SpinLock m_uts_lock;
   std::string m_hostname, m_domainname;
   int64_t m_boot_mono = 0;
+  int m_host_pid = host::process_id();
   std::atomic<uint64_t> m_tz{0};
   SpinLock m_rng_lock;
   ChaCha20::Key m_rng_key{};

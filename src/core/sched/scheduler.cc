@@ -15,6 +15,15 @@ thread_local Vcpu* t_vcpu __attribute__((tls_model("initial-exec"))) = nullptr;
 void wake_timer(Timer* t) {
   Scheduler::unpark(*static_cast<SchedEntity*>(t->arg));
 }
+
+// The child of a fork() of the host process: its one thread is no task of any instance
+// (the instances' vCPUs did not come along), whatever the parent's thread carried.
+void forget_carrier_after_fork() {
+  t_current = nullptr;
+  t_vcpu = nullptr;
+}
+// Process-wide by nature (a fork is of the whole process): registered once, at load.
+[[maybe_unused]] const bool g_fork_hook = (host::at_fork_child(&forget_carrier_after_fork), true);
 }  // namespace
 
 // Not inlined, so that a fiber that migrated between host threads never reuses a TLS

@@ -1,6 +1,8 @@
 // The instance as an API: config parsing, the kernel log, attached threads, ENOSYS, panics.
 
+#include <signal.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -171,4 +173,49 @@ TEST_CASE("Kernel::panic (the sysrq-c trigger) fails later syscalls with EIO") {
   CHECK(k->syscall(SYS_getpid) == -EIO);
   me.detach();
   k->shutdown();
+}
+
+// Issue 17.13: a fork() of the host process leaves the child's thread attached to nothing.
+// The parent's instance is not usable in the child (its vCPUs stayed behind): syscalls say
+// ESRCH, attach and spawn refuse, and destroying it returns at once; a new instance boots.
+TEST_CASE("After fork() of the host process, the child's thread is no task and may boot its own instance") {
+  auto k = test::boot("vcpus=2");
+  auto me = k->attach();
+  REQUIRE(k->syscall(SYS_getpid) > 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 0;
+    if (uml::syscall(SYS_getpid) != -ESRCH) code = 1;
+    if (k->syscall(SYS_getpid) != -ESRCH) code = 2;
+    try {
+      k->attach();
+      code = 3;
+    } catch (const uml::Error&) {
+    }
+    try {
+      auto k2 = test::boot();
+      auto me2 = k2->attach();  // "already a task" before the fork hook
+      if (k2->syscall(SYS_getppid) != 1) code = 4;
+    } catch (const std::exception&) {
+      code = 5;
+    }
+    me.detach();  // the parent's task and instance: let go without waiting for them
+    k.reset();
+    _exit(code);
+  }
+  int status = 0;
+  pid_t got = 0;
+  for (int i = 0; i < 2000 && got == 0; ++i) {  // up to 20 s; a hang is a failure, not a wait
+    got = waitpid(child, &status, WNOHANG);
+    if (got == 0) usleep(10000);
+  }
+  if (got == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+  }
+  REQUIRE(got == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(k->syscall(SYS_getpid) > 0);  // the parent's attachment is untouched
 }
