@@ -50,6 +50,16 @@ uml_attachment* uml_attach(uml_kernel* k) {
   }
 }
 
+uml_attachment* uml_attach_thread(uml_kernel* k, int pid) {
+  try {
+    uml::AttachOptions o;
+    o.thread_of = pid;
+    return new uml_attachment{k->k->attach(o)};
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 void uml_detach(uml_attachment* a) { delete a; }
 
 long uml_syscall(uml_kernel* k, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {

@@ -49,6 +49,11 @@ struct AttachOptions {
   bool set_ids = false;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  // A pid of the instance: the calling thread becomes a new thread of that process (as
+  // clone(CLONE_THREAD) makes one: its descriptors, working directory, signal actions and
+  // private futexes are the process's), with the credentials of one of its threads unless
+  // set_ids. 0: a new process, child of init.
+  int thread_of = 0;
 };
 
 // A spawned task. Copyable; keeps the task's record alive, not the task.
@@ -139,7 +144,8 @@ class UML_API Kernel {
   // of init (pid 1). body's return value is the exit code. Throws uml::Error on failure.
   TaskHandle spawn(std::function<int()> body, const SpawnOptions& opts = {});
 
-  // Makes the calling thread a guest task (a new process, child of init). After a fork()
+  // Makes the calling thread a guest task: a new process, child of init, or a new thread of
+  // the process opts.thread_of (uml::Error when there is no such live process). After a fork()
   // of the host process the child's thread is no task, and an instance the parent booted
   // refuses attach and spawn (it does not run there); destroying it returns at once
   // (docs/differences.md).

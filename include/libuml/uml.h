@@ -23,6 +23,9 @@ UML_API uml_kernel* uml_boot(const char* cmdline, char* err, size_t errlen);
 UML_API void uml_destroy(uml_kernel* k);
 /* Makes the calling thread a task of k until uml_detach; NULL on failure. */
 UML_API uml_attachment* uml_attach(uml_kernel* k);
+/* The same, as a new thread of the process pid of k (sharing its descriptors and private
+ * futexes); NULL when there is no such live process. */
+UML_API uml_attachment* uml_attach_thread(uml_kernel* k, int pid);
 UML_API void uml_detach(uml_attachment* a);
 UML_API long uml_syscall(uml_kernel* k, long nr, long a0, long a1, long a2, long a3, long a4,
                          long a5);

@@ -120,6 +120,16 @@ Attachment Kernel::attach(const AttachOptions& opts) {
   req.uid = opts.uid;
   req.gid = opts.gid;
   req.attached = true;
+  kern::RefPtr<Task> creator;  // thread_of: one of the process's live threads
+  if (opts.thread_of > 0) {
+    if (auto snap = m_k->procs().snapshot(opts.thread_of); snap && snap->pid == opts.thread_of)
+      for (kern::pid_t_ tid : snap->tids)
+        if ((creator = m_k->procs().task_ref(tid))) break;
+    if (!creator) throw Error("libuml: attach: no live process " + std::to_string(opts.thread_of) + " to join");
+    req.creator = creator.get();
+    req.thread = true;
+    if (opts.name.empty()) req.name.clear();  // a thread keeps its process's comm
+  }
   auto r = m_k->procs().spawn(std::move(req));
   if (!r) throw Error(std::string("libuml: attach failed: ") + kern::errno_name(r.error()));
   Attachment a;

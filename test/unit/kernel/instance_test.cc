@@ -1,11 +1,13 @@
 // The instance as an API: config parsing, the kernel log, attached threads, ENOSYS, panics.
 
 #include <signal.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <thread>
 
 #include "core/kernel/kernel.h"
@@ -220,4 +222,59 @@ TEST_CASE("After fork() of the host process, the child's thread is no task and m
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(k->syscall(SYS_getpid) > 0);  // the parent's attachment is untouched
+}
+
+// Issue 17.12: two application threads as threads of one guest process: one descriptor
+// table, one pid, private futexes that meet.
+TEST_CASE("attach with thread_of makes the calling thread a new thread of that process") {
+  auto k = test::boot("vcpus=2");
+  auto a = k->attach();
+  const long pid = k->syscall(SYS_getpid);
+  int fds[2] = {-1, -1};
+  REQUIRE(k->syscall(SYS_pipe2, reinterpret_cast<long>(fds), 0) == 0);
+  std::atomic<uint32_t> word{0};
+  long b_pid = 0, b_tid = 0, b_write = 0, b_wake = -1, b_ppid = 0;
+  std::thread b([&] {
+    uml::AttachOptions o;
+    o.thread_of = static_cast<int>(pid);
+    auto me = k->attach(o);
+    b_pid = k->syscall(SYS_getpid);
+    b_tid = k->syscall(SYS_gettid);
+    b_ppid = k->syscall(SYS_getppid);
+    b_write = k->syscall(SYS_write, fds[1], reinterpret_cast<long>("b"), 1);  // the process's fd
+    // Wake through the process's private futex until a waiter is found there (one wake
+    // that finds the other thread proves the futex is shared), then let it go.
+    timespec ts{0, 10'000'000};
+    for (int i = 0; i < 1000 && b_wake != 1; ++i) {
+      b_wake = k->syscall(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAKE_PRIVATE, 1);
+      if (b_wake != 1) k->syscall(SYS_nanosleep, reinterpret_cast<long>(&ts), 0);
+    }
+    word.store(1);
+    k->syscall(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAKE_PRIVATE, 1);
+  });
+  timespec limit{20, 0};
+  long waited = 0;
+  while (word.load() == 0 && (waited == 0 || waited == -EAGAIN))
+    waited = k->syscall(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAIT_PRIVATE, 0, reinterpret_cast<long>(&limit));
+  b.join();
+  char c = 0;
+  CHECK(k->syscall(SYS_read, fds[0], reinterpret_cast<long>(&c), 1) == 1);
+  CHECK(c == 'b');
+  CHECK(b_pid == pid);
+  CHECK(b_tid != k->syscall(SYS_gettid));
+  CHECK(b_ppid == k->syscall(SYS_getppid));
+  CHECK(b_write == 1);
+  CHECK(waited != -ETIMEDOUT);
+  CHECK(b_wake == 1);
+  uml::AttachOptions none;
+  none.thread_of = 99999;
+  std::string why;
+  std::thread([&] {
+    try {
+      k->attach(none);
+    } catch (const uml::Error& e) {
+      why = e.what();
+    }
+  }).join();
+  CHECK(why.find("no live process") != std::string::npos);
 }
