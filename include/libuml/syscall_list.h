@@ -31,7 +31,7 @@
   X(13, rt_sigaction, 4, PART, "handlers are host functions run at the syscall exit; SA_ONSTACK is stored but handlers run on the task stack (no sigaltstack)") \
   X(14, rt_sigprocmask, 4, IMPL, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
-  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD, the block devices' BLK* (docs/block.md) and the character devices' (RNDGETENTCNT); no terminals yet") \
+  X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD, FS_IOC_GETFLAGS/SETFLAGS and FS_IOC_FSGETXATTR (ext4, tmpfs: immutable, append-only, noatime, nodump, and sync on ext4, enforced), FICLONE/FICLONERANGE/FIDEDUPERANGE (EOPNOTSUPP: no shared extents), the block devices' BLK* (docs/block.md) and the character devices' (RNDGETENTCNT); no terminals yet") \
   X(17, pread64, 4, IMPL, "") \
   X(18, pwrite64, 4, IMPL, "") \
   X(19, readv, 3, IMPL, "") \

@@ -218,4 +218,29 @@ inline constexpr int NAME_MAX_ = 255;
 inline constexpr int PATH_MAX_ = 4096;
 inline constexpr int MAXSYMLINKS_ = 40;
 
+// Inode flags (chattr(1), <linux/fs.h>): FS_IOC_GETFLAGS and FS_IOC_SETFLAGS take an int.
+inline constexpr uint32_t FS_SYNC_FL_ = 0x00000008, FS_IMMUTABLE_FL_ = 0x00000010, FS_APPEND_FL_ = 0x00000020,
+                          FS_NODUMP_FL_ = 0x00000040, FS_NOATIME_FL_ = 0x00000080;
+inline constexpr unsigned FS_IOC_GETFLAGS_ = 0x80086601, FS_IOC_SETFLAGS_ = 0x40086602;
+// FS_IOC_FSGETXATTR / FS_IOC_FSSETXATTR's struct fsxattr, and its xflags.
+struct fsxattr {
+  uint32_t fsx_xflags;
+  uint32_t fsx_extsize;
+  uint32_t fsx_nextents;
+  uint32_t fsx_projid;
+  uint32_t fsx_cowextsize;
+  unsigned char fsx_pad[8];
+};
+static_assert(sizeof(fsxattr) == 28);
+inline constexpr unsigned FS_IOC_FSGETXATTR_ = 0x801c581f, FS_IOC_FSSETXATTR_ = 0x401c5820;
+inline constexpr uint32_t FS_XFLAG_IMMUTABLE_ = 0x8, FS_XFLAG_APPEND_ = 0x10, FS_XFLAG_SYNC_ = 0x20,
+                          FS_XFLAG_NOATIME_ = 0x40, FS_XFLAG_NODUMP_ = 0x80;
+// Reflinks (FICLONE, FICLONERANGE, FIDEDUPERANGE): <linux/fs.h>.
+inline constexpr unsigned FICLONE_ = 0x40049409, FICLONERANGE_ = 0x4020940d, FIDEDUPERANGE_ = 0xc0189436;
+struct file_clone_range {
+  int64_t src_fd;
+  uint64_t src_offset, src_length, dest_offset;
+};
+static_assert(sizeof(file_clone_range) == 32);
+
 }  // namespace uml::abi

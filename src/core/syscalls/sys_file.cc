@@ -298,8 +298,46 @@ Result<long> sys_ioctl(Task& t, const SyscallArgs& a) {
       TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), n));
       return 0;
     }
-    default: return f->ioctl(t, static_cast<uint32_t>(a.a[1]), static_cast<uintptr_t>(a.a[2]));
+    // do_vfs_ioctl's file attributes: the inode's filesystem answers, or the file's own
+    // ioctl does (ENOTTY for most).
+    case abi::FS_IOC_GETFLAGS_: {
+      auto r = t.kernel().vfs().get_flags(t, *f);
+      if (!r && r.error() == Errno::NOTTY) break;
+      TRY(copy_to_user(UserPtr<int32_t>(a.a[2]), static_cast<int32_t>(TRY(std::move(r)))));
+      return 0;
+    }
+    case abi::FS_IOC_SETFLAGS_: {
+      const int32_t flags = TRY(copy_from_user(UserPtr<int32_t>(a.a[2])));
+      auto r = t.kernel().vfs().set_flags(t, *f, static_cast<uint32_t>(flags));
+      if (!r && r.error() == Errno::NOTTY) break;
+      TRY(std::move(r));
+      return 0;
+    }
+    case abi::FS_IOC_FSGETXATTR_: {
+      auto r = t.kernel().vfs().get_fsxattr(t, *f);
+      if (!r && r.error() == Errno::NOTTY) break;
+      TRY(copy_to_user(UserPtr<abi::fsxattr>(a.a[2]), TRY(std::move(r))));
+      return 0;
+    }
+    case abi::FICLONE_:
+      TRY(t.kernel().vfs().clone_range(t, *f, static_cast<int>(a.a[2])));
+      return 0;
+    case abi::FICLONERANGE_: {
+      const abi::file_clone_range r = TRY(copy_from_user(UserPtr<abi::file_clone_range>(a.a[2])));
+      TRY(t.kernel().vfs().clone_range(t, *f, static_cast<int>(r.src_fd)));
+      return 0;
+    }
+    case abi::FIDEDUPERANGE_: {
+      // ioctl_file_dedupe_range: the header (src_offset, src_length, dest_count) first.
+      uint64_t head[3];
+      TRY(copy_from_user(head, static_cast<uintptr_t>(a.a[2]), sizeof head));
+      if (f->inode().is_dir()) return Errno::ISDIR;
+      if (!f->inode().is_reg()) return Errno::INVAL;
+      return Errno::OPNOTSUPP;
+    }
+    default: break;
   }
+  return f->ioctl(t, static_cast<uint32_t>(a.a[1]), static_cast<uintptr_t>(a.a[2]));
 }
 
 }  // namespace uml::kern

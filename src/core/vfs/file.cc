@@ -75,12 +75,29 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
     return m_ops->write(*this, self, buf, &off);
   }
   if (m_inode->is_dir()) return Errno::ISDIR;
-  if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
-  const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, off, buf)) : buf;
-  MutexGuard g(m_inode->rwsem(), self);
-  const size_t n = TRY(m_inode->write(off, b));
-  if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);  // not for an empty write
+  if (m_inode->immutable()) return Errno::PERM;  // opened before chattr +i (ext4_write_checks)
+  size_t n;
+  {
+    MutexGuard g(m_inode->rwsem(), self);
+    // An append-only file is written at its end, whatever the offset (IOCB_APPEND).
+    if (m_inode->append_only()) off = m_inode->attr().size;
+    if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
+    const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, off, buf)) : buf;
+    n = TRY(m_inode->write(off, b));
+    if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);  // not for an empty write
+  }
+  TRY(write_sync(self, n));
   return n;
+}
+
+// generic_write_sync: O_DSYNC and O_SYNC writes, and every write to a file with the sync
+// flag (chattr +S, as O_SYNC), are durable when they return.
+Result<void> File::write_sync(SchedEntity& self, size_t written) {
+  if (!written || !m_inode->is_reg()) return {};
+  const bool sync_inode = m_inode->fsflags() & abi::FS_SYNC_FL_;
+  if (!(flags() & abi::O_DSYNC_) && !sync_inode) return {};
+  const bool full = sync_inode || (flags() & abi::O_SYNC_) == abi::O_SYNC_;
+  return fsync(self, !full);
 }
 
 Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
@@ -113,18 +130,21 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
     return m_ops->write(*this, self, buf, &m_pos);
   }
   if (m_inode->is_dir()) return Errno::ISDIR;
+  if (m_inode->immutable()) return Errno::PERM;  // opened before chattr +i (ext4_write_checks)
   MutexGuard g(m_pos_lock, self);
   size_t n;
   {
     MutexGuard w(m_inode->rwsem(), self);
-    // O_APPEND: the end of the file at the moment of the write, under the inode lock.
-    if (flags() & abi::O_APPEND_) m_pos = m_inode->attr().size;
+    // O_APPEND (or an append-only file): the end of the file at the moment of the write,
+    // under the inode lock.
+    if ((flags() & abi::O_APPEND_) || m_inode->append_only()) m_pos = m_inode->attr().size;
     if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
     const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, m_pos, buf)) : buf;
     n = TRY(m_inode->write(m_pos, b));
     if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);
   }
   m_pos += n;
+  TRY(write_sync(self, n));
   return n;
 }
 
@@ -144,6 +164,7 @@ void File::touch_atime() {
 }
 
 void File::touch_atime(const Path& p, Inode& inode) {
+  if (inode.fsflags() & abi::FS_NOATIME_FL_) return;  // chattr +A (IS_NOATIME)
   const unsigned long mf = p.mnt->flags();
   if ((mf & MNT_NOATIME) || ((mf & MNT_NODIRATIME) && inode.is_dir())) return;
   if (p.mnt->read_only()) return;

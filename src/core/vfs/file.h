@@ -37,6 +37,9 @@ class File final : public RefCounted<File> {
   Result<size_t> write(SchedEntity& self, const IoBuffer& buf);
   Result<size_t> pread(SchedEntity& self, const IoBuffer& buf, uint64_t off);
   Result<size_t> pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off);
+  // After a write of n bytes: made durable when O_DSYNC/O_SYNC or the inode's sync flag
+  // ask for it (generic_write_sync).
+  Result<void> write_sync(SchedEntity& self, size_t written);
   Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
   // FIONREAD: bytes between the position and the end of a regular file (NOTTY otherwise).
   Result<int64_t> bytes_readable(SchedEntity& self);

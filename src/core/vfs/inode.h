@@ -119,6 +119,23 @@ class Inode : public RefCounted<Inode> {
   // Its system.posix_acl_access changed: read it again at the next check.
   void forget_acl() { m_acl_state.store(kAclUnknown, std::memory_order_release); }
 
+  // Inode flags (chattr's; Linux's S_IMMUTABLE, S_APPEND, S_NOATIME and S_SYNC in i_flags),
+  // as FS_*_FL bits: what the VFS enforces. A filesystem publishes them when it loads the
+  // inode and when they change.
+  uint32_t fsflags() const { return m_fsflags.load(std::memory_order_relaxed); }
+  bool immutable() const { return fsflags() & abi::FS_IMMUTABLE_FL_; }
+  bool append_only() const { return fsflags() & abi::FS_APPEND_FL_; }
+  // FS_IOC_GETFLAGS: the flags as the filesystem reports them (ext4: every user-visible
+  // i_flags bit); NOTTY where the filesystem keeps none.
+  virtual Result<uint32_t> get_fsflags() { return Errno::NOTTY; }
+  // FS_IOC_SETFLAGS, ownership and CAP_LINUX_IMMUTABLE checked by the VFS, rwsem held:
+  // OPNOTSUPP for a flag the filesystem cannot set; the change time moves.
+  virtual Result<void> set_fsflags(SchedEntity& self, uint32_t flags) {
+    (void)self;
+    (void)flags;
+    return Errno::NOTTY;
+  }
+
   // Advisory locks on this file, made on first use (Linux's i_flctx).
   FileLocks& locks();
   FileLocks* locks_if_any() const { return m_locks.load(std::memory_order_acquire); }
@@ -238,6 +255,7 @@ class Inode : public RefCounted<Inode> {
   std::shared_ptr<Pipe> m_fifo;
   std::atomic<uint64_t> m_mode_uid{0};
   std::atomic<uint32_t> m_gid{0};
+  std::atomic<uint32_t> m_fsflags{0};  // FS_*_FL (see fsflags())
   std::atomic<int64_t> m_relatime_until{0};
 };
 

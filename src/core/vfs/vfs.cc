@@ -44,6 +44,8 @@ Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask
 
 
 Result<void> inode_permission(const Credentials& c, const Inode& i, int mask) {
+  // An immutable file is written by nobody, root included (inode_permission's IS_IMMUTABLE).
+  if ((mask & MAY_WRITE) && i.immutable()) return Errno::PERM;
   const InodeAttr a = i.attr();
   if (c.fsuid == a.uid || !(a.mode & 070)) return inode_permission(c, a, mask);
   const std::shared_ptr<const PosixAcl> acl = TRY(i.access_acl());
@@ -468,6 +470,9 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     if ((mask & MAY_WRITE) && data && target.mnt->sb().read_only()) return Errno::ROFS;
     TRY(inode_permission(t.creds(), *inode, mask));
     if ((mask & MAY_WRITE) && data && target.mnt->read_only()) return Errno::ROFS;
+    // may_open: an append-only file is opened for writing only to append, never truncated.
+    if (inode->append_only() && (((mask & MAY_WRITE) && !(flags & abi::O_APPEND_)) || (flags & abi::O_TRUNC_)))
+      return Errno::PERM;
     if ((flags & abi::O_NOATIME_) && t.creds().fsuid != inode->attr().uid &&
         !t.creds().capable(abi::CAP_FOWNER))
       return Errno::PERM;
@@ -599,7 +604,9 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   // may_delete: permission and the sticky rule before the type checks.
   const InodeAttr da = dir->attr();
   TRY(inode_permission(t.creds(), *dir, MAY_WRITE | MAY_EXEC));
+  if (dir->append_only()) return Errno::PERM;
   TRY(check_sticky(t.creds(), da, victim->attr()));
+  if (victim->append_only() || victim->immutable()) return Errno::PERM;
   if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
   if (RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last); d && d->mounted()) return Errno::BUSY;
@@ -679,8 +686,13 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   const Credentials& c = t.creds();
   TRY(inode_permission(c, *odir, MAY_WRITE | MAY_EXEC));
   TRY(inode_permission(c, *ndir, MAY_WRITE | MAY_EXEC));
+  // may_delete, for the source and for a target it replaces: append-only directories
+  // lose no names, append-only and immutable files do not move.
+  if (odir->append_only() || (target && ndir->append_only())) return Errno::PERM;
   TRY(check_sticky(c, odir->attr(), source->attr()));
   if (target) TRY(check_sticky(c, ndir->attr(), target->attr()));
+  if (source->append_only() || source->immutable()) return Errno::PERM;
+  if (target && (target->append_only() || target->immutable())) return Errno::PERM;
   if (!exchange && target) {
     if (src_dir && !target->is_dir()) return Errno::NOTDIR;
     if (!src_dir && target->is_dir()) return Errno::ISDIR;
@@ -730,6 +742,7 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
   const Credentials& c = t.creds();
   TRY(inode_permission(c, *dir, MAY_WRITE | MAY_EXEC));
   if (si->is_dir()) return Errno::PERM;
+  if (si->append_only() || si->immutable()) return Errno::PERM;  // vfs_link
   const InodeAttr a = si->attr();
   if (c.fsuid != a.uid && !c.capable(abi::CAP_FOWNER)) {
     const bool safe = (a.mode & abi::S_IFMT_) == abi::S_IFREG_ && !(a.mode & abi::S_ISUID_) &&

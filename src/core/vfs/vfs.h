@@ -151,6 +151,17 @@ class Vfs {
   Result<void> access(Task& t, const Path& p, int mode, bool effective);
   // utimensat: times[0] atime, times[1] mtime (UTIME_NOW, UTIME_OMIT), or null for now.
   Result<void> utimes(Task& t, const Path& p, const abi::timespec* times);
+  // FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR (fs/ioctl.c): the inode's flags; NOTTY where its
+  // filesystem keeps none.
+  Result<uint32_t> get_flags(Task& t, File& f);
+  Result<abi::fsxattr> get_fsxattr(Task& t, File& f);
+  // FS_IOC_SETFLAGS (ioctl_setflags, vfs_fileattr_set): ROFS, NOTTY, PERM (not the owner,
+  // or immutable/append-only changed without CAP_LINUX_IMMUTABLE), OPNOTSUPP (a flag the
+  // filesystem cannot set).
+  Result<void> set_flags(Task& t, File& f, uint32_t flags);
+  // FICLONE, FICLONERANGE, FIDEDUPERANGE (ioctl_file_clone): no filesystem here shares
+  // extents, so OPNOTSUPP once the descriptors pass the generic checks.
+  Result<void> clone_range(Task& t, File& dst, int src_fd);
   // ---- space and in-kernel copies (vfs_copy.cc) ----
   Result<void> fallocate(Task& t, File& f, int mode, int64_t off, int64_t len);
   // sendfile(2): from in (at *offset, or its position) to out's position.

@@ -19,6 +19,7 @@ Result<void> Vfs::chmod(Task& t, const Path& p, uint32_t mode) {
   if (p.mnt->read_only()) return Errno::ROFS;
   const Credentials& c = t.creds();
   MutexGuard g(i->rwsem(), t);
+  if (i->immutable() || i->append_only()) return Errno::PERM;  // notify_change
   const InodeAttr a = i->attr();
   if (!owner_or_fowner(c, a)) return Errno::PERM;
   mode &= abi::S_IALLUGO_;
@@ -37,6 +38,7 @@ Result<void> Vfs::chown(Task& t, const Path& p, uint32_t uid, uint32_t gid) {
   if (p.mnt->read_only()) return Errno::ROFS;
   const Credentials& c = t.creds();
   MutexGuard g(i->rwsem(), t);
+  if (i->immutable() || i->append_only()) return Errno::PERM;  // notify_change
   const InodeAttr a = i->attr();
   const bool uid_change = uid != kInvalidId && uid != a.uid;
   if (uid_change && !c.capable(abi::CAP_CHOWN)) return Errno::PERM;
@@ -66,12 +68,16 @@ Result<void> Vfs::truncate(Task& t, const Path& p, int64_t length) {
   if (!i.is_reg()) return Errno::INVAL;
   if (p.mnt->read_only()) return Errno::ROFS;
   TRY(inode_permission(t.creds(), i, MAY_WRITE));
+  if (i.append_only()) return Errno::PERM;
   return truncate_inode(t, i, length);
 }
 
 Result<void> Vfs::ftruncate(Task& t, File& f, int64_t length) {
   if (length < 0) return Errno::INVAL;
   if (!f.writable() || !f.inode().is_reg()) return Errno::INVAL;
+  // do_ftruncate refuses an append-only file; an immutable one opened for writing before
+  // it became immutable is truncated all the same (notify_change does not look at ATTR_SIZE).
+  if (f.inode().append_only()) return Errno::PERM;
   return truncate_inode(t, f.inode(), length);
 }
 
@@ -141,6 +147,9 @@ Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
   }
   if (p.mnt->read_only()) return Errno::ROFS;
   MutexGuard g(i->rwsem(), t);
+  // notify_change: explicit times never on an immutable or append-only file; "now" (the
+  // ATTR_TOUCH case) on an append-only one too, never on an immutable one.
+  if (i->immutable() || (explicit_time && i->append_only())) return Errno::PERM;
   const InodeAttr a = i->attr();
   if (!owner_or_fowner(c, a)) {
     if (explicit_time) return Errno::PERM;
@@ -157,6 +166,46 @@ Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
     x.ctime_ns = now;
   });
   return {};
+}
+
+// ---- inode flags (fs/ioctl.c, fs/attr.c) ----
+
+Result<uint32_t> Vfs::get_flags(Task&, File& f) { return f.inode().get_fsflags(); }
+
+Result<abi::fsxattr> Vfs::get_fsxattr(Task& t, File& f) {
+  const uint32_t flags = TRY(get_flags(t, f));
+  // fileattr_fill_flags: the xflags the flags stand for.
+  abi::fsxattr x{};
+  if (flags & abi::FS_SYNC_FL_) x.fsx_xflags |= abi::FS_XFLAG_SYNC_;
+  if (flags & abi::FS_IMMUTABLE_FL_) x.fsx_xflags |= abi::FS_XFLAG_IMMUTABLE_;
+  if (flags & abi::FS_APPEND_FL_) x.fsx_xflags |= abi::FS_XFLAG_APPEND_;
+  if (flags & abi::FS_NODUMP_FL_) x.fsx_xflags |= abi::FS_XFLAG_NODUMP_;
+  if (flags & abi::FS_NOATIME_FL_) x.fsx_xflags |= abi::FS_XFLAG_NOATIME_;
+  return x;
+}
+
+Result<void> Vfs::set_flags(Task& t, File& f, uint32_t flags) {
+  Inode& i = f.inode();
+  if (f.path().mnt->read_only() || i.sb().read_only()) return Errno::ROFS;  // mnt_want_write_file
+  const uint32_t old = TRY(i.get_fsflags());  // NOTTY: the filesystem keeps none
+  const Credentials& c = t.creds();
+  if (!owner_or_fowner(c, i.attr())) return Errno::PERM;  // inode_owner_or_capable
+  MutexGuard g(i.rwsem(), t);
+  // fileattr_set_prepare: immutable and append-only change with CAP_LINUX_IMMUTABLE only.
+  constexpr uint32_t kGuarded = abi::FS_IMMUTABLE_FL_ | abi::FS_APPEND_FL_;
+  if (((old ^ flags) & kGuarded) && !c.capable(abi::CAP_LINUX_IMMUTABLE)) return Errno::PERM;
+  return i.set_fsflags(t, flags);
+}
+
+Result<void> Vfs::clone_range(Task& t, File& dst, int src_fd) {
+  RefPtr<File> src = t.files().get(src_fd);
+  if (!src || src->is_path_only()) return Errno::BADF;
+  if (src->path().mnt.get() != dst.path().mnt.get()) return Errno::XDEV;
+  // vfs_clone_file_range and generic_remap_checks.
+  if (src->inode().is_dir() || dst.inode().is_dir()) return Errno::ISDIR;
+  if (!src->inode().is_reg() || !dst.inode().is_reg()) return Errno::INVAL;
+  if (!src->readable() || !dst.writable()) return Errno::BADF;
+  return Errno::OPNOTSUPP;  // no remap_file_range
 }
 
 }  // namespace uml::kern

@@ -39,6 +39,8 @@ Result<void> Vfs::fallocate(Task& t, File& f, int mode, int64_t off, int64_t len
   }
   if (!f.writable()) return Errno::BADF;
   Inode& i = f.inode();
+  if (i.append_only() && (mode & ~abi::FALLOC_FL_KEEP_SIZE_)) return Errno::PERM;  // only appending
+  if (i.immutable()) return Errno::PERM;
   const uint32_t type = i.type();
   if (type == abi::S_IFIFO_) return Errno::SPIPE;
   if (type == abi::S_IFDIR_) return Errno::ISDIR;

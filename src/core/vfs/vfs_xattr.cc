@@ -31,6 +31,7 @@ Result<void> xattr_permission(const Credentials& c, const Inode& i, std::string_
   }
   if ((mask & MAY_WRITE) && i.sb().read_only() && (i.is_reg() || i.is_dir() || i.is_symlink()))
     return Errno::ROFS;
+  if ((mask & MAY_WRITE) && (i.immutable() || i.append_only())) return Errno::PERM;
   return inode_permission(c, i, mask);
 }
 

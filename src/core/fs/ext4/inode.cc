@@ -65,11 +65,33 @@ InodeAttr Ext4Inode::attr_of(const Super& s, const RawInode& r) {
 Ext4Inode::Ext4Inode(Ext4Fs& fs, const RawInode& raw, std::vector<uint8_t> ibody_xattrs)
     : Inode(fs, raw.ino, attr_of(fs.super(), raw)), m_raw(raw), m_ibody_xattrs(std::move(ibody_xattrs)) {
   m_csum_seed = inode_csum_seed(fs.super(), raw);
+  m_fsflags.store(raw.flags & kVfsFlags, std::memory_order_relaxed);
   if (is_reg() || (is_symlink() && !fast_symlink(raw, fs.block_size())))
     m_data = std::make_unique<AddressSpace>(fs.bdev().mapping().cache(), *this, raw.size);
 }
 
 Ext4Inode::~Ext4Inode() = default;
+
+Result<uint32_t> Ext4Inode::get_fsflags() { return raw_flags() & kUserVisibleFlags; }
+
+Result<void> Ext4Inode::set_fsflags(SchedEntity& self, uint32_t flags) {
+  if (fs().read_only()) return Errno::ROFS;
+  if (flags & ~kUserVisibleFlags) return Errno::OPNOTSUPP;
+  {
+    SpinGuard g(m_map_lock);
+    const uint32_t old = m_raw.flags;
+    if (((old ^ flags) & kUserVisibleFlags) & ~kVfsFlags) return Errno::OPNOTSUPP;
+    m_raw.flags = (old & ~kVfsFlags) | (flags & kVfsFlags);
+  }
+  m_fsflags.store(flags & kVfsFlags, std::memory_order_relaxed);
+  const int64_t now = realtime_now();
+  {
+    SpinGuard g(m_attr_lock);
+    m_attr.ctime_ns = now;
+    publish_perm(m_attr);
+  }
+  return write_inode(self);
+}
 
 // The last reference (Linux's evict with truncate_inode_pages_final): the pages go now;
 // the memory of the inode follows after a grace period.

@@ -27,6 +27,11 @@ namespace uml::kern::ext4 {
 class Ext4Inode final : public Inode, public AddressSpaceOps {
  public:
   Ext4Inode(Ext4Fs& fs, const RawInode& raw, std::vector<uint8_t> ibody_xattrs);
+  // i_flags: what FS_IOC_GETFLAGS shows (EXT4_FL_USER_VISIBLE), and the flags the VFS
+  // enforces and chattr sets here (sync, immutable, append-only, nodump, noatime).
+  static constexpr uint32_t kUserVisibleFlags = 0x705BDFFF;
+  static constexpr uint32_t kVfsFlags = abi::FS_SYNC_FL_ | abi::FS_IMMUTABLE_FL_ | abi::FS_APPEND_FL_ |
+                                        abi::FS_NODUMP_FL_ | abi::FS_NOATIME_FL_;
   ~Ext4Inode() override;
   static InodeAttr attr_of(const Super& s, const RawInode& r);
 
@@ -82,6 +87,10 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   // user., trusted. and security. names (xattr_set.cc): in the inode while they fit, else
   // in the external block (copied first when other inodes share it).
   Result<void> setxattr(std::string_view name, std::string_view value, int flags) override;
+  // ext4_fileattr_get/set: i_flags' user-visible bits; the sync, immutable, append-only,
+  // nodump and noatime flags change (OPNOTSUPP for a change of any other).
+  Result<uint32_t> get_fsflags() override;
+  Result<void> set_fsflags(SchedEntity& self, uint32_t flags) override;
   Result<void> removexattr(std::string_view name) override;
 
  private:

@@ -109,6 +109,17 @@ class TmpfsInode : public Inode {
   }
   Result<std::vector<std::string>> listxattr() override { return m_xattrs.list(); }
 
+  // shmem_fileattr_get/set: the flags live in the inode alone; immutable, append-only,
+  // nodump and noatime may be set (SHMEM_FL_USER_MODIFIABLE), anything else is OPNOTSUPP.
+  Result<uint32_t> get_fsflags() override { return fsflags(); }
+  Result<void> set_fsflags(SchedEntity&, uint32_t flags) override {
+    constexpr uint32_t kModifiable = abi::FS_IMMUTABLE_FL_ | abi::FS_APPEND_FL_ | abi::FS_NODUMP_FL_ | abi::FS_NOATIME_FL_;
+    if (flags & ~kModifiable) return Errno::OPNOTSUPP;
+    m_fsflags.store(flags, std::memory_order_relaxed);
+    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
+    return {};
+  }
+
  private:
   XattrStore m_xattrs;
 };
