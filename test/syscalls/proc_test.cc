@@ -15,7 +15,9 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -306,5 +308,67 @@ TEST_CASE("proc files are generated again by a read from offset 0") {
       CHECK(t1 > t0);
       call(SYS_close, up);
     }
+  });
+}
+
+// task_current_syscall and get_wchan: /proc/[pid]/syscall shows the syscall a thread is
+// blocked in with its arguments (the reader's own: this read), /proc/[pid]/wchan where it
+// waits, "0" for one that runs.
+TEST_CASE("proc syscall and wchan show where a thread is blocked") {
+  shim::fresh_task([] {
+    auto words = [](const std::string& s) {
+      std::vector<std::string> w;
+      std::istringstream in(s);
+      for (std::string x; in >> x;) w.push_back(x);
+      return w;
+    };
+    auto hex = [](long v) {
+      char b[32];
+      snprintf(b, sizeof b, "0x%lx", v);
+      return std::string(b);
+    };
+    // The reader's own: the read it is in.
+    const long fd = call(SYS_openat, AT_FDCWD, "/proc/thread-self/syscall", O_RDONLY);
+    REQUIRE(fd >= 0);
+    char buf[512] = {};
+    const long n = call(SYS_read, fd, buf, sizeof buf - 1);
+    call(SYS_close, fd);
+    REQUIRE(n > 0);
+    std::vector<std::string> w = words(std::string(buf, static_cast<size_t>(n)));
+    REQUIRE(w.size() == 9);
+    CHECK(w[0] == "0");  // read
+    CHECK(w[1] == hex(fd));
+    CHECK(w[2] == hex(reinterpret_cast<long>(buf)));
+    CHECK(w[3] == hex(sizeof buf - 1));
+    CHECK(slurp("/proc/thread-self/wchan") == "0");
+    // A thread blocked reading a pipe.
+    int p[2];
+    REQUIRE(call(SYS_pipe2, p, 0) == 0);
+    std::atomic<long> tid{0};
+    char c = 0;
+    auto join = shim::start_thread([&] {
+      tid = call(SYS_gettid);
+      call(SYS_read, p[0], &c, 1);
+    });
+    while (tid.load() == 0) call(SYS_sched_yield);
+    const std::string dir = "/proc/self/task/" + std::to_string(tid.load());
+    std::string wchan = "0";
+    for (int i = 0; i < 500 && wchan == "0"; ++i) {
+      struct timespec ts {0, 2000000};
+      call(SYS_nanosleep, &ts, nullptr);
+      wchan = slurp(dir + "/wchan");
+    }
+    const std::vector<std::string> s = words(slurp(dir + "/syscall"));
+    REQUIRE(s.size() == 9);
+    CHECK(s[0] == "0");
+    CHECK(s[1] == hex(p[0]));
+    CHECK(s[2] == hex(reinterpret_cast<long>(&c)));
+    CHECK(s[3] == "0x1");
+    // Linux 6.1 names it pipe_read; 6.13 and later anon_pipe_read.
+    CHECK((wchan == "pipe_read" || (!shim::is_guest() && wchan == "anon_pipe_read")));
+    REQUIRE(call(SYS_write, p[1], "x", 1) == 1);
+    join();
+    call(SYS_close, p[0]);
+    call(SYS_close, p[1]);
   });
 }

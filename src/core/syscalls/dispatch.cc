@@ -108,11 +108,13 @@ long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
     return -to_int(Errno::NOSYS);
   }
   const SyscallHandler h = kTable.handler[nr];
+  t.syscall_entered(nr, a.a);
   long ret = to_ret(h(t, a));
   rcu::quiescent();  // frees dentries and mounts retired by now, now and then
   if (__builtin_expect(t.m_interrupt.load(std::memory_order_relaxed) || is_restart(ret) ||
                            t.sigmask_restore_pending(), 0))
     ret = signal_exit(t, h, a, ret);
+  t.syscall_left();
   if (__builtin_expect(t.exit_pending(), 0)) finish_exit(t);
   return ret;
 }

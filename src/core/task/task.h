@@ -74,6 +74,18 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   FileRef fdget(int fd) const;
   FsContext& fs() const;
 
+  // The syscall the task is in (Linux's task_current_syscall, for /proc/[pid]/syscall and
+  // wchan): written by the task at entry, -1 after its exit; read by others, racily.
+  void syscall_entered(long nr, const long* args) {
+    m_sys_nr.store(nr, std::memory_order_relaxed);
+    for (int i = 0; i < 6; ++i) m_sys_args[i].store(args[i], std::memory_order_relaxed);
+  }
+  void syscall_left() { m_sys_nr.store(-1, std::memory_order_relaxed); }
+  long current_syscall(long args[6]) const {
+    for (int i = 0; i < 6; ++i) args[i] = m_sys_args[i].load(std::memory_order_relaxed);
+    return m_sys_nr.load(std::memory_order_relaxed);
+  }
+
   // Restarting an interrupted syscall (nanosleep, timed futex waits, poll).
   RestartBlock& restart_block() { return m_restart; }
   // A temporary signal mask (sigsuspend, ppoll...) waits to be restored at syscall exit.
@@ -112,6 +124,8 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   int64_t m_host_cpu_base = 0;
   TaskSignals m_sig;  // its process's siglock
   RestartBlock m_restart;
+  std::atomic<long> m_sys_nr{-1};
+  std::atomic<long> m_sys_args[6] = {};
 };
 
 class ThreadGroup final : public RefCounted<ThreadGroup> {

@@ -12,6 +12,7 @@
 #include "core/kernel/kernel.h"
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
+#include "libuml/syscall_list.h"
 #include "core/task/process_table.h"
 #include "core/task/signal.h"
 #include "core/task/task.h"
@@ -89,18 +90,20 @@ class ProcSuper final : public SuperBlock {
 using Generator = std::function<Result<std::string>(Task& reader)>;
 using Writer = std::function<Result<void>(Task& writer, std::string_view text)>;
 
-// An open generated file (single_open). The text is made at open, and made again as
-// seq_read_iter makes it: on a read from offset 0 (pread at 0, or lseek to 0 then read),
-// and on a read anywhere but where the last one ended; reads that go on from there
-// continue the same text, so a file read in pieces stays consistent.
+// An open generated file (single_open). The text is made at open (so that its errors are
+// the open's), and made again as seq_read_iter makes it: at the first read (a file that
+// shows the reader's own state, such as [pid]/syscall, shows it as of the read), on a
+// read from offset 0 (pread at 0, or lseek to 0 then read), and on a read anywhere but
+// where the last one ended; reads that go on from there continue the same text, so a
+// file read in pieces stays consistent.
 class SeqOps final : public FileOps {
  public:
   SeqOps(std::string text, Generator gen, Writer w)
       : m_text(std::move(text)), m_gen(std::move(gen)), m_write(std::move(w)) {}
   Result<size_t> read(File&, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override {
     MutexGuard g(m_lock, self);
-    if (!m_fresh && (*pos == 0 || *pos != m_read_pos)) m_text = TRY(m_gen(static_cast<Task&>(self)));
-    m_fresh = false;
+    if (m_first || *pos == 0 || *pos != m_read_pos) m_text = TRY(m_gen(static_cast<Task&>(self)));
+    m_first = false;
     if (*pos >= m_text.size()) {
       m_read_pos = *pos;
       return size_t{0};
@@ -134,7 +137,7 @@ class SeqOps final : public FileOps {
  private:
   Mutex m_lock;
   std::string m_text;       // (m_lock)
-  bool m_fresh = true;      // made at open, not read yet (m_lock)
+  bool m_first = true;      // not read yet (m_lock)
   uint64_t m_read_pos = 0;  // where the last read ended (m_lock)
   Generator m_gen;
   Writer m_write;
@@ -296,6 +299,40 @@ class ProcBuilder {
   Kernel& m_k;
 };
 
+// The kernel function a task blocked in syscall nr waits in, as /proc/[pid]/wchan names it
+// on Linux 6.1 (a pipe's read or write by the descriptor's file; a syscall with no entry
+// here by its __do_sys_ wrapper).
+std::string wchan_of(Task& t, long nr, const long* args) {
+  auto on_pipe = [&] {
+    RefPtr<File> f = t.files().get(static_cast<int>(args[0]));
+    return f && f->inode().type() == abi::S_IFIFO_;
+  };
+  switch (nr) {
+    case 0: case 17: case 19: case 295: return on_pipe() ? "pipe_read" : "wait_woken";
+    case 1: case 18: case 20: case 296: return on_pipe() ? "pipe_write" : "wait_woken";
+    case 7: case 271: return "do_sys_poll";
+    case 23: case 270: return "do_select";
+    case 232: case 281: case 441: return "do_epoll_wait";
+    case 202: case 449: return "futex_wait_queue";
+    case 35: case 230: return "hrtimer_nanosleep";
+    case 61: case 247: return "do_wait";
+    case 34: return "__do_sys_pause";
+    case 130: return "sigsuspend";
+    case 128: return "do_sigtimedwait";
+    case 72: return "fcntl_setlk";
+    case 73: return "locks_lock_inode_wait";
+    case 2: case 257: case 437: return "wait_for_partner";  // a FIFO's other end
+    default: break;
+  }
+  switch (nr) {
+#define UML_PROC_NAME(n, name, arity, status, note) \
+  case n: return "__do_sys_" #name;
+    UML_SYSCALL_LIST(UML_PROC_NAME)
+#undef UML_PROC_NAME
+    default: return "0";
+  }
+}
+
 char state_of(const ProcessTable::ProcessSnapshot& s, Task& reader) {
   if (s.zombie) return 'Z';
   return reader.pid() == s.pid ? 'R' : 'S';
@@ -454,6 +491,37 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
   e.push_back({"status", DT_REG_, [=, this] {
                  return file(0444, [this, pid, tid](Task& r) -> Result<std::string> {
                    return status_text(TRY(need(pid)), tid, r);
+                 }, {}, uid, gid);
+               }});
+  // task_current_syscall: the syscall the thread is blocked in, with its arguments; the
+  // reader's own (this read); "running" for a thread that is not blocked. The stack and
+  // instruction pointers, which an in-process task does not have apart from the host's,
+  // read 0.
+  e.push_back({"syscall", DT_REG_, [=, this] {
+                 return file(0400, [this, pid, tid](Task& r) -> Result<std::string> {
+                   if (may_inspect(r, TRY(need(pid)))) {
+                   } else {
+                     return Errno::PERM;  // lock_trace
+                   }
+                   RefPtr<Task> t = m_k.procs().task_ref(tid);
+                   if (!t) return Errno::SRCH;
+                   if (t.get() != &r && !t->parked()) return std::string("running\n");
+                   long args[6];
+                   const long nr = t->current_syscall(args);
+                   if (nr < 0) return std::string("-1 0x0 0x0\n");
+                   return format("%ld 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x0 0x0\n", nr, args[0], args[1], args[2],
+                                 args[3], args[4], args[5]);
+                 }, {}, uid, gid);
+               }});
+  // get_wchan: where a blocked thread waits; "0" (no newline) for a running one, and for
+  // a reader that may not trace it.
+  e.push_back({"wchan", DT_REG_, [=, this] {
+                 return file(0444, [this, pid, tid](Task& r) -> Result<std::string> {
+                   RefPtr<Task> t = m_k.procs().task_ref(tid);
+                   if (!t || t.get() == &r || !t->parked() || !may_inspect(r, TRY(need(pid)))) return std::string("0");
+                   long args[6];
+                   const long nr = t->current_syscall(args);
+                   return nr < 0 ? std::string("0") : wchan_of(*t, nr, args);
                  }, {}, uid, gid);
                }});
   e.push_back({"comm", DT_REG_, [=, this] {
