@@ -51,9 +51,9 @@
   X(33, dup2, 2, IMPL, "") \
   X(34, pause, 0, IMPL, "") \
   X(35, nanosleep, 2, IMPL, "") \
-  X(36, getitimer, 2, PART, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL") \
+  X(36, getitimer, 2, IMPL, "ITIMER_REAL; ITIMER_VIRTUAL and ITIMER_PROF both count the process's CPU time (no user/system split)") \
   X(37, alarm, 1, IMPL, "") \
-  X(38, setitimer, 3, PART, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL") \
+  X(38, setitimer, 3, IMPL, "ITIMER_REAL; ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) on the process's CPU time, checked at its syscalls") \
   X(39, getpid, 0, IMPL, "") \
   X(40, sendfile, 4, IMPL, "") \
   X(41, socket, 3, NONE, "") \

@@ -1,4 +1,4 @@
-// Process timers: alarm, setitimer/getitimer (ITIMER_REAL) and POSIX timers, with their
+// Process timers: alarm, setitimer/getitimer (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF) and POSIX timers, with their
 // signals, overruns and errors. Each test runs in a child process of its own.
 
 #include <errno.h>
@@ -225,5 +225,51 @@ TEST_CASE("timer_create: SIGEV_NONE never signals; bad arguments") {
       CHILD_CHECK(call(SYS_timer_delete, 123456) == -EINVAL);
       return 0;
     }));
+  });
+}
+
+// ITIMER_VIRTUAL and ITIMER_PROF run on the process's CPU time: SIGVTALRM and SIGPROF come
+// while it computes (and makes syscalls, where libuml looks at the clock), periodically.
+TEST_CASE("setitimer: ITIMER_VIRTUAL and ITIMER_PROF send their signals as CPU time passes") {
+  for (const int which : {ITIMER_VIRTUAL, ITIMER_PROF}) {
+    const int sig = which == ITIMER_VIRTUAL ? SIGVTALRM : SIGPROF;
+    INFO("which " << which);
+    shim::fresh_task([&] {
+      expect_clean(shim::run_child([&] {
+        shim::set_mask(sigbit(sig));
+        struct itimerval it {{0, 20000}, {0, 20000}};
+        CHILD_CHECK(call(SYS_setitimer, which, &it, nullptr) == 0);
+        struct itimerval cur {};
+        CHILD_CHECK(call(SYS_getitimer, which, &cur) == 0);
+        CHILD_CHECK(cur.it_interval.tv_usec == 20000);
+        // set_cpu_itimer adds a tick (4 ms at HZ=250) to the value.
+        CHILD_CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec > 0 && cur.it_value.tv_usec <= 24000);
+        int got = 0;
+        volatile uint64_t x = 1;
+        for (;;) {
+          struct timespec cpu {};
+          call(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &cpu);
+          if (got == 3 || cpu.tv_sec >= 10) break;  // CPU time, not wall time: bounded either way
+          for (int i = 0; i < 20000; ++i) x = x * 6364136223846793005ull + 1;
+          siginfo_t si{};
+          if (wait_signal(sigbit(sig), &si, 0) == sig) {
+            CHILD_CHECK(si.si_code == SI_KERNEL);
+            ++got;
+          }
+        }
+        CHILD_CHECK(got == 3);
+        struct itimerval off {}, old {};
+        CHILD_CHECK(call(SYS_setitimer, which, &off, &old) == 0);
+        CHILD_CHECK(old.it_interval.tv_usec == 20000);
+        CHILD_CHECK(call(SYS_getitimer, which, &cur) == 0);
+        CHILD_CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0);
+        return 0;
+      }));
+    });
+  }
+  shim::fresh_task([] {
+    struct itimerval it {};
+    CHECK(call(SYS_getitimer, 3, &it) == -EINVAL);
+    CHECK(call(SYS_setitimer, 3, &it, nullptr) == -EINVAL);
   });
 }

@@ -2,6 +2,7 @@
 
 #include "core/abi/signal.h"
 #include "core/base/rcu.h"
+#include "core/time/posix_timer.h"
 
 #include <vector>
 
@@ -109,6 +110,10 @@ long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
   }
   const SyscallHandler h = kTable.handler[nr];
   t.syscall_entered(nr, a.a);
+  // ITIMER_VIRTUAL and ITIMER_PROF, checked against the process's CPU time as the tick
+  // checks them on Linux; their signal is taken at this syscall's exit.
+  if (ProcessTimers* pt = t.group().timers_if_any(); __builtin_expect(pt && pt->cpu_armed(), 0))
+    pt->check_cpu(k.procs().process_cpu_ns(t.group()));
   long ret = to_ret(h(t, a));
   rcu::quiescent();  // frees dentries and mounts retired by now, now and then
   if (__builtin_expect(t.m_interrupt.load(std::memory_order_relaxed) || is_restart(ret) ||

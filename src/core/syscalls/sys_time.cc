@@ -29,11 +29,7 @@ ClockBase clock_base(int32_t id) {
   }
 }
 
-int64_t process_cpu_ns(Task& t) {
-  int64_t ns = t.group().dead_threads_cpu_ns();
-  ns += t.kernel().procs().live_threads_cpu_ns(t.group());
-  return ns;
-}
+int64_t process_cpu_ns(Task& t) { return t.kernel().procs().process_cpu_ns(t.group()); }
 
 int64_t read_clock(Task& t, ClockBase b) {
   switch (b) {

@@ -1,4 +1,4 @@
-// Process timers: alarm, getitimer, setitimer (ITIMER_REAL), timer_create, timer_settime,
+// Process timers: alarm, getitimer, setitimer (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF), timer_create, timer_settime,
 // timer_gettime, timer_getoverrun, timer_delete (kernel/time/itimer.c, posix-timers.c).
 
 #include <climits>
@@ -53,9 +53,10 @@ Result<long> sys_alarm(Task& t, const SyscallArgs& a) {
 
 Result<long> sys_getitimer(Task& t, const SyscallArgs& a) {
   const int which = static_cast<int>(a.a[0]);
-  if (which != ITIMER_REAL_) return Errno::INVAL;  // FIXME: ITIMER_VIRTUAL and ITIMER_PROF
+  if (which != ITIMER_REAL_ && which != ITIMER_VIRTUAL_ && which != ITIMER_PROF_) return Errno::INVAL;
   int64_t left = 0, interval = 0;
-  t.group().timers().real().get(&left, &interval);
+  if (which == ITIMER_REAL_) t.group().timers().real().get(&left, &interval);
+  else t.group().timers().get_cpu(which, t.kernel().procs().process_cpu_ns(t.group()), &left, &interval);
   TRY(copy_to_user(UserPtr<itimerval>(a.a[1]), itimerval_of(left, interval)));
   return 0;
 }
@@ -67,9 +68,15 @@ Result<long> sys_setitimer(Task& t, const SyscallArgs& a) {
     nv = TRY(copy_from_user(UserPtr<itimerval>(a.a[1])));
     if (!timeval_valid(nv.it_value) || !timeval_valid(nv.it_interval)) return Errno::INVAL;
   }
-  if (which != ITIMER_REAL_) return Errno::INVAL;  // FIXME: ITIMER_VIRTUAL and ITIMER_PROF
+  if (which != ITIMER_REAL_ && which != ITIMER_VIRTUAL_ && which != ITIMER_PROF_) return Errno::INVAL;
   int64_t left = 0, interval = 0;
-  set_real(t, to_ns_saturated(nv.it_value), to_ns_saturated(nv.it_interval), &left, &interval);
+  if (which == ITIMER_REAL_) {
+    set_real(t, to_ns_saturated(nv.it_value), to_ns_saturated(nv.it_interval), &left, &interval);
+  } else {
+    // set_cpu_itimer: the CPU clock read now; a value rounds up to a tick at least.
+    t.group().timers().set_cpu(which, t.kernel().procs().process_cpu_ns(t.group()), to_ns_saturated(nv.it_value),
+                               to_ns_saturated(nv.it_interval), &left, &interval);
+  }
   if (a.a[2]) TRY(copy_to_user(UserPtr<itimerval>(a.a[2]), itimerval_of(left, interval)));
   return 0;
 }

@@ -501,6 +501,10 @@ int64_t ProcessTable::live_threads_cpu_ns(ThreadGroup& g) {
   return ns;
 }
 
+int64_t ProcessTable::process_cpu_ns(ThreadGroup& g) {
+  return g.dead_threads_cpu_ns() + live_threads_cpu_ns(g);
+}
+
 // getpgid/getsid: an id of the process of the task named pid (0: the caller), zombies
 // included, as Linux's find_task_by_vpid finds them.
 Result<pid_t_> ProcessTable::group_id_of(Task& self, pid_t_ pid, pid_t_ (ThreadGroup::*id)() const) {

@@ -76,6 +76,8 @@ class ProcessTable {
 
   // CPU time of g's live threads (ns).
   int64_t live_threads_cpu_ns(ThreadGroup& g);
+  // The process's CPU time: its exited threads' and its live threads' (CLOCK_PROCESS_CPUTIME_ID).
+  int64_t process_cpu_ns(ThreadGroup& g);
   size_t task_count() const { return m_task_count.load(std::memory_order_relaxed); }
   size_t process_count() const { return m_process_count.load(std::memory_order_relaxed); }
   ThreadGroup& init() const { return *m_init; }

@@ -158,6 +158,49 @@ void ProcessTimers::taken(siginfo* info) {
   if (it != m_timers.end()) it->second->taken(info);
 }
 
+void ProcessTimers::set_cpu(int which, int64_t now, int64_t value, int64_t interval, int64_t* old_left,
+                            int64_t* old_interval) {
+  // set_cpu_itimer adds a tick to a new value (TICK_NSEC: 4 ms at Debian's HZ=250), so at
+  // least the time asked for passes; getitimer shows it.
+  if (value) value += kTickNs;
+  SpinGuard g(m_lock);
+  CpuItimer& it = m_cpu[which - 1];
+  if (old_left) *old_left = it.expires ? std::max<int64_t>(it.expires - now, 1) : 0;
+  if (old_interval) *old_interval = it.incr;
+  it.expires = value ? now + value : 0;
+  it.incr = value ? interval : 0;
+  m_cpu_armed.store(m_cpu[0].expires || m_cpu[1].expires, std::memory_order_relaxed);
+}
+
+void ProcessTimers::get_cpu(int which, int64_t now, int64_t* left, int64_t* interval) {
+  SpinGuard g(m_lock);
+  const CpuItimer& it = m_cpu[which - 1];
+  // An expiry already passed but not yet noticed reads as one tick left (TICK_NSEC).
+  *left = it.expires ? std::max<int64_t>(it.expires - now, kTickNs) : 0;
+  *interval = it.incr;
+}
+
+void ProcessTimers::check_cpu(int64_t now) {
+  bool fire[2] = {false, false};
+  {
+    SpinGuard g(m_lock);
+    for (int i = 0; i < 2; ++i) {
+      CpuItimer& it = m_cpu[i];
+      if (!it.expires || now < it.expires) continue;
+      fire[i] = true;
+      if (it.incr) {
+        it.expires += it.incr;
+        if (it.expires <= now) it.expires = now + it.incr;  // far behind: one signal, on from now
+      } else {
+        it.expires = 0;
+      }
+    }
+    m_cpu_armed.store(m_cpu[0].expires || m_cpu[1].expires, std::memory_order_relaxed);
+  }
+  for (int i = 0; i < 2; ++i)
+    if (fire[i]) Signals::send(m_group, 0, Signals::kernel_info(i == 0 ? SIGVTALRM_ : SIGPROF_, SI_KERNEL_));
+}
+
 void ProcessTimers::clear() {
   std::map<int, std::shared_ptr<PosixTimer>> timers;
   {
@@ -166,6 +209,8 @@ void ProcessTimers::clear() {
   }
   for (auto& [id, t] : timers) t->set(0, 0, nullptr, nullptr);
   m_real->set(0, 0, nullptr, nullptr);
+  set_cpu(1, 0, 0, 0, nullptr, nullptr);
+  set_cpu(2, 0, 0, 0, nullptr, nullptr);
 }
 
 }  // namespace uml::kern

@@ -60,7 +60,10 @@ class PosixTimer {
   KTimer m_timer;  // last: cancelled (in its destructor) before the rest goes
 };
 
-// A process's timers: its POSIX timers by id and ITIMER_REAL.
+// A process's timers: its POSIX timers by id, ITIMER_REAL, and the CPU-time itimers
+// ITIMER_VIRTUAL and ITIMER_PROF (signal_struct's it[], checked as run_posix_cpu_timers
+// checks them: at the process's syscalls, against its CPU time, which libuml does not split
+// into user and system time, so both count all of it).
 class ProcessTimers {
  public:
   ProcessTimers(Kernel& k, ThreadGroup& g);
@@ -71,6 +74,15 @@ class ProcessTimers {
   Result<void> remove(int id);
   std::shared_ptr<PosixTimer> find(int id);
   PosixTimer& real() { return *m_real; }
+  // setitimer/getitimer for ITIMER_VIRTUAL (which 1) and ITIMER_PROF (2): value and
+  // interval in CPU ns (value 0 disarms); now is the process's CPU time.
+  void set_cpu(int which, int64_t now, int64_t value, int64_t interval, int64_t* old_left, int64_t* old_interval);
+  void get_cpu(int which, int64_t now, int64_t* left, int64_t* interval);
+  // Whether a CPU itimer is armed (one load: the syscall path asks it every time).
+  bool cpu_armed() const { return m_cpu_armed.load(std::memory_order_relaxed); }
+  // check_cpu_itimer: each armed CPU itimer whose expiry now has passed sends its signal
+  // (SIGVTALRM, SIGPROF) to the process and re-arms by its interval, or disarms.
+  void check_cpu(int64_t now);
   // A dequeued SI_TIMER signal (siglock held).
   void taken(abi::siginfo* info);
   // exit_itimers: every timer stops (process exit).
@@ -83,6 +95,13 @@ class ProcessTimers {
   std::map<int, std::shared_ptr<PosixTimer>> m_timers;
   int m_next_id = 0;
   std::unique_ptr<PosixTimer> m_real;
+  struct CpuItimer {
+    int64_t expires = 0;  // process CPU ns; 0: disarmed
+    int64_t incr = 0;
+  };
+  CpuItimer m_cpu[2];  // ITIMER_VIRTUAL, ITIMER_PROF (m_lock)
+  static constexpr int64_t kTickNs = 4'000'000;  // TICK_NSEC at HZ=250
+  std::atomic<bool> m_cpu_armed{false};
 };
 
 }  // namespace uml::kern
