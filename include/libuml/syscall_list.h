@@ -28,7 +28,7 @@
   X(10, mprotect, 3, NONE, "") \
   X(11, munmap, 2, NONE, "") \
   X(12, brk, 1, NONE, "") \
-  X(13, rt_sigaction, 4, PART, "handlers are host functions run at the syscall exit; SA_ONSTACK is stored but handlers run on the task stack (no sigaltstack)") \
+  X(13, rt_sigaction, 4, PART, "handlers are host functions run at the syscall exit; SA_ONSTACK ones on the sigaltstack") \
   X(14, rt_sigprocmask, 4, IMPL, "") \
   X(15, rt_sigreturn, 0, NONE, "") \
   X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD, FS_IOC_GETFLAGS/SETFLAGS and FS_IOC_FSGETXATTR (ext4, tmpfs: immutable, append-only, noatime, nodump, and sync on ext4, enforced), FICLONE/FICLONERANGE/FIDEDUPERANGE (EOPNOTSUPP: no shared extents), the block devices' BLK* (docs/block.md) and the character devices' (RNDGETENTCNT); no terminals yet") \
@@ -146,7 +146,7 @@
   X(128, rt_sigtimedwait, 4, IMPL, "") \
   X(129, rt_sigqueueinfo, 3, IMPL, "") \
   X(130, rt_sigsuspend, 2, IMPL, "") \
-  X(131, sigaltstack, 2, NONE, "") \
+  X(131, sigaltstack, 2, IMPL, "SA_ONSTACK handlers run on it (the task switches stacks for the call); SS_AUTODISARM") \
   X(132, utime, 2, IMPL, "") \
   X(133, mknod, 3, PART, "every node is created; sockets and block devices cannot be opened yet (ENXIO)") \
   X(134, uselib, 1, NONE, "") \

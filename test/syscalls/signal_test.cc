@@ -690,3 +690,85 @@ TEST_CASE("SIGCHLD on a child's stop and continue, unless SA_NOCLDSTOP; wait4 in
     }));
   });
 }
+
+namespace {
+constexpr unsigned kSsAutodisarm = 1u << 31;  // <linux/signal.h>: SS_AUTODISARM
+char g_altstack[64 * 1024];
+volatile uintptr_t g_handler_sp = 0;
+volatile int g_alt_flags = -1;
+volatile long g_alt_set = 1;
+void on_alt(int) {
+  char here = 0;
+  g_handler_sp = reinterpret_cast<uintptr_t>(&here);
+  stack_t cur{};
+  shim::call(SYS_sigaltstack, nullptr, &cur);
+  g_alt_flags = cur.ss_flags;
+  stack_t again{g_altstack, 0, sizeof g_altstack};
+  g_alt_set = shim::call(SYS_sigaltstack, &again, nullptr);
+}
+void on_alt_quiet(int) {
+  char here = 0;
+  g_handler_sp = reinterpret_cast<uintptr_t>(&here);
+}
+bool on_altstack_mem(uintptr_t sp) {
+  return sp >= reinterpret_cast<uintptr_t>(g_altstack) && sp < reinterpret_cast<uintptr_t>(g_altstack) + sizeof g_altstack;
+}
+}  // namespace
+
+// sigaltstack: an SA_ONSTACK handler runs on the alternate stack, which reports SS_ONSTACK
+// and cannot change meanwhile; SS_AUTODISARM hands it over to the handler and sigreturn
+// brings it back.
+TEST_CASE("sigaltstack: SA_ONSTACK handlers run on the alternate stack") {
+  shim::fresh_task([] {
+    expect_clean(shim::run_child([] {
+      stack_t old{};
+      CHILD_CHECK(call(SYS_sigaltstack, nullptr, &old) == 0);
+      CHILD_CHECK(old.ss_flags == SS_DISABLE);
+      stack_t small{g_altstack, 0, 1024};
+      CHILD_CHECK(call(SYS_sigaltstack, &small, nullptr) == -ENOMEM);
+      stack_t bad{g_altstack, 7, sizeof g_altstack};
+      CHILD_CHECK(call(SYS_sigaltstack, &bad, nullptr) == -EINVAL);
+      CHILD_CHECK(call(SYS_sigaltstack, 8, nullptr) == -EFAULT);
+      stack_t ss{g_altstack, 0, sizeof g_altstack};
+      CHILD_CHECK(call(SYS_sigaltstack, &ss, nullptr) == 0);
+      CHILD_CHECK(call(SYS_sigaltstack, nullptr, &old) == 0);
+      CHILD_CHECK(old.ss_sp == g_altstack && old.ss_size == sizeof g_altstack && old.ss_flags == 0);
+      // SA_ONSTACK: on it, SS_ONSTACK, and no change while there.
+      CHILD_CHECK(shim::set_action(SIGUSR1, reinterpret_cast<void*>(on_alt), SA_ONSTACK) == 0);
+      CHILD_CHECK(call(SYS_kill, call(SYS_getpid), SIGUSR1) == 0);
+      CHILD_CHECK(on_altstack_mem(g_handler_sp));
+      CHILD_CHECK(g_alt_flags == SS_ONSTACK);
+      CHILD_CHECK(g_alt_set == -EPERM);
+      // Without SA_ONSTACK: the thread's own stack.
+      CHILD_CHECK(shim::set_action(SIGUSR2, reinterpret_cast<void*>(on_alt), 0) == 0);
+      CHILD_CHECK(call(SYS_kill, call(SYS_getpid), SIGUSR2) == 0);
+      CHILD_CHECK(!on_altstack_mem(g_handler_sp));
+      CHILD_CHECK(g_alt_flags == 0);
+      // SS_AUTODISARM: disarmed inside (the handler may set another: it sets this one
+      // again, without the flag, and sigreturn's restore_altstack then leaves it so, since
+      // the frame is on it).
+      stack_t ad{g_altstack, static_cast<int>(kSsAutodisarm), sizeof g_altstack};
+      CHILD_CHECK(call(SYS_sigaltstack, &ad, nullptr) == 0);
+      CHILD_CHECK(call(SYS_kill, call(SYS_getpid), SIGUSR1) == 0);
+      CHILD_CHECK(on_altstack_mem(g_handler_sp));
+      CHILD_CHECK(g_alt_flags == SS_DISABLE);
+      CHILD_CHECK(g_alt_set == 0);
+      CHILD_CHECK(call(SYS_sigaltstack, nullptr, &old) == 0);
+      CHILD_CHECK(old.ss_sp == g_altstack && old.ss_size == sizeof g_altstack);
+      CHILD_CHECK(old.ss_flags == 0);
+      // A handler that leaves it alone finds it armed again after sigreturn.
+      CHILD_CHECK(call(SYS_sigaltstack, &ad, nullptr) == 0);
+      CHILD_CHECK(shim::set_action(SIGUSR2, reinterpret_cast<void*>(on_alt_quiet), SA_ONSTACK) == 0);
+      g_handler_sp = 0;
+      CHILD_CHECK(call(SYS_kill, call(SYS_getpid), SIGUSR2) == 0);
+      CHILD_CHECK(on_altstack_mem(g_handler_sp));
+      CHILD_CHECK(call(SYS_sigaltstack, nullptr, &old) == 0);
+      CHILD_CHECK(static_cast<unsigned>(old.ss_flags) == kSsAutodisarm && old.ss_size == sizeof g_altstack);
+      stack_t off{nullptr, SS_DISABLE, 0};
+      CHILD_CHECK(call(SYS_sigaltstack, &off, nullptr) == 0);
+      CHILD_CHECK(call(SYS_sigaltstack, nullptr, &old) == 0);
+      CHILD_CHECK(old.ss_flags == SS_DISABLE && old.ss_size == 0);
+      return 0;
+    }));
+  });
+}

@@ -103,6 +103,8 @@ struct stack_t_ {
 };
 inline constexpr int SS_ONSTACK_ = 1;
 inline constexpr int SS_DISABLE_ = 2;
+inline constexpr uint32_t SS_AUTODISARM_ = 1u << 31;  // SS_FLAG_BITS
+inline constexpr uint64_t MINSIGSTKSZ_ = 2048;
 struct ucontext_ {
   uint64_t uc_flags;
   uint64_t uc_link;

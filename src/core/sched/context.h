@@ -125,4 +125,10 @@ inline void sanitizer_destroy([[maybe_unused]] SanitizerState& s) {
 #endif
 }
 
+// Calls fn(arg) on the stack [base, base + size) and returns, on the caller's stack, when
+// it returns (a signal handler on its sigaltstack). An exception fn throws is rethrown on
+// the caller's stack. Nothing of the scheduler is involved: the same task runs on another
+// stack for a while, on whatever host thread carries it.
+void call_on_stack(void* base, size_t size, void (*fn)(void*), void* arg);
+
 }  // namespace uml::kern::ctx

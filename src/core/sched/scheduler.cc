@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <exception>
 
 namespace uml::kern {
 
@@ -412,6 +413,48 @@ void Vcpu::fiber_entry(ctx::transfer_t t) {
 // ---- Scheduler -----------------------------------------------------------------------------
 
 namespace ctx {
+namespace {
+struct StackCall {
+  void (*fn)(void*);
+  void* arg;
+  fcontext_t back = nullptr;
+  SanitizerState caller, callee;
+  StackBounds caller_stack;
+  std::exception_ptr error;
+};
+
+void stack_call_entry(transfer_t t) {
+  auto* c = static_cast<StackCall*>(t.data);
+  c->back = t.fctx;
+#ifdef UML_ASAN
+  __sanitizer_finish_switch_fiber(c->callee.fake_stack, &c->caller_stack.bottom, &c->caller_stack.size);
+#endif
+  try {
+    c->fn(c->arg);
+  } catch (...) {
+    c->error = std::current_exception();
+  }
+  before_switch(c->callee, c->caller, c->caller_stack, /*from_exits=*/true);
+  jump_fcontext(c->back, nullptr);
+  __builtin_unreachable();
+}
+}  // namespace
+
+void call_on_stack(void* base, size_t size, void (*fn)(void*), void* arg) {
+  StackCall c{fn, arg};
+  auto top = reinterpret_cast<uintptr_t>(base) + size;
+  top &= ~uintptr_t{15};
+  const size_t usable = top - reinterpret_cast<uintptr_t>(base);
+  fcontext_t callee = make_fcontext(reinterpret_cast<void*>(top), usable, stack_call_entry);
+  sanitizer_create(c.caller, /*thread_own=*/true);
+  sanitizer_create(c.callee, /*thread_own=*/false);
+  before_switch(c.caller, c.callee, StackBounds{base, usable}, /*from_exits=*/false);
+  jump_fcontext(callee, &c);
+  after_switch(c.caller);
+  sanitizer_destroy(c.callee);
+  if (c.error) std::rethrow_exception(c.error);
+}
+
 bool mxcsr_frame_layout_ok() {
   alignas(64) char probe[1024];
   fcontext_t f = make_fcontext(probe + sizeof(probe), sizeof(probe), [](transfer_t) {});

@@ -43,6 +43,15 @@ Result<long> sys_rt_sigaction(Task& t, const SyscallArgs& a) {
   return 0;
 }
 
+// sigaltstack: the new setting read first (EFAULT), the old one written last.
+Result<long> sys_sigaltstack(Task& t, const SyscallArgs& a) {
+  stack_t_ ss{}, old{};
+  if (a.a[0]) ss = TRY(copy_from_user(UserPtr<stack_t_>(a.a[0])));
+  TRY(Signals::sigaltstack(t, a.a[0] ? &ss : nullptr, a.a[1] ? &old : nullptr));
+  if (a.a[1]) TRY(copy_to_user(UserPtr<stack_t_>(a.a[1]), old));
+  return 0;
+}
+
 Result<long> sys_rt_sigprocmask(Task& t, const SyscallArgs& a) {
   const int how = static_cast<int>(a.a[0]);
   if (a.a[3] != kSigsetSize) return Errno::INVAL;

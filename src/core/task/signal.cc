@@ -5,6 +5,7 @@
 
 #include "core/abi/process.h"
 #include "core/kernel/kernel.h"
+#include "core/sched/context.h"
 #include "core/task/process_table.h"
 #include "core/task/task.h"
 #include "core/time/posix_timer.h"
@@ -596,18 +597,89 @@ SigSet Signals::setup_frame(Task& t, const SigDelivery& d) {
   return old;
 }
 
+namespace {
+// sas_ss_flags: disabled, on the alternate stack, or neither.
+int altstack_mode(const TaskSignals& s) {
+  if (!s.ss_size) return SS_DISABLE_;
+  return s.on_altstack ? SS_ONSTACK_ : 0;
+}
+}  // namespace
+
+Result<void> Signals::sigaltstack(Task& t, const stack_t_* ss, stack_t_* old) {
+  TaskSignals& s = t.m_sig;
+  if (old) {
+    *old = stack_t_{};
+    old->ss_sp = s.ss_sp;
+    old->ss_size = s.ss_size;
+    old->ss_flags = static_cast<int32_t>(static_cast<uint32_t>(altstack_mode(s)) | (s.ss_flags & SS_AUTODISARM_));
+  }
+  if (!ss) return {};
+  if (s.on_altstack && s.ss_size) return Errno::PERM;  // on the registered stack (on_sig_stack)
+  const uint32_t flags = static_cast<uint32_t>(ss->ss_flags);
+  const uint32_t mode = flags & ~SS_AUTODISARM_;
+  if (mode != SS_DISABLE_ && mode != SS_ONSTACK_ && mode != 0) return Errno::INVAL;
+  if (s.ss_sp == ss->ss_sp && s.ss_size == ss->ss_size && s.ss_flags == flags) return {};
+  if (mode == SS_DISABLE_) {
+    s.ss_sp = 0;
+    s.ss_size = 0;
+  } else {
+    if (ss->ss_size < MINSIGSTKSZ_) return Errno::NOMEM;
+    s.ss_sp = ss->ss_sp;
+    s.ss_size = ss->ss_size;
+  }
+  s.ss_flags = flags;
+  return {};
+}
+
 void Signals::run_frame(Task& t, const SigDelivery& d, SigSet old) {
+  TaskSignals& s = t.m_sig;
   ucontext_ uc{};
-  uc.uc_stack.ss_flags = SS_DISABLE_;
+  // __save_altstack: the setting as it was, for sigreturn's restore_altstack.
+  uc.uc_stack.ss_sp = s.ss_sp;
+  uc.uc_stack.ss_size = s.ss_size;
+  uc.uc_stack.ss_flags = static_cast<int32_t>(static_cast<uint32_t>(altstack_mode(s)) | (s.ss_flags & SS_AUTODISARM_));
   uc.uc_sigmask = old;
   siginfo info = d.info;
-  if (d.action.flags & SA_SIGINFO_) {
-    reinterpret_cast<void (*)(int, siginfo*, void*)>(d.action.handler)(d.sig, &info, &uc);
+  struct Call {
+    const SigDelivery& d;
+    siginfo* info;
+    ucontext_* uc;
+    static void run(void* p) {
+      auto* c = static_cast<Call*>(p);
+      if (c->d.action.flags & SA_SIGINFO_) {
+        reinterpret_cast<void (*)(int, siginfo*, void*)>(c->d.action.handler)(c->d.sig, c->info, c->uc);
+      } else {
+        reinterpret_cast<void (*)(int)>(c->d.action.handler)(c->d.sig);
+      }
+    }
+  } call{d, &info, &uc};
+  // get_sigframe: SA_ONSTACK takes the alternate stack when there is one and the task is
+  // not on it already (a nested handler stays where it is).
+  const bool onstack = (d.action.flags & SA_ONSTACK_) && altstack_mode(s) == 0;
+  const uint64_t sp = onstack ? s.ss_sp : 0, size = onstack ? s.ss_size : 0;
+  if (onstack) {
+    if (s.ss_flags & SS_AUTODISARM_) {  // sas_ss_reset
+      s.ss_sp = s.ss_size = 0;
+      s.ss_flags = SS_DISABLE_;
+    }
+    ++s.on_altstack;
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{s.on_altstack};
+    ctx::call_on_stack(reinterpret_cast<void*>(sp), size, &Call::run, &call);
   } else {
-    reinterpret_cast<void (*)(int)>(d.action.handler)(d.sig);
+    Call::run(&call);
   }
-  // sigreturn: the mask of the frame, which the handler may have changed.
+  // sigreturn: the mask of the frame, which the handler may have changed, and the
+  // alternate stack as the frame saved it (restore_altstack; refused while still on it).
   set_blocked(t, uc.uc_sigmask);
+  // restore_altstack's do_sigaltstack runs with the frame's stack pointer: refused
+  // (silently) while a registered, armed alternate stack holds that frame.
+  const uint64_t frame = sp + size - 1;
+  const bool frame_on_registered = onstack && s.ss_size && !(s.ss_flags & SS_AUTODISARM_) && frame >= s.ss_sp &&
+                                   frame < s.ss_sp + s.ss_size;
+  if (!s.on_altstack && !frame_on_registered) (void)sigaltstack(t, &uc.uc_stack, nullptr);
 }
 
 siginfo Signals::child_info(ThreadGroup& child, int code, int status) {

@@ -95,6 +95,10 @@ struct TaskSignals {
   SigSet waiting = 0;        // rt_sigtimedwait: these count as unblocked for wake-ups
   bool stop_pending = false; // has yet to take part in the group stop
   SigPending pending;
+  // sigaltstack (the task's own: only it reads and writes these). ss_size 0: disabled.
+  uint64_t ss_sp = 0, ss_size = 0;
+  uint32_t ss_flags = abi::SS_DISABLE_;  // as set, SS_AUTODISARM included
+  int on_altstack = 0;                   // handlers running on it now (nested ones stay there)
 };
 
 // What get_signal hands the syscall exit: a handler to run.
@@ -164,6 +168,10 @@ class Signals {
   // restore (Linux's signal_setup_done); run_frame calls the handler and restores it
   // (sigreturn). Frames set up together run last-first, as stacked frames do on Linux.
   static SigSet setup_frame(Task& t, const SigDelivery& d);
+  // sigaltstack (do_sigaltstack): the old setting into *old (SS_ONSTACK while a handler
+  // runs on it), then ss applied. Errors: PERM (on the alternate stack now), INVAL (bad
+  // flags), NOMEM (smaller than MINSIGSTKSZ).
+  static Result<void> sigaltstack(Task& t, const abi::stack_t_* ss, abi::stack_t_* old);
   static void run_frame(Task& t, const SigDelivery& d, SigSet old);
 
   // Recomputes the thread's interrupt flag from its pending sets (siglock held).
