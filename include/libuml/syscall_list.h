@@ -217,7 +217,7 @@
   X(199, fremovexattr, 2, IMPL, "") \
   X(200, tkill, 2, IMPL, "") \
   X(201, time, 1, IMPL, "") \
-  X(202, futex, 6, PART, "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, private and shared; the priority-inheritance operations return ENOSYS") \
+  X(202, futex, 6, IMPL, "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI (owner-died on exit; FIFO handover, no priorities to inherit), private and shared") \
   X(203, sched_setaffinity, 3, PART, "CPUs are the instance vCPUs; an attached thread keeps the mask but runs where the host puts it") \
   X(204, sched_getaffinity, 3, IMPL, "") \
   X(205, set_thread_area, 1, NONE, "") \

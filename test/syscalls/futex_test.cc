@@ -124,3 +124,111 @@ TEST_CASE("futex_waitv: values, timeouts, a wake by another process, and errors"
     CHECK(woke == 1);
   });
 }
+
+namespace {
+// Asks pred (which may act) every 2 ms, up to 10 s, until it holds; false if it never does.
+template <typename P>
+bool eventually(P&& pred) {
+  for (int i = 0; i < 5000; ++i) {
+    if (pred()) return true;
+    struct timespec ts {0, 2000000};
+    call(SYS_nanosleep, &ts, nullptr);
+  }
+  return false;
+}
+constexpr uint32_t kWaitersBit = FUTEX_WAITERS, kOwnerDiedBit = FUTEX_OWNER_DIED;
+}  // namespace
+
+// PI futexes: the word holds the owner's tid; a contended lock sets FUTEX_WAITERS and the
+// unlock hands it to the waiter; an owner that exits holding it leaves FUTEX_OWNER_DIED.
+TEST_CASE("futex: FUTEX_LOCK_PI, TRYLOCK_PI and UNLOCK_PI, contended, and an owner that dies") {
+  shim::fresh_task([] {
+    alignas(4) static volatile uint32_t lock = 0;
+    lock = 0;
+    auto* w = const_cast<uint32_t*>(&lock);
+    const long me = call(SYS_gettid);
+    CHECK(call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
+    CHECK(lock == static_cast<uint32_t>(me));
+    CHECK(call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == -EDEADLK);
+    long other_try = 0, other_unlock = 0, other_tid = 0, other_lock = -1;
+    uint32_t seen_by_other = 0;
+    auto join = shim::start_thread([&] {
+      other_tid = call(SYS_gettid);
+      other_try = call(SYS_futex, w, FUTEX_TRYLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+      other_unlock = call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+      other_lock = call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);  // blocks
+      seen_by_other = lock;
+      call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+    });
+    CHECK(eventually([&] { return (lock & kWaitersBit) != 0; }));
+    CHECK(call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
+    join();
+    CHECK(other_try == -EAGAIN);
+    CHECK(other_unlock == -EPERM);
+    CHECK(other_lock == 0);
+    CHECK(seen_by_other == (static_cast<uint32_t>(other_tid) | kWaitersBit));
+    CHECK(lock == 0);
+    // An owner that exits holding it: its waiter gets it, marked owner-died.
+    long taker = 0;
+    auto owner = shim::start_thread([&] {
+      call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+      eventually([&] { return (lock & kWaitersBit) != 0; });  // a waiter came
+    });  // returns (exits) without unlocking
+    CHECK(eventually([&] { return lock != 0; }));
+    taker = call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+    owner();
+    CHECK(taker == 0);
+    CHECK(lock == (static_cast<uint32_t>(me) | kWaitersBit | kOwnerDiedBit));
+    CHECK(call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
+    CHECK(lock == 0);
+  });
+}
+
+// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (pthread_cond_wait on a PI mutex): the
+// waiter is woken owning the PI lock when it was free, or queued on it and handed it by the
+// owner's unlock.
+TEST_CASE("futex: FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI") {
+  shim::fresh_task([] {
+    alignas(4) static volatile uint32_t cond = 0, mutex = 0;
+    cond = 0;
+    mutex = 0;
+    auto* c = const_cast<uint32_t*>(&cond);
+    auto* m = const_cast<uint32_t*>(&mutex);
+    CHECK(call(SYS_futex, c, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, nullptr, c, 0) == -EINVAL);  // the same word
+    CHECK(call(SYS_futex, c, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 1, nullptr, m, 0) == -EAGAIN);  // the word differs
+    CHECK(call(SYS_futex, c, FUTEX_CMP_REQUEUE_PI_PRIVATE, 2, 0, m, 0) == -EINVAL);          // nr_wake != 1
+    // The mutex is free: the waiter wakes owning it.
+    long tid1 = 0, r1 = -1;
+    auto j1 = shim::start_thread([&] {
+      tid1 = call(SYS_gettid);
+      r1 = call(SYS_futex, c, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, nullptr, m, 0);
+      if (r1 == 0) call(SYS_futex, m, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+    });
+    long moved = 0;
+    CHECK(eventually([&] {
+      moved = call(SYS_futex, c, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 0, m, 0);
+      return moved == 1;
+    }));
+    j1();
+    CHECK(r1 == 0);
+    CHECK(mutex == 0);
+    // The mutex is held: the waiter moves to it and gets it at the unlock.
+    REQUIRE(call(SYS_futex, m, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
+    long tid2 = 0, r2 = -1;
+    uint32_t owned = 0;
+    auto j2 = shim::start_thread([&] {
+      tid2 = call(SYS_gettid);
+      r2 = call(SYS_futex, c, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, nullptr, m, 0);
+      owned = mutex;
+      if (r2 == 0) call(SYS_futex, m, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
+    });
+    CHECK(eventually([&] { return call(SYS_futex, c, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 1, m, 0) == 1; }));
+    CHECK((mutex & kWaitersBit) != 0);
+    CHECK(call(SYS_futex, m, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
+    j2();
+    CHECK(r2 == 0);
+    CHECK((owned & FUTEX_TID_MASK) == static_cast<uint32_t>(tid2));
+    CHECK(mutex == 0);
+    (void)tid1;
+  });
+}

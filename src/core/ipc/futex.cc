@@ -2,6 +2,8 @@
 
 #include "host/fault.h"
 
+#include <vector>
+
 namespace uml::kern {
 
 namespace {
@@ -81,7 +83,7 @@ Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t v
 unsigned FutexTable::wake_locked(Bucket& b, const FutexKey& key, unsigned n, uint32_t bitset) {
   unsigned woken = 0;
   b.waiters.for_each([&](Waiter& w) {
-    if (woken >= n || !(w.key == key) || !(w.bitset & bitset)) return;
+    if (woken >= n || !(w.key == key) || !(w.bitset & bitset) || w.pi) return;  // PI waiters: unlock_pi's
     b.waiters.remove(w);
     SchedEntity* e = w.entity;  // w is on the waiter's stack: nothing of it after this store
     w.woken.store(true, std::memory_order_release);
@@ -240,6 +242,244 @@ Result<long> FutexTable::wake_op(const FutexKey& key, const FutexKey& key2, unsi
   if (hit) woken += wake_locked(b2, key2, n2, kBitsetAll);
   unlock_two(b1, b2);
   return woken;
+}
+
+// ---- priority-inheritance futexes ----
+
+bool FutexTable::set_bits(uintptr_t addr, uint32_t bits) {
+  uint32_t cur;
+  if (!read_word(addr, &cur)) return false;
+  for (bool swapped = false; !swapped;) {
+    if ((cur & bits) == bits) return true;
+    if (!host::cmpxchg_guarded(reinterpret_cast<uint32_t*>(addr), &cur, cur | bits, &swapped)) return false;
+  }
+  return true;
+}
+
+Result<void> FutexTable::wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns) {
+  w.pi = true;
+  w.bucket.store(b, std::memory_order_relaxed);
+  b->waiters.push_back(w);
+  m_pi_waiters.fetch_add(1, std::memory_order_relaxed);
+  b->lock.unlock();
+  for (;;) {
+    const bool in_time = Scheduler::park(self, deadline_ns);
+    if (w.woken.load(std::memory_order_acquire)) {
+      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);  // the waker is done with us
+      return {};
+    }
+    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
+    if (in_time && !interrupted) continue;
+    if (!unqueue(w)) return {};  // handed the lock just now
+    m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+    // futex_lock_pi: a signal restarts the call (ERESTARTNOINTR), a timeout ends it.
+    return interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
+  }
+}
+
+Result<void> FutexTable::lock_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, int64_t deadline_ns,
+                                 bool trylock, AliveFn alive, void* ctx) {
+  Bucket& b = bucket_of(key);
+  b.lock.lock();
+  auto fail = [&](Errno e) -> Result<void> {
+    b.lock.unlock();
+    return e;
+  };
+  auto* word = reinterpret_cast<uint32_t*>(key.addr);
+  uint32_t cur;
+  if (!read_word(key.addr, &cur)) return fail(Errno::FAULT);
+  for (;;) {
+    const uint32_t owner = cur & kTidMask;
+    // Free, or its owner gone with the word saying so (kOwnerDied): take it
+    // (futex_lock_pi_atomic), keeping kOwnerDied for the new owner to see.
+    if (owner == 0 || (owner != tid && (cur & kOwnerDied) && !alive(ctx, owner))) {
+      bool queued = false;
+      b.waiters.for_each([&](Waiter& x) { queued = queued || (x.pi && x.key == key); });
+      const uint32_t next = tid | (cur & kOwnerDied) | (queued ? kWaiters : 0);
+      bool swapped = false;
+      if (!host::cmpxchg_guarded(word, &cur, next, &swapped)) return fail(Errno::FAULT);
+      if (!swapped) continue;
+      b.lock.unlock();
+      return {};
+    }
+    if (owner == tid) return fail(Errno::DEADLK);
+    if (!alive(ctx, owner)) return fail(Errno::SRCH);
+    if (trylock) return fail(Errno::AGAIN);
+    // Contended: the owner must come here to unlock.
+    bool swapped = (cur & kWaiters) != 0;
+    while (!swapped) {
+      if (!host::cmpxchg_guarded(word, &cur, cur | kWaiters, &swapped)) return fail(Errno::FAULT);
+      if (!swapped && (cur & kTidMask) != owner) break;  // changed hands: look again
+    }
+    if (!swapped) continue;
+    Waiter w;
+    w.entity = &self;
+    w.key = key;
+    w.bitset = kBitsetAll;
+    w.tid = tid;
+    return wait_pi_locked(self, w, &b, deadline_ns);
+  }
+}
+
+Result<void> FutexTable::unlock_pi(uint32_t tid, const FutexKey& key) {
+  Bucket& b = bucket_of(key);
+  SpinGuard g(b.lock);
+  auto* word = reinterpret_cast<uint32_t*>(key.addr);
+  uint32_t cur;
+  if (!read_word(key.addr, &cur)) return Errno::FAULT;
+  if ((cur & kTidMask) != tid) return Errno::PERM;
+  Waiter* next = nullptr;
+  b.waiters.for_each([&](Waiter& x) {
+    if (!next && x.pi && x.key == key) next = &x;
+  });
+  // wake_futex_pi: the first waiter owns it now, with kWaiters set so that its own unlock
+  // comes here; with nobody waiting, the word goes back to 0.
+  const uint32_t value = next ? (next->tid | kWaiters) : 0;
+  for (bool swapped = false; !swapped;) {
+    if (!host::cmpxchg_guarded(word, &cur, value, &swapped)) return Errno::FAULT;
+    if (!swapped && (cur & kTidMask) != tid) return Errno::PERM;
+  }
+  if (next) {
+    b.waiters.remove(*next);
+    m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+    next->acquired = true;
+    SchedEntity* e = next->entity;
+    next->woken.store(true, std::memory_order_release);
+    Scheduler::unpark(*e);
+  }
+  return {};
+}
+
+Result<void> FutexTable::wait_requeue_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, uint32_t val,
+                                         const FutexKey& key2, int64_t deadline_ns, AliveFn alive, void* ctx) {
+  if (key.addr == key2.addr) return Errno::INVAL;
+  Waiter w;
+  w.entity = &self;
+  w.key = key;
+  w.bitset = kBitsetAll;
+  w.tid = tid;
+  w.requeue_pi = true;
+  w.pi_target = key2;
+  Bucket* b = &bucket_of(key);
+  w.bucket.store(b, std::memory_order_relaxed);
+  {
+    SpinGuard g(b->lock);
+    uint32_t cur = 0;
+    if (!read_word(key.addr, &cur)) return Errno::FAULT;
+    if (cur != val) return Errno::AGAIN;
+    b->waiters.push_back(w);
+  }
+  for (;;) {
+    const bool in_time = Scheduler::park(self, deadline_ns);
+    if (w.woken.load(std::memory_order_acquire)) {
+      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);
+      // Handed key2 (by CMP_REQUEUE_PI or, after a requeue, an unlock), or woken on key by
+      // a plain FUTEX_WAKE (handle_early_requeue_pi_wakeup: EWOULDBLOCK).
+      return w.acquired ? Result<void>() : Result<void>(Errno::AGAIN);
+    }
+    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
+    if (in_time && !interrupted) continue;
+    if (!unqueue(w)) return w.acquired ? Result<void>() : Result<void>(Errno::AGAIN);
+    if (w.pi) m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+    (void)alive;
+    (void)ctx;
+    return interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
+  }
+}
+
+Result<long> FutexTable::cmp_requeue_pi(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2,
+                                        uint32_t cmp, AliveFn alive, void* ctx) {
+  if (n != 1 || key.addr == key2.addr) return Errno::INVAL;
+  Bucket& b1 = bucket_of(key);
+  Bucket& b2 = bucket_of(key2);
+  lock_two(b1, b2);
+  struct Unlock {
+    Bucket &a, &b;
+    ~Unlock() { unlock_two(a, b); }
+  } unlock{b1, b2};
+  uint32_t cur = 0;
+  if (!read_word(key.addr, &cur)) return Errno::FAULT;
+  if (cur != cmp) return Errno::AGAIN;
+  std::vector<Waiter*> movers;
+  bool bad = false;
+  b1.waiters.for_each([&](Waiter& w) {
+    if (!(w.key == key) || w.pi) return;
+    if (!w.requeue_pi || !(w.pi_target == key2)) bad = true;
+    movers.push_back(&w);
+  });
+  if (bad) return Errno::INVAL;  // a waiter that is not waiting for this requeue
+  long done = 0;
+  size_t first = 0;
+  auto* word2 = reinterpret_cast<uint32_t*>(key2.addr);
+  if (!movers.empty()) {
+    // futex_proxy_trylock_atomic: the first waiter takes key2 if it is free.
+    uint32_t w2;
+    if (!read_word(key2.addr, &w2)) return Errno::FAULT;
+    for (;;) {
+      const uint32_t owner = w2 & kTidMask;
+      if (owner != 0 && !((w2 & kOwnerDied) && !alive(ctx, owner))) break;
+      const uint32_t next = movers[0]->tid | (w2 & kOwnerDied) | (movers.size() > 1 && n2 ? kWaiters : 0);
+      bool swapped = false;
+      if (!host::cmpxchg_guarded(word2, &w2, next, &swapped)) return Errno::FAULT;
+      if (!swapped) continue;
+      Waiter& w = *movers[0];
+      b1.waiters.remove(w);
+      w.acquired = true;
+      SchedEntity* e = w.entity;
+      w.woken.store(true, std::memory_order_release);
+      Scheduler::unpark(*e);
+      first = 1;
+      done = 1;
+      break;
+    }
+  }
+  // The rest (the first too, when key2 was held) move to key2's PI queue.
+  unsigned moved = 0;
+  for (size_t i = first; i < movers.size() && moved < n2; ++i) {
+    Waiter& w = *movers[i];
+    if (&b1 != &b2) {
+      b1.waiters.remove(w);
+      b2.waiters.push_back(w);
+    }
+    w.key = key2;
+    w.pi = true;
+    w.bucket.store(&b2, std::memory_order_release);
+    m_pi_waiters.fetch_add(1, std::memory_order_relaxed);
+    ++moved;
+  }
+  if (moved && !set_bits(key2.addr, kWaiters)) return Errno::FAULT;
+  return done + moved;
+}
+
+void FutexTable::exit_pi(uint32_t tid) {
+  if (!m_pi_waiters.load(std::memory_order_relaxed)) return;
+  for (Bucket& b : m_buckets) {
+    SpinGuard g(b.lock);
+    // Each PI futex here whose word names the dead owner goes to its first waiter.
+    for (;;) {
+      Waiter* next = nullptr;
+      uint32_t cur = 0;
+      b.waiters.for_each([&](Waiter& x) {
+        if (next || !x.pi) return;
+        uint32_t v;
+        if (read_word(x.key.addr, &v) && (v & kTidMask) == tid) {
+          next = &x;
+          cur = v;
+        }
+      });
+      if (!next) break;
+      bool swapped = false;
+      if (!host::cmpxchg_guarded(reinterpret_cast<uint32_t*>(next->key.addr), &cur,
+                                 next->tid | kWaiters | kOwnerDied, &swapped) || !swapped)
+        break;  // the word changed under a dead owner: leave it
+      b.waiters.remove(*next);
+      m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+      next->acquired = true;
+      SchedEntity* e = next->entity;
+      next->woken.store(true, std::memory_order_release);
+      Scheduler::unpark(*e);
+    }
+  }
 }
 
 }  // namespace uml::kern

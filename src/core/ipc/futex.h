@@ -50,6 +50,36 @@ class FutexTable {
   Result<long> wake_op(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2,
                        uint32_t encoded_op);
 
+  // ---- priority-inheritance futexes (kernel/futex/pi.c, requeue.c) ----
+  // The word holds the owner's tid (kTidMask), kWaiters while someone waits in the kernel,
+  // and kOwnerDied once an owner exited holding it. Lock handover is FIFO and writes the
+  // next owner's tid with kWaiters, so that its unlock comes here (wake_futex_pi). libuml
+  // has no priorities to inherit: the ordering and the word's protocol are what remain.
+  static constexpr uint32_t kWaiters = 0x80000000u, kOwnerDied = 0x40000000u, kTidMask = 0x3fffffffu;
+  // Whether a tid names a live task of the instance (the owner check of attach_to_pi_owner).
+  using AliveFn = bool (*)(void* ctx, uint32_t tid);
+  // FUTEX_LOCK_PI / FUTEX_TRYLOCK_PI as tid: 0 when it owns the lock. Errors: DEADLK (its
+  // own), SRCH (the owner is gone and the word does not say so), AGAIN (trylock: held),
+  // TIMEDOUT (an absolute monotonic deadline; < 0: none), RESTARTNOINTR, FAULT.
+  Result<void> lock_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, int64_t deadline_ns, bool trylock,
+                       AliveFn alive, void* ctx);
+  // FUTEX_UNLOCK_PI: PERM unless tid owns it; the first waiter becomes the owner.
+  Result<void> unlock_pi(uint32_t tid, const FutexKey& key);
+  // FUTEX_WAIT_REQUEUE_PI: waits on key (while *key.addr == val) to be requeued to the PI
+  // futex key2 by FUTEX_CMP_REQUEUE_PI; returns once tid owns key2. Errors: INVAL (the same
+  // word), AGAIN (the word differs, or a plain wake), TIMEDOUT, RESTARTNOINTR, FAULT.
+  Result<void> wait_requeue_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, uint32_t val,
+                               const FutexKey& key2, int64_t deadline_ns, AliveFn alive, void* ctx);
+  // FUTEX_CMP_REQUEUE_PI: if *key.addr == cmp, key2 taken for the first waiter when free
+  // (it wakes owning it), and up to n2 more waiters moved to key2's PI queue. Returns how
+  // many were woken or moved. Errors: INVAL (n != 1, the same word, a waiter that waits for
+  // another target), AGAIN, FAULT.
+  Result<long> cmp_requeue_pi(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2, uint32_t cmp,
+                              AliveFn alive, void* ctx);
+  // A task exited (exit_pi_state_list): every PI futex it owned with waiters goes to the
+  // first of them, marked kOwnerDied.
+  void exit_pi(uint32_t tid);
+
  private:
   struct Bucket;
   struct Waiter {
@@ -59,6 +89,13 @@ class FutexTable {
     std::atomic<Bucket*> bucket;  // where it is queued (requeue moves it)
     std::atomic<bool> woken{false};
     ListNode node;
+    // PI: a waiter for the lock of key, woken owning it; or, for FUTEX_WAIT_REQUEUE_PI, a
+    // plain waiter that is to move to pi_target and then wait as a PI waiter.
+    bool pi = false;
+    bool requeue_pi = false;
+    bool acquired = false;  // woken owning the PI lock
+    uint32_t tid = 0;
+    FutexKey pi_target;
   };
   struct Bucket {
     SpinLock lock;
@@ -71,7 +108,14 @@ class FutexTable {
   // Takes w out of its queue (following requeues); false when a wake already did.
   bool unqueue(Waiter& w);
 
+  // Queues w (a PI waiter on w.key) and parks until it owns the lock, or the deadline or an
+  // interruption takes it out; b is locked on entry and unlocked on return.
+  Result<void> wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns);
+  // Sets bits in the word at addr (FAULT).
+  static bool set_bits(uintptr_t addr, uint32_t bits);
+
   std::array<Bucket, 256> m_buckets;
+  std::atomic<uint32_t> m_pi_waiters{0};  // queued PI waiters, so that exits skip the scan
 };
 
 }  // namespace uml::kern

@@ -16,8 +16,9 @@ namespace uml::kern {
 namespace {
 
 constexpr int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4,
-              FUTEX_WAKE_OP = 5, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10,
-              FUTEX_WAIT_REQUEUE_PI = 11, FUTEX_LOCK_PI2 = 13;
+              FUTEX_WAKE_OP = 5, FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8,
+              FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_WAIT_REQUEUE_PI = 11,
+              FUTEX_CMP_REQUEUE_PI = 12, FUTEX_LOCK_PI2 = 13;
 constexpr int FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 
 // A timeout argument as an absolute CLOCK_MONOTONIC deadline: relative for FUTEX_WAIT,
@@ -42,6 +43,11 @@ Result<long> futex_wait_restart(Task& t, RestartBlock& rb) {
   if (r) return 0;
   if (r.error() == Errno::RESTARTSYS) return Errno::RESTART_RESTARTBLOCK;
   return r.error();
+}
+
+// attach_to_pi_owner's question: is there a live task with this tid?
+bool task_alive(void* k, uint32_t tid) {
+  return static_cast<Kernel*>(k)->procs().task_ref(static_cast<pid_t_>(tid)) != nullptr;
 }
 
 }  // namespace
@@ -103,7 +109,37 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
       if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
       return ft.wake_op(key, key2, val, static_cast<uint32_t>(a.a[3]), static_cast<uint32_t>(a.a[5]));
     }
-    default: return Errno::NOSYS;  // the priority-inheritance operations
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+      if (!aligned(uaddr)) return Errno::INVAL;
+      // FUTEX_LOCK_PI's timeout is an absolute CLOCK_REALTIME time; LOCK_PI2's is
+      // monotonic unless FUTEX_CLOCK_REALTIME says otherwise.
+      const int64_t deadline =
+          cmd == FUTEX_TRYLOCK_PI ? -1 : TRY(deadline_of(a.a[3], true, cmd == FUTEX_LOCK_PI || realtime));
+      TRY(ft.lock_pi(t, static_cast<uint32_t>(t.tid()), key, deadline, cmd == FUTEX_TRYLOCK_PI, &task_alive,
+                     &t.kernel()));
+      return 0;
+    }
+    case FUTEX_UNLOCK_PI:
+      if (!aligned(uaddr)) return Errno::INVAL;
+      TRY(ft.unlock_pi(static_cast<uint32_t>(t.tid()), key));
+      return 0;
+    case FUTEX_WAIT_REQUEUE_PI: {
+      if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
+      const int64_t deadline = TRY(deadline_of(a.a[3], true, realtime));
+      TRY(ft.wait_requeue_pi(t, static_cast<uint32_t>(t.tid()), key, val, key2, deadline, &task_alive,
+                             &t.kernel()));
+      return 0;
+    }
+    case FUTEX_CMP_REQUEUE_PI: {
+      const auto n2 = static_cast<int32_t>(a.a[3]);
+      if (static_cast<int32_t>(val) < 0 || n2 < 0) return Errno::INVAL;
+      if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
+      return ft.cmp_requeue_pi(key, key2, val, static_cast<unsigned>(n2), static_cast<uint32_t>(a.a[5]),
+                               &task_alive, &t.kernel());
+    }
+    default: return Errno::NOSYS;
   }
 }
 

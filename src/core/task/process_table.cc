@@ -186,10 +186,18 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
 }
 
 void ProcessTable::exit_task(Task& t, int wait_status) {
+  const auto tid = static_cast<uint32_t>(t.m_tid);  // t may be gone once its exit is done
+  if (!exit_task_locked(t, wait_status)) return;
+  // exit_pi_state_list, after the tasklist lock (futex buckets come first in lock order):
+  // the PI futexes it held with waiters go to them, marked owner-died.
+  m_kernel.futexes().exit_pi(tid);
+}
+
+bool ProcessTable::exit_task_locked(Task& t, int wait_status) {
   ThreadGroup& g = *t.m_group;
   Deferred deferred;  // released after the lock (declared first)
   SpinGuard lock(m_lock);
-  if (t.m_exited.load(std::memory_order_relaxed)) return;
+  if (t.m_exited.load(std::memory_order_relaxed)) return false;
   {
     SpinGuard self(t.m_self_lock);
     if (!t.m_exit_pending.load(std::memory_order_relaxed)) t.m_exit_status = wait_status;
@@ -211,6 +219,7 @@ void ProcessTable::exit_task(Task& t, int wait_status) {
   t.m_done.complete();  // the thread is done before its process is
   if (g.m_live_threads == 0) make_zombie_locked(g);
   deferred = take_deferred_locked();
+  return true;
 }
 
 void ProcessTable::exit_group(Task& t, int wait_status) {

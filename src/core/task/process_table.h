@@ -130,6 +130,8 @@ class ProcessTable {
   std::atomic<uint32_t> m_live_fibers{0};
 
  private:
+  // exit_task under the tasklist lock; false when the task had exited already.
+  bool exit_task_locked(Task& t, int wait_status);
   friend class Task;
   friend class Signals;
   struct PidEntry {
