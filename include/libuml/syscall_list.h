@@ -287,7 +287,7 @@
   X(269, faccessat, 3, IMPL, "") \
   X(270, pselect6, 6, IMPL, "") \
   X(271, ppoll, 5, IMPL, "") \
-  X(272, unshare, 1, NONE, "") \
+  X(272, unshare, 1, PART, "CLONE_FS, CLONE_FILES, CLONE_NEWUTS (and the no-op thread flags); the mount, IPC, network, PID, user, cgroup and time namespaces give EINVAL (not built in)") \
   X(273, set_robust_list, 2, NONE, "") \
   X(274, get_robust_list, 3, NONE, "") \
   X(275, splice, 6, IMPL, "") \

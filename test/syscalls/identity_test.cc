@@ -2,7 +2,10 @@
 // setdomainname, prctl(PR_SET_NAME/PR_GET_NAME).
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
@@ -87,5 +90,51 @@ TEST_CASE("prctl PR_SET_NAME keeps 15 bytes and PR_GET_NAME returns them") {
     CHECK(call(SYS_prctl, PR_SET_NAME, nullptr) == -EFAULT);
     CHECK(call(SYS_prctl, PR_GET_NAME, nullptr) == -EFAULT);
     CHECK(call(SYS_prctl, 0x7fff1234) == -EINVAL);
+  });
+}
+
+// unshare: a UTS namespace of one's own (root only), a thread's own descriptor table and
+// filesystem context, and flags that are not unshare's.
+TEST_CASE("unshare: CLONE_NEWUTS, CLONE_FILES and CLONE_FS") {
+  shim::fresh_task([] {
+    CHECK(call(SYS_unshare, 0x1) == -EINVAL);  // CSIGNAL bits: not an unshare flag
+    char outer_ns[64] = {};
+    REQUIRE(call(SYS_readlink, "/proc/self/ns/uts", outer_ns, sizeof outer_ns - 1) > 0);
+    CHECK(std::string(outer_ns).rfind("uts:[", 0) == 0);
+    struct utsname before {};
+    call(SYS_uname, &before);
+    const int st = shim::run_child([&] {
+      const long r = call(SYS_unshare, CLONE_NEWUTS);
+      if (!shim::is_root()) return r == -EPERM ? 0 : 1;
+      CHILD_CHECK(r == 0);
+      CHILD_CHECK(call(SYS_sethostname, "inner", 5) == 0);
+      struct utsname u {};
+      CHILD_CHECK(call(SYS_uname, &u) == 0);
+      CHILD_CHECK(std::string(u.nodename) == "inner");
+      char inner_ns[64] = {};
+      CHILD_CHECK(call(SYS_readlink, "/proc/self/ns/uts", inner_ns, sizeof inner_ns - 1) > 0);
+      CHILD_CHECK(std::string(inner_ns) != outer_ns);
+      return 0;
+    });
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    struct utsname after {};
+    call(SYS_uname, &after);
+    CHECK(std::string(after.nodename) == before.nodename);  // the outer namespace kept its name
+    // A thread's own descriptor table and working directory.
+    shim::ScratchDir d;
+    long thread_fd = -1, unshared = -1;
+    auto join = shim::start_thread([&] {
+      unshared = call(SYS_unshare, CLONE_FILES | CLONE_FS);
+      thread_fd = call(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
+      call(SYS_chdir, d.path.c_str());
+    });
+    join();
+    CHECK(unshared == 0);
+    REQUIRE(thread_fd >= 0);
+    CHECK(call(SYS_fcntl, thread_fd, F_GETFD) == -EBADF);  // not in this thread's table
+    char cwd[4096] = {};
+    REQUIRE(call(SYS_getcwd, cwd, sizeof cwd) > 0);
+    CHECK(std::string(cwd) != d.path);
   });
 }

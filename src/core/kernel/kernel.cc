@@ -27,8 +27,8 @@ SchedulerConfig sched_config(const KernelConfig& c) {
 
 Kernel::Kernel(const KernelConfig& cfg)
     : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes),
-      m_disks(m_vfs, m_page_cache, m_log), m_procs(*this), m_hostname(cfg.hostname),
-      m_domainname(cfg.domainname) {}
+      m_disks(m_vfs, m_page_cache, m_log), m_procs(*this),
+      m_init_uts(std::make_shared<UtsNamespace>(cfg.hostname, cfg.domainname, UtsNamespace::kInitInum)) {}
 
 std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error) {
   std::shared_ptr<Kernel> k(new Kernel(cfg));
@@ -308,22 +308,6 @@ std::string Kernel::panic_reason() const {
   return m_panic_reason;
 }
 
-std::string Kernel::hostname() const {
-  SpinGuard g(m_uts_lock);
-  return m_hostname;
-}
-std::string Kernel::domainname() const {
-  SpinGuard g(m_uts_lock);
-  return m_domainname;
-}
-void Kernel::set_hostname(std::string_view s) {
-  SpinGuard g(m_uts_lock);
-  m_hostname = s;
-}
-void Kernel::set_domainname(std::string_view s) {
-  SpinGuard g(m_uts_lock);
-  m_domainname = s;
-}
 
 void Kernel::random_bytes(void* buf, size_t len) {
   // Reserve a counter range under the lock; generate outside it.

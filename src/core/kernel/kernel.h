@@ -23,6 +23,7 @@
 #include "core/lib/chacha20.h"
 #include "core/sched/scheduler.h"
 #include "core/task/process_table.h"
+#include "core/task/uts_namespace.h"
 #include "core/time/clock.h"
 #include "core/vfs/vfs.h"
 
@@ -81,11 +82,13 @@ class Kernel {
   static FaultRule fault_rule(const DiskFault& f);
   FutexTable& futexes() { return m_futexes; }
 
-  // Names (uname): hostname and NIS domain name, each <= 64 bytes.
-  std::string hostname() const;
-  std::string domainname() const;
-  void set_hostname(std::string_view s);
-  void set_domainname(std::string_view s);
+  // Names (uname) of the initial UTS namespace: hostname and NIS domain name, each <= 64
+  // bytes. A task's own are its namespace's (Task::uts()).
+  std::string hostname() const { return m_init_uts->hostname(); }
+  std::string domainname() const { return m_init_uts->domainname(); }
+  const std::shared_ptr<UtsNamespace>& init_uts() const { return m_init_uts; }
+  // A new namespace's inode number (proc_alloc_inum).
+  uint64_t alloc_ns_inum() { return m_next_ns_inum.fetch_add(1, std::memory_order_relaxed); }
 
   // Instance clocks (ns). Monotonic and boot time follow the host's CLOCK_MONOTONIC and
   // CLOCK_BOOTTIME; uptime counts from this instance's boot.
@@ -131,8 +134,8 @@ class Kernel {
   mutable SpinLock m_panic_lock;
   std::string m_panic_reason;
   SpinLock m_shutdown_lock;
-  mutable SpinLock m_uts_lock;
-  std::string m_hostname, m_domainname;
+  std::shared_ptr<UtsNamespace> m_init_uts;
+  std::atomic<uint64_t> m_next_ns_inum{0xF0000000u};
   int64_t m_boot_mono = 0;
   int m_host_pid = host::process_id();
   std::atomic<uint64_t> m_tz{0};

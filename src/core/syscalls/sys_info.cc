@@ -32,24 +32,25 @@ Result<std::string> uts_name_arg(Task& t, const SyscallArgs& a) {
 Result<long> sys_uname(Task& t, const SyscallArgs& a) {
   abi::new_utsname u{};
   put_field(u.sysname, "Linux");
-  put_field(u.nodename, t.kernel().hostname());
+  const std::shared_ptr<UtsNamespace> uts = t.uts();
+  put_field(u.nodename, uts->hostname());
   put_field(u.release, Kernel::kRelease);
   put_field(u.version, Kernel::kVersion);
   put_field(u.machine, "x86_64");
-  put_field(u.domainname, t.kernel().domainname());
+  put_field(u.domainname, uts->domainname());
   TRY(copy_to_user(UserPtr<abi::new_utsname>(a.a[0]), u));
   return 0;
 }
 
 Result<long> sys_sethostname(Task& t, const SyscallArgs& a) {
   std::string name = TRY(uts_name_arg(t, a));
-  t.kernel().set_hostname(name);
+  t.uts()->set_hostname(name);
   return 0;
 }
 
 Result<long> sys_setdomainname(Task& t, const SyscallArgs& a) {
   std::string name = TRY(uts_name_arg(t, a));
-  t.kernel().set_domainname(name);
+  t.uts()->set_domainname(name);
   return 0;
 }
 

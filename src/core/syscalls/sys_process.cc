@@ -12,6 +12,36 @@
 namespace uml::kern {
 
 Result<long> sys_getpid(Task& t, const SyscallArgs&) { return t.pid(); }
+
+// kernel/fork.c: ksys_unshare. CLONE_FS and CLONE_FILES give a thread of a process with
+// several its own copies; CLONE_NEWUTS a UTS namespace of its own (CAP_SYS_ADMIN).
+// CLONE_THREAD, CLONE_SIGHAND and CLONE_VM succeed only in a single-threaded process, where
+// there is nothing to unshare. The other namespaces (mount, IPC, network, PID, user,
+// cgroup, time) are not built in: EINVAL, as from a kernel configured without them.
+Result<long> sys_unshare(Task& t, const SyscallArgs& a) {
+  constexpr uint64_t CLONE_VM_ = 0x100, CLONE_FS_ = 0x200, CLONE_FILES_ = 0x400, CLONE_SIGHAND_ = 0x800,
+                     CLONE_NEWTIME_ = 0x80, CLONE_THREAD_ = 0x10000, CLONE_NEWNS_ = 0x20000, CLONE_SYSVSEM_ = 0x40000,
+                     CLONE_NEWCGROUP_ = 0x02000000, CLONE_NEWUTS_ = 0x04000000, CLONE_NEWIPC_ = 0x08000000,
+                     CLONE_NEWUSER_ = 0x10000000, CLONE_NEWPID_ = 0x20000000, CLONE_NEWNET_ = 0x40000000;
+  uint64_t flags = static_cast<uint64_t>(a.a[0]);
+  if (flags & CLONE_NEWUSER_) flags |= CLONE_THREAD_ | CLONE_FS_;
+  if (flags & CLONE_VM_) flags |= CLONE_SIGHAND_;
+  if (flags & CLONE_SIGHAND_) flags |= CLONE_THREAD_;
+  if (flags & CLONE_NEWNS_) flags |= CLONE_FS_;
+  // check_unshare_flags
+  constexpr uint64_t kKnown = CLONE_THREAD_ | CLONE_FS_ | CLONE_NEWNS_ | CLONE_SIGHAND_ | CLONE_VM_ | CLONE_FILES_ |
+                              CLONE_SYSVSEM_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWNET_ | CLONE_NEWUSER_ |
+                              CLONE_NEWPID_ | CLONE_NEWCGROUP_ | CLONE_NEWTIME_;
+  if (flags & ~kKnown) return Errno::INVAL;
+  if ((flags & (CLONE_THREAD_ | CLONE_SIGHAND_ | CLONE_VM_)) && t.group().live_threads() > 1) return Errno::INVAL;
+  if (flags & (CLONE_NEWNS_ | CLONE_NEWIPC_ | CLONE_NEWNET_ | CLONE_NEWUSER_ | CLONE_NEWPID_ | CLONE_NEWCGROUP_ | CLONE_NEWTIME_))
+    return Errno::INVAL;
+  if ((flags & CLONE_NEWUTS_) && !t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::PERM;
+  if (flags & CLONE_FS_) t.unshare_fs();
+  if (flags & CLONE_FILES_) t.unshare_files();
+  if (flags & CLONE_NEWUTS_) t.set_uts(t.uts()->copy(t.kernel().alloc_ns_inum()));
+  return 0;
+}
 Result<long> sys_getppid(Task& t, const SyscallArgs&) { return t.group().ppid(); }
 Result<long> sys_gettid(Task& t, const SyscallArgs&) { return t.tid(); }
 

@@ -90,6 +90,8 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
   if (req.thread && !req.creator) return Errno::INVAL;
   const auto carrier = req.attached ? SchedEntity::Carrier::HostThread : SchedEntity::Carrier::Fiber;
   RefPtr<Task> t = RefPtr<Task>::adopt(new Task(m_kernel, carrier, std::move(req.body)));
+  // A new task shares its creator's namespaces (copy_namespaces without CLONE_NEW*).
+  t->m_uts = req.creator ? req.creator->uts() : m_kernel.init_uts();
   if (req.creator) {
     t->m_creds = req.creator->creds_snapshot();
     std::string c = req.creator->comm();
@@ -142,9 +144,9 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
             grp->m_sig.actions = std::make_unique<std::array<abi::kernel_sigaction, abi::NSIG_>>(*cg.m_sig.actions);
         }
         grp->set_dumpable(cg.dumpable());
-        grp->m_files = req.creator->group().m_files->clone();
+        grp->m_files = req.creator->files().clone();  // the creating thread's (it may have its own)
         grp->m_files->set_lock_owner(grp.get());
-        grp->m_fs = req.creator->group().m_fs->clone();
+        grp->m_fs = req.creator->fs().clone();
       } else {
         grp->m_files = make_ref<FdTable>();
         grp->m_files->set_lock_owner(grp.get());

@@ -56,6 +56,24 @@ ThreadGroup::ThreadGroup(pid_t_ pid) : m_pid(pid), m_start_ns(host::monotonic_ns
   m_rlimits[RLIMIT_RTTIME_] = {inf, inf};
 }
 
+void Task::unshare_files() {
+  if (!m_own_files && m_group->live_threads() > 1) m_own_files = m_group->m_files->clone();
+}
+
+void Task::unshare_fs() {
+  if (!m_own_fs && m_group->live_threads() > 1) m_own_fs = m_group->m_fs->clone();
+}
+
+std::shared_ptr<UtsNamespace> Task::uts() const {
+  SpinGuard g(m_self_lock);
+  return m_uts;
+}
+
+void Task::set_uts(std::shared_ptr<UtsNamespace> ns) {
+  SpinGuard g(m_self_lock);
+  m_uts = std::move(ns);
+}
+
 std::string Task::comm() const {
   SpinGuard g(m_self_lock);
   return std::string(m_comm, strnlen(m_comm, sizeof(m_comm)));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/base/intrusive_list.h"
@@ -30,6 +31,7 @@ class Kernel;
 class ProcessTable;
 class ProcessTimers;
 class ThreadGroup;
+class UtsNamespace;
 
 using pid_t_ = int32_t;
 
@@ -54,6 +56,15 @@ class Task final : public RefCounted<Task>, public SchedEntity {
 
   std::string comm() const;
   void set_comm(std::string_view name);
+
+  // unshare(CLONE_FILES / CLONE_FS): the thread's own copy of its process's descriptor
+  // table or filesystem context, when the process has other threads sharing them.
+  void unshare_files();
+  void unshare_fs();
+
+  // Its UTS namespace (a reference others may take: /proc/[pid]/ns/uts).
+  std::shared_ptr<UtsNamespace> uts() const;
+  void set_uts(std::shared_ptr<UtsNamespace> ns);
 
   // Termination requests, checked at syscall exit.
   bool exit_pending() const { return m_exit_pending.load(std::memory_order_acquire); }
@@ -124,6 +135,12 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   int64_t m_host_cpu_base = 0;
   TaskSignals m_sig;  // its process's siglock
   RestartBlock m_restart;
+  std::shared_ptr<UtsNamespace> m_uts;  // m_self_lock
+  // unshare(CLONE_FILES / CLONE_FS) in a thread of a process with several: the thread's own
+  // copies (Linux's files_struct and fs_struct stop being shared). Written and read by the
+  // task itself; released at its exit.
+  RefPtr<FdTable> m_own_files;
+  RefPtr<FsContext> m_own_fs;
   std::atomic<long> m_sys_nr{-1};
   std::atomic<long> m_sys_args[6] = {};
 };
@@ -209,8 +226,9 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
 };
 
 inline pid_t_ Task::pid() const { return m_group->pid(); }
-inline FdTable& Task::files() const { return *m_group->m_files; }
-inline FsContext& Task::fs() const { return *m_group->m_fs; }
-inline FileRef Task::fdget(int fd) const { return files().fdget(fd, m_group->live_threads() == 1); }
+inline FdTable& Task::files() const { return m_own_files ? *m_own_files : *m_group->m_files; }
+inline FsContext& Task::fs() const { return m_own_fs ? *m_own_fs : *m_group->m_fs; }
+// A table of the thread's own (unshare) has no other user: its references may be borrowed.
+inline FileRef Task::fdget(int fd) const { return files().fdget(fd, m_own_files || m_group->live_threads() == 1); }
 
 }  // namespace uml::kern

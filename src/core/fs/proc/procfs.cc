@@ -524,6 +524,21 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
                    return nr < 0 ? std::string("0") : wchan_of(*t, nr, args);
                  }, {}, uid, gid);
                }});
+  // ns/: the namespaces the thread is in, named as nsfs names them ("uts:[4026531838]").
+  // Only the UTS namespace exists here; its link reads, but does not open yet.
+  e.push_back({"ns", DT_DIR_, [=, this] {
+                 std::vector<Static> ns;
+                 ns.push_back({"uts", DT_LNK_, [=, this] {
+                                 return link(
+                                     [this, tid]() -> Result<std::string> {
+                                       RefPtr<Task> t = m_k.procs().task_ref(tid);
+                                       if (!t) return Errno::NOENT;
+                                       return "uts:[" + std::to_string(t->uts()->inum()) + "]";
+                                     },
+                                     {}, uid, gid, valid);
+                               }});
+                 return static_dir(0511, std::move(ns), {}, {}, valid, uid, gid);
+               }});
   e.push_back({"comm", DT_REG_, [=, this] {
                  return file(0644, [this, pid](Task&) -> Result<std::string> {
                    return TRY(need(pid)).comm + "\n";
@@ -636,13 +651,16 @@ RefPtr<Inode> ProcBuilder::root() {
                  std::vector<Static> kernel_entries;
                  auto name_file = [this, &k](bool host) {
                    return file(0644,
-                       [&k, host](Task&) -> Result<std::string> { return (host ? k.hostname() : k.domainname()) + "\n"; },
-                       [&k, host](Task& w, std::string_view text) -> Result<void> {
+                       [host](Task& r) -> Result<std::string> {
+                         const std::shared_ptr<UtsNamespace> uts = r.uts();  // the reader's (proc_do_uts_string)
+                         return (host ? uts->hostname() : uts->domainname()) + "\n";
+                       },
+                       [host](Task& w, std::string_view text) -> Result<void> {
                          if (!w.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::PERM;
                          if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
                          if (text.size() > 64) return Errno::INVAL;
-                         if (host) k.set_hostname(text);
-                         else k.set_domainname(text);
+                         if (host) w.uts()->set_hostname(text);
+                         else w.uts()->set_domainname(text);
                          return {};
                        });
                  };
