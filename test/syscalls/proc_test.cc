@@ -316,6 +316,9 @@ TEST_CASE("proc files are generated again by a read from offset 0") {
 // waits, "0" for one that runs.
 TEST_CASE("proc syscall and wchan show where a thread is blocked") {
   shim::fresh_task([] {
+    // The unprivileged run's tasks dropped their ids, which makes a Linux process
+    // non-dumpable: its /proc files are root's then, and syscall (0400) is not readable.
+    if (shim::unprivileged_mode()) return;
     auto words = [](const std::string& s) {
       std::vector<std::string> w;
       std::istringstream in(s);
