@@ -40,6 +40,17 @@ void FutexTable::unlock_two(Bucket& a, Bucket& b) {
   if (&a != &b) b.lock.unlock();
 }
 
+Result<void> FutexTable::queue_if_equal(Waiter& w, uint32_t val) {
+  Bucket* b = &bucket_of(w.key);
+  w.bucket.store(b, std::memory_order_relaxed);
+  SpinGuard g(b->lock);
+  uint32_t cur = 0;
+  if (!read_word(w.key.addr, &cur)) return Errno::FAULT;
+  if (cur != val) return Errno::AGAIN;
+  b->waiters.push_back(w);
+  return {};
+}
+
 // futex_wait: queue, then check the word, under the bucket lock; sleep; on a timeout or an
 // interruption, leave the queue unless a waker already took us out.
 Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t val, uint32_t bitset,
@@ -48,15 +59,7 @@ Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t v
   w.entity = &self;
   w.key = key;
   w.bitset = bitset;
-  Bucket* b = &bucket_of(key);
-  w.bucket.store(b, std::memory_order_relaxed);
-  {
-    SpinGuard g(b->lock);
-    uint32_t cur = 0;
-    if (!read_word(key.addr, &cur)) return Errno::FAULT;
-    if (cur != val) return Errno::AGAIN;
-    b->waiters.push_back(w);
-  }
+  TRY(queue_if_equal(w, val));
   for (;;) {
     const bool in_time = Scheduler::park(self, deadline_ns);
     if (w.woken.load(std::memory_order_acquire)) {
@@ -360,15 +363,7 @@ Result<void> FutexTable::wait_requeue_pi(SchedEntity& self, uint32_t tid, const 
   w.tid = tid;
   w.requeue_pi = true;
   w.pi_target = key2;
-  Bucket* b = &bucket_of(key);
-  w.bucket.store(b, std::memory_order_relaxed);
-  {
-    SpinGuard g(b->lock);
-    uint32_t cur = 0;
-    if (!read_word(key.addr, &cur)) return Errno::FAULT;
-    if (cur != val) return Errno::AGAIN;
-    b->waiters.push_back(w);
-  }
+  TRY(queue_if_equal(w, val));
   for (;;) {
     const bool in_time = Scheduler::park(self, deadline_ns);
     if (w.woken.load(std::memory_order_acquire)) {

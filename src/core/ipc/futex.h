@@ -111,6 +111,9 @@ class FutexTable {
   // Queues w (a PI waiter on w.key) and parks until it owns the lock, or the deadline or an
   // interruption takes it out; b is locked on entry and unlocked on return.
   Result<void> wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns);
+  // futex_wait_setup: under w's bucket lock, queues w if the word at w.key still holds val
+  // (AGAIN otherwise, FAULT when it cannot be read).
+  Result<void> queue_if_equal(Waiter& w, uint32_t val);
   // Sets bits in the word at addr (FAULT).
   static bool set_bits(uintptr_t addr, uint32_t bits);
 
