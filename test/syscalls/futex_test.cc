@@ -137,6 +137,8 @@ bool eventually(P&& pred) {
   return false;
 }
 constexpr uint32_t kWaitersBit = FUTEX_WAITERS, kOwnerDiedBit = FUTEX_OWNER_DIED;
+// A futex word as the kernel leaves it (it changes it atomically, from other threads).
+uint32_t word_of(volatile uint32_t& w) { return __atomic_load_n(const_cast<uint32_t*>(&w), __ATOMIC_SEQ_CST); }
 }  // namespace
 
 // PI futexes: the word holds the owner's tid; a contended lock sets FUTEX_WAITERS and the
@@ -148,7 +150,7 @@ TEST_CASE("futex: FUTEX_LOCK_PI, TRYLOCK_PI and UNLOCK_PI, contended, and an own
     auto* w = const_cast<uint32_t*>(&lock);
     const long me = call(SYS_gettid);
     CHECK(call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
-    CHECK(lock == static_cast<uint32_t>(me));
+    CHECK(word_of(lock) == static_cast<uint32_t>(me));
     CHECK(call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == -EDEADLK);
     long other_try = 0, other_unlock = 0, other_tid = 0, other_lock = -1;
     uint32_t seen_by_other = 0;
@@ -157,30 +159,30 @@ TEST_CASE("futex: FUTEX_LOCK_PI, TRYLOCK_PI and UNLOCK_PI, contended, and an own
       other_try = call(SYS_futex, w, FUTEX_TRYLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
       other_unlock = call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
       other_lock = call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);  // blocks
-      seen_by_other = lock;
+      seen_by_other = word_of(lock);
       call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
     });
-    CHECK(eventually([&] { return (lock & kWaitersBit) != 0; }));
+    CHECK(eventually([&] { return (word_of(lock) & kWaitersBit) != 0; }));
     CHECK(call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
     join();
     CHECK(other_try == -EAGAIN);
     CHECK(other_unlock == -EPERM);
     CHECK(other_lock == 0);
     CHECK(seen_by_other == (static_cast<uint32_t>(other_tid) | kWaitersBit));
-    CHECK(lock == 0);
+    CHECK(word_of(lock) == 0);
     // An owner that exits holding it: its waiter gets it, marked owner-died.
     long taker = 0;
     auto owner = shim::start_thread([&] {
       call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
-      eventually([&] { return (lock & kWaitersBit) != 0; });  // a waiter came
+      eventually([&] { return (word_of(lock) & kWaitersBit) != 0; });  // a waiter came
     });  // returns (exits) without unlocking
-    CHECK(eventually([&] { return lock != 0; }));
+    CHECK(eventually([&] { return word_of(lock) != 0; }));
     taker = call(SYS_futex, w, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
     owner();
     CHECK(taker == 0);
-    CHECK(lock == (static_cast<uint32_t>(me) | kWaitersBit | kOwnerDiedBit));
+    CHECK(word_of(lock) == (static_cast<uint32_t>(me) | kWaitersBit | kOwnerDiedBit));
     CHECK(call(SYS_futex, w, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
-    CHECK(lock == 0);
+    CHECK(word_of(lock) == 0);
   });
 }
 
@@ -211,7 +213,7 @@ TEST_CASE("futex: FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI") {
     }));
     j1();
     CHECK(r1 == 0);
-    CHECK(mutex == 0);
+    CHECK(word_of(mutex) == 0);
     // The mutex is held: the waiter moves to it and gets it at the unlock.
     REQUIRE(call(SYS_futex, m, FUTEX_LOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
     long tid2 = 0, r2 = -1;
@@ -219,16 +221,16 @@ TEST_CASE("futex: FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI") {
     auto j2 = shim::start_thread([&] {
       tid2 = call(SYS_gettid);
       r2 = call(SYS_futex, c, FUTEX_WAIT_REQUEUE_PI_PRIVATE, 0, nullptr, m, 0);
-      owned = mutex;
+      owned = word_of(mutex);
       if (r2 == 0) call(SYS_futex, m, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0);
     });
     CHECK(eventually([&] { return call(SYS_futex, c, FUTEX_CMP_REQUEUE_PI_PRIVATE, 1, 1, m, 0) == 1; }));
-    CHECK((mutex & kWaitersBit) != 0);
+    CHECK((word_of(mutex) & kWaitersBit) != 0);
     CHECK(call(SYS_futex, m, FUTEX_UNLOCK_PI_PRIVATE, 0, nullptr, nullptr, 0) == 0);
     j2();
     CHECK(r2 == 0);
     CHECK((owned & FUTEX_TID_MASK) == static_cast<uint32_t>(tid2));
-    CHECK(mutex == 0);
+    CHECK(word_of(mutex) == 0);
     (void)tid1;
   });
 }
