@@ -52,7 +52,7 @@ class Vcpu;
 class SchedEntity {
  public:
   // Parked (blocked) right now: what /proc shows as sleeping. A racy snapshot.
-  bool parked() const { return m_park.load(std::memory_order_relaxed) != kRunning; }
+  bool parked() const { return m_park.load(std::memory_order_acquire) != kRunning; }
 
   enum class Carrier : uint8_t { Fiber, HostThread };
   enum : uint32_t { kRunning = 0, kParked = 1, kNotified = 2 };

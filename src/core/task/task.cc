@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/abi/process.h"
+#include "host/fault.h"
 #include "core/kernel/kernel.h"
 #include "core/task/process_table.h"
 #include "core/time/posix_timer.h"
@@ -62,6 +63,15 @@ void Task::unshare_files() {
 
 void Task::unshare_fs() {
   if (!m_own_fs && m_group->live_threads() > 1) m_own_fs = m_group->m_fs->clone();
+}
+
+long Task::current_syscall(long args[6]) const {
+  const long nr = m_sys_nr.load(std::memory_order_relaxed);
+  const long* p = m_sys_argp.load(std::memory_order_relaxed);
+  if (nr < 0 || !p || !host::copy_guarded(args, p, 6 * sizeof(long))) {
+    for (int i = 0; i < 6; ++i) args[i] = 0;
+  }
+  return nr;
 }
 
 std::shared_ptr<UtsNamespace> Task::uts() const {

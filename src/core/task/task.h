@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -86,16 +87,16 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   FsContext& fs() const;
 
   // The syscall the task is in (Linux's task_current_syscall, for /proc/[pid]/syscall and
-  // wchan): written by the task at entry, -1 after its exit; read by others, racily.
+  // wchan): its number and where its arguments are (the syscall's own frame), set at entry
+  // (two stores: this is the syscall path), -1 after its exit. Others read it only while
+  // the task is parked in it (parked() acquires what the task wrote before it parked), or
+  // the task itself; the arguments are copied fault-safely, as a frame may be gone by then.
   void syscall_entered(long nr, const long* args) {
+    m_sys_argp.store(args, std::memory_order_relaxed);
     m_sys_nr.store(nr, std::memory_order_relaxed);
-    for (int i = 0; i < 6; ++i) m_sys_args[i].store(args[i], std::memory_order_relaxed);
   }
   void syscall_left() { m_sys_nr.store(-1, std::memory_order_relaxed); }
-  long current_syscall(long args[6]) const {
-    for (int i = 0; i < 6; ++i) args[i] = m_sys_args[i].load(std::memory_order_relaxed);
-    return m_sys_nr.load(std::memory_order_relaxed);
-  }
+  long current_syscall(long args[6]) const;
 
   // Restarting an interrupted syscall (nanosleep, timed futex waits, poll).
   RestartBlock& restart_block() { return m_restart; }
@@ -142,7 +143,7 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   RefPtr<FdTable> m_own_files;
   RefPtr<FsContext> m_own_fs;
   std::atomic<long> m_sys_nr{-1};
-  std::atomic<long> m_sys_args[6] = {};
+  std::atomic<const long*> m_sys_argp{nullptr};
 };
 
 class ThreadGroup final : public RefCounted<ThreadGroup> {
