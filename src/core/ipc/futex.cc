@@ -40,6 +40,23 @@ void FutexTable::unlock_two(Bucket& a, Bucket& b) {
   if (&a != &b) b.lock.unlock();
 }
 
+FutexTable::WaitEnd FutexTable::sleep(SchedEntity& self, Waiter& w, int64_t deadline_ns) {
+  for (;;) {
+    const bool in_time = Scheduler::park(self, deadline_ns);
+    if (w.woken.load(std::memory_order_acquire)) {
+      // The waker marks us, then unparks us, under our bucket's lock: passing through that
+      // lock means it is done with this entity before the task can go on (and end).
+      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);
+      return WaitEnd::Woken;
+    }
+    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
+    if (in_time && !interrupted) continue;  // a spurious wake-up
+    // Leave the queue (requeue may have moved us: unqueue follows our bucket).
+    if (!unqueue(w)) return WaitEnd::Woken;  // the wake won the race
+    return interrupted ? WaitEnd::Interrupted : WaitEnd::TimedOut;
+  }
+}
+
 Result<void> FutexTable::queue_if_equal(Waiter& w, uint32_t val) {
   Bucket* b = &bucket_of(w.key);
   w.bucket.store(b, std::memory_order_relaxed);
@@ -60,27 +77,12 @@ Result<void> FutexTable::wait(SchedEntity& self, const FutexKey& key, uint32_t v
   w.key = key;
   w.bitset = bitset;
   TRY(queue_if_equal(w, val));
-  for (;;) {
-    const bool in_time = Scheduler::park(self, deadline_ns);
-    if (w.woken.load(std::memory_order_acquire)) {
-      // The waker marks us, then unparks us, under our bucket's lock: passing through that
-      // lock means it is done with this entity before the task can go on (and end).
-      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);
-      return {};
-    }
-    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
-    if (in_time && !interrupted) continue;  // a spurious wake-up
-    // Leave the queue; requeue may have moved us, so follow our bucket under its lock.
-    for (;;) {
-      Bucket* cur = w.bucket.load(std::memory_order_acquire);
-      SpinGuard g(cur->lock);
-      if (w.bucket.load(std::memory_order_relaxed) != cur) continue;
-      if (w.woken.load(std::memory_order_relaxed)) return {};  // the wake won the race
-      cur->waiters.remove(w);
-      break;
-    }
-    return interrupted ? Errno::RESTARTSYS : Errno::TIMEDOUT;
+  switch (sleep(self, w, deadline_ns)) {
+    case WaitEnd::Woken: return {};
+    case WaitEnd::Interrupted: return Errno::RESTARTSYS;
+    case WaitEnd::TimedOut: break;
   }
+  return Errno::TIMEDOUT;
 }
 
 unsigned FutexTable::wake_locked(Bucket& b, const FutexKey& key, unsigned n, uint32_t bitset) {
@@ -259,25 +261,26 @@ bool FutexTable::set_bits(uintptr_t addr, uint32_t bits) {
   return true;
 }
 
+void FutexTable::hand_over_locked(Bucket& b, Waiter& w) {
+  b.waiters.remove(w);
+  m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+  w.acquired = true;
+  SchedEntity* e = w.entity;  // w is on the waiter's stack: nothing of it after this store
+  w.woken.store(true, std::memory_order_release);
+  Scheduler::unpark(*e);
+}
+
 Result<void> FutexTable::wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns) {
   w.pi = true;
   w.bucket.store(b, std::memory_order_relaxed);
   b->waiters.push_back(w);
   m_pi_waiters.fetch_add(1, std::memory_order_relaxed);
   b->lock.unlock();
-  for (;;) {
-    const bool in_time = Scheduler::park(self, deadline_ns);
-    if (w.woken.load(std::memory_order_acquire)) {
-      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);  // the waker is done with us
-      return {};
-    }
-    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
-    if (in_time && !interrupted) continue;
-    if (!unqueue(w)) return {};  // handed the lock just now
-    m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
-    // futex_lock_pi: a signal restarts the call (ERESTARTNOINTR), a timeout ends it.
-    return interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
-  }
+  const WaitEnd end = sleep(self, w, deadline_ns);
+  if (end == WaitEnd::Woken) return {};
+  m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+  // futex_lock_pi: a signal restarts the call (ERESTARTNOINTR), a timeout ends it.
+  return end == WaitEnd::Interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
 }
 
 Result<void> FutexTable::lock_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, int64_t deadline_ns,
@@ -342,19 +345,12 @@ Result<void> FutexTable::unlock_pi(uint32_t tid, const FutexKey& key) {
     if (!host::cmpxchg_guarded(word, &cur, value, &swapped)) return Errno::FAULT;
     if (!swapped && (cur & kTidMask) != tid) return Errno::PERM;
   }
-  if (next) {
-    b.waiters.remove(*next);
-    m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
-    next->acquired = true;
-    SchedEntity* e = next->entity;
-    next->woken.store(true, std::memory_order_release);
-    Scheduler::unpark(*e);
-  }
+  if (next) hand_over_locked(b, *next);
   return {};
 }
 
 Result<void> FutexTable::wait_requeue_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, uint32_t val,
-                                         const FutexKey& key2, int64_t deadline_ns, AliveFn alive, void* ctx) {
+                                         const FutexKey& key2, int64_t deadline_ns) {
   if (key.addr == key2.addr) return Errno::INVAL;
   Waiter w;
   w.entity = &self;
@@ -364,22 +360,12 @@ Result<void> FutexTable::wait_requeue_pi(SchedEntity& self, uint32_t tid, const 
   w.requeue_pi = true;
   w.pi_target = key2;
   TRY(queue_if_equal(w, val));
-  for (;;) {
-    const bool in_time = Scheduler::park(self, deadline_ns);
-    if (w.woken.load(std::memory_order_acquire)) {
-      SpinGuard g(w.bucket.load(std::memory_order_acquire)->lock);
-      // Handed key2 (by CMP_REQUEUE_PI or, after a requeue, an unlock), or woken on key by
-      // a plain FUTEX_WAKE (handle_early_requeue_pi_wakeup: EWOULDBLOCK).
-      return w.acquired ? Result<void>() : Result<void>(Errno::AGAIN);
-    }
-    const bool interrupted = self.m_interrupt.load(std::memory_order_acquire);
-    if (in_time && !interrupted) continue;
-    if (!unqueue(w)) return w.acquired ? Result<void>() : Result<void>(Errno::AGAIN);
-    if (w.pi) m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
-    (void)alive;
-    (void)ctx;
-    return interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
-  }
+  // Handed key2 (by CMP_REQUEUE_PI or, after a requeue, an unlock), or woken on key by a
+  // plain FUTEX_WAKE (handle_early_requeue_pi_wakeup: EWOULDBLOCK).
+  const WaitEnd end = sleep(self, w, deadline_ns);
+  if (end == WaitEnd::Woken) return w.acquired ? Result<void>() : Result<void>(Errno::AGAIN);
+  if (w.pi) m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
+  return end == WaitEnd::Interrupted ? Errno::RESTARTNOINTR : Errno::TIMEDOUT;
 }
 
 Result<long> FutexTable::cmp_requeue_pi(const FutexKey& key, const FutexKey& key2, unsigned n, unsigned n2,
@@ -467,12 +453,7 @@ void FutexTable::exit_pi(uint32_t tid) {
       if (!host::cmpxchg_guarded(reinterpret_cast<uint32_t*>(next->key.addr), &cur,
                                  next->tid | kWaiters | kOwnerDied, &swapped) || !swapped)
         break;  // the word changed under a dead owner: leave it
-      b.waiters.remove(*next);
-      m_pi_waiters.fetch_sub(1, std::memory_order_relaxed);
-      next->acquired = true;
-      SchedEntity* e = next->entity;
-      next->woken.store(true, std::memory_order_release);
-      Scheduler::unpark(*e);
+      hand_over_locked(b, *next);
     }
   }
 }

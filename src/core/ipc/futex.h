@@ -69,7 +69,7 @@ class FutexTable {
   // futex key2 by FUTEX_CMP_REQUEUE_PI; returns once tid owns key2. Errors: INVAL (the same
   // word), AGAIN (the word differs, or a plain wake), TIMEDOUT, RESTARTNOINTR, FAULT.
   Result<void> wait_requeue_pi(SchedEntity& self, uint32_t tid, const FutexKey& key, uint32_t val,
-                               const FutexKey& key2, int64_t deadline_ns, AliveFn alive, void* ctx);
+                               const FutexKey& key2, int64_t deadline_ns);
   // FUTEX_CMP_REQUEUE_PI: if *key.addr == cmp, key2 taken for the first waiter when free
   // (it wakes owning it), and up to n2 more waiters moved to key2's PI queue. Returns how
   // many were woken or moved. Errors: INVAL (n != 1, the same word, a waiter that waits for
@@ -111,9 +111,16 @@ class FutexTable {
   // Queues w (a PI waiter on w.key) and parks until it owns the lock, or the deadline or an
   // interruption takes it out; b is locked on entry and unlocked on return.
   Result<void> wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns);
+  // Parks until a waker takes w out of its queue (Woken), or the deadline or an
+  // interruption ends the wait and w leaves its queue (TimedOut, Interrupted; Woken when a
+  // wake won that race). Spurious wake-ups park again.
+  enum class WaitEnd { Woken, TimedOut, Interrupted };
+  WaitEnd sleep(SchedEntity& self, Waiter& w, int64_t deadline_ns);
   // futex_wait_setup: under w's bucket lock, queues w if the word at w.key still holds val
   // (AGAIN otherwise, FAULT when it cannot be read).
   Result<void> queue_if_equal(Waiter& w, uint32_t val);
+  // The PI lock's new owner w (the word already says so) leaves b's queue and wakes.
+  void hand_over_locked(Bucket& b, Waiter& w);
   // Sets bits in the word at addr (FAULT).
   static bool set_bits(uintptr_t addr, uint32_t bits);
 

@@ -128,8 +128,7 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
     case FUTEX_WAIT_REQUEUE_PI: {
       if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
       const int64_t deadline = TRY(deadline_of(a.a[3], true, realtime));
-      TRY(ft.wait_requeue_pi(t, static_cast<uint32_t>(t.tid()), key, val, key2, deadline, &task_alive,
-                             &t.kernel()));
+      TRY(ft.wait_requeue_pi(t, static_cast<uint32_t>(t.tid()), key, val, key2, deadline));
       return 0;
     }
     case FUTEX_CMP_REQUEUE_PI: {
