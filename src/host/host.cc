@@ -196,7 +196,15 @@ size_t resident_bytes() {
   return n == 2 ? resident * page_size() : 0;
 }
 
-int process_id() { return static_cast<int>(getpid()); }
+namespace {
+// The process's id, read once and again in each fork child: getpid is a real syscall
+// (glibc caches nothing), and spawn, attach and detach ask on every call.
+std::atomic<int> g_pid{static_cast<int>(getpid())};
+void refresh_pid() { g_pid.store(static_cast<int>(getpid()), std::memory_order_relaxed); }
+[[maybe_unused]] const int g_pid_hook = pthread_atfork(nullptr, nullptr, &refresh_pid);
+}  // namespace
+
+int process_id() { return g_pid.load(std::memory_order_relaxed); }
 
 void at_fork_child(void (*fn)()) { pthread_atfork(nullptr, nullptr, fn); }
 

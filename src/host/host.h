@@ -94,7 +94,8 @@ void memory_barrier_all_threads();
 // ---- process facts ------------------------------------------------------------------------
 // Resident set size of the host process in bytes (from /proc/self/statm).
 size_t resident_bytes();
-// The host process's id (getpid): an instance belongs to the process that booted it.
+// The host process's id (getpid, cached and refreshed in fork children; no syscall): an
+// instance belongs to the process that booted it.
 int process_id();
 // fn runs in the child of every fork() of the host process, on its one thread, before
 // fork returns there (pthread_atfork's child handler). May be called several times.
