@@ -94,4 +94,33 @@ inline std::vector<char> read_file(const std::string& path) {
   return v;
 }
 
+// The host kernel's own mount of an image (a loop mount, root only), for tests that ask
+// Linux the same questions as libuml; unmounted when it goes. When it cannot be had here,
+// ok() is false and why() says so, for the test to WARN that the comparison was skipped.
+class HostLoopMount {
+ public:
+  HostLoopMount(const std::string& img, const std::string& dir, const std::string& opts = "") : m_dir(dir) {
+    if (geteuid() != 0) {
+      m_why = "not root: the host kernel's answers are not compared (skipped)";
+      return;
+    }
+    mkdir(dir.c_str(), 0755);
+    const Shell r = shell("mount -o loop" + (opts.empty() ? "" : "," + opts) + " " + img + " " + dir);
+    m_ok = r.status == 0;
+    if (!m_ok) m_why = "no loop mount here (" + r.out + "): the host kernel's answers are not compared (skipped)";
+  }
+  ~HostLoopMount() {
+    if (m_ok) shell("umount " + m_dir + " || umount -l " + m_dir, true);
+  }
+  HostLoopMount(const HostLoopMount&) = delete;
+  HostLoopMount& operator=(const HostLoopMount&) = delete;
+  bool ok() const { return m_ok; }
+  const std::string& why() const { return m_why; }
+  std::string operator/(const std::string& name) const { return m_dir + "/" + name; }
+
+ private:
+  std::string m_dir, m_why;
+  bool m_ok = false;
+};
+
 }  // namespace test
