@@ -1076,7 +1076,9 @@ int main(int argc, char** argv) {
   d.lock = lock;
   int rc = 0;
   if (int r = k->add_disk(d); r < 0) {
-    // The kernel's line says why (an image in use, an overlay whose base changed...).
+    // The kernel's log line, printed below, says why (an overlay whose base changed...);
+    // an image in use is said here instead, naming this tool's override rather than the
+    // kernel's ubdX.lock=off, and its log line is left out.
     if (r == -EBUSY) next_log = ~uint64_t{0};
     fprintf(stderr, "uml-img: %s: %s\n", image.c_str(),
             r == -EBUSY ? "the image is in use by another program (it holds the image's lock; --no-lock overrides)"
