@@ -155,3 +155,31 @@ TEST_CASE("copy-on-write: only flushed sectors survive a power cut") {
   CHECK(seen[4096] == '.');
   CHECK(test::read_file(base) == std::vector<char>(1 << 20, '.'));
 }
+
+// uml-cow as a Unix tool: --help and --version on stdout with status 0, bad options with
+// status 2, and the files locked as disks lock them: an overlay an instance writes cannot
+// be read, nor its base merged into, until --no-lock says so.
+TEST_CASE("uml-cow: options, and files in use by an instance") {
+  test::TempDir dir;
+  const std::string base = dir.path + "/base.img", over = dir.path + "/over.cow";
+  test::write_file(base, test::random_bytes(1 << 20, 5));
+  const std::string tool = UML_COW_TOOL;
+  const test::Shell help = test::shell(tool + " --help 2>/dev/null");
+  CHECK(help.status == 0);
+  CHECK(help.out.find("usage: uml-cow") != std::string::npos);
+  const test::Shell ver = test::shell(tool + " --version 2>/dev/null");
+  CHECK(ver.status == 0);
+  CHECK(ver.out.find("uml-cow (libuml) ") == 0);
+  CHECK(run_tool("--frobnicate info " + over) >> 8 == 2);
+  REQUIRE(run_tool("create " + over + " " + base) == 0);
+  {
+    auto k = test::boot("ubda=" + over);  // writable: the overlay locked, the base shared
+    const test::Shell busy = test::shell(tool + " info " + over);
+    INFO(busy.out);
+    CHECK(busy.status == 1);
+    CHECK(busy.out.find("in use") != std::string::npos);
+    CHECK(run_tool("merge " + over) >> 8 == 1);  // the base, for writing: shared by the instance
+    CHECK(run_tool("--no-lock info " + over) == 0);
+  }
+  CHECK(run_tool("info " + over) == 0);  // the instance is gone, and its locks with it
+}
