@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 
 #include "host/sanitizer.h"
@@ -28,8 +29,26 @@ constexpr uint64_t kWakeTag = 1;
 // between two rings that never coexisted. So, in TSan builds, each range the ring had is
 // mapped again and unmapped through libc once the ring is gone, which resets its shadow;
 // a range someone else mapped meanwhile is left alone (MAP_FIXED_NOREPLACE).
+//
+// The reset alone leaves a window: another thread's new ring can be mapped into the range
+// between the unmap and the reset, and then it is the new ring's range that is skipped.
+// So, in TSan builds, ring creation and teardown also take one process-wide lock: that
+// closes the window and orders every teardown before every later creation (the old vCPU
+// thread was joined before its ring went away), which is the truth TSan cannot see.
+#ifdef UML_TSAN
+std::mutex g_ring_map_lock;
+#endif
+
+int queue_init(unsigned entries, io_uring* ring, unsigned flags) {
+#ifdef UML_TSAN
+  std::lock_guard<std::mutex> hold(g_ring_map_lock);
+#endif
+  return io_uring_queue_init(entries, ring, flags);
+}
+
 void queue_exit(io_uring* ring) {
 #ifdef UML_TSAN
+  std::lock_guard<std::mutex> hold(g_ring_map_lock);
   struct Range {
     void* p;
     size_t len;
@@ -66,7 +85,7 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
   int r = -EINVAL;
   unsigned used = 0;
   for (unsigned flags : flag_sets) {
-    r = io_uring_queue_init(entries, &impl->ring, flags);
+    r = queue_init(entries, &impl->ring, flags);
     if (r == 0) {
       used = flags;
       break;

@@ -3,7 +3,9 @@
 // unmaps a ring with a raw syscall TSan does not see, so a new ring mapped at a finished
 // ring's address inherited its access history: every report paired two rings that never
 // coexisted. Fixed by resetting the range's shadow through libc once a ring is gone
-// (host/reactor.cc). In other builds this is a boot/shutdown stress with disk I/O.
+// (host/reactor.cc), and by taking one lock around ring creation and teardown in TSan
+// builds: without it a new ring could be mapped into the range before the reset.
+// In other builds this is a boot/shutdown stress with disk I/O.
 
 #include <fcntl.h>
 #include <sys/syscall.h>
