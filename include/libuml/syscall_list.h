@@ -287,7 +287,7 @@
   X(269, faccessat, 3, IMPL, "") \
   X(270, pselect6, 6, IMPL, "") \
   X(271, ppoll, 5, IMPL, "") \
-  X(272, unshare, 1, PART, "CLONE_FS, CLONE_FILES, CLONE_NEWUTS (and the no-op thread flags); the mount, IPC, network, PID, user, cgroup and time namespaces give EINVAL (not built in)") \
+  X(272, unshare, 1, PART, "CLONE_FS, CLONE_FILES, CLONE_NEWUTS, CLONE_NEWNS (and the no-op thread flags); the IPC, network, PID, user, cgroup and time namespaces exist once per instance and give EINVAL") \
   X(273, set_robust_list, 2, NONE, "") \
   X(274, get_robust_list, 3, NONE, "") \
   X(275, splice, 6, IMPL, "") \
@@ -323,7 +323,7 @@
   X(305, clock_adjtime, 2, NONE, "") \
   X(306, syncfs, 1, IMPL, "ext4: every file's pages and the disk's cache written back, then a flush; the memory filesystems have nothing to write back") \
   X(307, sendmmsg, 4, NONE, "") \
-  X(308, setns, 2, NONE, "") \
+  X(308, setns, 2, PART, "mount and UTS namespaces; the instance's single IPC, network, PID, cgroup and time namespaces (a no-op) and user namespace (EINVAL); no pidfds") \
   X(309, getcpu, 3, PART, "the vCPU of a fiber; 0 for an attached thread") \
   X(310, process_vm_readv, 6, NONE, "") \
   X(311, process_vm_writev, 6, NONE, "") \

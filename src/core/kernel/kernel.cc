@@ -28,7 +28,23 @@ SchedulerConfig sched_config(const KernelConfig& c) {
 Kernel::Kernel(const KernelConfig& cfg)
     : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes),
       m_disks(m_vfs, m_page_cache, m_log), m_procs(*this),
-      m_init_uts(std::make_shared<UtsNamespace>(cfg.hostname, cfg.domainname, UtsNamespace::kInitInum)) {}
+      m_init_uts(std::make_shared<UtsNamespace>(cfg.hostname, cfg.domainname, UtsNamespace::kInitInum)) {
+  // Linux numbers its initial network namespace first, then the initial mount namespace.
+  m_net_inum = alloc_ns_inum();
+  m_init_mnt_inum = alloc_ns_inum();
+}
+
+uint64_t Kernel::single_ns_inum(uint32_t type) const {
+  switch (type) {
+    case NS_IPC: return 0xEFFFFFFFu;     // PROC_IPC_INIT_INO
+    case NS_USER: return 0xEFFFFFFDu;    // PROC_USER_INIT_INO
+    case NS_PID: return 0xEFFFFFFCu;     // PROC_PID_INIT_INO
+    case NS_CGROUP: return 0xEFFFFFFBu;  // PROC_CGROUP_INIT_INO
+    case NS_TIME: return 0xEFFFFFFAu;    // PROC_TIME_INIT_INO
+    case NS_NET: return m_net_inum;
+  }
+  return 0;
+}
 
 std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error) {
   std::shared_ptr<Kernel> k(new Kernel(cfg));
@@ -148,7 +164,7 @@ bool Kernel::mount_root_fs(std::string* why) {
       *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
       return false;
     }
-    m_vfs.mount_root(std::move(sb.value()), "/dev/" + bdev->dev().name());
+    m_vfs.mount_root(std::move(sb.value()), "/dev/" + bdev->dev().name(), m_init_mnt_inum);
     m_log.log(KERN_INFO, "VFS: Mounted root (%s filesystem)%s on device %u:%u.", kind.c_str(),
               m_cfg.root_read_only ? " readonly" : "", DiskTable::kMajor, idx.value() * DiskTable::kMinorsPerDisk);
   } else {
@@ -156,7 +172,7 @@ bool Kernel::mount_root_fs(std::string* why) {
     root_opts.mode = 0755;
     root_opts.total_ram = ram;
     root_opts.size_bytes = ram / 2;
-    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs");
+    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs", m_init_mnt_inum);
     Inode& root = *m_vfs.root().inode();
     for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
       auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});

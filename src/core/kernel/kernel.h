@@ -89,6 +89,9 @@ class Kernel {
   const std::shared_ptr<UtsNamespace>& init_uts() const { return m_init_uts; }
   // A new namespace's inode number (proc_alloc_inum).
   uint64_t alloc_ns_inum() { return m_next_ns_inum.fetch_add(1, std::memory_order_relaxed); }
+  // The namespaces of which an instance has exactly one (no unshare or clone makes
+  // another): cgroup, IPC, network, PID, time and user. Their /proc/[pid]/ns numbers.
+  uint64_t single_ns_inum(uint32_t type) const;
 
   // Instance clocks (ns). Monotonic and boot time follow the host's CLOCK_MONOTONIC and
   // CLOCK_BOOTTIME; uptime counts from this instance's boot.
@@ -136,6 +139,7 @@ class Kernel {
   SpinLock m_shutdown_lock;
   std::shared_ptr<UtsNamespace> m_init_uts;
   std::atomic<uint64_t> m_next_ns_inum{0xF0000000u};
+  uint64_t m_net_inum = 0, m_init_mnt_inum = 0;
   int64_t m_boot_mono = 0;
   int m_host_pid = host::process_id();
   std::atomic<uint64_t> m_tz{0};

@@ -8,16 +8,19 @@
 #include "core/syscalls/abi_conv.h"
 #include "core/syscalls/dispatch.h"
 #include "core/syscalls/user.h"
+#include "core/task/uts_namespace.h"
+#include "core/vfs/ns_fs.h"
 
 namespace uml::kern {
 
 Result<long> sys_getpid(Task& t, const SyscallArgs&) { return t.pid(); }
 
 // kernel/fork.c: ksys_unshare. CLONE_FS and CLONE_FILES give a thread of a process with
-// several its own copies; CLONE_NEWUTS a UTS namespace of its own (CAP_SYS_ADMIN).
-// CLONE_THREAD, CLONE_SIGHAND and CLONE_VM succeed only in a single-threaded process, where
-// there is nothing to unshare. The other namespaces (mount, IPC, network, PID, user,
-// cgroup, time) are not built in: EINVAL, as from a kernel configured without them.
+// several its own copies; CLONE_NEWUTS a UTS namespace of its own and CLONE_NEWNS a mount
+// namespace of its own (CAP_SYS_ADMIN for either). CLONE_THREAD, CLONE_SIGHAND and
+// CLONE_VM succeed only in a single-threaded process, where there is nothing to unshare.
+// The other namespaces (IPC, network, PID, user, cgroup, time) exist once per instance:
+// EINVAL, as from a kernel configured without them.
 Result<long> sys_unshare(Task& t, const SyscallArgs& a) {
   constexpr uint64_t CLONE_VM_ = 0x100, CLONE_FS_ = 0x200, CLONE_FILES_ = 0x400, CLONE_SIGHAND_ = 0x800,
                      CLONE_NEWTIME_ = 0x80, CLONE_THREAD_ = 0x10000, CLONE_NEWNS_ = 0x20000, CLONE_SYSVSEM_ = 0x40000,
@@ -34,13 +37,56 @@ Result<long> sys_unshare(Task& t, const SyscallArgs& a) {
                               CLONE_NEWPID_ | CLONE_NEWCGROUP_ | CLONE_NEWTIME_;
   if (flags & ~kKnown) return Errno::INVAL;
   if ((flags & (CLONE_THREAD_ | CLONE_SIGHAND_ | CLONE_VM_)) && t.group().live_threads() > 1) return Errno::INVAL;
-  if (flags & (CLONE_NEWNS_ | CLONE_NEWIPC_ | CLONE_NEWNET_ | CLONE_NEWUSER_ | CLONE_NEWPID_ | CLONE_NEWCGROUP_ | CLONE_NEWTIME_))
+  if (flags & (CLONE_NEWIPC_ | CLONE_NEWNET_ | CLONE_NEWUSER_ | CLONE_NEWPID_ | CLONE_NEWCGROUP_ | CLONE_NEWTIME_))
     return Errno::INVAL;
-  if ((flags & CLONE_NEWUTS_) && !t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::PERM;
+  if ((flags & (CLONE_NEWUTS_ | CLONE_NEWNS_)) && !t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::PERM;
   if (flags & CLONE_FS_) t.unshare_fs();
   if (flags & CLONE_FILES_) t.unshare_files();
   if (flags & CLONE_NEWUTS_) t.set_uts(t.uts()->copy(t.kernel().alloc_ns_inum()));
+  if (flags & CLONE_NEWNS_) {
+    Vfs& vfs = t.kernel().vfs();
+    t.set_mnt_ns(vfs.copy_namespace(t, *t.mnt_ns(), t.kernel().alloc_ns_inum(), t.fs()));
+  }
   return 0;
+}
+
+// kernel/nsproxy.c: setns, with an nsfs file (/proc/[pid]/ns/*). nstype 0 takes any
+// namespace, else it must be the file's (EINVAL). Each type's install check: a mount
+// namespace needs CAP_SYS_ADMIN and CAP_SYS_CHROOT and a filesystem context no other
+// thread shares (EINVAL), and moves root and working directory to its root; a UTS
+// namespace needs CAP_SYS_ADMIN. The instance's single IPC, network, PID, cgroup and
+// time namespaces are the caller's already: CAP_SYS_ADMIN, then nothing changes (time
+// also wants a single-threaded caller: EUSERS); its user namespace is EINVAL, as entering
+// one's own user namespace is. pidfds are not taken (none exist yet): EINVAL.
+Result<long> sys_setns(Task& t, const SyscallArgs& a) {
+  const auto nstype = static_cast<uint32_t>(a.a[1]);
+  FileRef f = t.fdget(static_cast<int>(a.a[0]));
+  if (!f) return Errno::BADF;
+  const NsHandle* h = NsFs::handle_of(f->inode());
+  if (!h) return Errno::INVAL;
+  if (nstype != 0 && nstype != h->type) return Errno::INVAL;
+  const bool admin = t.creds().capable(abi::CAP_SYS_ADMIN);
+  switch (h->type) {
+    case NS_MNT: {
+      if (t.fs_shared()) return Errno::INVAL;
+      if (!admin || !t.creds().capable(abi::CAP_SYS_CHROOT)) return Errno::PERM;
+      RefPtr<MountNamespace> ns(static_cast<MountNamespace*>(const_cast<void*>(h->object.get())));
+      t.kernel().vfs().enter_namespace(*ns, t.fs());
+      t.set_mnt_ns(std::move(ns));
+      return 0;
+    }
+    case NS_UTS:
+      if (!admin) return Errno::PERM;
+      t.set_uts(std::static_pointer_cast<UtsNamespace>(std::const_pointer_cast<void>(h->object)));
+      return 0;
+    case NS_USER:
+      return Errno::INVAL;
+    case NS_TIME:
+      if (t.group().live_threads() > 1) return Errno::USERS;
+      return admin ? 0 : Result<long>(Errno::PERM);
+    default:
+      return admin ? 0 : Result<long>(Errno::PERM);
+  }
 }
 Result<long> sys_getppid(Task& t, const SyscallArgs&) { return t.group().ppid(); }
 Result<long> sys_gettid(Task& t, const SyscallArgs&) { return t.tid(); }

@@ -92,6 +92,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
   RefPtr<Task> t = RefPtr<Task>::adopt(new Task(m_kernel, carrier, std::move(req.body)));
   // A new task shares its creator's namespaces (copy_namespaces without CLONE_NEW*).
   t->m_uts = req.creator ? req.creator->uts() : m_kernel.init_uts();
+  t->m_mnt_ns = req.creator ? req.creator->mnt_ns() : m_kernel.vfs().init_ns();
   if (req.creator) {
     t->m_creds = req.creator->creds_snapshot();
     std::string c = req.creator->comm();
@@ -204,6 +205,9 @@ bool ProcessTable::exit_task_locked(Task& t, int wait_status) {
     SpinGuard self(t.m_self_lock);
     if (!t.m_exit_pending.load(std::memory_order_relaxed)) t.m_exit_status = wait_status;
     t.m_exit_pending.store(true, std::memory_order_release);
+    // exit_task_namespaces: the last task of a mount namespace takes its mounts down
+    // (after the locks).
+    if (t.m_mnt_ns) m_deferred.mnt_ns.push_back(std::move(t.m_mnt_ns));
   }
   Signals::thread_exit_locked(t);
   t.m_exited.store(true, std::memory_order_release);

@@ -159,6 +159,7 @@ class ProcessTable {
     std::vector<RefPtr<Task>> tasks;
     std::vector<RefPtr<FdTable>> files;
     std::vector<RefPtr<FsContext>> fs;
+    std::vector<RefPtr<MountNamespace>> mnt_ns;
     std::vector<std::unique_ptr<ProcessTimers>> timers;  // stopped outside the lock
   };
   Deferred take_deferred_locked() { return std::move(m_deferred); }

@@ -65,6 +65,8 @@ void Task::unshare_fs() {
   if (!m_own_fs && m_group->live_threads() > 1) m_own_fs = m_group->m_fs->clone();
 }
 
+bool Task::fs_shared() const { return !m_own_fs && m_group->live_threads() > 1; }
+
 long Task::current_syscall(long args[6]) const {
   const long nr = m_sys_nr.load(std::memory_order_relaxed);
   const long* p = m_sys_argp.load(std::memory_order_relaxed);
@@ -82,6 +84,16 @@ std::shared_ptr<UtsNamespace> Task::uts() const {
 void Task::set_uts(std::shared_ptr<UtsNamespace> ns) {
   SpinGuard g(m_self_lock);
   m_uts = std::move(ns);
+}
+
+RefPtr<MountNamespace> Task::mnt_ns() const {
+  SpinGuard g(m_self_lock);
+  return m_mnt_ns;
+}
+
+void Task::set_mnt_ns(RefPtr<MountNamespace> ns) {
+  SpinGuard g(m_self_lock);
+  std::swap(m_mnt_ns, ns);  // the old one goes after the lock
 }
 
 std::string Task::comm() const {

@@ -24,6 +24,7 @@
 #include "core/task/signal.h"
 #include "core/vfs/fd_table.h"
 #include "core/vfs/fs_context.h"
+#include "core/vfs/mount_namespace.h"
 
 namespace uml::kern {
 
@@ -61,10 +62,15 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   // table or filesystem context, when the process has other threads sharing them.
   void unshare_files();
   void unshare_fs();
+  // Whether another thread shares its filesystem context (Linux's fs->users > 1).
+  bool fs_shared() const;
 
   // Its UTS namespace (a reference others may take: /proc/[pid]/ns/uts).
   std::shared_ptr<UtsNamespace> uts() const;
   void set_uts(std::shared_ptr<UtsNamespace> ns);
+  // Its mount namespace; null once it exited (exit_task_namespaces).
+  RefPtr<MountNamespace> mnt_ns() const;
+  void set_mnt_ns(RefPtr<MountNamespace> ns);
 
   // Termination requests, checked at syscall exit.
   bool exit_pending() const { return m_exit_pending.load(std::memory_order_acquire); }
@@ -136,6 +142,7 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   TaskSignals m_sig;  // its process's siglock
   RestartBlock m_restart;
   std::shared_ptr<UtsNamespace> m_uts;  // m_self_lock
+  RefPtr<MountNamespace> m_mnt_ns;      // m_self_lock
   // unshare(CLONE_FILES / CLONE_FS) in a thread of a process with several: the thread's own
   // copies (Linux's files_struct and fs_struct stop being shared). Written and read by the
   // task itself; released at its exit.

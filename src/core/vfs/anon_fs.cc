@@ -8,15 +8,18 @@ namespace {
 
 class AnonSuper final : public SuperBlock {
  public:
-  AnonSuper(std::string fstype, uint64_t dev) : SuperBlock(std::move(fstype), dev) {}
+  AnonSuper(std::string fstype, uint64_t dev, uint32_t magic) : SuperBlock(std::move(fstype), dev), m_magic(magic) {}
   void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
   abi::statfs statfs() override {
     abi::statfs s{};
-    s.f_type = 0x50495045;  // PIPEFS_MAGIC
+    s.f_type = m_magic;
     s.f_bsize = 4096;
     s.f_namelen = abi::NAME_MAX_;
     return s;
   }
+
+ private:
+  const uint32_t m_magic;
 };
 
 class AnonInode final : public Inode {
@@ -26,8 +29,8 @@ class AnonInode final : public Inode {
 
 }  // namespace
 
-AnonFs::AnonFs(std::string fstype, uint64_t dev) {
-  auto sb = make_ref<AnonSuper>(std::move(fstype), dev);
+AnonFs::AnonFs(std::string fstype, uint64_t dev, uint32_t magic) {
+  auto sb = make_ref<AnonSuper>(std::move(fstype), dev, magic);
   sb->set_root_inode(make_ref<AnonInode>(*sb, sb->alloc_ino(), InodeAttr::fresh(abi::S_IFDIR_ | 0700, 0, 0)));
   RefPtr<Dentry> root = sb->root_dentry();
   m_mount = make_ref<Mount>(RefPtr<SuperBlock>(std::move(sb)), std::move(root), 0);
@@ -40,9 +43,12 @@ Path AnonFs::make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& 
   SuperBlock& sb = m_mount->sb();
   const uint64_t ino = sb.alloc_ino();
   RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, InodeAttr::fresh(mode, uid, gid));
+  return adopt(std::move(inode), numbered ? name + ":[" + std::to_string(ino) + "]" : name);
+}
+
+Path AnonFs::adopt(RefPtr<Inode> inode, const std::string& name) {
   // Not in the root's cache, and not "deleted": the name is all there is.
-  RefPtr<Dentry> d = Dentry::make_orphan(
-      m_mount->root(), numbered ? name + ":[" + std::to_string(ino) + "]" : name, inode, false);
+  RefPtr<Dentry> d = Dentry::make_orphan(m_mount->root(), name, std::move(inode), false);
   return Path{m_mount, std::move(d)};
 }
 

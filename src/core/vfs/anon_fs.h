@@ -11,11 +11,15 @@ namespace uml::kern {
 
 class AnonFs {
  public:
-  AnonFs(std::string fstype, uint64_t dev);
+  // magic: statfs's f_type (PIPEFS_MAGIC unless told).
+  AnonFs(std::string fstype, uint64_t dev, uint32_t magic = 0x50495045);
   ~AnonFs();
   // A new inode of type and permissions mode, owned by uid/gid, and the path of it; /proc
   // shows it as "prefix:[ino]", or as name itself when numbered is false.
   Path make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& name, bool numbered = true);
+  // The path of an inode the caller made on sb(), named name.
+  Path adopt(RefPtr<Inode> inode, const std::string& name);
+  SuperBlock& sb() const { return m_mount->sb(); }
 
  private:
   RefPtr<Mount> m_mount;

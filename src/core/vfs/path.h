@@ -16,6 +16,8 @@
 
 namespace uml::kern {
 
+class MountNamespace;
+
 // Per-mount flags, with mount(2)'s MS_* values.
 enum MountFlags : unsigned long {
   MNT_RDONLY = 1,
@@ -65,6 +67,15 @@ class Mount final : public RefCounted<Mount> {
 
  private:
   friend class Vfs;
+  // Where the mount is and how mount events spread from and to it, all under the Vfs's
+  // mount lock (changed under its namespace_sem too). Propagation (Linux's
+  // Documentation/filesystems/sharedsubtree.rst): mounts with the same nonzero m_group are
+  // peers and share every mount and umount below them; a mount whose m_master is a group
+  // receives that group's events and sends none back; neither: private.
+  MountNamespace* m_ns = nullptr;  // null once detached, and for internal mounts
+  uint64_t m_group = 0;                  // shared: its peer group ("shared:N")
+  uint64_t m_master = 0;                 // slave of this peer group ("master:N")
+  bool m_unbindable = false;             // MS_UNBINDABLE: no bind mount may copy it
   RefPtr<SuperBlock> m_sb;
   RefPtr<Dentry> m_root;
   std::atomic<unsigned long> m_flags;

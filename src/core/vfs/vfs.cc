@@ -913,3 +913,13 @@ AnonFs& Vfs::anon_inodefs() {
 }
 
 }  // namespace uml::kern
+
+namespace uml::kern {
+
+NsFs& Vfs::nsfs() {
+  SpinGuard g(m_fs_lock);
+  if (!m_nsfs) m_nsfs = std::make_unique<NsFs>(alloc_anon_dev());
+  return *m_nsfs;
+}
+
+}  // namespace uml::kern

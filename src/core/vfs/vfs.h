@@ -21,6 +21,8 @@
 #include "core/vfs/file_lock.h"
 #include "core/vfs/file_ops.h"
 #include "core/vfs/fs_context.h"
+#include "core/vfs/mount_namespace.h"
+#include "core/vfs/ns_fs.h"
 #include "core/vfs/path.h"
 
 namespace uml::kern {
@@ -62,22 +64,34 @@ class Vfs {
   // A device number for a filesystem without a disk (major 0, like Linux's anon bdev).
   uint64_t alloc_anon_dev() { return m_next_anon_dev.fetch_add(1, std::memory_order_relaxed); }
 
-  // Mounts sb as / (boot).
-  void mount_root(RefPtr<SuperBlock> sb, std::string source);
+  // Mounts sb as / (boot), the root of the initial mount namespace, numbered ns_inum.
+  void mount_root(RefPtr<SuperBlock> sb, std::string source, uint64_t ns_inum);
   Path root() const { return m_root; }
+  const RefPtr<MountNamespace>& init_ns() const { return m_init_ns; }
   // Boot's mounts (/dev, /proc, /tmp): fstype at path, as the kernel.
   Result<void> mount_kernel(std::string_view path, std::string_view fstype, unsigned long flags,
                             std::string_view data);
-  // mount(2) and umount2(2). fstype null: none given.
+  // mount(2) and umount2(2), in the caller's mount namespace: a target (or bind source)
+  // in another one is EINVAL (check_mnt). fstype null: none given. Mounts and umounts
+  // below a shared mount propagate to its peers and slaves.
   Result<void> mount(Task& t, std::string_view source, std::string_view target,
                      const std::string* fstype, unsigned long flags, std::string_view data);
   Result<void> umount(Task& t, std::string_view target, int flags);
-  // /proc/[pid]/mountinfo's view: every mount visible from root, in mount order.
+  // /proc/[pid]/mountinfo's view: every mount of ns visible from root, in mount order.
+  // optional: mountinfo's optional fields ("shared:2 master:1", "unbindable").
   struct MountInfo {
     uint64_t id, parent_id, dev;
-    std::string root, mountpoint, fstype, source, mount_options, super_options;
+    std::string root, mountpoint, optional, fstype, source, mount_options, super_options;
   };
-  std::vector<MountInfo> mounts(const Path& root);
+  std::vector<MountInfo> mounts(const MountNamespace& ns, const Path& root);
+  // unshare(CLONE_NEWNS) (copy_mnt_ns): a copy of old's mount tree, numbered inum, whose
+  // mounts are peers of the originals where those are shared (and slaves where they are);
+  // fs's root and working directory move to the copies of their mounts.
+  RefPtr<MountNamespace> copy_namespace(Task& t, MountNamespace& old, uint64_t inum, FsContext& fs);
+  // setns(2) into ns (mntns_install): fs's root and working directory become ns's root.
+  void enter_namespace(const MountNamespace& ns, FsContext& fs);
+  // The last reference to ns went: its mounts are detached (MountNamespace::rc_destroy).
+  void put_namespace(const MountNamespace* ns);
   // Shutdown: each mounted filesystem written back and left consistent (SuperBlock::
   // shutdown), in reverse mount order, while the disks still serve requests.
   void shutdown_filesystems(SchedEntity& self);
@@ -89,6 +103,8 @@ class Vfs {
   // The filesystems pipes and event files live on (pipefs, anon_inodefs), made on first use.
   AnonFs& pipefs();
   AnonFs& anon_inodefs();
+  // nsfs: the files /proc/[pid]/ns/* open.
+  NsFs& nsfs();
 
   // ---- character devices (fs/char_dev.c's cdev_map) ----
   // rdev is the device number as stat shows it (makedev(major, minor)).
@@ -218,12 +234,36 @@ class Vfs {
   bool follow_mount(Path& p) const;
   // One step of ".." from p, across mounts, never above root.
   Path dotdot(const Path& p, const Path& root) const;
-  void attach_locked(const RefPtr<Mount>& m, const Path& at);
+  // Mount-tree surgery, under m_mount_lock (and m_namespace_sem for changes).
+  void attach_locked(const RefPtr<Mount>& m, const Path& at, MountNamespace* ns);
   void detach_locked(const RefPtr<Mount>& m);
+  // Every mount of every namespace (a copy of the lists).
+  std::vector<Mount*> all_mounts_locked() const;
+  bool has_children_locked(const Mount* m) const;
+  // top and every mount below it, parents before children.
+  std::vector<Mount*> subtree_locked(Mount* top) const;
+  // A copy of the mounts of src (a subtree, parents first), attached at `at` in ns (top)
+  // and at the same places below it. slave_groups null: each copy has its original's
+  // propagation (a peer of a shared one); else each copy is a slave of its original's
+  // group, and in slave_groups[i]'s peer group (0: none). top_root: the top copy's root
+  // dentry, when not its original's (a bind mount of a directory inside a mount).
+  std::vector<Mount*> clone_tree_locked(const std::vector<Mount*>& src, const Path& at, MountNamespace* ns,
+                                        const std::vector<uint64_t>* slave_groups,
+                                        const RefPtr<Dentry>* top_root = nullptr);
+  // A tree just attached at dest: copies of it under every mount that receives dest's
+  // events (propagate_mnt), and shared peer groups for it where dest is shared.
+  void propagate_mount_locked(Mount* dest, const RefPtr<Dentry>& at, const std::vector<Mount*>& tree);
+  // The mounts that receive dest's events: its peers, its group's slaves, theirs...
+  std::vector<Mount*> receivers_locked(Mount* dest) const;
+  // The peer group m leaves (made private or slave, or detached): when it was the last
+  // member, the group's slaves become slaves of m's master (or private).
+  void leave_group_locked(Mount* m, uint64_t new_master);
+  Result<void> change_type_locked(Mount* top, unsigned long type, bool rec);
+  uint64_t new_group_locked() { return m_next_group_id++; }
   Result<RefPtr<SuperBlock>> make_sb(Task* caller, std::string_view fstype, std::string_view source,
                                      unsigned long flags, std::string_view data);
 
-  Path m_root;
+  Path m_root;  // the initial namespace's root
   Mutex m_rename_lock;  // Linux's s_vfs_rename_mutex
   std::atomic<uint32_t> m_rename_seq{0};  // odd while a rename changes the tree (rename_lock)
   // The mount table (Linux's mount_hash and namespace list), under m_mount_lock: a reader
@@ -240,9 +280,11 @@ class Vfs {
   };
   mutable SpinLock m_mount_lock;
   std::unordered_map<MountKey, RefPtr<Mount>, MountKeyHash> m_mount_hash;
-  std::vector<RefPtr<Mount>> m_mount_list;  // in mount order, the root first
+  RefPtr<MountNamespace> m_init_ns;
+  std::vector<MountNamespace*> m_namespaces;  // every live one, the initial first
   Mutex m_namespace_sem;                    // serialises mount and umount (namespace_sem)
   uint64_t m_next_mount_id = 21;
+  uint64_t m_next_group_id = 1;
   std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
   LockGraph m_lock_graph;  // classic record-lock waits, for EDEADLK
   SpinLock m_chrdev_lock;
@@ -250,6 +292,7 @@ class Vfs {
   std::unordered_map<uint64_t, BlockOpen> m_blkdevs;
   mutable SpinLock m_fs_lock;
   std::unique_ptr<AnonFs> m_pipefs, m_anon_inodefs;
+  std::unique_ptr<NsFs> m_nsfs;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex
 };
 

@@ -292,7 +292,9 @@ class ProcBuilder {
   RefPtr<Inode> fd_dir(pid_t_ pid, bool info, uint32_t uid, uint32_t gid);
   std::string stat_text(const ProcessTable::ProcessSnapshot& s, pid_t_ tid, Task& reader);
   std::string status_text(const ProcessTable::ProcessSnapshot& s, pid_t_ tid, Task& reader);
-  std::string mounts_text(const Path& root, bool info);
+  std::string mounts_text(const MountNamespace& ns, const Path& root, bool info);
+  // The namespace of type (NsType) task t is in.
+  Result<NsHandle> ns_handle(Task& t, uint32_t type);
   std::string meminfo_text();
 
   ProcSuper& m_sb;
@@ -389,14 +391,36 @@ std::string ProcBuilder::status_text(const ProcessTable::ProcessSnapshot& s, pid
   return out;
 }
 
-std::string ProcBuilder::mounts_text(const Path& root, bool info) {
+Result<NsHandle> ProcBuilder::ns_handle(Task& t, uint32_t type) {
+  NsHandle h;
+  h.type = type;
+  if (type == NS_UTS) {
+    std::shared_ptr<UtsNamespace> uts = t.uts();
+    h.inum = uts->inum();
+    h.object = std::move(uts);
+  } else if (type == NS_MNT) {
+    RefPtr<MountNamespace> mnt = t.mnt_ns();
+    if (!mnt) return Errno::NOENT;
+    h.inum = mnt->inum();
+    // The file holds a reference to the namespace, as an nsfs inode does.
+    h.object = std::shared_ptr<const void>(mnt.leak(), [](const void* p) {
+      static_cast<const MountNamespace*>(p)->unref();
+    });
+  } else {
+    h.inum = m_k.single_ns_inum(type);
+  }
+  return h;
+}
+
+std::string ProcBuilder::mounts_text(const MountNamespace& ns, const Path& root, bool info) {
   std::string out;
-  for (const auto& m : m_k.vfs().mounts(root)) {
+  for (const auto& m : m_k.vfs().mounts(ns, root)) {
     const std::string super_opts = m.super_options.substr(2);  // after "rw"/"ro"
     if (info) {
-      out += format("%" PRIu64 " %" PRIu64 " %u:%u %s %s %s - %s %s %s\n", m.id, m.parent_id,
+      out += format("%" PRIu64 " %" PRIu64 " %u:%u %s %s %s%s%s - %s %s %s\n", m.id, m.parent_id,
                     dev_major(m.dev), dev_minor(m.dev), mangle(m.root).c_str(), mangle(m.mountpoint).c_str(),
-                    m.mount_options.c_str(), m.fstype.c_str(), mangle(m.source).c_str(), m.super_options.c_str());
+                    m.mount_options.c_str(), m.optional.empty() ? "" : " ", m.optional.c_str(), m.fstype.c_str(),
+                    mangle(m.source).c_str(), m.super_options.c_str());
     } else {
       out += format("%s %s %s %s%s 0 0\n", mangle(m.source).c_str(), mangle(m.mountpoint).c_str(),
                     m.fstype.c_str(), m.mount_options.c_str(), super_opts.c_str());
@@ -524,19 +548,32 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
                    return nr < 0 ? std::string("0") : wchan_of(*t, nr, args);
                  }, {}, uid, gid);
                }});
-  // ns/: the namespaces the thread is in, named as nsfs names them ("uts:[4026531838]").
-  // Only the UTS namespace exists here; its link reads, but does not open yet.
+  // ns/: the namespaces the thread is in, as links that read as nsfs names them
+  // ("mnt:[4026531841]") and open the namespace's nsfs file (setns's argument); both
+  // need the right to inspect the process (proc_ns_get_link), and a thread that exited
+  // has none (ENOENT).
   e.push_back({"ns", DT_DIR_, [=, this] {
                  std::vector<Static> ns;
-                 ns.push_back({"uts", DT_LNK_, [=, this] {
-                                 return link(
-                                     [this, tid]() -> Result<std::string> {
-                                       RefPtr<Task> t = m_k.procs().task_ref(tid);
-                                       if (!t) return Errno::NOENT;
-                                       return "uts:[" + std::to_string(t->uts()->inum()) + "]";
-                                     },
-                                     {}, uid, gid, valid);
-                               }});
+                 const std::pair<const char*, uint32_t> kinds[] = {
+                     {"cgroup", NS_CGROUP}, {"ipc", NS_IPC}, {"mnt", NS_MNT}, {"net", NS_NET},
+                     {"pid", NS_PID}, {"pid_for_children", NS_PID}, {"time", NS_TIME},
+                     {"time_for_children", NS_TIME}, {"user", NS_USER}, {"uts", NS_UTS}};
+                 for (const auto& [name, type] : kinds) {
+                   ns.push_back({name, DT_LNK_, [=, this] {
+                                   auto handle = [this, pid, tid, type](Task& reader) -> Result<NsHandle> {
+                                     TRY(may_inspect(reader, TRY(need(pid))));
+                                     RefPtr<Task> t = m_k.procs().task_ref(tid);
+                                     if (!t) return Errno::NOENT;
+                                     return ns_handle(*t, type);
+                                   };
+                                   return link(
+                                       [handle]() -> Result<std::string> { return TRY(handle(current_task())).name(); },
+                                       [this, handle](Task& t) -> Result<Path> {
+                                         return m_k.vfs().nsfs().path_of(TRY(handle(t)));
+                                       },
+                                       uid, gid, valid);
+                                 }});
+                 }
                  return static_dir(0511, std::move(ns), {}, {}, valid, uid, gid);
                }});
   e.push_back({"comm", DT_REG_, [=, this] {
@@ -578,8 +615,10 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
       e.push_back({info ? "mountinfo" : "mounts", DT_REG_, [=, this] {
                      return file(0444, [this, pid, info](Task&) -> Result<std::string> {
                        ProcessTable::ProcessSnapshot s = TRY(need(pid));
-                       if (!s.fs) return Errno::INVAL;
-                       return mounts_text(s.fs->root(), info);
+                       RefPtr<Task> leader = m_k.procs().task_ref(pid);
+                       RefPtr<MountNamespace> ns = leader ? leader->mnt_ns() : nullptr;
+                       if (!s.fs || !ns) return Errno::INVAL;
+                       return mounts_text(*ns, s.fs->root(), info);
                      }, {}, uid, gid);
                    }});
     }
