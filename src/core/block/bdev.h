@@ -31,6 +31,13 @@ class Bdev final : public AddressSpaceOps {
   void put() { m_users.fetch_sub(1, std::memory_order_acq_rel); }
   uint32_t users() const { return m_users.load(std::memory_order_acquire); }
 
+  // The disk's exclusive holder (Linux's bd_holder): the filesystem mounted on it, which a
+  // second mount of the disk shares (sget). Opaque to the block layer; read and changed
+  // under holder_lock(). Per disk, so per instance: no registry is shared between them.
+  SpinLock& holder_lock() const { return m_holder_lock; }
+  void* holder_locked() const { return m_holder; }
+  void set_holder_locked(void* h) { m_holder = h; }
+
   // O_DIRECT (blkdev_direct_IO): off, length and buffer aligned to the logical block size
   // (INVAL otherwise); the cache is written back first, and a write drops the cached
   // pages it covers. Returns the bytes moved (short at the device's end).
@@ -50,6 +57,8 @@ class Bdev final : public AddressSpaceOps {
   std::unique_ptr<BlockDevice> m_dev;
   AddressSpace m_mapping;
   std::atomic<uint32_t> m_users{0};
+  mutable SpinLock m_holder_lock;
+  void* m_holder = nullptr;  // m_holder_lock
 };
 
 class BdevFile final : public FileOps {

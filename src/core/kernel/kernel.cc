@@ -142,7 +142,7 @@ void Kernel::register_filesystems() {
       [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
         return make_procfs(*this, m_vfs.alloc_anon_dev());
       }});
-  register_ext4(m_vfs, m_disks, m_log);
+  register_ext4(m_vfs, m_disks, m_log, *this);
 }
 
 // The root: a disk's filesystem (root=/dev/ubdX), or a tmpfs with the directories the
@@ -159,7 +159,7 @@ bool Kernel::mount_root_fs(std::string* why) {
     const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
     HostWaiter w;
     std::string reason;
-    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, &reason);
+    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, &reason);
     if (!sb) {
       *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
       return false;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "core/base/entropy.h"
 #include "core/base/klog.h"
 #include "core/base/spinlock.h"
 #include "core/block/disk_table.h"
@@ -37,7 +38,7 @@ struct SyscallArgs {
   long a[6];
 };
 
-class Kernel {
+class Kernel final : public Entropy {
  public:
   enum class State { Booting, Running, ShuttingDown, Halted };
   // uname's release and version (and /proc/version's).
@@ -81,6 +82,8 @@ class Kernel {
   Result<void> add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why = nullptr);
   static FaultRule fault_rule(const DiskFault& f);
   FutexTable& futexes() { return m_futexes; }
+  // The lock every epoll of the instance links files under (Epoll).
+  SpinLock& epoll_links_lock() { return m_epoll_links; }
 
   // Names (uname) of the initial UTS namespace: hostname and NIS domain name, each <= 64
   // bytes. A task's own are its namespace's (Task::uts()).
@@ -110,7 +113,7 @@ class Kernel {
   int64_t uptime_ns() const { return host::monotonic_ns() - m_boot_mono; }
 
   // Random bytes from the instance's ChaCha20 generator (seed= makes it reproducible).
-  void random_bytes(void* buf, size_t len);
+  void random_bytes(void* buf, size_t len) override;
 
   // Logs "syscall N not implemented" once per number per instance.
   void note_enosys(long nr);
@@ -131,6 +134,7 @@ class Kernel {
   RefPtr<SuperBlock> m_devtmpfs;  // the one devtmpfs superblock
   DiskTable m_disks;              // before the VFS goes (it unregisters its devices)
   FutexTable m_futexes;
+  SpinLock m_epoll_links;
   ProcessTable m_procs;
   std::atomic<State> m_state{State::Booting};
   std::atomic<bool> m_panicked{false};

@@ -10,10 +10,6 @@ using namespace abi;
 
 namespace {
 
-// Orders epoll_ctl against the teardown of files and epolls (Linux's epnested_mutex and
-// the file's f_lock, in one).
-SpinLock g_links_lock;
-
 constexpr uint32_t kPrivateBits = EPOLLWAKEUP_ | EPOLLONESHOT_ | EPOLLET_ | EPOLLEXCLUSIVE_;
 constexpr uint32_t kInOut = EPOLLIN_ | EPOLLOUT_;
 constexpr uint32_t kExclusiveOk = kInOut | EPOLLERR_ | EPOLLHUP_ | EPOLLWAKEUP_ | EPOLLET_ | EPOLLEXCLUSIVE_;
@@ -22,12 +18,14 @@ Epoll* epoll_of(File& f) { return dynamic_cast<Epoll*>(f.ops()); }
 
 }  // namespace
 
+// A file's items in every epoll, and the instance's links lock they are under.
 struct EpollLinks {
+  SpinLock* lock;
   IntrusiveList<Epoll::Item, &Epoll::Item::file_node> items;
 };
 
 Epoll::~Epoll() {
-  SpinGuard links(g_links_lock);
+  SpinGuard links(m_links_lock);
   SpinGuard g(m_mtx);
   while (!m_items.empty()) remove_item_locked(*m_items.begin()->second);
 }
@@ -38,9 +36,11 @@ size_t Epoll::size() {
 }
 
 void Epoll::release_file(File& f) {
-  SpinGuard links(g_links_lock);
-  EpollLinks* l = f.m_ep_links.load(std::memory_order_relaxed);
+  // The file's last reference: no epoll_ctl can add to it now, so the links (and their
+  // lock, set when they were made) stay as they are until taken here.
+  EpollLinks* l = f.m_ep_links.load(std::memory_order_acquire);
   if (!l) return;
+  SpinGuard links(*l->lock);
   while (Item* it = l->items.front()) {
     SpinGuard g(it->ep->m_mtx);
     it->ep->remove_item_locked(*it);
@@ -135,7 +135,7 @@ Result<void> Epoll::ctl(int op, File& file, int fd, uint32_t events, uint64_t da
     if (op == EPOLL_CTL_ADD_ && (epoll_of(file) || (events & ~kExclusiveOk))) return Errno::INVAL;
   }
   Epoll* inner = op == EPOLL_CTL_ADD_ ? epoll_of(file) : nullptr;
-  SpinGuard links(g_links_lock);
+  SpinGuard links(m_links_lock);
   if (inner) {
     // Adding an epoll: no loop back to us, and no deeper nesting than Linux allows.
     SpinGuard g(inner->m_mtx);
@@ -157,7 +157,7 @@ Result<void> Epoll::ctl(int op, File& file, int fd, uint32_t events, uint64_t da
       m_items[{&file, fd}] = std::move(item);
       EpollLinks* l = file.m_ep_links.load(std::memory_order_relaxed);
       if (!l) {
-        l = new EpollLinks;
+        l = new EpollLinks{&m_links_lock, {}};
         file.m_ep_links.store(l, std::memory_order_release);
       }
       l->items.push_back(ref);

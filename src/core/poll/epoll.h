@@ -38,7 +38,10 @@ class Epoll final : public FileOps {
  public:
   static constexpr int kMaxNests = 4;  // EP_MAX_NESTS
 
-  Epoll() = default;
+  // links_lock orders epoll_ctl against the teardown of files and epolls (Linux's
+  // epnested_mutex and the file's f_lock, in one): one per instance, shared by all its
+  // epolls, since a file may be in several of them.
+  explicit Epoll(SpinLock& links_lock) : m_links_lock(links_lock) {}
   ~Epoll() override;
 
   // epoll_ctl on (file, fd). Errors: EXIST, NOENT, INVAL (EPOLLEXCLUSIVE misuse), LOOP.
@@ -58,6 +61,7 @@ class Epoll final : public FileOps {
   size_t size();
 
  private:
+  SpinLock& m_links_lock;
   struct Item;
   struct Entry {
     Entry(Item* it, WaitQueue* q, bool exclusive) : waiter(&Epoll::wake_callback, exclusive), item(it), wq(q) {}

@@ -210,7 +210,7 @@ namespace {
 
 Result<long> do_epoll_create(Task& t, int flags) {
   if (flags & ~EPOLL_CLOEXEC_) return Errno::INVAL;
-  return install_anon_file(t, "anon_inode:[eventpoll]", flags, std::make_shared<Epoll>());
+  return install_anon_file(t, "anon_inode:[eventpoll]", flags, std::make_shared<Epoll>(t.kernel().epoll_links_lock()));
 }
 
 Result<long> do_epoll_wait(Task& t, const SyscallArgs& a, int64_t deadline) {

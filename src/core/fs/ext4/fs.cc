@@ -18,19 +18,11 @@ namespace {
 constexpr uint32_t kRootIno = 2;
 constexpr uint64_t kMaxOrphanWalk = 1u << 20;  // a loop in the orphan list ends here
 
-// sget: the live superblock of each disk, so that a second mount of a disk shares the
-// first's (one inode per file, one cache), as Linux's mount_bdev does. Keyed by the disk
-// (a Bdev is one instance's); an entry goes when its superblock is killed.
-struct Mounted {
-  SpinLock lock;
-  std::unordered_map<const Bdev*, Ext4Fs*> by_disk;
-};
-Mounted& mounted() {
-  static Mounted m;
-  return m;
-}
-
-// Under Mounted::lock: fs (an entry) referenced, or null when it is on its way out; BUSY
+// sget: the live superblock of each disk is the disk's holder, so that a second mount of
+// a disk shares the first's (one inode per file, one cache), as Linux's mount_bdev does.
+// It stops holding the disk when its superblock is killed.
+//
+// Under the disk's holder lock: fs (the holder) referenced, or null when it is on its way out; BUSY
 // when it is mounted as another type (ext2 over an ext4 mount: Linux's exclusive claim of
 // the disk refuses it too).
 Result<RefPtr<SuperBlock>> share(Ext4Fs* fs, std::string_view kind) {
@@ -42,14 +34,12 @@ Result<RefPtr<SuperBlock>> share(Ext4Fs* fs, std::string_view kind) {
 }  // namespace
 
 Result<RefPtr<SuperBlock>> Ext4Fs::find_mounted(const Bdev* bdev, std::string_view kind) {
-  Mounted& m = mounted();
-  SpinGuard g(m.lock);
-  auto it = m.by_disk.find(bdev);
-  return share(it == m.by_disk.end() ? nullptr : it->second, kind);
+  SpinGuard g(bdev->holder_lock());
+  return share(static_cast<Ext4Fs*>(bdev->holder_locked()), kind);
 }
 
-Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log)
-    : SuperBlock(std::move(kind), bdev->dev().rdev()), m_bdev(std::move(bdev)), m_log(log),
+Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log, Entropy& rng)
+    : SuperBlock(std::move(kind), bdev->dev().rdev()), m_bdev(std::move(bdev)), m_log(log), m_rng(rng),
       m_devname(m_bdev->dev().name()) {
   m_bdev->get();  // a mounted disk is busy: it cannot be removed
 }
@@ -65,10 +55,8 @@ Ext4Fs::~Ext4Fs() {
 // and the disk (whose cache the metadata is in).
 void Ext4Fs::kill() {
   {
-    Mounted& m = mounted();
-    SpinGuard g(m.lock);
-    auto it = m.by_disk.find(m_bdev.get());
-    if (it != m.by_disk.end() && it->second == this) m.by_disk.erase(it);
+    SpinGuard g(m_bdev->holder_lock());
+    if (m_bdev->holder_locked() == this) m_bdev->set_holder_locked(nullptr);
   }
   // A writable filesystem is written back and marked clean first (ext4_put_super).
   if (m_rw) {
@@ -160,7 +148,7 @@ Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t a
 
 Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                          unsigned long flags, std::string_view data, Klog& log,
-                                         std::string* why) {
+                                         Entropy& rng, std::string* why) {
   // A disk mounted already: its superblock again, with the first mount's options; a
   // read-only/read-write mismatch is BUSY, as mount_bdev's.
   const bool want_ro = flags & abi::MS_RDONLY_;
@@ -168,7 +156,7 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
     if (sb->read_only() != want_ro) return Errno::BUSY;
     return sb;
   }
-  auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log));
+  auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log, rng));
   if (!parse_options(data, &fs->m_opts, why)) {
     fs->warning("%s", why->c_str());
     return Errno::INVAL;
@@ -208,15 +196,13 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
   }
   fs->set_root(std::move(root.value()));
   {
-    Mounted& m = mounted();
-    SpinGuard g(m.lock);
-    Ext4Fs*& slot = m.by_disk[fs->m_bdev.get()];
+    SpinGuard g(fs->m_bdev->holder_lock());
     // A mount of the same disk that raced this one and won: share it, drop this one.
-    if (RefPtr<SuperBlock> won = TRY(share(slot, fs->fstype()))) {
+    if (RefPtr<SuperBlock> won = TRY(share(static_cast<Ext4Fs*>(fs->m_bdev->holder_locked()), fs->fstype()))) {
       if (won->read_only() != want_ro) return Errno::BUSY;
       return won;
     }
-    slot = fs.get();
+    fs->m_bdev->set_holder_locked(fs.get());
   }
   // Writable only once registered, so that a racing mount never writes the superblock.
   if (!want_ro) TRY(fs->enter_rw(self, false, why));

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/base/entropy.h"
 #include "core/base/klog.h"
 #include "core/block/bdev.h"
 #include "core/fs/ext4/group.h"
@@ -74,8 +75,11 @@ class Ext4Fs final : public SuperBlock {
   // metadata), NOSYS-free: an unsupported feature is INVAL with the reason in *why and the
   // kernel log. self: who waits for the disk.
   static Result<RefPtr<SuperBlock>> mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
-                                          unsigned long flags, std::string_view data, Klog& log, std::string* why);
+                                          unsigned long flags, std::string_view data, Klog& log, Entropy& rng,
+                                          std::string* why);
   ~Ext4Fs() override;
+  // A random number from the instance's generator (a new inode's i_generation).
+  uint32_t random_u32() { return m_rng.random_u32(); }
   // The superblock already mounted on bdev (referenced), or null. BUSY: mounted as
   // another type.
   static Result<RefPtr<SuperBlock>> find_mounted(const Bdev* bdev, std::string_view kind);
@@ -133,7 +137,7 @@ class Ext4Fs final : public SuperBlock {
   void forget(Ext4Inode* i);
 
  private:
-  Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log);
+  Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log, Entropy& rng);
   void kill() override;
   // The superblock and group descriptors, from the disk or the overlay.
   // Mount options (ro, noload/norecovery, errors=, inode_readahead_blks=): INVAL with the
@@ -173,6 +177,7 @@ class Ext4Fs final : public SuperBlock {
 
   std::shared_ptr<Bdev> m_bdev;
   Klog& m_log;
+  Entropy& m_rng;  // the instance's: new inodes' generations
   std::string m_devname;
   Super m_super;
   std::vector<GroupDesc> m_groups;  // counts and flags change under m_groups_lock too

@@ -5,7 +5,6 @@
 // place for rename. An inode whose last name went is freed when its last user lets go.
 
 #include <cstring>
-#include <random>
 
 #include "core/base/byteorder.h"
 #include "core/fs/ext4/dir.h"
@@ -21,12 +20,6 @@ SchedEntity& self_entity() { return Scheduler::current_or_host(); }
 constexpr uint32_t kIndBlock = 12;  // i_block[12..14]: indirect, double, triple
 
 uint8_t ft(const Super& s, uint32_t mode) { return s.has_incompat(feat::kInFiletype) ? ft_of_mode(mode) : 0; }
-
-// i_generation of a new inode (Linux takes a random number).
-uint32_t next_generation() {
-  static std::atomic<uint32_t> g{static_cast<uint32_t>(std::random_device{}())};
-  return g.fetch_add(0x9E3779B9u, std::memory_order_relaxed);
-}
 
 void put_time(const Super& s, uint8_t* raw, size_t base, size_t extra, int64_t ns, uint16_t extra_isize) {
   const int64_t sec = ns / 1'000'000'000;
@@ -377,7 +370,7 @@ Result<RefPtr<Ext4Inode>> Ext4Inode::new_inode(SchedEntity& self, uint32_t mode,
   std::vector<uint8_t> raw(s.inode_size, 0);
   const uint16_t extra = s.inode_size > 128 ? static_cast<uint16_t>(std::min<size_t>(32, s.inode_size - 128)) : 0;
   if (extra) put_le16(raw.data() + 0x80, extra);
-  put_le32(raw.data() + 0x64, next_generation());
+  put_le32(raw.data() + 0x64, fs.random_u32());  // i_generation: random, as Linux
   if (s.inode_size > 128 && 128 + size_t{extra} >= 0x94 + 4) put_time(s, raw.data(), 0x90, 0x94, now, extra);  // crtime
   RawInode seed_src;
   seed_src.ino = ino;

@@ -7,14 +7,15 @@
 namespace uml::kern {
 
 Result<RefPtr<SuperBlock>> mount_ext4(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string_view kind,
-                                      unsigned long flags, std::string_view data, Klog& log, std::string* why) {
-  return ext4::Ext4Fs::mount(self, std::move(bdev), std::string(kind), flags, data, log, why);
+                                      unsigned long flags, std::string_view data, Klog& log, Entropy& rng,
+                                      std::string* why) {
+  return ext4::Ext4Fs::mount(self, std::move(bdev), std::string(kind), flags, data, log, rng, why);
 }
 
-void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log) {
+void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log, Entropy& rng) {
   for (const char* kind : {"ext4", "ext3", "ext2"}) {
     vfs.register_fs(Vfs::FsType{kind, false,
-        [&vfs, &disks, &log, kind](Task* t, std::string_view source, unsigned long flags,
+        [&vfs, &disks, &log, &rng, kind](Task* t, std::string_view source, unsigned long flags,
                                    std::string_view data) -> Result<RefPtr<SuperBlock>> {
           // Boot mounts its root with mount_ext4 itself: a mount(2) always has a caller.
           if (!t) return Errno::NXIO;
@@ -26,7 +27,7 @@ void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log) {
           std::shared_ptr<Bdev> bdev = disks.find_rdev(a.rdev);
           if (!bdev) return Errno::NXIO;
           std::string why;  // in the kernel log already
-          return mount_ext4(*t, std::move(bdev), kind, flags, data, log, &why);
+          return mount_ext4(*t, std::move(bdev), kind, flags, data, log, rng, &why);
         }});
   }
 }
