@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "skip.h"
+
 namespace test {
 
 struct TempDir {
@@ -96,7 +98,8 @@ inline std::vector<char> read_file(const std::string& path) {
 
 // The host kernel's own mount of an image (a loop mount, root only), for tests that ask
 // Linux the same questions as libuml; unmounted when it goes. When it cannot be had here,
-// ok() is false and why() says so, for the test to WARN that the comparison was skipped.
+// ok() is false and why() says so, for the test to report the comparison skipped
+// (test::skip).
 class HostLoopMount {
  public:
   HostLoopMount(const std::string& img, const std::string& dir, const std::string& opts = "") : m_dir(dir) {

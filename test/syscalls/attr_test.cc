@@ -120,7 +120,7 @@ TEST_CASE("link: hard links share the inode; directories cannot be linked") {
 }
 
 TEST_CASE("protected hard links: an unprivileged task links only what it may write") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     mkfile(d / "roots", 0644);
@@ -137,7 +137,7 @@ TEST_CASE("protected hard links: an unprivileged task links only what it may wri
 }
 
 TEST_CASE("chmod: owners may, others may not; setgid needs the group") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     mkfile(d / "f", 0644);
@@ -160,7 +160,7 @@ TEST_CASE("chmod: owners may, others may not; setgid needs the group") {
 }
 
 TEST_CASE("chown: who may change what, and setuid/setgid dropped on the way") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     mkfile(d / "f", 0644);
@@ -212,7 +212,7 @@ TEST_CASE("truncate and ftruncate") {
 }
 
 TEST_CASE("access and faccessat2: real ids unless AT_EACCESS") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     mkfile(d / "f", 0600);
@@ -233,7 +233,7 @@ TEST_CASE("access and faccessat2: real ids unless AT_EACCESS") {
 }
 
 TEST_CASE("utimensat: explicit times, now, omit, and who may") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     mkfile(d / "f");

@@ -29,7 +29,7 @@ Ids resgid() {
 }  // namespace
 
 TEST_CASE("root's setuid sets every uid and drops capabilities for good") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     CHECK(call(SYS_getuid) == 0);
     REQUIRE(call(SYS_setuid, 1000) == 0);
@@ -51,7 +51,7 @@ TEST_CASE("setuid(-1) is EINVAL, for root and others") {
 }
 
 TEST_CASE("an unprivileged setuid may only pick the real or saved uid, and sets the euid") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     REQUIRE(call(SYS_setresuid, 1000, 1001, 1002) == 0);
     CHECK(resuid() == Ids{1000, 1001, 1002});
@@ -64,7 +64,7 @@ TEST_CASE("an unprivileged setuid may only pick the real or saved uid, and sets 
 }
 
 TEST_CASE("a saved uid of 0 lets a task regain root, and its capabilities") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     REQUIRE(call(SYS_setresuid, -1, 1000, -1) == 0);  // seteuid(1000)
     CHECK(resuid() == Ids{0, 1000, 0});
@@ -75,7 +75,7 @@ TEST_CASE("a saved uid of 0 lets a task regain root, and its capabilities") {
 }
 
 TEST_CASE("setreuid: which values an unprivileged caller may use, and when the saved uid moves") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     // euid changed to a value other than the real uid: saved uid follows.
     REQUIRE(call(SYS_setreuid, -1, 1000) == 0);
@@ -95,7 +95,7 @@ TEST_CASE("setreuid: which values an unprivileged caller may use, and when the s
 }
 
 TEST_CASE("setresuid: an unprivileged caller permutes its own uids only") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     REQUIRE(call(SYS_setresuid, 1000, 1001, 1002) == 0);
     REQUIRE(call(SYS_setresuid, 1002, 1000, 1001) == 0);
@@ -108,7 +108,7 @@ TEST_CASE("setresuid: an unprivileged caller permutes its own uids only") {
 }
 
 TEST_CASE("the gid family follows the same rules under CAP_SETGID") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     REQUIRE(call(SYS_setresgid, 100, 101, 102) == 0);
     CHECK(resgid() == Ids{100, 101, 102});
@@ -127,7 +127,7 @@ TEST_CASE("the gid family follows the same rules under CAP_SETGID") {
 }
 
 TEST_CASE("setgroups needs CAP_SETGID and a sane size; getgroups returns them sorted") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     unsigned groups[] = {30, 10, 20};
     REQUIRE(call(SYS_setgroups, 3, groups) == 0);

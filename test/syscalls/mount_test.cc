@@ -52,7 +52,7 @@ struct statfs statfs_of(const std::string& p) {
 }  // namespace
 
 TEST_CASE("mount of tmpfs hides what was below until umount") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -107,7 +107,7 @@ TEST_CASE("mount and umount2 argument errors") {
 }
 
 TEST_CASE("umount of a busy mount is EBUSY and MNT_DETACH detaches it") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -136,7 +136,7 @@ TEST_CASE("umount of a busy mount is EBUSY and MNT_DETACH detaches it") {
 }
 
 TEST_CASE("a working directory inside a mount keeps it busy and dotdot climbs out of it") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -160,7 +160,7 @@ TEST_CASE("a working directory inside a mount keeps it busy and dotdot climbs ou
 }
 
 TEST_CASE("a read-only mount refuses changes with EROFS and remount makes it writable") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -194,7 +194,7 @@ TEST_CASE("a read-only mount refuses changes with EROFS and remount makes it wri
 }
 
 TEST_CASE("bind mounts show the same files and can be read-only on their own") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string src = d / "src", dst = d / "dst";
@@ -227,7 +227,7 @@ TEST_CASE("bind mounts show the same files and can be read-only on their own") {
 }
 
 TEST_CASE("recursive bind mounts copy the mounts below and MS_MOVE moves a mount") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string a = d / "a", b = d / "b", c = d / "c";
@@ -254,7 +254,7 @@ TEST_CASE("recursive bind mounts copy the mounts below and MS_MOVE moves a mount
 }
 
 TEST_CASE("tmpfs size and nr_inodes limits give ENOSPC and statfs reports them") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -295,7 +295,7 @@ TEST_CASE("tmpfs size and nr_inodes limits give ENOSPC and statfs reports them")
 }
 
 TEST_CASE("nodev refuses device nodes and noexec refuses execution") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -317,7 +317,7 @@ TEST_CASE("nodev refuses device nodes and noexec refuses execution") {
 }
 
 TEST_CASE("openat2 RESOLVE_NO_XDEV refuses to cross a mount point") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";

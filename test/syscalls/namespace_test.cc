@@ -131,7 +131,7 @@ TEST_CASE("unshare(CLONE_NEWNS): the process's mounts are its own") {
 // Documentation/filesystems/sharedsubtree.rst: a shared mount's peers see each other's
 // mounts and umounts; a slave receives and does not send; a private mount does neither.
 TEST_CASE("mount propagation between namespaces: shared, slave and private") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string m = d / "m";
@@ -193,7 +193,7 @@ TEST_CASE("mount propagation between namespaces: shared, slave and private") {
 }
 
 TEST_CASE("bind mounts of a shared mount are its peers, and unbindable mounts refuse binding") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string a = d / "a", b = d / "b", u = d / "u", v = d / "v";
@@ -352,7 +352,7 @@ TEST_CASE("setns: entering another process's mount and UTS namespaces") {
 // A slave that is itself shared passes what it receives on to its own peers, and what is
 // mounted on it goes to them but not back to its master.
 TEST_CASE("mount propagation through a shared slave") {
-  if (!shim::is_root()) return;
+  if (!shim::is_root()) return test::skip("needs root");
   shim::fresh_task([] {
     shim::ScratchDir d;
     const std::string a = d / "a", b = d / "b", c = d / "c";

@@ -10,6 +10,8 @@
 #include <functional>
 #include <string>
 
+#include "skip.h"
+
 namespace shim {
 
 long sys(long nr, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0);
