@@ -1,5 +1,5 @@
 #!/bin/sh
-# DESIGN.md's rules that a grep can check:
+# docs/design.md's rules that a grep can check:
 # - only src/host talks to the host kernel (includes liburing, pthread, host syscall headers);
 # - arrows point down: host knows nothing of the kernel; drivers never reach into syscalls
 #   or the API; core never includes the public API's implementation.

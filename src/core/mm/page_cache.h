@@ -1,7 +1,7 @@
 #pragma once
 // The page cache (Linux's mm/filemap.c, page-writeback.c, readahead.c, vmscan.c in
-// miniature): one cache of 4 KiB pages per instance, holding block devices' data now and
-// disk filesystems' file data later. A cached object (a disk, a file) has an AddressSpace;
+// miniature): one cache of 4 KiB pages per instance, holding block devices' data and disk
+// filesystems' file data. A cached object (a disk, a file) has an AddressSpace;
 // its owner supplies AddressSpaceOps that start the I/O, and the cache does the rest:
 //
 // - reads find pages or start reading them, with read-ahead: a sequential reader's window

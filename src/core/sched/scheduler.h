@@ -8,7 +8,7 @@
 // Run queues take no lock: a vCPU's local queue is touched only by its own thread; other
 // threads hand it work through its lock-free inbox.
 //
-// Design (DESIGN.md "Execution model"):
+// Design (docs/design.md, "Execution model"):
 // - A SchedEntity is what can wait: a fiber (carried by a vCPU) or an application thread
 //   attached to the kernel (carried by itself; it waits on a host futex).
 // - park/unpark follow a permit protocol (state Running/Parked/Notified): an unpark that
@@ -79,7 +79,7 @@ class SchedEntity {
   // for code that has no instance at hand, such as a filesystem stamping a time).
   const RealtimeClock* realtime_clock() const { return m_realtime_clock; }
 
-  // Set when a wait should end early (a kill now; pending signals later). Interruptible
+  // Set when a wait should end early (a kill, or a signal to handle). Interruptible
   // waits return RESTARTSYS when it is set (the syscall exit turns it into EINTR or a restart).
   std::atomic<bool> m_interrupt{false};
 
