@@ -59,6 +59,11 @@ struct UML_API Config {
   int64_t quantum_ns = 2'000'000;     // quantum_us=N (100..1000000): fiber time slice
   std::optional<uint64_t> seed;       // seed=N: reproducible getrandom
   bool console = true;                // console=stderr|none: echo the kernel log to stderr
+  // reactor=uring|poll: how the vCPUs do host I/O. Empty (auto): io_uring, or, where the
+  // host refuses io_uring (seccomp, kernel.io_uring_disabled), a pool of I/O threads behind
+  // poll, with a kernel log line saying so. The environment's UML_REACTOR gives the
+  // default when the command line does not.
+  std::string reactor;
   std::vector<DiskSpec> disks;        // ubdX[r]=PATH: disks present at boot
   // root=/dev/ubdX: the disk's filesystem becomes / (instead of a tmpfs), with /dev, /proc
   // and /tmp mounted on it where it has those directories. rootfstype=ext2|ext3|ext4

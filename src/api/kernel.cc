@@ -4,6 +4,8 @@
 
 #include <libuml/kernel.h>
 
+#include <cstdlib>
+
 #include "core/abi/process.h"
 #include "core/kernel/kernel.h"
 #include "core/syscalls/dispatch.h"
@@ -53,7 +55,14 @@ Config Config::from_cmdline(std::string_view cmdline) {
 
 Kernel::Kernel(std::shared_ptr<kern::Kernel> k) : m_k(std::move(k)) {}
 
-std::unique_ptr<Kernel> Kernel::boot(const Config& cfg) {
+std::unique_ptr<Kernel> Kernel::boot(const Config& given) {
+  // UML_REACTOR in the environment: the reactor= default (a test setup runs the whole
+  // suite with reactor=poll this way).
+  Config cfg = given;
+  if (const char* r = getenv("UML_REACTOR"); r && cfg.reactor.empty()) {
+    std::string why;
+    if (!Config::parse(std::string("reactor=") + r, &cfg, &why)) throw Error("libuml: UML_REACTOR: " + why);
+  }
   std::string err;
   auto k = kern::Kernel::boot(cfg, &err);
   if (!k) throw Error("libuml: boot failed: " + err);

@@ -70,15 +70,52 @@ void queue_exit(io_uring* ring) {
 }
 }  // namespace
 
-struct Reactor::Impl {
+struct UringImpl {
   io_uring ring;
   std::unordered_map<uintptr_t, int> buffers;  // registered buffer base -> slot
   int event_fd = -1;
   uint64_t event_buf = 0;
 };
 
-std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
-  auto* impl = new Impl{};
+// The io_uring reactor: one ring per owning thread.
+class UringReactor final : public Reactor {
+ public:
+  static std::unique_ptr<Reactor> create(unsigned entries, int* err);
+  ~UringReactor() override;
+  ReactorKind kind() const override { return ReactorKind::Uring; }
+  int register_file(int fd) override;
+  void unregister_file(int slot) override;
+  int buffer_slot(void* base, size_t len) override;
+  bool read_fixed(int fd, void* buf, unsigned len, uint64_t offset, int slot, Completion* c) override;
+  bool write_fixed(int fd, const void* buf, unsigned len, uint64_t offset, int slot, Completion* c) override;
+  bool nop(Completion* c) override;
+  bool read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c) override;
+  bool write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c) override;
+  bool fsync(int fd, bool datasync, Completion* c) override;
+  bool readv(int fd, const IoVec* iov, unsigned n, uint64_t offset, Completion* c) override;
+  bool writev(int fd, const IoVec* iov, unsigned n, uint64_t offset, bool dsync, Completion* c) override;
+  bool fallocate(int fd, Fallocate mode, uint64_t offset, uint64_t len, Completion* c) override;
+  bool timeout(int64_t deadline_ns, Completion* c) override;
+  bool cancel(Completion* target) override;
+  int submit() override;
+  int poll() override;
+  int wait(int64_t deadline_ns) override;
+  void wake() override;
+
+ private:
+  explicit UringReactor(UringImpl* impl) : m_impl(impl) {}
+  void* get_sqe();
+  void arm_wakeup();
+  int reap();
+
+  UringImpl* m_impl;
+  bool m_files = false;       // a sparse file table is registered
+  bool m_buffers = false;     // ... and a sparse buffer table
+  uint64_t m_slots_used = 0;  // bit per slot
+};
+
+std::unique_ptr<Reactor> UringReactor::create(unsigned entries, int* err) {
+  auto* impl = new UringImpl{};
   // Newest flags first; older hosts reject them with EINVAL, so step down.
   const unsigned flag_sets[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
                                 IORING_SETUP_COOP_TASKRUN, 0};
@@ -104,23 +141,21 @@ std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err) {
     delete impl;
     return nullptr;
   }
-  std::unique_ptr<Reactor> reactor(new Reactor(impl));
+  std::unique_ptr<UringReactor> reactor(new UringReactor(impl));
   reactor->m_single_issuer = (used & IORING_SETUP_SINGLE_ISSUER) != 0;
   reactor->m_files = io_uring_register_files_sparse(&impl->ring, kFileSlots) == 0;
   reactor->m_buffers = io_uring_register_buffers_sparse(&impl->ring, kBufferSlots) == 0;
   reactor->arm_wakeup();
-  return reactor;
+  return std::unique_ptr<Reactor>(std::move(reactor));
 }
 
-Reactor::Reactor(Impl* impl) : m_impl(impl) {}
-
-Reactor::~Reactor() {
+UringReactor::~UringReactor() {
   queue_exit(&m_impl->ring);
   close(m_impl->event_fd);
   delete m_impl;
 }
 
-void* Reactor::get_sqe() {
+void* UringReactor::get_sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&m_impl->ring);
   if (!sqe) {
     io_uring_submit(&m_impl->ring);
@@ -129,14 +164,14 @@ void* Reactor::get_sqe() {
   return sqe;
 }
 
-void Reactor::arm_wakeup() {
+void UringReactor::arm_wakeup() {
   auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
   if (!sqe) return;  // re-armed on the next reap
   io_uring_prep_read(sqe, m_impl->event_fd, &m_impl->event_buf, sizeof(m_impl->event_buf), 0);
   io_uring_sqe_set_data64(sqe, kWakeTag);
 }
 
-int Reactor::register_file(int fd) {
+int UringReactor::register_file(int fd) {
   if (!m_files) return -EOPNOTSUPP;
   for (int slot = 0; slot < kFileSlots; ++slot) {
     if (m_slots_used & (uint64_t{1} << slot)) continue;
@@ -148,14 +183,14 @@ int Reactor::register_file(int fd) {
   return -ENOSPC;
 }
 
-void Reactor::unregister_file(int slot) {
+void UringReactor::unregister_file(int slot) {
   if (slot < 0 || slot >= kFileSlots || !(m_slots_used & (uint64_t{1} << slot))) return;
   int none = -1;
   io_uring_register_files_update(&m_impl->ring, static_cast<unsigned>(slot), &none, 1);
   m_slots_used &= ~(uint64_t{1} << slot);
 }
 
-int Reactor::buffer_slot(void* base, size_t len) {
+int UringReactor::buffer_slot(void* base, size_t len) {
   if (!m_buffers) return -EOPNOTSUPP;
   auto& map = m_impl->buffers;
   const auto key = reinterpret_cast<uintptr_t>(base);
@@ -192,46 +227,46 @@ void use_file(io_uring_sqe* sqe, int fd) {
   ++m_in_flight;                                                     \
   return true
 
-bool Reactor::nop(Completion* c) {
+bool UringReactor::nop(Completion* c) {
   const int fd = -1;
   UML_PREP(io_uring_prep_nop(sqe));
 }
 
-bool Reactor::read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c) {
+bool UringReactor::read(int fd, void* buf, unsigned len, uint64_t offset, Completion* c) {
   UML_PREP(io_uring_prep_read(sqe, fd, buf, len, offset));
 }
 
-bool Reactor::write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c) {
+bool UringReactor::write(int fd, const void* buf, unsigned len, uint64_t offset, Completion* c) {
   UML_PREP(io_uring_prep_write(sqe, fd, buf, len, offset));
 }
 
-bool Reactor::read_fixed(int fd, void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
+bool UringReactor::read_fixed(int fd, void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
   UML_PREP(io_uring_prep_read_fixed(sqe, fd, buf, len, offset, slot));
 }
 
-bool Reactor::write_fixed(int fd, const void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
+bool UringReactor::write_fixed(int fd, const void* buf, unsigned len, uint64_t offset, int slot, Completion* c) {
   UML_PREP(io_uring_prep_write_fixed(sqe, fd, buf, len, offset, slot));
 }
 
-bool Reactor::fsync(int fd, bool datasync, Completion* c) {
+bool UringReactor::fsync(int fd, bool datasync, Completion* c) {
   UML_PREP(io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0));
 }
 
-bool Reactor::readv(int fd, const IoVec* iov, unsigned n, uint64_t offset, Completion* c) {
+bool UringReactor::readv(int fd, const IoVec* iov, unsigned n, uint64_t offset, Completion* c) {
   UML_PREP(io_uring_prep_readv(sqe, fd, reinterpret_cast<const iovec*>(iov), n, offset));
 }
 
-bool Reactor::writev(int fd, const IoVec* iov, unsigned n, uint64_t offset, bool dsync, Completion* c) {
+bool UringReactor::writev(int fd, const IoVec* iov, unsigned n, uint64_t offset, bool dsync, Completion* c) {
   UML_PREP(io_uring_prep_writev2(sqe, fd, reinterpret_cast<const iovec*>(iov), n, offset, dsync ? RWF_DSYNC : 0));
 }
 
-bool Reactor::fallocate(int fd, Fallocate mode, uint64_t offset, uint64_t len, Completion* c) {
+bool UringReactor::fallocate(int fd, Fallocate mode, uint64_t offset, uint64_t len, Completion* c) {
   const int m = mode == Fallocate::PunchHole ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
                                               : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
   UML_PREP(io_uring_prep_fallocate(sqe, fd, m, offset, len));
 }
 
-bool Reactor::timeout(int64_t deadline_ns, Completion* c) {
+bool UringReactor::timeout(int64_t deadline_ns, Completion* c) {
   // The host copies the timespec when it takes the SQE, so submit now while ts lives.
   __kernel_timespec ts{deadline_ns / 1'000'000'000, deadline_ns % 1'000'000'000};
   auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
@@ -243,7 +278,7 @@ bool Reactor::timeout(int64_t deadline_ns, Completion* c) {
   return true;
 }
 
-bool Reactor::cancel(Completion* target) {
+bool UringReactor::cancel(Completion* target) {
   auto* sqe = static_cast<io_uring_sqe*>(get_sqe());
   if (!sqe) return false;
   io_uring_prep_cancel(sqe, target, 0);
@@ -252,9 +287,9 @@ bool Reactor::cancel(Completion* target) {
 }
 #undef UML_PREP
 
-int Reactor::submit() { return io_uring_submit(&m_impl->ring); }
+int UringReactor::submit() { return io_uring_submit(&m_impl->ring); }
 
-int Reactor::reap() {
+int UringReactor::reap() {
   int n = 0;
   bool rearm = false;
   io_uring_cqe* cqe;
@@ -287,14 +322,14 @@ int Reactor::reap() {
   return n;
 }
 
-int Reactor::poll() {
+int UringReactor::poll() {
   if (io_uring_sq_ready(&m_impl->ring)) io_uring_submit(&m_impl->ring);
   int total = 0, n;
   while ((n = reap()) > 0) total += n;
   return total;
 }
 
-int Reactor::wait(int64_t deadline_ns) {
+int UringReactor::wait(int64_t deadline_ns) {
   io_uring_cqe* cqe = nullptr;
   if (deadline_ns < 0) {
     io_uring_submit_and_wait(&m_impl->ring, 1);
@@ -312,10 +347,34 @@ int Reactor::wait(int64_t deadline_ns) {
   return poll();
 }
 
-void Reactor::wake() {
+void UringReactor::wake() {
   uint64_t one = 1;
   ssize_t r = ::write(m_impl->event_fd, &one, sizeof(one));
   (void)r;  // EAGAIN means the counter is already non-zero: a wake-up is pending anyway
+}
+
+const char* reactor_kind_name(ReactorKind k) {
+  switch (k) {
+    case ReactorKind::Uring: return "io_uring";
+    case ReactorKind::Poll: return "poll";
+    case ReactorKind::Auto: break;
+  }
+  return "auto";
+}
+
+std::unique_ptr<Reactor> make_poll_reactor(int* err);  // reactor_poll.cc
+
+std::unique_ptr<Reactor> Reactor::create(unsigned entries, int* err, ReactorKind kind, int* uring_err) {
+  if (uring_err) *uring_err = 0;
+  if (kind == ReactorKind::Poll) return make_poll_reactor(err);
+  int e = 0;
+  if (auto r = UringReactor::create(entries, &e)) return r;
+  if (kind == ReactorKind::Uring) {
+    if (err) *err = e;
+    return nullptr;
+  }
+  if (uring_err) *uring_err = e;
+  return make_poll_reactor(err);
 }
 
 }  // namespace uml::host

@@ -235,10 +235,16 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
       c.rootfstype = std::string(val);
     } else if (key == "rootflags") {
       c.rootflags = std::string(val);
+    } else if (key == "reactor") {
+      if (val != "uring" && val != "poll" && val != "auto") {
+        *error = bad(key, val, "expected uring, poll or auto");
+        return false;
+      }
+      c.reactor = val == "auto" ? std::string() : std::string(val);
     } else {
       *error = "unknown option '" + std::string(key) +
                "' (known: vcpus, mem, hostname, domainname, loglevel, stack_size, quantum_us, "
-               "seed, console, ubdN, root, rootfstype, rootflags, ro, rw)";
+               "seed, console, reactor, ubdN, root, rootfstype, rootflags, ro, rw)";
       return false;
     }
   }
@@ -254,6 +260,7 @@ std::string Config::to_cmdline() const {
                   "K quantum_us=" + std::to_string(quantum_ns / 1000) +
                   " console=" + (console ? "stderr" : "none");
   if (seed) s += " seed=" + std::to_string(*seed);
+  if (!reactor.empty()) s += " reactor=" + reactor;
   if (!root.empty()) {
     s += " root=" + root;
     if (!rootfstype.empty()) s += " rootfstype=" + rootfstype;

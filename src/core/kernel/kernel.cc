@@ -21,6 +21,9 @@ SchedulerConfig sched_config(const KernelConfig& c) {
   s.vcpus = c.vcpus;
   s.default_stack_size = c.stack_size;
   s.quantum_ns = c.quantum_ns;
+  s.reactor = c.reactor == "poll" ? host::ReactorKind::Poll
+              : c.reactor == "uring" ? host::ReactorKind::Uring
+                                     : host::ReactorKind::Auto;
   return s;
 }
 }  // namespace
@@ -96,6 +99,11 @@ bool Kernel::start(std::string* error) {
   }
   m_log.log(KERN_INFO, "smp: brought up %u vCPU%s", m_sched.vcpu_count(),
             m_sched.vcpu_count() == 1 ? "" : "s");
+  if (const int e = m_sched.reactor_fallback_error())
+    m_log.log(KERN_WARNING, "io_uring: the host refuses a ring (%s): host I/O goes through the poll reactor",
+              strerror(-e));
+  else if (m_sched.reactor_kind() == host::ReactorKind::Poll)
+    m_log.log(KERN_INFO, "reactor=poll: host I/O goes through the poll reactor");
   m_state.store(State::Running, std::memory_order_release);
   return true;
 }

@@ -156,7 +156,7 @@ void Vcpu::run() {
   m_sched_stack = {base, size};
   ctx::sanitizer_create(m_sched_san, /*thread_own=*/true);
   int err = 0;
-  m_reactor = host::Reactor::create(m_sched.m_cfg.ring_entries, &err);
+  m_reactor = host::Reactor::create(m_sched.m_cfg.ring_entries, &err, m_sched.m_cfg.reactor, &m_uring_error);
   if (!m_reactor) {
     m_start_error = err;
     m_started.store(2, std::memory_order_release);

@@ -233,6 +233,7 @@ class Vcpu {
   uint64_t m_slice_start = 0;  // sched_clock ticks
   uint64_t m_acct_last = 0;    // sched_clock ticks
   int m_start_error = 0;
+  int m_uring_error = 0;  // why the host refused a ring, when the poll reactor stands in
   std::atomic<uint32_t> m_started{0};  // 0 starting, 1 running, 2 failed
 };
 
@@ -241,6 +242,8 @@ struct SchedulerConfig {
   size_t default_stack_size = 256 * 1024;
   int64_t quantum_ns = 2'000'000;
   unsigned ring_entries = 256;
+  // reactor=: io_uring, the poll reactor, or (Auto) io_uring where the host allows it.
+  host::ReactorKind reactor = host::ReactorKind::Auto;
 };
 
 class Scheduler {
@@ -260,6 +263,10 @@ class Scheduler {
 
   const SchedulerConfig& config() const { return m_cfg; }
   unsigned vcpu_count() const { return static_cast<unsigned>(m_vcpus.size()); }
+  // After start(): the reactor kind the vCPUs run, and (Auto fell back to poll) why the
+  // host refused io_uring (-errno), else 0.
+  host::ReactorKind reactor_kind() const { return m_vcpus.empty() ? m_cfg.reactor : m_vcpus[0]->m_reactor->kind(); }
+  int reactor_fallback_error() const { return m_vcpus.empty() ? 0 : m_vcpus[0]->m_uring_error; }
   Vcpu& vcpu(unsigned i) { return *m_vcpus[i]; }
 
   // Gives a fiber entity its stack and context and makes it runnable. 0 or -ENOMEM.

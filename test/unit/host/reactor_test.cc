@@ -16,6 +16,7 @@
 
 using uml::host::Completion;
 using uml::host::Reactor;
+using uml::host::ReactorKind;
 
 namespace {
 struct Record final : Completion {
@@ -29,8 +30,10 @@ struct Record final : Completion {
 }  // namespace
 
 TEST_CASE("Reactor: a nop completes through its Completion object") {
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);  // both kinds, one contract
+  INFO(uml::host::reactor_kind_name(kind));
   int err = 0;
-  auto r = Reactor::create(8, &err);
+  auto r = Reactor::create(8, &err, kind);
   REQUIRE(r);
   Record c;
   REQUIRE(r->nop(&c));
@@ -42,7 +45,9 @@ TEST_CASE("Reactor: a nop completes through its Completion object") {
 }
 
 TEST_CASE("Reactor: read and write a host file") {
-  auto r = Reactor::create(8, nullptr);
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);  // both kinds, one contract
+  INFO(uml::host::reactor_kind_name(kind));
+  auto r = Reactor::create(8, nullptr, kind);
   REQUIRE(r);
   char path[] = "/tmp/uml-reactor-XXXXXX";
   int fd = mkstemp(path);
@@ -66,7 +71,9 @@ TEST_CASE("Reactor: read and write a host file") {
 }
 
 TEST_CASE("Reactor: a timeout fires at its deadline, not before") {
-  auto r = Reactor::create(8, nullptr);
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);  // both kinds, one contract
+  INFO(uml::host::reactor_kind_name(kind));
+  auto r = Reactor::create(8, nullptr, kind);
   REQUIRE(r);
   Record t;
   const int64_t deadline = uml::host::monotonic_ns() + 3'000'000;
@@ -77,7 +84,9 @@ TEST_CASE("Reactor: a timeout fires at its deadline, not before") {
 }
 
 TEST_CASE("Reactor: a cancelled timeout completes with ECANCELED") {
-  auto r = Reactor::create(8, nullptr);
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);  // both kinds, one contract
+  INFO(uml::host::reactor_kind_name(kind));
+  auto r = Reactor::create(8, nullptr, kind);
   REQUIRE(r);
   Record t;
   REQUIRE(r->timeout(uml::host::monotonic_ns() + 60'000'000'000, &t));  // a minute away
@@ -89,7 +98,9 @@ TEST_CASE("Reactor: a cancelled timeout completes with ECANCELED") {
 }
 
 TEST_CASE("Reactor: wait honours its deadline and wake() from another thread") {
-  auto r = Reactor::create(8, nullptr);
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);  // both kinds, one contract
+  INFO(uml::host::reactor_kind_name(kind));
+  auto r = Reactor::create(8, nullptr, kind);
   REQUIRE(r);
   int64_t t0 = uml::host::monotonic_ns();
   CHECK(r->wait(t0 + 2'000'000) == 0);
@@ -102,6 +113,44 @@ TEST_CASE("Reactor: wait honours its deadline and wake() from another thread") {
   r->wait(t0 + 10'000'000'000);  // would sleep 10 s without the wake-up
   CHECK(uml::host::monotonic_ns() - t0 < 5'000'000'000);
   waker.join();
+}
+
+TEST_CASE("Reactor: vectored transfers, fsync and fallocate, on both kinds") {
+  const ReactorKind kind = GENERATE(ReactorKind::Uring, ReactorKind::Poll);
+  INFO(uml::host::reactor_kind_name(kind));
+  int err = 0;
+  auto r = Reactor::create(8, &err, kind);
+  REQUIRE(r);
+  CHECK(r->kind() == kind);
+  char path[] = "/tmp/uml-reactor-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  unlink(path);
+  auto run = [&](Record& c) {
+    while (c.calls == 0) r->wait(-1);
+    return c.res;
+  };
+  char a[4096], b[4096];
+  memset(a, 'a', sizeof a);
+  memset(b, 'b', sizeof b);
+  const uml::host::IoVec out[2] = {{a, sizeof a}, {b, sizeof b}};
+  Record w, s, z, rd;
+  REQUIRE(r->writev(fd, out, 2, 0, /*dsync=*/true, &w));
+  CHECK(run(w) == 8192);
+  REQUIRE(r->fsync(fd, /*datasync=*/false, &s));
+  CHECK(run(s) == 0);
+  // Zero the second block, then read both back in one vectored read.
+  REQUIRE(r->fallocate(fd, uml::host::Fallocate::ZeroRange, 4096, 4096, &z));
+  const int32_t zr = run(z);
+  char x[4096], y[4096];
+  const uml::host::IoVec in[2] = {{x, sizeof x}, {y, sizeof y}};
+  REQUIRE(r->readv(fd, in, 2, 0, &rd));
+  CHECK(run(rd) == 8192);
+  CHECK(memcmp(x, a, sizeof x) == 0);
+  if (zr == 0) CHECK(y[0] == 0);  // a filesystem without ZERO_RANGE says EOPNOTSUPP
+  else CHECK(zr == -EOPNOTSUPP);
+  CHECK(r->in_flight() == 0);
+  close(fd);
 }
 
 TEST_CASE("Guard-paged stacks map and unmap; 100,000 of them stay under the map limit") {
