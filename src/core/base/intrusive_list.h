@@ -2,8 +2,9 @@
 // A doubly linked intrusive list. An object joins a list through a ListNode member; the list
 // never owns or frees its elements. Not thread-safe: the owner's lock guards it.
 
-#include <cassert>
 #include <cstddef>
+
+#include "core/base/verify.h"
 
 namespace uml::kern {
 
@@ -24,8 +25,17 @@ class IntrusiveList {
   bool empty() const { return m_head.next == &m_head; }
   size_t size() const { return m_size; }
 
-  void push_back(T& t) { (t.*Node).obj = &t; insert_before(&m_head, &(t.*Node)); }
-  void push_front(T& t) { (t.*Node).obj = &t; insert_before(m_head.next, &(t.*Node)); }
+  // Adding an element that is on a list already is a kernel bug, and adds nothing.
+  void push_back(T& t) {
+    if (!VERIFY(!(t.*Node).linked())) return;
+    (t.*Node).obj = &t;
+    insert_before(&m_head, &(t.*Node));
+  }
+  void push_front(T& t) {
+    if (!VERIFY(!(t.*Node).linked())) return;
+    (t.*Node).obj = &t;
+    insert_before(m_head.next, &(t.*Node));
+  }
   T* front() const { return empty() ? nullptr : owner(m_head.next); }
   T* pop_front() {
     if (empty()) return nullptr;
@@ -33,9 +43,10 @@ class IntrusiveList {
     remove(*t);
     return t;
   }
+  // Removing an element that is on no list is a kernel bug, and removes nothing.
   void remove(T& t) {
     ListNode* n = &(t.*Node);
-    assert(n->linked());
+    if (!VERIFY(n->linked() && n->prev->next == n && n->next->prev == n)) return;
     n->prev->next = n->next;
     n->next->prev = n->prev;
     n->prev = n->next = nullptr;
@@ -63,7 +74,6 @@ class IntrusiveList {
  private:
   static T* owner(ListNode* n) { return static_cast<T*>(n->obj); }
   void insert_before(ListNode* pos, ListNode* n) {
-    assert(!n->linked());
     n->next = pos;
     n->prev = pos->prev;
     pos->prev->next = n;

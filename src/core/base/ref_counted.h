@@ -7,16 +7,28 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/base/verify.h"
+
 namespace uml::kern {
 
 template <typename T>
 class RefCounted {
  public:
-  void ref() const { m_refs.fetch_add(1, std::memory_order_relaxed); }
+  // A new reference to an object someone holds: taking one from a count of zero (an object
+  // on its way out: try_ref is for that) or past 2^31 (a leak in a loop) is a kernel bug.
+  void ref() const {
+    const uint32_t old = m_refs.fetch_add(1, std::memory_order_relaxed);
+    VERIFY(old != 0 && old < kMaxRefs);
+  }
   // The last reference frees the object, or hands it to T::rc_destroy when T has one
   // (objects that lock-free readers may still see are freed after an RCU grace period).
+  // Dropping a reference nobody held is a kernel bug, and frees nothing.
   void unref() const {
-    if (m_refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    const uint32_t old = m_refs.fetch_sub(1, std::memory_order_acq_rel);
+    if (old != 1) {
+      if (!VERIFY(old != 0 && old <= kMaxRefs)) m_refs.store(0, std::memory_order_relaxed);
+      return;
+    }
     const T* self = static_cast<const T*>(this);
     if constexpr (requires { T::rc_destroy(self); }) T::rc_destroy(self);
     else delete self;
@@ -31,6 +43,7 @@ class RefCounted {
     return true;
   }
   uint32_t ref_count() const { return m_refs.load(std::memory_order_relaxed); }
+  static constexpr uint32_t kMaxRefs = 1u << 31;
 
  protected:
   RefCounted() = default;

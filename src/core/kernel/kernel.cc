@@ -91,6 +91,7 @@ bool Kernel::start(std::string* error) {
     return false;
   }
   m_procs.create_init();
+  m_sched.set_bug_handler([](void* k, const char* msg) { static_cast<Kernel*>(k)->bug_report(msg, 0); }, this);
   if (int err = m_sched.start(); err != 0) {
     *error = std::string("cannot start the vCPUs: ") + strerror(-err);
     m_log.log(KERN_ERR, "%s", error->c_str());
@@ -325,6 +326,28 @@ void Kernel::bug(Task& t, const char* file, int line, const char* what) {
            what, t.tid());
   panic(buf);
   throw TaskUnwind{};
+}
+
+void Kernel::bug_report(const char* msg, int tid) noexcept {
+  {
+    SpinGuard g(m_panic_lock);
+    if (m_panicked.load(std::memory_order_relaxed)) return;
+    char buf[600];
+    if (tid) snprintf(buf, sizeof buf, "%s (task %d)", msg, tid);
+    else snprintf(buf, sizeof buf, "%s", msg);
+    try {
+      m_panic_reason = buf;
+    } catch (...) {
+    }
+    m_panicked.store(true, std::memory_order_release);
+  }
+  m_bug_work.fn = [](VcpuWork* w, host::Reactor&) {
+    Kernel& k = *static_cast<Kernel*>(w->arg);
+    k.m_log.log(KERN_EMERG, "Kernel panic - not syncing: %s", k.panic_reason().c_str());
+    k.m_procs.kill_all();
+  };
+  m_bug_work.arg = this;
+  m_sched.post_work(&m_bug_work);
 }
 
 std::string Kernel::panic_reason() const {

@@ -1,6 +1,8 @@
 #include "core/sched/scheduler.h"
 
-#include <cassert>
+#include "core/base/verify.h"
+
+#include <cstdio>
 #include <cerrno>
 #include <exception>
 
@@ -498,8 +500,30 @@ void Scheduler::release_host_thread(bool prepared) {
   if (prepared) host::thread_fault_stack_teardown();
 }
 
+void SchedEntity::on_bug(const char* msg) noexcept {
+  if (m_vcpu) m_vcpu->m_sched.bug(msg);
+  else fprintf(stderr, "libuml: %s (outside any instance)\n", msg);
+}
+
+void Scheduler::bug(const char* msg) noexcept {
+  if (m_bug_fn) m_bug_fn(m_bug_arg, msg);
+  else fprintf(stderr, "libuml: %s\n", msg);
+}
+
+void Scheduler::on_bug(const char* msg) noexcept {
+  if (SchedEntity* e = current()) e->on_bug(msg);
+  else if (t_vcpu) t_vcpu->m_sched.bug(msg);
+  else fprintf(stderr, "libuml: %s (outside any instance)\n", msg);
+}
+
+void Scheduler::post_work(VcpuWork* w) {
+  if (!m_running || m_vcpus.empty()) return;
+  m_vcpus[0]->post(w);
+}
+
 int Scheduler::start() {
   host::fault_handling_install();  // guarded copies: EFAULT for unmapped guest pointers
+  set_bug_hook(&Scheduler::on_bug);
 #if !defined(UML_ASAN) && !defined(UML_TSAN)
   // Under the sanitizers their own reports of a stack overflow are the better ones.
   host::set_overflow_hook(&Scheduler::on_host_fault);
@@ -576,7 +600,7 @@ void Scheduler::release_stack(Vcpu* here, const host::Stack& s) {
 }
 
 int Scheduler::start_fiber(SchedEntity& e, size_t stack_size) {
-  assert(e.is_fiber());
+  if (!VERIFY(e.is_fiber())) return -EINVAL;
   host::Stack s = alloc_stack(stack_size ? stack_size : m_cfg.default_stack_size);
   if (!s.base) return -ENOMEM;
   e.m_stack = s;
@@ -636,6 +660,8 @@ void Scheduler::set_affinity(SchedEntity& self, SchedEntity& e, uint64_t mask) {
 }
 
 bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {
+  // Only the entity itself parks, so it is running (or holds a permit) now.
+  if (!VERIFY(self.m_park.load(std::memory_order_relaxed) != SchedEntity::kParked)) return true;
   uint32_t expected = SchedEntity::kNotified;
   // Only an unpark makes kNotified, and only the owner leaves it: a plain load tells.
   if (self.m_park.load(std::memory_order_relaxed) == SchedEntity::kNotified &&

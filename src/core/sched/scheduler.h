@@ -92,6 +92,10 @@ class SchedEntity {
   // The fiber overflowed its stack (it hit the guard page) and will never run again: end
   // whatever it stood for. Runs on the vCPU's signal stack; must not park.
   virtual void fiber_crashed() {}
+  // A kernel invariant broke while this entity ran (VERIFY): panic its instance. The
+  // default tells the scheduler it runs on, if any. Any lock may be held: must not park
+  // or take locks other than leaf ones.
+  virtual void on_bug(const char* msg) noexcept;
 
  private:
   friend class Scheduler;
@@ -163,6 +167,7 @@ class Vcpu {
 
  private:
   friend class Scheduler;
+  friend class SchedEntity;
   static void thread_main(void* self);
   void run();
   void idle();
@@ -317,6 +322,19 @@ class Scheduler {
   // Runs fn(ring) on every vCPU's own thread and waits (self parks); nothing when the vCPUs
   // are not running. fn must not block.
   void run_on_each_vcpu(SchedEntity& self, void (*fn)(void* arg, host::Reactor& ring), void* arg);
+  // Runs w on a vCPU's own thread soon, without waiting (nothing when none runs). Any
+  // thread; takes no lock.
+  void post_work(VcpuWork* w);
+  // Who hears of a broken invariant on this scheduler's threads that no task was running
+  // (set by the instance: its panic). Must not park.
+  void set_bug_handler(void (*fn)(void* arg, const char* msg), void* arg) {
+    m_bug_fn = fn;
+    m_bug_arg = arg;
+  }
+  void bug(const char* msg) noexcept;
+  // The process's bug hook (core/base/verify.h): the current entity's, else the current
+  // vCPU's scheduler's.
+  static void on_bug(const char* msg) noexcept;
   // Arms t on the calling thread's vCPU; false when the caller is no vCPU.
   static bool add_timer_here(Timer* t);
 
@@ -333,6 +351,8 @@ class Scheduler {
 
   SchedulerConfig m_cfg;
   bool m_align_fp = false;  // MXCSR frame layout verified
+  void (*m_bug_fn)(void*, const char*) = nullptr;
+  void* m_bug_arg = nullptr;
   std::vector<std::unique_ptr<Vcpu>> m_vcpus;
   std::atomic<unsigned> m_next_vcpu{0};
   SpinLock m_pool_lock;

@@ -1,11 +1,11 @@
 #include "core/sched/timer_heap.h"
 
-#include <cassert>
+#include "core/base/verify.h"
 
 namespace uml::kern {
 
 bool TimerHeap::add(Timer* t) {
-  assert(!t->queued());
+  if (!VERIFY(!t->queued())) return false;
   m_heap.push_back(t);
   t->index = m_heap.size() - 1;
   sift_up(t->index);
@@ -13,7 +13,7 @@ bool TimerHeap::add(Timer* t) {
 }
 
 void TimerHeap::remove(Timer* t) {
-  assert(t->queued() && m_heap[t->index] == t);
+  if (!VERIFY(t->queued() && t->index < m_heap.size() && m_heap[t->index] == t)) return;
   size_t i = t->index;
   Timer* last = m_heap.back();
   m_heap.pop_back();

@@ -186,4 +186,7 @@ int64_t ThreadGroup::cpu_time_ns() const {
   return m_dead_cpu.load(std::memory_order_relaxed);
 }
 
+// A broken invariant while this task ran: its instance panics (Kernel::bug_report).
+void Task::on_bug(const char* msg) noexcept { m_kernel.bug_report(msg, m_tid); }
+
 }  // namespace uml::kern

@@ -124,6 +124,7 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   void fiber_main() override;
   void fiber_released() override;
   void fiber_crashed() override;
+  void on_bug(const char* msg) noexcept override;
 
   Kernel& m_kernel;
   pid_t_ m_tid = 0;

@@ -13,8 +13,11 @@
 
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <functional>
 #include <thread>
 
+#include "core/base/intrusive_list.h"
+#include "core/base/ref_counted.h"
 #include "core/kernel/kernel.h"
 #include "fixture.h"
 #include "skip.h"
@@ -358,4 +361,70 @@ TEST_CASE("An instance boots and does disk I/O where the host refuses io_uring")
   // The image holds what the guest wrote through the poll reactor.
   CHECK(read_back);
   CHECK(data == std::string(4096, 'x'));
+}
+
+namespace {
+// An object whose memory outlives its count, so that a broken count can be shown safely.
+struct Counted : uml::kern::RefCounted<Counted> {
+  static void rc_destroy(const Counted*) {}
+};
+struct Linked {
+  uml::kern::ListNode node;
+};
+}  // namespace
+
+// Issue 18.5: the runtime checks (VERIFY) in the structures every subsystem uses. Each
+// broken invariant panics the instance whose task broke it, with the place in the report,
+// kills that instance's tasks, and leaves the host process and a neighbour running.
+TEST_CASE("A broken invariant in a shared structure panics that instance only") {
+  auto trigger = [](const char* what, std::function<void()> breakit) {
+    INFO(what);
+    auto a = test::boot("vcpus=2");
+    auto b = test::boot();
+    auto sleeper = a->spawn([] {
+      timespec ts{3600, 0};
+      sys::nanosleep(&ts, nullptr);
+      return 0;
+    });
+    auto buggy = a->spawn([breakit] {
+      breakit();
+      // The next syscall sees the instance panicked (or the task killed).
+      return sys::getpid() == -EIO ? 7 : 8;
+    });
+    buggy.wait();
+    CHECK(a->panicked());
+    CHECK(a->panic_reason().find("kernel BUG at ") != std::string::npos);
+    CHECK(WTERMSIG(sleeper.wait()) == SIGKILL);  // every task of a died
+    CHECK(a->dmesg().find("Kernel panic - not syncing: kernel BUG at") != std::string::npos);
+    CHECK_FALSE(b->panicked());
+    CHECK(WEXITSTATUS(test::run_task(*b, [] { return sys::getpid() > 1 ? 4 : 0; })) == 4);
+    a->shutdown();
+    b->shutdown();
+    return a->panic_reason();
+  };
+  // A reference dropped twice.
+  CHECK(trigger("refcount underflow", [] {
+          static thread_local Counted c;
+          c.unref();
+          c.unref();
+        }).find("ref_counted.h") != std::string::npos);
+  // A reference taken from an object whose count reached zero.
+  CHECK(trigger("ref of a dead object", [] {
+          static thread_local Counted c;
+          c.unref();
+          c.ref();
+        }).find("ref_counted.h") != std::string::npos);
+  // An element added to a list twice, and one removed from no list.
+  CHECK(trigger("list double insert", [] {
+          uml::kern::IntrusiveList<Linked, &Linked::node> l1, l2;
+          Linked x;
+          l1.push_back(x);
+          l2.push_back(x);
+          l1.remove(x);
+        }).find("intrusive_list.h") != std::string::npos);
+  CHECK(trigger("list remove of an unlinked element", [] {
+          uml::kern::IntrusiveList<Linked, &Linked::node> l;
+          Linked x;
+          l.remove(x);
+        }).find("intrusive_list.h") != std::string::npos);
 }
