@@ -65,6 +65,12 @@ struct CaseTapReporter : Catch::StreamingReporterBase<CaseTapReporter> {
 
   void noMatchingTestCases(const std::string& spec) override { stream << "# no test case matches " << spec << "\n"; }
   void assertionStarting(const Catch::AssertionInfo&) override {}
+  // Before each case: should the process die in it, the log says where.
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    stream << "# case: " << one_line(info.name, false) << "\n";
+    stream.flush();
+    StreamingReporterBase::testCaseStarting(info);
+  }
 
   bool assertionEnded(const Catch::AssertionStats& s) override {
     const Catch::AssertionResult& r = s.assertionResult;
