@@ -20,7 +20,7 @@
 #include "core/base/spinlock.h"
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
-#include "core/task/credentials.h"
+#include "core/cred/credentials.h"
 #include "core/task/signal.h"
 #include "core/vfs/fd_table.h"
 #include "core/vfs/fs_context.h"

@@ -20,7 +20,7 @@
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
 #include "core/sched/sync.h"
-#include "core/task/credentials.h"
+#include "core/cred/credentials.h"
 #include "core/vfs/posix_acl.h"
 
 namespace uml::kern {

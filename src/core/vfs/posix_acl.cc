@@ -1,7 +1,7 @@
 #include "core/vfs/posix_acl.h"
 
 #include "core/base/byteorder.h"
-#include "core/task/credentials.h"
+#include "core/cred/credentials.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern {

@@ -1,4 +1,4 @@
-#include "core/task/credentials.h"
+#include "core/cred/credentials.h"
 
 #include <algorithm>
 
