@@ -47,6 +47,8 @@ AddressSpace::~AddressSpace() {
     }
     host::futex_wait(&m_io_done, gen, host::monotonic_ns() + 1'000'000);
   }
+  // A completion that cleared its page's flag may still be waking the waiters.
+  while (m_completing.load(std::memory_order_acquire) != 0) host::yield_thread();
   SpinGuard g(m_cache.m_lock);
   for (auto& leaf : m_leaves) {
     if (!leaf) continue;
@@ -149,11 +151,13 @@ void AddressSpace::lock_page(SchedEntity& self, CachePage* p) {
 }
 
 void AddressSpace::unlock_page(CachePage* p) {
+  m_completing.fetch_add(1, std::memory_order_relaxed);  // published by the flag's release
   {
     SpinGuard g(m_cache.m_lock);
     p->flags.fetch_and(~uint32_t{CachePage::kLocked}, std::memory_order_acq_rel);
   }
   m_wq.wake_all();
+  m_completing.fetch_sub(1, std::memory_order_release);  // the last touch of this space
 }
 
 void AddressSpace::put_page(CachePage* p) {
@@ -498,6 +502,7 @@ void AddressSpace::invalidate(SchedEntity* self, uint64_t from, uint64_t to, boo
 }
 
 void AddressSpace::end_read(CachePage* p, bool ok) {
+  m_completing.fetch_add(1, std::memory_order_relaxed);
   {
     SpinGuard g(m_cache.m_lock);
     uint32_t f = p->flags.load(std::memory_order_relaxed) & ~uint32_t{CachePage::kLocked};
@@ -506,9 +511,12 @@ void AddressSpace::end_read(CachePage* p, bool ok) {
   }
   m_io_done.fetch_add(1, std::memory_order_acq_rel);
   m_wq.wake_all();
+  m_completing.fetch_sub(1, std::memory_order_release);
 }
 
 void AddressSpace::end_write(CachePage* p, int res) {
+  PageCache& cache = m_cache;  // outlives this space, which may be gone after the wake-up
+  m_completing.fetch_add(1, std::memory_order_relaxed);
   {
     SpinGuard g(m_cache.m_lock);
     p->flags.fetch_and(~uint32_t{CachePage::kWriteback}, std::memory_order_acq_rel);
@@ -519,9 +527,10 @@ void AddressSpace::end_write(CachePage* p, int res) {
   // the next fsync of every open file (errseq).
   if (res < 0) note_error();
   m_io_done.fetch_add(1, std::memory_order_acq_rel);
-  m_cache.m_io_done.fetch_add(1, std::memory_order_acq_rel);
   m_wq.wake_all();
-  m_cache.m_room.wake_all();
+  m_completing.fetch_sub(1, std::memory_order_release);  // the last touch of this space
+  cache.m_io_done.fetch_add(1, std::memory_order_acq_rel);
+  cache.m_room.wake_all();
 }
 
 AddressSpace::Counts AddressSpace::counts() const {

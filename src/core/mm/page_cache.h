@@ -220,6 +220,10 @@ class AddressSpace {
   std::atomic<uint32_t> m_err_seq{0};
   std::atomic<uint64_t> m_ra_max;
   std::atomic<uint32_t> m_io_done{0};  // bumped (and futex-woken) at each completion
+  // Completions and unlocks between their page flag change (which lets a waiter, and the
+  // destructor, go on) and their last touch of this space (the wake-up): the destructor
+  // waits for none to be left, so that none touches a freed space.
+  std::atomic<uint32_t> m_completing{0};
   WaitQueue m_wq;                      // page lock and writeback waits
   ListNode m_spaces_node;
 };
