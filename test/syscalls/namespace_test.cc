@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <sstream>
 #include <string>
 
 #include "shim.h"
@@ -56,29 +57,25 @@ std::string read_all(const std::string& p) {
   call(SYS_close, fd);
   return out;
 }
-// The optional fields of p's line in /proc/self/mountinfo (between the options and "-").
+// The optional fields of p's line in /proc/self/mountinfo: the words between the mount
+// options (the 6th field) and the "-" separator ("shared:2 master:1"); "(not mounted)".
 std::string propagation_of(const std::string& p) {
-  const std::string info = read_all("/proc/self/mountinfo");
-  std::string found = "(not mounted)";
-  size_t pos = 0;
-  while (pos < info.size()) {
-    const size_t eol = info.find('\n', pos);
-    const std::string line = info.substr(pos, eol - pos);
-    pos = eol == std::string::npos ? info.size() : eol + 1;
-    // id parent major:minor root mountpoint options [optional...] - ...
-    size_t f = 0;
-    std::string fields[6];
-    size_t start = 0;
-    for (; f < 6; ++f) {
-      const size_t sp = line.find(' ', start);
-      fields[f] = line.substr(start, sp - start);
-      start = sp + 1;
-    }
-    if (fields[4] != p) continue;
-    const size_t dash = line.find(" - ");
-    found = start - 1 < dash ? line.substr(start, dash - start) : "";
+  std::istringstream info(read_all("/proc/self/mountinfo"));
+  std::string found = "(not mounted)", line;
+  while (std::getline(info, line)) {
+    std::istringstream words(line);
+    std::string w[6];
+    for (auto& x : w) words >> x;
+    if (w[4] != p) continue;
+    found.clear();
+    for (std::string opt; words >> opt && opt != "-";) found += (found.empty() ? "" : " ") + opt;
   }
   return found;
+}
+// wait4 for a child started with start_child: whether it exited with status 0.
+bool reaped_clean(long pid) {
+  int st = 0;
+  return call(SYS_wait4, pid, &st, 0, nullptr) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 // One byte through a pipe: the steps of two processes in order.
 void signal_(int fd) {
@@ -182,10 +179,7 @@ TEST_CASE("mount propagation between namespaces: shared, slave and private") {
     REQUIRE(wait_(to_parent[0]));
     REQUIRE(mount_("none", m + "/s5", "tmpfs", 0) == 0);
     signal_(to_child[1]);
-    int st = 0;
-    REQUIRE(call(SYS_wait4, pid, &st, 0, nullptr) == pid);
-    CHECK(WIFEXITED(st));
-    CHECK(WEXITSTATUS(st) == 0);
+    CHECK(reaped_clean(pid));
     for (int fd : {to_child[0], to_child[1], to_parent[0], to_parent[1]}) call(SYS_close, fd);
     for (const char* sub : {"s5", "s4", "s2"}) CHECK(call(SYS_umount2, (m + "/" + sub).c_str(), 0) == 0);
     CHECK(call(SYS_umount2, m.c_str(), 0) == 0);
@@ -340,10 +334,7 @@ TEST_CASE("setns: entering another process's mount and UTS namespaces") {
       call(SYS_close, mfd);
     }
     signal_(done[1]);
-    int ast = 0;
-    REQUIRE(call(SYS_wait4, a, &ast, 0, nullptr) == a);
-    CHECK(WIFEXITED(ast));
-    CHECK(WEXITSTATUS(ast) == 0);
+    CHECK(reaped_clean(a));
     for (int fd : {ready[0], ready[1], done[0], done[1]}) call(SYS_close, fd);
     CHECK_FALSE(exists(d / "a/in-a"));
   });
