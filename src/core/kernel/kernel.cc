@@ -278,6 +278,7 @@ bool Kernel::shutdown() {
   State s = m_state.load(std::memory_order_acquire);
   if (s == State::Halted || s == State::ShuttingDown) return true;
   m_state.store(State::ShuttingDown, std::memory_order_release);
+  finish_bug_report();  // a broken invariant's report is logged even if no vCPU got to it
   m_log.log(KERN_INFO, "shutdown: killing all tasks");
   m_procs.kill_all();
   const int64_t start = host::monotonic_ns();
@@ -325,6 +326,7 @@ void Kernel::bug(Task& t, const char* file, int line, const char* what) {
   snprintf(buf, sizeof(buf), "kernel BUG at %s:%d: %s (task %d)", base ? base + 1 : file, line,
            what, t.tid());
   panic(buf);
+  t.request_exit(abi::wstatus_signaled(abi::SIGKILL_, false));
   throw TaskUnwind{};
 }
 
@@ -341,13 +343,16 @@ void Kernel::bug_report(const char* msg, int tid) noexcept {
     }
     m_panicked.store(true, std::memory_order_release);
   }
-  m_bug_work.fn = [](VcpuWork* w, host::Reactor&) {
-    Kernel& k = *static_cast<Kernel*>(w->arg);
-    k.m_log.log(KERN_EMERG, "Kernel panic - not syncing: %s", k.panic_reason().c_str());
-    k.m_procs.kill_all();
-  };
+  m_bug_pending.store(true, std::memory_order_release);
+  m_bug_work.fn = [](VcpuWork* w, host::Reactor&) { static_cast<Kernel*>(w->arg)->finish_bug_report(); };
   m_bug_work.arg = this;
   m_sched.post_work(&m_bug_work);
+}
+
+void Kernel::finish_bug_report() {
+  if (!m_bug_pending.exchange(false, std::memory_order_acq_rel)) return;
+  m_log.log(KERN_EMERG, "Kernel panic - not syncing: %s", panic_reason().c_str());
+  m_procs.kill_all();
 }
 
 std::string Kernel::panic_reason() const {

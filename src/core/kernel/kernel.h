@@ -65,8 +65,10 @@ class Kernel final : public Entropy {
   // A broken invariant (VERIFY) on one of this instance's threads, maybe under any lock:
   // the instance is marked panicked at once (its syscalls fail with EIO), and a vCPU logs
   // the report and kills every task soon after, outside that lock. tid: the task that
-  // ran, or 0.
+  // ran, or 0. The first of a vCPU, the next syscall of any task and shutdown to come
+  // along does the deferred half (finish_bug_report), exactly once.
   void bug_report(const char* msg, int tid) noexcept;
+  void finish_bug_report();
   bool panicked() const { return m_panicked.load(std::memory_order_acquire); }
   // This is a forked child's copy of an instance its parent booted: nothing of it runs
   // here (docs/differences.md); it may not be used, shut down or destroyed.
@@ -145,7 +147,8 @@ class Kernel final : public Entropy {
   std::atomic<bool> m_panicked{false};
   mutable SpinLock m_panic_lock;
   std::string m_panic_reason;
-  VcpuWork m_bug_work;  // bug_report's deferred half
+  VcpuWork m_bug_work;                 // bug_report's deferred half, posted to a vCPU
+  std::atomic<bool> m_bug_pending{false};  // ... and not yet done
   SpinLock m_shutdown_lock;
   std::shared_ptr<UtsNamespace> m_init_uts;
   std::atomic<uint64_t> m_next_ns_inum{0xF0000000u};

@@ -99,7 +99,13 @@ const char* syscall_name(long nr) {
 long dispatch_syscall(Task& t, long nr, const SyscallArgs& a) {
   Kernel& k = t.kernel();
   if (__builtin_expect(k.panicked(), 0)) {
-    if (t.is_fiber()) throw TaskUnwind{};
+    k.finish_bug_report();  // no lock is held here: the report and the kill need none
+    if (t.is_fiber()) {
+      // A task of a panicked instance dies by SIGKILL at its next syscall, as the panic's
+      // kill would have made it; it never returns from its body as if it had finished.
+      t.request_exit(abi::wstatus_signaled(abi::SIGKILL_, false));
+      throw TaskUnwind{};
+    }
     return -to_int(Errno::IO);
   }
   if (__builtin_expect(t.exited(), 0)) return -to_int(Errno::SRCH);

@@ -394,7 +394,9 @@ TEST_CASE("A broken invariant in a shared structure panics that instance only") 
     buggy.wait();
     CHECK(a->panicked());
     CHECK(a->panic_reason().find("kernel BUG at ") != std::string::npos);
-    CHECK(WTERMSIG(sleeper.wait()) == SIGKILL);  // every task of a died
+    const int sleeper_status = sleeper.wait();
+    INFO("sleeper status " << sleeper_status << "\n" << a->dmesg());
+    CHECK(WTERMSIG(sleeper_status) == SIGKILL);  // every task of a died
     CHECK(a->dmesg().find("Kernel panic - not syncing: kernel BUG at") != std::string::npos);
     CHECK_FALSE(b->panicked());
     CHECK(WEXITSTATUS(test::run_task(*b, [] { return sys::getpid() > 1 ? 4 : 0; })) == 4);
