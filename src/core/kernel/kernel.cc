@@ -29,7 +29,7 @@ SchedulerConfig sched_config(const KernelConfig& c) {
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg)
-    : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes),
+    : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes), m_vfs(m_realtime),
       m_disks(m_vfs, m_page_cache, m_log), m_procs(*this),
       m_init_uts(std::make_shared<UtsNamespace>(cfg.hostname, cfg.domainname, UtsNamespace::kInitInum)) {
   // Linux numbers its initial network namespace first, then the initial mount namespace.
@@ -123,13 +123,13 @@ void Kernel::register_filesystems() {
           o.gid = t->creds().fsgid;
         }
         TRY(parse_tmpfs_options(data, o, false));
-        return make_tmpfs("tmpfs", m_vfs.alloc_anon_dev(), o);
+        return make_tmpfs("tmpfs", m_vfs.alloc_anon_dev(), m_realtime, o);
       }});
   // devtmpfs: one superblock, whatever mounts show it (as in Linux).
   TmpfsOptions dev_opts;
   dev_opts.mode = 0755;
   dev_opts.total_ram = ram;
-  m_devtmpfs = make_tmpfs("devtmpfs", 0x5, dev_opts);
+  m_devtmpfs = make_tmpfs("devtmpfs", 0x5, m_realtime, dev_opts);
   drivers::CharDeviceEnv env;
   env.random_bytes = [this](void* p, size_t n) { random_bytes(p, n); };
   env.console = m_console.get();
@@ -168,7 +168,7 @@ bool Kernel::mount_root_fs(std::string* why) {
     const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
     HostWaiter w;
     std::string reason;
-    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, &reason);
+    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, m_realtime, &reason);
     if (!sb) {
       *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
       return false;
@@ -181,7 +181,7 @@ bool Kernel::mount_root_fs(std::string* why) {
     root_opts.mode = 0755;
     root_opts.total_ram = ram;
     root_opts.size_bytes = ram / 2;
-    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, root_opts), "tmpfs", m_init_mnt_inum);
+    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, m_realtime, root_opts), "tmpfs", m_init_mnt_inum);
     Inode& root = *m_vfs.root().inode();
     for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
       auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});

@@ -45,7 +45,6 @@
 
 namespace uml::kern {
 
-class RealtimeClock;
 class Scheduler;
 class Vcpu;
 
@@ -74,10 +73,6 @@ class SchedEntity {
   // and offers never put it elsewhere.
   uint64_t affinity() const { return m_affinity.load(std::memory_order_relaxed); }
   bool allowed_on(unsigned vcpu) const { return vcpu >= 64 || ((affinity() >> vcpu) & 1); }
-
-  // The CLOCK_REALTIME of the instance this entity belongs to (what realtime_now() reads
-  // for code that has no instance at hand, such as a filesystem stamping a time).
-  const RealtimeClock* realtime_clock() const { return m_realtime_clock; }
 
   // Set when a wait should end early (a kill, or a signal to handle). Interruptible
   // waits return RESTARTSYS when it is set (the syscall exit turns it into EINTR or a restart).
@@ -110,9 +105,6 @@ class SchedEntity {
   SchedEntity* m_inbox_next = nullptr;
   std::atomic<uint64_t> m_runtime{0};  // sched_clock ticks
   std::atomic<uint64_t> m_affinity{~uint64_t{0}};
-
- protected:
-  const RealtimeClock* m_realtime_clock = nullptr;
 };
 
 // A stand-in entity for a host thread that is no task but must wait in the kernel (an

@@ -23,7 +23,7 @@ constexpr int FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 
 // A timeout argument as an absolute CLOCK_MONOTONIC deadline: relative for FUTEX_WAIT,
 // absolute (monotonic, or realtime with FUTEX_CLOCK_REALTIME) for FUTEX_WAIT_BITSET.
-Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
+Result<int64_t> deadline_of(const Task& t, long addr, bool absolute, bool realtime) {
   if (!addr) return int64_t{-1};
   const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(addr)));
   if (!timespec_valid(ts)) return Errno::INVAL;
@@ -31,7 +31,7 @@ Result<int64_t> deadline_of(long addr, bool absolute, bool realtime) {
   const int64_t now = host::monotonic_ns();
   if (!absolute) return now + ns;
   if (!realtime) return ns;
-  return now + (ns - realtime_now());  // a realtime instant on the monotonic clock
+  return now + (ns - t.kernel().realtime().now());  // a realtime instant on the monotonic clock
 }
 
 // futex_wait_restart: the same wait, until the same absolute deadline.
@@ -72,7 +72,7 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
       const uint32_t bitset = cmd == FUTEX_WAIT ? FutexTable::kBitsetAll : static_cast<uint32_t>(a.a[5]);
       if (!bitset) return Errno::INVAL;
       if (!aligned(uaddr)) return Errno::INVAL;
-      const int64_t deadline = TRY(deadline_of(a.a[3], cmd == FUTEX_WAIT_BITSET, realtime));
+      const int64_t deadline = TRY(deadline_of(t, a.a[3], cmd == FUTEX_WAIT_BITSET, realtime));
       if (!user_range_ok(uaddr, 4)) return Errno::FAULT;
       Result<void> r = ft.wait(t, key, val, bitset, deadline);
       if (r) return 0;
@@ -116,7 +116,7 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
       // FUTEX_LOCK_PI's timeout is an absolute CLOCK_REALTIME time; LOCK_PI2's is
       // monotonic unless FUTEX_CLOCK_REALTIME says otherwise.
       const int64_t deadline =
-          cmd == FUTEX_TRYLOCK_PI ? -1 : TRY(deadline_of(a.a[3], true, cmd == FUTEX_LOCK_PI || realtime));
+          cmd == FUTEX_TRYLOCK_PI ? -1 : TRY(deadline_of(t, a.a[3], true, cmd == FUTEX_LOCK_PI || realtime));
       TRY(ft.lock_pi(t, static_cast<uint32_t>(t.tid()), key, deadline, cmd == FUTEX_TRYLOCK_PI, &task_alive,
                      &t.kernel()));
       return 0;
@@ -127,7 +127,7 @@ Result<long> sys_futex(Task& t, const SyscallArgs& a) {
       return 0;
     case FUTEX_WAIT_REQUEUE_PI: {
       if (!aligned(uaddr) || !aligned(key2.addr)) return Errno::INVAL;
-      const int64_t deadline = TRY(deadline_of(a.a[3], true, realtime));
+      const int64_t deadline = TRY(deadline_of(t, a.a[3], true, realtime));
       TRY(ft.wait_requeue_pi(t, static_cast<uint32_t>(t.tid()), key, val, key2, deadline));
       return 0;
     }
@@ -171,7 +171,7 @@ Result<long> sys_futex_waitv(Task& t, const SyscallArgs& a) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
     const int64_t ns = to_ns_saturated(ts);
     const int64_t now = host::monotonic_ns();
-    deadline = clock == abi::CLOCK_MONOTONIC_ ? ns : now + (ns - realtime_now());
+    deadline = clock == abi::CLOCK_MONOTONIC_ ? ns : now + (ns - t.kernel().realtime().now());
     deadline = std::max<int64_t>(deadline, 0);
   }
   std::array<FutexKey, FutexTable::kMaxWaitv> keys;

@@ -29,9 +29,9 @@ itimerval itimerval_of(int64_t left, int64_t interval) {
 }
 
 // The clocks a POSIX timer may run on: their current time, or -1 when timer_create has none.
-int64_t clock_now(int clock) {
+int64_t clock_now(const Task& t, int clock) {
   switch (clock) {
-    case CLOCK_REALTIME_: case CLOCK_TAI_: return realtime_now();
+    case CLOCK_REALTIME_: case CLOCK_TAI_: return t.kernel().realtime().now();
     case CLOCK_MONOTONIC_: return host::monotonic_ns();
     case CLOCK_BOOTTIME_: return host::boottime_ns();
     default: return -1;
@@ -122,7 +122,7 @@ Result<long> sys_timer_settime(Task& t, const SyscallArgs& a) {
   if (value) {
     const int64_t mono = host::monotonic_ns();
     if (flags & TIMER_ABSTIME_) {
-      const int64_t now = clock_now(timer->clock());
+      const int64_t now = clock_now(t, timer->clock());
       deadline = std::max<int64_t>(mono + (value - now), 1);
     } else {
       deadline = mono + value;

@@ -14,7 +14,6 @@ namespace uml::kern {
 
 Task::Task(Kernel& k, Carrier c, Body body) : SchedEntity(c), m_kernel(k), m_body(std::move(body)) {
   if (c == Carrier::HostThread) m_host_cpu_base = host::thread_cpu_ns();
-  m_realtime_clock = &k.realtime();
 }
 
 Task::~Task() = default;

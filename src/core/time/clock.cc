@@ -1,6 +1,5 @@
 #include "core/time/clock.h"
 
-#include "core/sched/scheduler.h"
 
 namespace uml::kern {
 
@@ -20,23 +19,6 @@ void RealtimeClock::listen(ClockListener& l) {
 void RealtimeClock::unlisten(ClockListener& l) {
   SpinGuard g(m_lock);
   if (l.clock_node.linked()) m_listeners.remove(l);
-}
-
-namespace {
-const RealtimeClock* current_clock() {
-  const SchedEntity* e = Scheduler::current();
-  return e ? e->realtime_clock() : nullptr;
-}
-}  // namespace
-
-int64_t realtime_now() {
-  const RealtimeClock* c = current_clock();
-  return c ? c->now() : host::realtime_ns();
-}
-
-int64_t realtime_now_coarse() {
-  const RealtimeClock* c = current_clock();
-  return c ? c->now_coarse() : host::realtime_coarse_ns();
 }
 
 }  // namespace uml::kern

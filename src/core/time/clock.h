@@ -41,9 +41,4 @@ class RealtimeClock {
   IntrusiveList<ClockListener, &ClockListener::clock_node> m_listeners;
 };
 
-// CLOCK_REALTIME as the calling task's instance sees it (the host's outside any task):
-// what file times and realtime clocks read.
-int64_t realtime_now();
-int64_t realtime_now_coarse();
-
 }  // namespace uml::kern

@@ -8,7 +8,8 @@ namespace {
 
 class AnonSuper final : public SuperBlock {
  public:
-  AnonSuper(std::string fstype, uint64_t dev, uint32_t magic) : SuperBlock(std::move(fstype), dev), m_magic(magic) {}
+  AnonSuper(std::string fstype, uint64_t dev, const RealtimeClock& clock, uint32_t magic)
+      : SuperBlock(std::move(fstype), dev, clock), m_magic(magic) {}
   void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
   abi::statfs statfs() override {
     abi::statfs s{};
@@ -29,9 +30,9 @@ class AnonInode final : public Inode {
 
 }  // namespace
 
-AnonFs::AnonFs(std::string fstype, uint64_t dev, uint32_t magic) {
-  auto sb = make_ref<AnonSuper>(std::move(fstype), dev, magic);
-  sb->set_root_inode(make_ref<AnonInode>(*sb, sb->alloc_ino(), InodeAttr::fresh(abi::S_IFDIR_ | 0700, 0, 0)));
+AnonFs::AnonFs(std::string fstype, uint64_t dev, const RealtimeClock& clock, uint32_t magic) {
+  auto sb = make_ref<AnonSuper>(std::move(fstype), dev, clock, magic);
+  sb->set_root_inode(make_ref<AnonInode>(*sb, sb->alloc_ino(), InodeAttr::fresh(sb->now(), abi::S_IFDIR_ | 0700, 0, 0)));
   RefPtr<Dentry> root = sb->root_dentry();
   m_mount = make_ref<Mount>(RefPtr<SuperBlock>(std::move(sb)), std::move(root), 0);
   m_mount->set_internal();
@@ -42,7 +43,7 @@ AnonFs::~AnonFs() = default;
 Path AnonFs::make(uint32_t mode, uint32_t uid, uint32_t gid, const std::string& name, bool numbered) {
   SuperBlock& sb = m_mount->sb();
   const uint64_t ino = sb.alloc_ino();
-  RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, InodeAttr::fresh(mode, uid, gid));
+  RefPtr<Inode> inode = make_ref<AnonInode>(sb, ino, InodeAttr::fresh(sb.now(), mode, uid, gid));
   return adopt(std::move(inode), numbered ? name + ":[" + std::to_string(ino) + "]" : name);
 }
 

@@ -12,7 +12,8 @@ namespace uml::kern {
 class AnonFs {
  public:
   // magic: statfs's f_type (PIPEFS_MAGIC unless told).
-  AnonFs(std::string fstype, uint64_t dev, uint32_t magic = 0x50495045);
+  // clock: the instance's CLOCK_REALTIME (its files' times).
+  AnonFs(std::string fstype, uint64_t dev, const RealtimeClock& clock, uint32_t magic = 0x50495045);
   ~AnonFs();
   // A new inode of type and permissions mode, owned by uid/gid, and the path of it; /proc
   // shows it as "prefix:[ino]", or as name itself when numbered is false.

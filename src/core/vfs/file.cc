@@ -169,12 +169,12 @@ void File::touch_atime(const Path& p, Inode& inode) {
   if ((mf & MNT_NOATIME) || ((mf & MNT_NODIRATIME) && inode.is_dir())) return;
   if (p.mnt->read_only()) return;
   const bool relatime = mf & MNT_RELATIME;
-  const int64_t now = realtime_now_coarse();  // enough to tell a day
+  const int64_t now = inode.sb().now_coarse();  // enough to tell a day
   if (relatime && now < inode.relatime_fresh_until()) return;  // the common case: no lock
   constexpr int64_t kDay = 24 * 3600 * abi::NSEC_PER_SEC;
   inode.update_attr([&](InodeAttr& a) {
     if (relatime && a.atime_ns > a.mtime_ns && a.atime_ns > a.ctime_ns && now - a.atime_ns < kDay) return;
-    a.atime_ns = realtime_now();  // precise, as the other times are
+    a.atime_ns = inode.sb().now();  // precise, as the other times are
   });
 }
 

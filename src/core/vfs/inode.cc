@@ -12,14 +12,14 @@
 
 namespace uml::kern {
 
-InodeAttr InodeAttr::fresh(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
+InodeAttr InodeAttr::fresh(int64_t now, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev) {
   InodeAttr a;
   a.mode = mode;
   a.uid = uid;
   a.gid = gid;
   a.rdev = rdev;
   a.nlink = (mode & abi::S_IFMT_) == abi::S_IFDIR_ ? 2 : 1;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = realtime_now();
+  a.atime_ns = a.mtime_ns = a.ctime_ns = a.btime_ns = now;
   return a;
 }
 

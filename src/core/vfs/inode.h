@@ -42,8 +42,9 @@ struct InodeAttr {
   uint64_t rdev = 0;
   int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0, btime_ns = 0;
 
-  // A new file's attributes: all four times now, nlink 2 for a directory and 1 otherwise.
-  static InodeAttr fresh(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev = 0);
+  // A new file's attributes: all four times `now` (its superblock's now()), nlink 2 for a
+  // directory and 1 otherwise.
+  static InodeAttr fresh(int64_t now, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev = 0);
 };
 
 // One directory entry as iterate() reports it.

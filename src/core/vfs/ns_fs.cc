@@ -11,7 +11,7 @@ constexpr uint32_t kNsfsMagic = 0x6e736673;  // NSFS_MAGIC
 class NsInode final : public Inode {
  public:
   NsInode(SuperBlock& sb, NsHandle h)
-      : Inode(sb, h.inum, InodeAttr::fresh(abi::S_IFREG_ | 0444, 0, 0)), m_handle(std::move(h)) {}
+      : Inode(sb, h.inum, InodeAttr::fresh(sb.now(), abi::S_IFREG_ | 0444, 0, 0)), m_handle(std::move(h)) {}
   const NsHandle& handle() const { return m_handle; }
 
  private:
@@ -34,7 +34,7 @@ const char* ns_type_name(uint32_t type) {
   return "?";
 }
 
-NsFs::NsFs(uint64_t dev) : m_fs("nsfs", dev, kNsfsMagic) {}
+NsFs::NsFs(uint64_t dev, const RealtimeClock& clock) : m_fs("nsfs", dev, clock, kNsfsMagic) {}
 
 Path NsFs::path_of(NsHandle h) {
   const std::string name = h.name();

@@ -38,7 +38,7 @@ struct NsHandle {
 
 class NsFs {
  public:
-  explicit NsFs(uint64_t dev);
+  NsFs(uint64_t dev, const RealtimeClock& clock);
   // The file of h's namespace (an inode numbered h.inum, mode S_IFREG|0444).
   Path path_of(NsHandle h);
   // The namespace an inode is the file of; null for any other inode.

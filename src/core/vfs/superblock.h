@@ -18,6 +18,7 @@
 #include "core/base/result.h"
 #include "core/vfs/dcache_hash.h"
 #include "core/vfs/dentry.h"
+#include "core/time/clock.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern {
@@ -26,7 +27,9 @@ class SchedEntity;
 
 class SuperBlock : public RefCounted<SuperBlock> {
  public:
-  SuperBlock(std::string fstype, uint64_t dev) : m_fstype(std::move(fstype)), m_dev(dev) {}
+  // clock: the CLOCK_REALTIME of the instance that mounts it, which stamps its files' times.
+  SuperBlock(std::string fstype, uint64_t dev, const RealtimeClock& clock)
+      : m_fstype(std::move(fstype)), m_dev(dev), m_clock(clock) {}
   virtual ~SuperBlock() = default;
 
   // RefCounted's hook: the last reference kills the superblock.
@@ -43,6 +46,10 @@ class SuperBlock : public RefCounted<SuperBlock> {
 
   const std::string& fstype() const { return m_fstype; }
   uint64_t dev() const { return m_dev; }
+  // The time a change to one of its files is stamped with (current_time(inode)), and a
+  // coarse one for what only needs to tell a day (relatime).
+  int64_t now() const { return m_clock.now(); }
+  int64_t now_coarse() const { return m_clock.now_coarse(); }
   // The block size stat's st_blksize reports for its inodes (i_blocksize: 1 << s_blocksize_bits
   // for a disk filesystem; the page size for the memory ones; 1024 for procfs). Set once,
   // before the filesystem is mounted.
@@ -102,6 +109,7 @@ class SuperBlock : public RefCounted<SuperBlock> {
 
   std::string m_fstype;
   uint64_t m_dev;
+  const RealtimeClock& m_clock;
   std::atomic<uint64_t> m_next_ino{2};  // 1 is never used; the root gets 2, as ext4's does
   RefPtr<Inode> m_root;
   RefPtr<Dentry> m_root_dentry;

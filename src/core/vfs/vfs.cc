@@ -902,13 +902,13 @@ namespace uml::kern {
 
 AnonFs& Vfs::pipefs() {
   SpinGuard g(m_fs_lock);
-  if (!m_pipefs) m_pipefs = std::make_unique<AnonFs>("pipefs", alloc_anon_dev());
+  if (!m_pipefs) m_pipefs = std::make_unique<AnonFs>("pipefs", alloc_anon_dev(), m_clock);
   return *m_pipefs;
 }
 
 AnonFs& Vfs::anon_inodefs() {
   SpinGuard g(m_fs_lock);
-  if (!m_anon_inodefs) m_anon_inodefs = std::make_unique<AnonFs>("anon_inodefs", alloc_anon_dev());
+  if (!m_anon_inodefs) m_anon_inodefs = std::make_unique<AnonFs>("anon_inodefs", alloc_anon_dev(), m_clock);
   return *m_anon_inodefs;
 }
 
@@ -918,7 +918,7 @@ namespace uml::kern {
 
 NsFs& Vfs::nsfs() {
   SpinGuard g(m_fs_lock);
-  if (!m_nsfs) m_nsfs = std::make_unique<NsFs>(alloc_anon_dev());
+  if (!m_nsfs) m_nsfs = std::make_unique<NsFs>(alloc_anon_dev(), m_clock);
   return *m_nsfs;
 }
 

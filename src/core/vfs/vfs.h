@@ -43,7 +43,9 @@ void file_remove_privs(const Credentials& c, Inode& i);
 
 class Vfs {
  public:
-  Vfs() = default;
+  // clock: the instance's CLOCK_REALTIME, for the filesystems the VFS makes itself.
+  explicit Vfs(const RealtimeClock& clock) : m_clock(clock) {}
+  const RealtimeClock& clock() const { return m_clock; }
   ~Vfs();
   Vfs(const Vfs&) = delete;
   Vfs& operator=(const Vfs&) = delete;
@@ -291,6 +293,7 @@ class Vfs {
   std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;  // and m_blkdevs: m_chrdev_lock
   std::unordered_map<uint64_t, BlockOpen> m_blkdevs;
   mutable SpinLock m_fs_lock;
+  const RealtimeClock& m_clock;
   std::unique_ptr<AnonFs> m_pipefs, m_anon_inodefs;
   std::unique_ptr<NsFs> m_nsfs;
   std::vector<FsType> m_filesystems;  // Linux's s_vfs_rename_mutex

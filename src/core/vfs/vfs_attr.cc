@@ -27,7 +27,7 @@ Result<void> Vfs::chmod(Task& t, const Path& p, uint32_t mode) {
   if (!c.in_group(a.gid) && !c.capable(abi::CAP_FSETID)) mode &= ~abi::S_ISGID_;
   i->update_attr([&](InodeAttr& x) {
     x.mode = (x.mode & abi::S_IFMT_) | mode;
-    x.ctime_ns = realtime_now();
+    x.ctime_ns = i->sb().now();
   });
   return {};
 }
@@ -56,7 +56,7 @@ Result<void> Vfs::chown(Task& t, const Path& p, uint32_t uid, uint32_t gid) {
       x.mode &= ~abi::S_ISUID_;
       if (x.mode & 0010) x.mode &= ~abi::S_ISGID_;  // setgid with group-exec: a setgid program
     }
-    x.ctime_ns = realtime_now();
+    x.ctime_ns = i->sb().now();
   });
   return {};
 }
@@ -101,7 +101,7 @@ void file_remove_privs(const Credentials& c, Inode& i) {
     if ((x.mode & abi::S_ISGID_) && ((x.mode & 0010) || !c.in_group(x.gid))) kill |= abi::S_ISGID_;
     if (!kill) return;
     x.mode &= ~kill;
-    x.ctime_ns = realtime_now();
+    x.ctime_ns = i.sb().now();
   });
 }
 
@@ -134,7 +134,7 @@ Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
 Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
   RefPtr<Inode> i = p.inode();
   const Credentials& c = t.creds();
-  const int64_t now = realtime_now();
+  const int64_t now = i->sb().now();
   bool explicit_time = false;
   if (times) {
     for (int k = 0; k < 2; ++k) {

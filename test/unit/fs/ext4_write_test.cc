@@ -1544,3 +1544,34 @@ TEST_CASE("ext4: new inodes' generations follow the instance's seed", "[ext4]") 
   // Without a seed, two instances draw different numbers.
   CHECK(generations("", "d") != generations("", "e"));
 }
+
+// Issue 18.1: a filesystem reads the time through the instance it is mounted in, whoever
+// acts: a task's write and the shutdown that marks the image clean (a host thread) both
+// stamp the instance's clock, not the host's.
+TEST_CASE("ext4: file times and the superblock's write time follow the instance's clock", "[ext4]") {
+  test::TempDir tmp;
+  const std::string img = tmp.path + "/fs.img";
+  make_image(tmp, img, "ext4", "", 4096);
+  constexpr int64_t kThen = 1893456000;  // 2030-01-01, far from the host's now
+  {
+    auto k = test::boot("ubda=" + img);
+    REQUIRE(test::run_task(*k, [] {
+              const struct timespec ts = {kThen, 0};
+              if (sys(SYS_clock_settime, CLOCK_REALTIME, &ts) != 0) return 1;
+              if (mount_rw() != 0) return 2;
+              const long fd = sys(SYS_openat, AT_FDCWD, "/mnt/new", O_CREAT | O_WRONLY, 0644);
+              if (fd < 0) return 3;
+              sys(SYS_close, fd);
+              return 0;  // left mounted: shutdown writes the superblock back
+            }) == 0);
+  }
+  const std::string st = debugfs(img, "stat /new");
+  INFO(st);
+  CHECK(st.find("2030") != std::string::npos);
+  std::vector<char> raw = test::read_file(img);
+  REQUIRE(raw.size() > 2048);
+  uint32_t wtime = 0;
+  memcpy(&wtime, raw.data() + 1024 + 0x30, 4);  // s_wtime
+  CHECK(wtime >= kThen);
+  CHECK(wtime < kThen + 3600);
+}

@@ -27,7 +27,7 @@ void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log, Entropy& rng);
 // Mounts the filesystem on bdev as kind ("ext2", "ext3", "ext4"). *why says what is
 // wrong when it fails (also in the kernel log).
 Result<RefPtr<SuperBlock>> mount_ext4(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string_view kind,
-                                      unsigned long flags, std::string_view data, Klog& log, Entropy& rng,
+                                      unsigned long flags, std::string_view data, Klog& log, Entropy& rng, const RealtimeClock& clock,
                                       std::string* why);
 
 }  // namespace uml::kern

@@ -38,8 +38,8 @@ Result<RefPtr<SuperBlock>> Ext4Fs::find_mounted(const Bdev* bdev, std::string_vi
   return share(static_cast<Ext4Fs*>(bdev->holder_locked()), kind);
 }
 
-Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log, Entropy& rng)
-    : SuperBlock(std::move(kind), bdev->dev().rdev()), m_bdev(std::move(bdev)), m_log(log), m_rng(rng),
+Ext4Fs::Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, const RealtimeClock& clock, Klog& log, Entropy& rng)
+    : SuperBlock(std::move(kind), bdev->dev().rdev(), clock), m_bdev(std::move(bdev)), m_log(log), m_rng(rng),
       m_devname(m_bdev->dev().name()) {
   m_bdev->get();  // a mounted disk is busy: it cannot be removed
 }
@@ -148,7 +148,7 @@ Result<MetaBlock> Ext4Fs::read_block(SchedEntity& self, uint64_t blk, uint64_t a
 
 Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
                                          unsigned long flags, std::string_view data, Klog& log,
-                                         Entropy& rng, std::string* why) {
+                                         Entropy& rng, const RealtimeClock& clock, std::string* why) {
   // A disk mounted already: its superblock again, with the first mount's options; a
   // read-only/read-write mismatch is BUSY, as mount_bdev's.
   const bool want_ro = flags & abi::MS_RDONLY_;
@@ -156,7 +156,7 @@ Result<RefPtr<SuperBlock>> Ext4Fs::mount(SchedEntity& self, std::shared_ptr<Bdev
     if (sb->read_only() != want_ro) return Errno::BUSY;
     return sb;
   }
-  auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), log, rng));
+  auto fs = RefPtr<Ext4Fs>::adopt(new Ext4Fs(std::move(kind), std::move(bdev), clock, log, rng));
   if (!parse_options(data, &fs->m_opts, why)) {
     fs->warning("%s", why->c_str());
     return Errno::INVAL;
@@ -330,7 +330,7 @@ Result<void> Ext4Fs::recover_journal(SchedEntity& self, bool to_disk, std::strin
 }
 
 Result<void> Ext4Fs::write_super(SchedEntity& self) {
-  put_le32(m_sb_raw + 0x30, static_cast<uint32_t>(realtime_now() / 1'000'000'000));  // s_wtime
+  put_le32(m_sb_raw + 0x30, static_cast<uint32_t>(now() / 1'000'000'000));  // s_wtime
   // The free counts, as ext4_commit_super writes its counters' sums.
   uint64_t bfree = 0, ifree = 0;
   {
@@ -378,7 +378,7 @@ Result<void> Ext4Fs::enter_rw(SchedEntity& self, bool remount, std::string* why)
   if (!(m_mount_state & 1)) warning("warning: mounting unchecked fs, running e2fsck is recommended");
   put_le16(m_sb_raw + 0x3A, static_cast<uint16_t>(m_mount_state & ~1u));
   put_le16(m_sb_raw + 0x34, static_cast<uint16_t>(le16(m_sb_raw + 0x34) + 1));  // s_mnt_count
-  put_le32(m_sb_raw + 0x2C, static_cast<uint32_t>(realtime_now() / 1'000'000'000));  // s_mtime
+  put_le32(m_sb_raw + 0x2C, static_cast<uint32_t>(now() / 1'000'000'000));  // s_mtime
   TRY(write_super(self));
   TRY(sync_disk(self));
   m_rw = true;

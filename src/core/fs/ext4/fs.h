@@ -75,7 +75,7 @@ class Ext4Fs final : public SuperBlock {
   // metadata), NOSYS-free: an unsupported feature is INVAL with the reason in *why and the
   // kernel log. self: who waits for the disk.
   static Result<RefPtr<SuperBlock>> mount(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string kind,
-                                          unsigned long flags, std::string_view data, Klog& log, Entropy& rng,
+                                          unsigned long flags, std::string_view data, Klog& log, Entropy& rng, const RealtimeClock& clock,
                                           std::string* why);
   ~Ext4Fs() override;
   // A random number from the instance's generator (a new inode's i_generation).
@@ -137,7 +137,7 @@ class Ext4Fs final : public SuperBlock {
   void forget(Ext4Inode* i);
 
  private:
-  Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, Klog& log, Entropy& rng);
+  Ext4Fs(std::string kind, std::shared_ptr<Bdev> bdev, const RealtimeClock& clock, Klog& log, Entropy& rng);
   void kill() override;
   // The superblock and group descriptors, from the disk or the overlay.
   // Mount options (ro, noload/norecovery, errors=, inode_readahead_blks=): INVAL with the

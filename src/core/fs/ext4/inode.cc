@@ -84,7 +84,7 @@ Result<void> Ext4Inode::set_fsflags(SchedEntity& self, uint32_t flags) {
     m_raw.flags = (old & ~kVfsFlags) | (flags & kVfsFlags);
   }
   m_fsflags.store(flags & kVfsFlags, std::memory_order_relaxed);
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   {
     SpinGuard g(m_attr_lock);
     m_attr.ctime_ns = now;
@@ -251,7 +251,7 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
   const uint64_t new_size = std::max(old_size, n ? off + n.value() : 0);
   if (new_size != end) m_data->set_size(new_size);
   if (!n) return n;
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) {
     a.size = new_size;
     a.mtime_ns = a.ctime_ns = now;
@@ -268,7 +268,7 @@ Result<void> Ext4Inode::truncate(uint64_t size) {
   if (size != attr().size) TRY(uninline(self_entity()));
   if (size > max_file_bytes()) return Errno::FBIG;
   const uint64_t old_size = attr().size;
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   if (size < old_size) {
     SchedEntity& self = self_entity();
     const uint32_t bs = fs().block_size();
@@ -324,7 +324,7 @@ Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
   const uint64_t max_bytes = max_file_bytes();
   if (off >= max_bytes || len > max_bytes - off) return Errno::FBIG;
   const uint64_t end = off + len;
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   if (mode & (kCollapse | kInsert)) return shift_range(self, (mode & kCollapse) != 0, off, len);
   const uint64_t size = attr().size;
   if (mode & kPunch) {
@@ -433,7 +433,7 @@ Result<void> Ext4Inode::shift_range(SchedEntity& self, bool collapse, uint64_t o
   }
   const uint64_t new_size = collapse ? size - len : size + len;
   m_data->set_size(new_size);
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) {
     a.size = new_size;
     a.mtime_ns = a.ctime_ns = now;

@@ -335,7 +335,7 @@ Result<void> Ext4Inode::set_entry(SchedEntity& self, std::string_view name, uint
 }
 
 void Ext4Inode::change_links(int delta) {
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) {
     a.ctime_ns = now;
     if (is_dir() && a.nlink == 1 && delta > 0) return;  // past EXT4_LINK_MAX: stays 1
@@ -366,7 +366,7 @@ Result<RefPtr<Ext4Inode>> Ext4Inode::new_inode(SchedEntity& self, uint32_t mode,
     }
     blk = a.value();
   }
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   std::vector<uint8_t> raw(s.inode_size, 0);
   const uint16_t extra = s.inode_size > 128 ? static_cast<uint16_t>(std::min<size_t>(32, s.inode_size - 128)) : 0;
   if (extra) put_le16(raw.data() + 0x80, extra);
@@ -453,7 +453,7 @@ Result<RefPtr<Inode>> Ext4Inode::create(std::string_view name, uint32_t mode, ui
   }
   child->update_attr([&](InodeAttr& a) { a.nlink = dir ? 2 : 1; });
   if (dir) change_links(1);
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
   return RefPtr<Inode>(std::move(child));
 }
@@ -472,7 +472,7 @@ Result<void> Ext4Inode::link(std::string_view name, Inode& target_inode) {
   SchedEntity& self = self_entity();
   TRY(add_entry(self, name, target.ino32(), target.mode()));
   target.change_links(1);
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
   return {};
 }
@@ -485,15 +485,15 @@ Result<void> Ext4Inode::remove(std::string_view name, bool dir) {
   if (dir && !victim->empty_dir()) return Errno::NOTEMPTY;
   TRY(remove_entry(self, name));
   if (dir) {
-    victim->update_attr([](InodeAttr& a) {
+    victim->update_attr([now = sb().now()](InodeAttr& a) {
       a.nlink = 0;
-      a.ctime_ns = realtime_now();
+      a.ctime_ns = now;
     });
     change_links(-1);
   } else {
     victim->change_links(-1);
   }
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
   return {};
 }
@@ -520,9 +520,9 @@ Result<void> Ext4Inode::rename(std::string_view name, Inode& new_dir_inode, std:
   TRY(remove_entry(self, name));
   if (replaced) {
     if (replaced->is_dir()) {
-      replaced->update_attr([](InodeAttr& a) {
+      replaced->update_attr([now = sb().now()](InodeAttr& a) {
         a.nlink = 0;
-        a.ctime_ns = realtime_now();
+        a.ctime_ns = now;
       });
       new_dir.change_links(-1);
     } else {
@@ -534,7 +534,7 @@ Result<void> Ext4Inode::rename(std::string_view name, Inode& new_dir_inode, std:
     change_links(-1);
     new_dir.change_links(1);
   }
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   moving->update_attr([&](InodeAttr& a) { a.ctime_ns = now; });
   update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
   if (&new_dir != this) new_dir.update_attr([&](InodeAttr& a) { a.mtime_ns = a.ctime_ns = now; });
@@ -559,7 +559,7 @@ Result<void> Ext4Inode::exchange(std::string_view name, Inode& new_dir_inode, st
       new_dir.change_links(ia->is_dir() ? 1 : -1);
     }
   }
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   for (Ext4Inode* i : {ia.get(), ib.get()}) i->update_attr([&](InodeAttr& x) { x.ctime_ns = now; });
   update_attr([&](InodeAttr& x) { x.mtime_ns = x.ctime_ns = now; });
   if (&new_dir != this) new_dir.update_attr([&](InodeAttr& x) { x.mtime_ns = x.ctime_ns = now; });
@@ -650,7 +650,7 @@ Result<void> Ext4Inode::release(SchedEntity& self) {
   }
   {
     SpinGuard g(m_map_lock);
-    m_raw.dtime = static_cast<uint64_t>(realtime_now() / 1'000'000'000);
+    m_raw.dtime = static_cast<uint64_t>(sb().now() / 1'000'000'000);
     memset(m_raw.block, 0, sizeof m_raw.block);
     // An extent-mapped inode keeps an empty root, as ext4_ext_truncate leaves it: e2fsck
     // counts an extents flag over a bad header against the inodes around it, and declares

@@ -7,9 +7,9 @@
 namespace uml::kern {
 
 Result<RefPtr<SuperBlock>> mount_ext4(SchedEntity& self, std::shared_ptr<Bdev> bdev, std::string_view kind,
-                                      unsigned long flags, std::string_view data, Klog& log, Entropy& rng,
+                                      unsigned long flags, std::string_view data, Klog& log, Entropy& rng, const RealtimeClock& clock,
                                       std::string* why) {
-  return ext4::Ext4Fs::mount(self, std::move(bdev), std::string(kind), flags, data, log, rng, why);
+  return ext4::Ext4Fs::mount(self, std::move(bdev), std::string(kind), flags, data, log, rng, clock, why);
 }
 
 void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log, Entropy& rng) {
@@ -27,7 +27,7 @@ void register_ext4(Vfs& vfs, DiskTable& disks, Klog& log, Entropy& rng) {
           std::shared_ptr<Bdev> bdev = disks.find_rdev(a.rdev);
           if (!bdev) return Errno::NXIO;
           std::string why;  // in the kernel log already
-          return mount_ext4(*t, std::move(bdev), kind, flags, data, log, rng, &why);
+          return mount_ext4(*t, std::move(bdev), kind, flags, data, log, rng, vfs.clock(), &why);
         }});
   }
 }

@@ -139,7 +139,7 @@ Result<void> Ext4Inode::set_xattr(SchedEntity& self, std::string_view name, cons
     m_ibody_xattrs = std::move(new_area);
   }
   // The change time, and with it the inode (its area and xattr block) stored.
-  const int64_t now = realtime_now();
+  const int64_t now = sb().now();
   update_attr([&](InodeAttr& a) { a.ctime_ns = now; });
   return {};
 }

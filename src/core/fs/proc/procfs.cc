@@ -65,7 +65,7 @@ uint32_t dev_minor(uint64_t d) { return static_cast<uint32_t>((d & 0xff) | ((d >
 
 class ProcSuper final : public SuperBlock {
  public:
-  ProcSuper(Kernel& k, uint64_t dev) : SuperBlock("proc", dev), m_kernel(k) {
+  ProcSuper(Kernel& k, uint64_t dev) : SuperBlock("proc", dev, k.realtime()), m_kernel(k) {
     m_cache_negative = false;
     m_blocksize = 1024;  // proc_fill_super's s_blocksize
   }
@@ -234,17 +234,17 @@ class ProcBuilder {
   explicit ProcBuilder(ProcSuper& sb) : m_sb(sb), m_k(sb.kernel()) {}
 
   RefPtr<Inode> file(uint32_t mode, Generator g, Writer w = {}, uint32_t uid = 0, uint32_t gid = 0) {
-    return make_ref<ProcFile>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFREG_ | mode, uid, gid),
+    return make_ref<ProcFile>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(m_sb.now(), abi::S_IFREG_ | mode, uid, gid),
                               std::move(g), std::move(w));
   }
   RefPtr<Inode> link(ProcLink::Target target, ProcLink::Magic magic = {}, uint32_t uid = 0,
                      uint32_t gid = 0, std::function<bool()> valid = {}) {
-    return make_ref<ProcLink>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFLNK_ | 0777, uid, gid),
+    return make_ref<ProcLink>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(m_sb.now(), abi::S_IFLNK_ | 0777, uid, gid),
                               std::move(target), std::move(magic), std::move(valid));
   }
   RefPtr<Inode> dir(uint32_t mode, ProcDir::List list, ProcDir::Lookup lookup,
                     std::function<bool()> valid = {}, uint32_t uid = 0, uint32_t gid = 0) {
-    return make_ref<ProcDir>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(abi::S_IFDIR_ | mode, uid, gid),
+    return make_ref<ProcDir>(m_sb, m_sb.alloc_ino(), InodeAttr::fresh(m_sb.now(), abi::S_IFDIR_ | mode, uid, gid),
                              std::move(list), std::move(lookup), std::move(valid));
   }
   // A directory of fixed entries, plus an optional dynamic part after them.

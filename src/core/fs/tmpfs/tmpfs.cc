@@ -22,8 +22,8 @@ constexpr uint64_t kPage = 4096;
 
 class TmpfsSuper final : public SuperBlock {
  public:
-  TmpfsSuper(std::string fstype, uint64_t dev, const TmpfsOptions& o)
-      : SuperBlock(std::move(fstype), dev), m_max_pages(o.size_bytes / kPage), m_max_inodes(o.nr_inodes) {}
+  TmpfsSuper(std::string fstype, uint64_t dev, const RealtimeClock& clock, const TmpfsOptions& o)
+      : SuperBlock(std::move(fstype), dev, clock), m_max_pages(o.size_bytes / kPage), m_max_inodes(o.nr_inodes) {}
   void set_root_inode(RefPtr<Inode> r) { set_root(std::move(r)); }
 
   abi::statfs statfs() override {
@@ -86,7 +86,7 @@ class TmpfsSuper final : public SuperBlock {
   PagePool m_pool;  // file pages (freed by the files' evictions, before the superblock)
 };
 
-void touch_mc(InodeAttr& a) { a.mtime_ns = a.ctime_ns = realtime_now(); }
+void touch_mc(InodeAttr& a, int64_t now) { a.mtime_ns = a.ctime_ns = now; }
 
 // What every tmpfs inode has: its charge against nr_inodes, and xattrs in memory.
 class TmpfsInode : public Inode {
@@ -99,12 +99,12 @@ class TmpfsInode : public Inode {
   Result<std::string> getxattr(std::string_view name) override { return m_xattrs.get(name); }
   Result<void> setxattr(std::string_view name, std::string_view value, int flags) override {
     TRY(m_xattrs.set(name, value, flags));
-    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
+    update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
   Result<void> removexattr(std::string_view name) override {
     TRY(m_xattrs.remove(name));
-    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
+    update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
   Result<std::vector<std::string>> listxattr() override { return m_xattrs.list(); }
@@ -116,7 +116,7 @@ class TmpfsInode : public Inode {
     constexpr uint32_t kModifiable = abi::FS_IMMUTABLE_FL_ | abi::FS_APPEND_FL_ | abi::FS_NODUMP_FL_ | abi::FS_NOATIME_FL_;
     if (flags & ~kModifiable) return Errno::OPNOTSUPP;
     m_fsflags.store(flags, std::memory_order_relaxed);
-    update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
+    update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
 
@@ -206,9 +206,10 @@ class TmpfsFile final : public TmpfsInode {
       }
     }
     if (done == 0 && buf.size() > 0) return nospc ? Errno::NOSPC : Errno::FAULT;
+    const int64_t now = sb().now();
     update_attr([&](InodeAttr& a) {
       if (off + done > a.size) a.size = off + done;
-      touch_mc(a);
+      touch_mc(a, now);
     });
     return done;
   }
@@ -227,9 +228,10 @@ class TmpfsFile final : public TmpfsInode {
       if (size % kExtent && keep > 0 && keep <= m_extents.size() && m_extents[keep - 1])
         memset(m_extents[keep - 1] + size % kExtent, 0, kExtent - size % kExtent);
     }
+    const int64_t now = sb().now();
     update_attr([&](InodeAttr& a) {
       a.size = size;
-      touch_mc(a);
+      touch_mc(a, now);
     });
     return {};
   }
@@ -251,7 +253,7 @@ class TmpfsFile final : public TmpfsInode {
           pos += n;
         }
       }
-      update_attr(touch_mc);
+      update_attr([now = sb().now()](InodeAttr& a) { touch_mc(a, now); });
       return {};
     }
     {
@@ -282,9 +284,10 @@ class TmpfsFile final : public TmpfsInode {
         --need;
       }
     }
+    const int64_t now = sb().now();
     update_attr([&](InodeAttr& a) {
       if (!(mode & abi::FALLOC_FL_KEEP_SIZE_) && end > a.size) a.size = end;
-      a.ctime_ns = realtime_now();
+      a.ctime_ns = now;
     });
     return {};
   }
@@ -354,7 +357,7 @@ class TmpfsDir final : public TmpfsInode {
                                uint64_t rdev, std::string_view target) override {
     if (!super().charge_inode()) return Errno::NOSPC;  // nr_inodes= reached
     const uint64_t ino = m_sb.alloc_ino();
-    const InodeAttr a = InodeAttr::fresh(mode, uid, gid, rdev);
+    const InodeAttr a = InodeAttr::fresh(sb().now(), mode, uid, gid, rdev);
     RefPtr<Inode> child;
     switch (mode & abi::S_IFMT_) {
       case abi::S_IFDIR_: {
@@ -379,16 +382,16 @@ class TmpfsDir final : public TmpfsInode {
 
   Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override {
     if (!super().charge_inode()) return Errno::NOSPC;
-    InodeAttr a = InodeAttr::fresh(abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
+    InodeAttr a = InodeAttr::fresh(sb().now(), abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
     a.nlink = 0;
     return RefPtr<Inode>(make_ref<TmpfsFile>(m_sb, m_sb.alloc_ino(), a));
   }
 
   Result<void> link(std::string_view name, Inode& target) override {
     insert(name, RefPtr<Inode>(&target));
-    target.update_attr([](InodeAttr& a) {
+    target.update_attr([now = sb().now()](InodeAttr& a) {
       ++a.nlink;
-      a.ctime_ns = realtime_now();
+      a.ctime_ns = now;
     });
     return {};
   }
@@ -399,9 +402,10 @@ class TmpfsDir final : public TmpfsInode {
     RefPtr<Inode> victim = it->second.inode;
     if (dir && !victim->empty_dir()) return Errno::NOTEMPTY;
     erase(it);
+    const int64_t now = sb().now();
     victim->update_attr([&](InodeAttr& a) {
       a.nlink = dir ? 0 : a.nlink - 1;
-      a.ctime_ns = realtime_now();
+      a.ctime_ns = now;
     });
     if (dir) update_attr([](InodeAttr& d) { --d.nlink; });
     return {};
@@ -423,7 +427,7 @@ class TmpfsDir final : public TmpfsInode {
       update_attr([](InodeAttr& d) { --d.nlink; });
       new_dir.update_attr([](InodeAttr& d) { ++d.nlink; });
     }
-    moving->update_attr([](InodeAttr& a) { a.ctime_ns = realtime_now(); });
+    moving->update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
 
@@ -438,10 +442,10 @@ class TmpfsDir final : public TmpfsInode {
       update_attr([&](InodeAttr& d) { d.nlink += b_dir ? 1 : -1; });
       new_dir.update_attr([&](InodeAttr& d) { d.nlink += a_dir ? 1 : -1; });
     }
-    update_attr(touch_mc);
-    new_dir.update_attr(touch_mc);
-    a->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = realtime_now(); });
-    b->second.inode->update_attr([](InodeAttr& x) { x.ctime_ns = realtime_now(); });
+    update_attr([now = sb().now()](InodeAttr& a) { touch_mc(a, now); });
+    new_dir.update_attr([now = sb().now()](InodeAttr& a) { touch_mc(a, now); });
+    a->second.inode->update_attr([now = sb().now()](InodeAttr& x) { x.ctime_ns = now; });
+    b->second.inode->update_attr([now = sb().now()](InodeAttr& x) { x.ctime_ns = now; });
     return {};
   }
 
@@ -479,17 +483,17 @@ class TmpfsDir final : public TmpfsInode {
     auto [it, fresh] = m_entries.insert_or_assign(std::string(name), Entry{std::move(inode), cookie});
     (void)fresh;
     m_order[cookie] = &*it;
-    update_attr([](InodeAttr& d) {
+    update_attr([now = sb().now()](InodeAttr& d) {
       d.size += kBogoDirentSize;
-      touch_mc(d);
+      touch_mc(d, now);
     });
   }
   void erase(Map::iterator it) {
     m_order.erase(it->second.cookie);
     m_entries.erase(it);
-    update_attr([](InodeAttr& d) {
+    update_attr([now = sb().now()](InodeAttr& d) {
       d.size -= kBogoDirentSize;
-      touch_mc(d);
+      touch_mc(d, now);
     });
   }
 
@@ -595,9 +599,9 @@ Result<void> parse_tmpfs_options(std::string_view data, TmpfsOptions& o, bool re
   return {};
 }
 
-RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const TmpfsOptions& o) {
-  auto sb = make_ref<TmpfsSuper>(std::move(fstype), dev, o);
-  InodeAttr a = InodeAttr::fresh(abi::S_IFDIR_ | (o.mode & abi::S_IALLUGO_), o.uid, o.gid, 0);
+RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const RealtimeClock& clock, const TmpfsOptions& o) {
+  auto sb = make_ref<TmpfsSuper>(std::move(fstype), dev, clock, o);
+  InodeAttr a = InodeAttr::fresh(sb->now(), abi::S_IFDIR_ | (o.mode & abi::S_IALLUGO_), o.uid, o.gid, 0);
   a.size = 2 * kBogoDirentSize;
   sb->charge_inode();  // the root counts, as in shmem
   sb->set_root_inode(make_ref<TmpfsDir>(*sb, sb->alloc_ino(), a));

@@ -31,6 +31,6 @@ Result<void> parse_tmpfs_options(std::string_view data, TmpfsOptions& o, bool re
 
 // A new tmpfs (fstype is "tmpfs", or "devtmpfs" for the one behind /dev); dev is its
 // device number.
-RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const TmpfsOptions& o);
+RefPtr<SuperBlock> make_tmpfs(std::string fstype, uint64_t dev, const RealtimeClock& clock, const TmpfsOptions& o);
 
 }  // namespace uml::kern
