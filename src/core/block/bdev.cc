@@ -5,7 +5,7 @@
 
 #include "core/abi/fs.h"
 #include "core/block/page_io.h"
-#include "core/task/task.h"
+#include "core/cred/actor.h"
 #include "core/vfs/file.h"
 
 namespace uml::kern {
@@ -138,7 +138,7 @@ BdevFile::~BdevFile() {
   m_bdev->put();
 }
 
-Result<size_t> BdevFile::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) {
+Result<size_t> BdevFile::read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) {
   if (f.flags() & abi::O_DIRECT_) {
     const size_t n = TRY(m_bdev->direct_io(self, false, *pos, buf));
     *pos += n;
@@ -151,7 +151,7 @@ Result<size_t> BdevFile::read(File& f, SchedEntity& self, const IoBuffer& buf, u
 
 // blkdev_write_iter: EPERM on a read-only disk, ENOSPC at or past the end, a short write
 // up to it.
-Result<size_t> BdevFile::write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) {
+Result<size_t> BdevFile::write(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) {
   if (m_bdev->dev().read_only()) return Errno::PERM;
   if (buf.size() == 0) return size_t{0};
   if (*pos >= m_bdev->size()) return Errno::NOSPC;
@@ -187,7 +187,7 @@ Result<int64_t> BdevFile::llseek(File&, uint64_t cur, int64_t off, int whence) {
   return to;
 }
 
-Result<void> BdevFile::fsync(File&, SchedEntity& self, bool) {
+Result<void> BdevFile::fsync(File&, Actor& self, bool) {
   // blkdev_fsync: write back and wait, report a writeback error once, then flush the disk.
   TRY(m_bdev->mapping().write_and_wait(self, 0, ~uint64_t{0} - 1, &m_wb_seen));
   return m_bdev->flush(self);
@@ -195,7 +195,7 @@ Result<void> BdevFile::fsync(File&, SchedEntity& self, bool) {
 
 // blkdev_fallocate: PUNCH_HOLE (with KEEP_SIZE) zeroes the range through discard; ZERO_RANGE
 // writes zeros.
-Result<void> BdevFile::fallocate(File&, SchedEntity& self, int mode, int64_t off, int64_t len) {
+Result<void> BdevFile::fallocate(File&, Actor& self, int mode, int64_t off, int64_t len) {
   constexpr int kKeepSize = 0x01, kPunch = 0x02, kNoHideStale = 0x04, kZero = 0x10;
   if (mode & ~(kKeepSize | kPunch | kNoHideStale | kZero)) return Errno::OPNOTSUPP;
   const uint64_t size = m_bdev->size();
@@ -219,8 +219,7 @@ Result<void> BdevFile::fallocate(File&, SchedEntity& self, int mode, int64_t off
   }
 }
 
-Result<long> BdevFile::ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) {
-  Task& t = static_cast<Task&>(self);
+Result<long> BdevFile::ioctl(File& f, Actor& self, unsigned cmd, uintptr_t arg) {
   BlockDevice& dev = m_bdev->dev();
   // The ioctl's argument is guest memory: every access is a guarded copy.
   auto put = [&](const auto& v) -> Result<long> {
@@ -252,7 +251,7 @@ Result<long> BdevFile::ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t
     case kBLKRAGET: return put_u64(m_bdev->mapping().readahead_max() * PageCache::kPage / 512);
     case kBLKFLSBUF: {
       // blkdev_flushbuf: CAP_SYS_ADMIN; write back, then drop the clean pages.
-      if (!t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
+      if (!self.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
       TRY(m_bdev->mapping().write_and_wait(self, 0, ~uint64_t{0} - 1, nullptr));
       m_bdev->mapping().invalidate(&self, 0, ~uint64_t{0} - 1, false);
       return 0;
@@ -266,14 +265,14 @@ Result<long> BdevFile::ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t
       return 0;
     }
     case kBLKROSET: {  // blkdev_roset
-      if (!t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
+      if (!self.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
       int ro;
       if (!IoBuffer::user(arg, sizeof ro).read_into(0, &ro, sizeof ro)) return Errno::FAULT;
       dev.set_read_only(ro != 0);
       return 0;
     }
     case kBLKRASET:  // in 512-byte sectors, as Linux's
-      if (!t.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
+      if (!self.creds().capable(abi::CAP_SYS_ADMIN)) return Errno::ACCES;
       m_bdev->mapping().set_readahead_max(static_cast<uint64_t>(arg) * 512 / PageCache::kPage);
       return 0;
     default:

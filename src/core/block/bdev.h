@@ -65,12 +65,12 @@ class BdevFile final : public FileOps {
  public:
   explicit BdevFile(std::shared_ptr<Bdev> bdev);
   ~BdevFile() override;
-  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
-  Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
   Result<int64_t> llseek(File& f, uint64_t cur, int64_t off, int whence) override;
-  Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) override;
-  Result<void> fsync(File& f, SchedEntity& self, bool datasync) override;
-  Result<void> fallocate(File& f, SchedEntity& self, int mode, int64_t off, int64_t len) override;
+  Result<long> ioctl(File& f, Actor& self, unsigned cmd, uintptr_t arg) override;
+  Result<void> fsync(File& f, Actor& self, bool datasync) override;
+  Result<void> fallocate(File& f, Actor& self, int mode, int64_t off, int64_t len) override;
   Bdev& bdev() const { return *m_bdev; }
 
  private:

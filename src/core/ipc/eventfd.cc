@@ -7,7 +7,7 @@ namespace uml::kern {
 
 // eventfd_read: the counter (or 1), once it is not 0. The claim happens in the wait's
 // predicate, under the queue lock, so two readers never take the same count.
-Result<size_t> EventFd::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> EventFd::read(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   if (buf.size() < sizeof(uint64_t)) return Errno::INVAL;
   uint64_t got = 0;
   auto take = [&] {
@@ -34,7 +34,7 @@ Result<size_t> EventFd::read(File& f, SchedEntity& self, const IoBuffer& buf, ui
 }
 
 // eventfd_write: adds the value once the sum stays at most 2^64 - 2.
-Result<size_t> EventFd::write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> EventFd::write(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   if (buf.size() < sizeof(uint64_t)) return Errno::INVAL;
   uint64_t v = 0;
   if (!buf.read_into(0, &v, sizeof v)) return Errno::FAULT;

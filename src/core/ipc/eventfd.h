@@ -14,8 +14,8 @@ namespace uml::kern {
 class EventFd final : public FileOps {
  public:
   EventFd(uint64_t initial, bool semaphore) : m_count(initial), m_semaphore(semaphore) {}
-  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
-  Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
   // noop_llseek (lseek succeeds and moves nothing), but no pread/pwrite.
   bool positional() const override { return false; }
   uint64_t count() const { return m_count.load(std::memory_order_acquire); }

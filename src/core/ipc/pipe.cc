@@ -4,21 +4,20 @@
 
 #include "core/abi/fs.h"
 #include "core/abi/signal.h"
-#include "core/task/task.h"
+#include "core/cred/actor.h"
 #include "core/vfs/file.h"
 #include "core/vfs/inode.h"
 
 namespace uml::kern {
 
 // fs/pipe.c: EPIPE, and SIGPIPE to the writer (send_sig(SIGPIPE, current, 0)).
-Result<size_t> Pipe::broken(SchedEntity& self) {
-  Task& t = static_cast<Task&>(self);
-  Signals::send_to_task(t, Signals::user_info(abi::SIGPIPE_, t));
+Result<size_t> Pipe::broken(Actor& self) {
+  self.signal_self(abi::SIGPIPE_);
   return Errno::PIPE;
 }
 
 // fs/pipe.c: pipe_read. Packet mode reads one slot (a packet) and drops what did not fit.
-Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock) {
+Result<size_t> Pipe::read(Actor& self, const IoBuffer& buf, bool nonblock) {
   if (buf.size() == 0) return size_t{0};
   for (;;) {
     size_t n = 0;
@@ -67,7 +66,7 @@ Result<size_t> Pipe::read(SchedEntity& self, const IoBuffer& buf, bool nonblock)
 
 // fs/pipe.c: pipe_write. The sub-page remainder of a write may go into the last page; the
 // rest takes new slots, a page at a time, so a write of up to PIPE_BUF lands whole.
-Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock) {
+Result<size_t> Pipe::write(Actor& self, const IoBuffer& buf, bool nonblock) {
   const size_t total = buf.size();
   if (readers() == 0) return broken(self);
   if (total == 0) return size_t{0};
@@ -123,7 +122,7 @@ Result<size_t> Pipe::write(SchedEntity& self, const IoBuffer& buf, bool nonblock
   }
 }
 
-Result<size_t> Pipe::set_capacity(SchedEntity& self, size_t want, bool privileged) {
+Result<size_t> Pipe::set_capacity(Actor& self, size_t want, bool privileged) {
   if (want > (size_t{1} << 31)) return Errno::INVAL;
   // round_pipe_size: whole pages, a power of two of them.
   size_t size = kPage;
@@ -162,14 +161,14 @@ void Pipe::drop_writer() {
   }
 }
 
-Result<void> Pipe::wait_for_writer(SchedEntity& self) {
+Result<void> Pipe::wait_for_writer(Actor& self) {
   const uint64_t seen = m_writer_opens.load(std::memory_order_acquire);
   return m_opened.wait_event(
       self, [&] { return writers() > 0 || m_writer_opens.load(std::memory_order_acquire) != seen; },
       interruptible_wait());
 }
 
-Result<void> Pipe::wait_for_reader(SchedEntity& self) {
+Result<void> Pipe::wait_for_reader(Actor& self) {
   const uint64_t seen = m_reader_opens.load(std::memory_order_acquire);
   return m_opened.wait_event(
       self, [&] { return readers() > 0 || m_reader_opens.load(std::memory_order_acquire) != seen; },
@@ -208,15 +207,15 @@ PipeEnd::~PipeEnd() {
   if (m_writer) m_pipe->drop_writer();
 }
 
-Result<size_t> PipeEnd::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> PipeEnd::read(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   return m_pipe->read(self, buf, f.flags() & abi::O_NONBLOCK_);
 }
 
-Result<size_t> PipeEnd::write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> PipeEnd::write(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   return m_pipe->write(self, buf, f.flags() & abi::O_NONBLOCK_);
 }
 
-Result<long> PipeEnd::ioctl(File&, SchedEntity&, unsigned cmd, uintptr_t arg) {
+Result<long> PipeEnd::ioctl(File&, Actor&, unsigned cmd, uintptr_t arg) {
   constexpr unsigned FIONREAD = 0x541B;
   if (cmd != FIONREAD) return Errno::NOTTY;
   const int32_t n = static_cast<int32_t>(std::min<size_t>(m_pipe->available(), INT32_MAX));
@@ -228,7 +227,7 @@ Result<long> PipeEnd::ioctl(File&, SchedEntity&, unsigned cmd, uintptr_t arg) {
 
 namespace uml::kern {
 
-Result<std::shared_ptr<FileOps>> open_fifo(SchedEntity& self, Inode& inode, int flags) {
+Result<std::shared_ptr<FileOps>> open_fifo(Actor& self, Inode& inode, int flags) {
   std::shared_ptr<Pipe> pipe = inode.fifo();
   const bool nonblock = flags & abi::O_NONBLOCK_;
   switch (flags & abi::O_ACCMODE_) {

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <memory>
 #include <vector>
 
 #include "core/base/io_buffer.h"
@@ -37,13 +36,13 @@ class Pipe {
 
   Pipe() = default;
 
-  Result<size_t> read(SchedEntity& self, const IoBuffer& buf, bool nonblock);
-  Result<size_t> write(SchedEntity& self, const IoBuffer& buf, bool nonblock);
+  Result<size_t> read(Actor& self, const IoBuffer& buf, bool nonblock);
+  Result<size_t> write(Actor& self, const IoBuffer& buf, bool nonblock);
   size_t available() const { return m_len.load(std::memory_order_acquire); }
   size_t capacity() const { return m_cap.load(std::memory_order_acquire); }
   // F_SETPIPE_SZ: the new capacity (rounded up to a power of two pages), or BUSY when the
   // pipe holds more than that, PERM past the unprivileged maximum without CAP_SYS_RESOURCE.
-  Result<size_t> set_capacity(SchedEntity& self, size_t want, bool privileged);
+  Result<size_t> set_capacity(Actor& self, size_t want, bool privileged);
 
   // Ends come and go (open, the last close of a description).
   void add_reader();
@@ -58,28 +57,28 @@ class Pipe {
   uint32_t writers() const { return m_writers.load(std::memory_order_acquire); }
   // FIFO rendezvous: waits until the other side has ever opened since we started waiting
   // (Linux's r_counter/w_counter), interruptibly.
-  Result<void> wait_for_writer(SchedEntity& self);
-  Result<void> wait_for_reader(SchedEntity& self);
+  Result<void> wait_for_writer(Actor& self);
+  Result<void> wait_for_reader(Actor& self);
 
   void set_packet_mode(bool on) { m_packet = on; }
 
   // splice(2) and tee(2) (fs/splice.c; in core/ipc/splice.cc). in_off/out_off: the file
   // offset to use and advance, or null for the file position. Errors: AGAIN (nonblock),
   // PIPE (no reader left; SIGPIPE sent), RESTARTSYS, and the file's own.
-  static Result<size_t> splice_from_file(SchedEntity& self, File& in, int64_t* in_off, Pipe& out,
+  static Result<size_t> splice_from_file(Actor& self, File& in, int64_t* in_off, Pipe& out,
                                          size_t len, bool nonblock);
-  static Result<size_t> splice_to_file(SchedEntity& self, Pipe& in, File& out, int64_t* out_off,
+  static Result<size_t> splice_to_file(Actor& self, Pipe& in, File& out, int64_t* out_off,
                                        size_t len, bool nonblock);
   // Pipe to pipe: moves (splice) or copies (tee) whole buffers, the last one cut to len.
-  static Result<size_t> splice_pipes(SchedEntity& self, Pipe& in, Pipe& out, size_t len, bool nonblock,
+  static Result<size_t> splice_pipes(Actor& self, Pipe& in, Pipe& out, size_t len, bool nonblock,
                                      bool copy);
 
  private:
   // Waits until there is data (false: empty with no writer left) / room (PIPE without
   // readers).
-  Result<bool> wait_data(SchedEntity& self, bool nonblock);
-  Result<void> wait_room(SchedEntity& self, bool nonblock);
-  static Result<size_t> broken(SchedEntity& self);
+  Result<bool> wait_data(Actor& self, bool nonblock);
+  Result<void> wait_room(Actor& self, bool nonblock);
+  static Result<size_t> broken(Actor& self);
   struct Slot {
     std::unique_ptr<char[]> page;  // kPage bytes
     uint32_t off = 0, len = 0;
@@ -122,11 +121,11 @@ class PipeEnd final : public FileOps {
   // seen_writer_opens: the pipe's writer_opens() when a FIFO read end opened (0 for pipe2).
   PipeEnd(std::shared_ptr<Pipe> pipe, bool reader, bool writer, uint64_t seen_writer_opens = 0);
   ~PipeEnd() override;
-  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
-  Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
   Result<int64_t> llseek(File&, uint64_t, int64_t, int) override { return Errno::SPIPE; }
   bool positional() const override { return false; }
-  Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) override;
+  Result<long> ioctl(File& f, Actor& self, unsigned cmd, uintptr_t arg) override;
   uint32_t poll(File& f, PollTable* pt) override;
   bool pollable() const override { return true; }
   Pipe& pipe() const { return *m_pipe; }
@@ -142,6 +141,6 @@ class Inode;
 // open(2) of a FIFO inode (fs/pipe.c: fifo_open): the reader waits for a writer and the
 // writer for a reader, unless O_NONBLOCK (a lone non-blocking writer gets NXIO); O_RDWR
 // never waits.
-Result<std::shared_ptr<FileOps>> open_fifo(SchedEntity& self, Inode& inode, int flags);
+Result<std::shared_ptr<FileOps>> open_fifo(Actor& self, Inode& inode, int flags);
 
 }  // namespace uml::kern

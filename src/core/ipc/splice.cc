@@ -11,7 +11,7 @@
 
 namespace uml::kern {
 
-Result<bool> Pipe::wait_data(SchedEntity& self, bool nonblock) {
+Result<bool> Pipe::wait_data(Actor& self, bool nonblock) {
   for (;;) {
     if (available() > 0) return true;
     if (writers() == 0) return false;
@@ -20,7 +20,7 @@ Result<bool> Pipe::wait_data(SchedEntity& self, bool nonblock) {
   }
 }
 
-Result<void> Pipe::wait_room(SchedEntity& self, bool nonblock) {
+Result<void> Pipe::wait_room(Actor& self, bool nonblock) {
   for (;;) {
     if (readers() == 0) {
       TRY(broken(self));
@@ -33,7 +33,7 @@ Result<void> Pipe::wait_room(SchedEntity& self, bool nonblock) {
 }
 
 // splice_file_to_pipe: room first, then at most what the free buffers hold.
-Result<size_t> Pipe::splice_from_file(SchedEntity& self, File& in, int64_t* in_off, Pipe& out, size_t len,
+Result<size_t> Pipe::splice_from_file(Actor& self, File& in, int64_t* in_off, Pipe& out, size_t len,
                                       bool nonblock) {
   TRY(out.wait_room(self, nonblock));
   size_t done = 0;
@@ -69,7 +69,7 @@ Result<size_t> Pipe::splice_from_file(SchedEntity& self, File& in, int64_t* in_o
 }
 
 // iter_file_splice_write: waits for the first buffer only, then writes what is there.
-Result<size_t> Pipe::splice_to_file(SchedEntity& self, Pipe& in, File& out, int64_t* out_off, size_t len,
+Result<size_t> Pipe::splice_to_file(Actor& self, Pipe& in, File& out, int64_t* out_off, size_t len,
                                     bool nonblock) {
   size_t done = 0;
   for (;;) {
@@ -103,7 +103,7 @@ Result<size_t> Pipe::splice_to_file(SchedEntity& self, Pipe& in, File& out, int6
 }
 
 // splice_pipe_to_pipe and link_pipe (tee): both pipes locked in address order.
-Result<size_t> Pipe::splice_pipes(SchedEntity& self, Pipe& in, Pipe& out, size_t len, bool nonblock, bool copy) {
+Result<size_t> Pipe::splice_pipes(Actor& self, Pipe& in, Pipe& out, size_t len, bool nonblock, bool copy) {
   for (;;) {
     if (!TRY(in.wait_data(self, nonblock))) return size_t{0};
     TRY(out.wait_room(self, nonblock));

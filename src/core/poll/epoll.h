@@ -51,8 +51,8 @@ class Epoll final : public FileOps {
   Result<int> wait(SchedEntity& self, const IoBuffer& out, int max, int64_t deadline);
 
   // FileOps: an epoll is readable when one of its items is ready (nested epoll).
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
+  Result<size_t> read(File&, Actor&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
+  Result<size_t> write(File&, Actor&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
   uint32_t poll(File& f, PollTable* pt) override;
   bool pollable() const override { return true; }
 

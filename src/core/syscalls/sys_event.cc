@@ -6,7 +6,7 @@
 #include "core/abi/fs.h"
 #include "core/abi/signal.h"
 #include "core/ipc/eventfd.h"
-#include "core/ipc/signalfd.h"
+#include "core/task/signalfd.h"
 #include "core/syscalls/abi_conv.h"
 #include "core/syscalls/anon_file.h"
 #include "core/time/timerfd.h"

@@ -12,7 +12,7 @@
 
 namespace uml::kern {
 
-Task::Task(Kernel& k, Carrier c, Body body) : SchedEntity(c), m_kernel(k), m_body(std::move(body)) {
+Task::Task(Kernel& k, Carrier c, Body body) : Actor(c), m_kernel(k), m_body(std::move(body)) {
   if (c == Carrier::HostThread) m_host_cpu_base = host::thread_cpu_ns();
 }
 
@@ -184,6 +184,10 @@ ProcessTimers& ThreadGroup::timers() {
 int64_t ThreadGroup::cpu_time_ns() const {
   return m_dead_cpu.load(std::memory_order_relaxed);
 }
+
+void Task::signal_self(int sig) { Signals::send_to_task(*this, Signals::user_info(sig, *this)); }
+
+uint64_t Task::rlimit_cur(int resource) const { return m_group->rlimit(resource).rlim_cur; }
 
 // A broken invariant while this task ran: its instance panics (Kernel::bug_report).
 void Task::on_bug(const char* msg) noexcept { m_kernel.bug_report(msg, m_tid); }

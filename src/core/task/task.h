@@ -20,7 +20,7 @@
 #include "core/base/spinlock.h"
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
-#include "core/cred/credentials.h"
+#include "core/cred/actor.h"
 #include "core/task/signal.h"
 #include "core/vfs/fd_table.h"
 #include "core/vfs/fs_context.h"
@@ -41,7 +41,7 @@ using pid_t_ = int32_t;
 // must rethrow), exactly as with Boost.Context's forced_unwind.
 struct TaskUnwind {};
 
-class Task final : public RefCounted<Task>, public SchedEntity {
+class Task final : public RefCounted<Task>, public Actor {
  public:
   using Body = std::function<int()>;
 
@@ -50,8 +50,11 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   ThreadGroup& group() const { return *m_group; }
   pid_t_ pid() const;
 
-  // Credentials: the task reads its own freely; others use creds_snapshot().
-  const Credentials& creds() const { return m_creds; }
+  // The task an Actor is (every Actor is a Task: only Task constructs one).
+  static Task& of(Actor& a) { return static_cast<Task&>(a); }
+  static const Task& of(const Actor& a) { return static_cast<const Task&>(a); }
+
+  // Credentials: the task reads its own freely (Actor::creds); others use creds_snapshot().
   Credentials creds_snapshot() const;
   void set_creds(Credentials c);
 
@@ -125,13 +128,14 @@ class Task final : public RefCounted<Task>, public SchedEntity {
   void fiber_released() override;
   void fiber_crashed() override;
   void on_bug(const char* msg) noexcept override;
+  void signal_self(int sig) override;
+  uint64_t rlimit_cur(int resource) const override;
 
   Kernel& m_kernel;
   pid_t_ m_tid = 0;
   RefPtr<ThreadGroup> m_group;
   Body m_body;
   mutable SpinLock m_self_lock;
-  Credentials m_creds;
   char m_comm[16] = {};
   std::atomic<bool> m_exit_pending{false};
   std::atomic<bool> m_killed{false};

@@ -114,7 +114,7 @@ void TimerFd::clock_was_set(int64_t) {
   if (changed) m_wq.wake_poll(kPollIn | kPollRdNorm);
 }
 
-Result<size_t> TimerFd::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> TimerFd::read(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   if (buf.size() < sizeof(uint64_t)) return Errno::INVAL;
   uint64_t ticks = 0;
   for (;;) {

@@ -30,8 +30,8 @@ class TimerFd final : public FileOps, private ClockListener {
   void set(int flags, int64_t value, int64_t interval, int64_t* old_left, int64_t* old_interval);
   void get(int64_t* left, int64_t* interval);
 
-  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
+  Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File&, Actor&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
   bool positional() const override { return false; }
   uint32_t poll(File& f, PollTable* pt) override;
   bool pollable() const override { return true; }

@@ -2,7 +2,7 @@
 #include "core/vfs/file.h"
 
 #include "core/poll/epoll.h"
-#include "core/task/task.h"
+#include "core/cred/actor.h"
 #include "core/vfs/file_lock.h"
 #include "core/vfs/vfs.h"
 #include "core/abi/process.h"
@@ -15,12 +15,11 @@ constexpr uint64_t kMaxFileSize = INT64_MAX;
 
 // RLIMIT_FSIZE (generic_write_check_limits): a write that starts at or past the limit is
 // EFBIG with SIGXFSZ; one that crosses it is cut at the limit.
-Result<IoBuffer> within_fsize(SchedEntity& self, uint64_t off, const IoBuffer& buf) {
-  Task& t = static_cast<Task&>(self);
-  const uint64_t limit = t.group().rlimit(abi::RLIMIT_FSIZE_).rlim_cur;
+Result<IoBuffer> within_fsize(Actor& self, uint64_t off, const IoBuffer& buf) {
+  const uint64_t limit = self.rlimit_cur(abi::RLIMIT_FSIZE_);
   if (limit == abi::RLIM_INFINITY_ || buf.size() == 0) return buf;
   if (off >= limit) {
-    Signals::send_to_task(t, Signals::user_info(abi::SIGXFSZ_, t));
+    self.signal_self(abi::SIGXFSZ_);
     return Errno::FBIG;
   }
   return buf.sub(0, static_cast<size_t>(std::min<uint64_t>(buf.size(), limit - off)));
@@ -56,7 +55,7 @@ bool File::writable() const {
   return acc == abi::O_WRONLY_ || acc == abi::O_RDWR_;
 }
 
-Result<size_t> File::pread(SchedEntity& self, const IoBuffer& buf, uint64_t off) {
+Result<size_t> File::pread(Actor& self, const IoBuffer& buf, uint64_t off) {
   if (!readable()) return Errno::BADF;
   if (m_ops) {
     if (!m_ops->positional()) return Errno::SPIPE;
@@ -68,7 +67,7 @@ Result<size_t> File::pread(SchedEntity& self, const IoBuffer& buf, uint64_t off)
   return n;
 }
 
-Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off) {
+Result<size_t> File::pwrite(Actor& self, const IoBuffer& buf, uint64_t off) {
   if (!writable()) return Errno::BADF;
   if (m_ops) {
     if (!m_ops->positional()) return Errno::SPIPE;
@@ -84,7 +83,7 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
     if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
     const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, off, buf)) : buf;
     n = TRY(m_inode->write(off, b));
-    if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);  // not for an empty write
+    if (n) file_remove_privs(self.creds(), *m_inode);  // not for an empty write
   }
   TRY(write_sync(self, n));
   return n;
@@ -92,7 +91,7 @@ Result<size_t> File::pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off
 
 // generic_write_sync: O_DSYNC and O_SYNC writes, and every write to a file with the sync
 // flag (chattr +S, as O_SYNC), are durable when they return.
-Result<void> File::write_sync(SchedEntity& self, size_t written) {
+Result<void> File::write_sync(Actor& self, size_t written) {
   if (!written || !m_inode->is_reg()) return {};
   const bool sync_inode = m_inode->fsflags() & abi::FS_SYNC_FL_;
   if (!(flags() & abi::O_DSYNC_) && !sync_inode) return {};
@@ -100,7 +99,7 @@ Result<void> File::write_sync(SchedEntity& self, size_t written) {
   return fsync(self, !full);
 }
 
-Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
+Result<size_t> File::read(Actor& self, const IoBuffer& buf) {
   if (!readable()) return Errno::BADF;
   if (m_ops) {
     // A stream (a pipe, an event file) has no position to guard (Linux's FMODE_STREAM):
@@ -119,7 +118,7 @@ Result<size_t> File::read(SchedEntity& self, const IoBuffer& buf) {
   return n;
 }
 
-Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
+Result<size_t> File::write(Actor& self, const IoBuffer& buf) {
   if (!writable()) return Errno::BADF;
   if (m_ops) {
     if (!m_ops->positional()) {
@@ -141,14 +140,14 @@ Result<size_t> File::write(SchedEntity& self, const IoBuffer& buf) {
     if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
     const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, m_pos, buf)) : buf;
     n = TRY(m_inode->write(m_pos, b));
-    if (n) file_remove_privs(static_cast<Task&>(self).creds(), *m_inode);
+    if (n) file_remove_privs(self.creds(), *m_inode);
   }
   m_pos += n;
   TRY(write_sync(self, n));
   return n;
 }
 
-Result<int64_t> File::bytes_readable(SchedEntity& self) {
+Result<int64_t> File::bytes_readable(Actor& self) {
   if (m_ops || !m_inode->is_reg()) return Errno::NOTTY;  // FIXME: pipes and sockets answer
   MutexGuard g(m_pos_lock, self);
   const int64_t left = static_cast<int64_t>(m_inode->attr().size) - static_cast<int64_t>(m_pos);
@@ -178,7 +177,7 @@ void File::touch_atime(const Path& p, Inode& inode) {
   });
 }
 
-Result<void> File::fsync(SchedEntity& self, bool datasync) {
+Result<void> File::fsync(Actor& self, bool datasync) {
   if (m_ops) return m_ops->fsync(*this, self, datasync);
   // Linux's errseq_check_and_advance on f_wb_err: two fsyncs racing on one open file may
   // both report an error, never neither.
@@ -188,12 +187,12 @@ Result<void> File::fsync(SchedEntity& self, bool datasync) {
   return r;
 }
 
-Result<long> File::ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg) {
+Result<long> File::ioctl(Actor& self, unsigned cmd, uintptr_t arg) {
   if (!m_ops) return Errno::NOTTY;
   return m_ops->ioctl(*this, self, cmd, arg);
 }
 
-Result<int64_t> File::lseek(SchedEntity& self, int64_t off, int whence) {
+Result<int64_t> File::lseek(Actor& self, int64_t off, int whence) {
   if (is_path_only()) return Errno::BADF;
   MutexGuard g(m_pos_lock, self);
   if (m_ops) {

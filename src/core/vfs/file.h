@@ -33,25 +33,25 @@ class File final : public RefCounted<File> {
 
   // read(2)/write(2) at the file position; pread/pwrite at off. Errors: BADF (not open for
   // it), ISDIR, and what the filesystem returns.
-  Result<size_t> read(SchedEntity& self, const IoBuffer& buf);
-  Result<size_t> write(SchedEntity& self, const IoBuffer& buf);
-  Result<size_t> pread(SchedEntity& self, const IoBuffer& buf, uint64_t off);
-  Result<size_t> pwrite(SchedEntity& self, const IoBuffer& buf, uint64_t off);
+  Result<size_t> read(Actor& self, const IoBuffer& buf);
+  Result<size_t> write(Actor& self, const IoBuffer& buf);
+  Result<size_t> pread(Actor& self, const IoBuffer& buf, uint64_t off);
+  Result<size_t> pwrite(Actor& self, const IoBuffer& buf, uint64_t off);
   // After a write of n bytes: made durable when O_DSYNC/O_SYNC or the inode's sync flag
   // ask for it (generic_write_sync).
-  Result<void> write_sync(SchedEntity& self, size_t written);
-  Result<int64_t> lseek(SchedEntity& self, int64_t off, int whence);
+  Result<void> write_sync(Actor& self, size_t written);
+  Result<int64_t> lseek(Actor& self, int64_t off, int whence);
   // FIONREAD: bytes between the position and the end of a regular file (NOTTY otherwise).
-  Result<int64_t> bytes_readable(SchedEntity& self);
+  Result<int64_t> bytes_readable(Actor& self);
   // Any other ioctl: the driver's (NOTTY without one).
-  Result<long> ioctl(SchedEntity& self, unsigned cmd, uintptr_t arg);
+  Result<long> ioctl(Actor& self, unsigned cmd, uintptr_t arg);
   FileOps* ops() const { return m_ops.get(); }
   // A read happened: the access time, as the mount's atime policy says.
   void touch_atime();
   static void touch_atime(const Path& p, Inode& inode);
 
   // fsync/fdatasync of a file whose inode holds the data (a device's goes to its FileOps).
-  Result<void> fsync(SchedEntity& self, bool datasync);
+  Result<void> fsync(Actor& self, bool datasync);
 
   // The directory position (getdents64's cookie), under the position lock.
   Mutex& pos_lock() { return m_pos_lock; }

@@ -10,11 +10,11 @@
 
 #include "core/base/io_buffer.h"
 #include "core/base/result.h"
+#include "core/cred/actor.h"
 
 namespace uml::kern {
 
 class File;
-class SchedEntity;
 class WaitQueue;
 
 // Linux's poll_table: what a FileOps::poll registers on, for poll, select and epoll.
@@ -34,8 +34,8 @@ class FileOps {
  public:
   virtual ~FileOps() = default;
   // Transfer at *pos (the file position, or pread's offset), advancing it by what moved.
-  virtual Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) = 0;
-  virtual Result<size_t> write(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) = 0;
+  virtual Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) = 0;
+  virtual Result<size_t> write(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) = 0;
   // lseek: the new position from the current one, or SPIPE (no_llseek). The default is
   // noop_llseek: the position never moves.
   virtual Result<int64_t> llseek(File& f, uint64_t cur, int64_t off, int whence) {
@@ -57,14 +57,14 @@ class FileOps {
   }
   virtual bool pollable() const { return false; }
   // fsync/fdatasync: what the driver must make durable (nothing by default).
-  virtual Result<void> fsync(File& f, SchedEntity& self, bool datasync) {
+  virtual Result<void> fsync(File& f, Actor& self, bool datasync) {
     (void)f;
     (void)self;
     (void)datasync;
     return {};
   }
   // fallocate(2) on a device (the VFS checked the mode and the access): NODEV by default.
-  virtual Result<void> fallocate(File& f, SchedEntity& self, int mode, int64_t off, int64_t len) {
+  virtual Result<void> fallocate(File& f, Actor& self, int mode, int64_t off, int64_t len) {
     (void)f;
     (void)self;
     (void)mode;
@@ -73,7 +73,7 @@ class FileOps {
     return Errno::NODEV;
   }
   // Device-specific ioctls; arg is the caller's argument as passed (NOTTY: none).
-  virtual Result<long> ioctl(File& f, SchedEntity& self, unsigned cmd, uintptr_t arg) {
+  virtual Result<long> ioctl(File& f, Actor& self, unsigned cmd, uintptr_t arg) {
     (void)f;
     (void)self;
     (void)cmd;

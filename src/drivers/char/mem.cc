@@ -13,13 +13,13 @@ using kern::File;
 using kern::FileOps;
 using kern::IoBuffer;
 using kern::Result;
-using kern::SchedEntity;
+using kern::Actor;
 
 // /dev/null: reads end at once, writes vanish.
 class NullDev final : public FileOps {
  public:
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return size_t{0}; }
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override { return buf.size(); }
+  Result<size_t> read(File&, Actor&, const IoBuffer&, uint64_t*) override { return size_t{0}; }
+  Result<size_t> write(File&, Actor&, const IoBuffer& buf, uint64_t*) override { return buf.size(); }
 };
 
 // Fills buf from a generator a chunk at a time; a fault ends it (FAULT if nothing moved).
@@ -42,10 +42,10 @@ Result<size_t> fill_buffer(const IoBuffer& buf, Fill&& fill) {
 class ZeroDev final : public FileOps {
  public:
   explicit ZeroDev(bool full) : m_full(full) {}
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override {
+  Result<size_t> read(File&, Actor&, const IoBuffer& buf, uint64_t*) override {
     return fill_buffer(buf, [](char* p, size_t n) { memset(p, 0, n); });
   }
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override {
+  Result<size_t> write(File&, Actor&, const IoBuffer& buf, uint64_t*) override {
     if (m_full) return Errno::NOSPC;
     return buf.size();
   }
@@ -59,11 +59,11 @@ class ZeroDev final : public FileOps {
 class RandomDev final : public FileOps {
  public:
   explicit RandomDev(std::function<void(void*, size_t)> gen) : m_gen(std::move(gen)) {}
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override {
+  Result<size_t> read(File&, Actor&, const IoBuffer& buf, uint64_t*) override {
     return fill_buffer(buf, [&](char* p, size_t n) { m_gen(p, n); });
   }
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override { return buf.size(); }
-  Result<long> ioctl(File&, SchedEntity&, unsigned cmd, uintptr_t arg) override {
+  Result<size_t> write(File&, Actor&, const IoBuffer& buf, uint64_t*) override { return buf.size(); }
+  Result<long> ioctl(File&, Actor&, unsigned cmd, uintptr_t arg) override {
     constexpr unsigned RNDGETENTCNT = 0x80045200;
     if (cmd != RNDGETENTCNT) return Errno::INVAL;  // random_ioctl's answer to the unknown
     const int32_t bits = 256;                        // a fully seeded pool
@@ -80,8 +80,8 @@ class RandomDev final : public FileOps {
 class ConsoleDev final : public FileOps {
  public:
   explicit ConsoleDev(kern::ConsoleSink* sink) : m_sink(sink) {}
-  Result<size_t> read(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return size_t{0}; }
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer& buf, uint64_t*) override {
+  Result<size_t> read(File&, Actor&, const IoBuffer&, uint64_t*) override { return size_t{0}; }
+  Result<size_t> write(File&, Actor&, const IoBuffer& buf, uint64_t*) override {
     std::string text(buf.size(), '\0');
     const size_t n = buf.read_some(0, text.data(), text.size());
     if (n == 0 && buf.size() > 0) return Errno::FAULT;

@@ -100,9 +100,9 @@ class SeqOps final : public FileOps {
  public:
   SeqOps(std::string text, Generator gen, Writer w)
       : m_text(std::move(text)), m_gen(std::move(gen)), m_write(std::move(w)) {}
-  Result<size_t> read(File&, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override {
+  Result<size_t> read(File&, Actor& self, const IoBuffer& buf, uint64_t* pos) override {
     MutexGuard g(m_lock, self);
-    if (m_first || *pos == 0 || *pos != m_read_pos) m_text = TRY(m_gen(static_cast<Task&>(self)));
+    if (m_first || *pos == 0 || *pos != m_read_pos) m_text = TRY(m_gen(Task::of(self)));
     m_first = false;
     if (*pos >= m_text.size()) {
       m_read_pos = *pos;
@@ -115,13 +115,13 @@ class SeqOps final : public FileOps {
     m_read_pos = *pos;
     return k;
   }
-  Result<size_t> write(File&, SchedEntity& self, const IoBuffer& buf, uint64_t*) override {
+  Result<size_t> write(File&, Actor& self, const IoBuffer& buf, uint64_t*) override {
     if (!m_write) return Errno::INVAL;  // no write operation: vfs_write's EINVAL
     std::string text(std::min<size_t>(buf.size(), 4096), '\0');
     const size_t n = buf.read_some(0, text.data(), text.size());
     if (n == 0 && !text.empty()) return Errno::FAULT;
     text.resize(n);
-    TRY(m_write(static_cast<Task&>(self), text));
+    TRY(m_write(Task::of(self), text));
     return buf.size() > 4096 ? n : buf.size();
   }
   // seq_lseek: SEEK_SET and SEEK_CUR only.

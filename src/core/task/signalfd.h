@@ -2,6 +2,8 @@
 // signalfd (Linux's fs/signalfd.c): reading dequeues the reader's pending signals of a mask
 // (its own and its process's), as signalfd_siginfo records; poll says readable while one
 // is pending. The signals should be blocked, or they are delivered the usual way first.
+// It lives with the task model, whose signals it reads; poll asks about the polling task
+// (the current one), as Linux's does.
 
 #include <atomic>
 #include <cstdint>
@@ -17,8 +19,8 @@ class SignalFd final : public FileOps {
   void set_mask(SigSet mask) { m_mask.store(mask, std::memory_order_release); }
   SigSet mask() const { return m_mask.load(std::memory_order_acquire); }
 
-  Result<size_t> read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t* pos) override;
-  Result<size_t> write(File&, SchedEntity&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
+  Result<size_t> read(File& f, Actor& self, const IoBuffer& buf, uint64_t* pos) override;
+  Result<size_t> write(File&, Actor&, const IoBuffer&, uint64_t*) override { return Errno::INVAL; }
   bool positional() const override { return false; }
   uint32_t poll(File& f, PollTable* pt) override;
   bool pollable() const override { return true; }

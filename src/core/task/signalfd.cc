@@ -1,4 +1,4 @@
-#include "core/ipc/signalfd.h"
+#include "core/task/signalfd.h"
 
 #include "core/abi/fs.h"
 #include "core/task/task.h"
@@ -48,10 +48,10 @@ signalfd_siginfo record_of(const siginfo& si) {
 }  // namespace
 
 // signalfd_read: as many records as fit, at least one (waiting for it unless O_NONBLOCK).
-Result<size_t> SignalFd::read(File& f, SchedEntity& self, const IoBuffer& buf, uint64_t*) {
+Result<size_t> SignalFd::read(File& f, Actor& self, const IoBuffer& buf, uint64_t*) {
   const size_t count = buf.size() / sizeof(signalfd_siginfo);
   if (!count) return Errno::INVAL;
-  Task& t = static_cast<Task&>(self);
+  Task& t = Task::of(self);
   SignalHand& sh = t.group().signals();
   size_t done = 0;
   while (done < count) {
