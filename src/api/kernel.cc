@@ -35,9 +35,12 @@ long enter(Task& t, long nr, long a0, long a1, long a2, long a3, long a4, long a
   }
 }
 
+// f acting as the calling thread's task, or, on a thread that is no task, as the kernel.
 template <typename F>
-auto wait_as_current(F&& f) {
-  return f(kern::Scheduler::current_or_host());
+auto act_as_current(F&& f) {
+  if (Task* t = current_task(nullptr)) return f(static_cast<kern::Actor&>(*t));
+  kern::KernelActor host;
+  return f(static_cast<kern::Actor&>(host));
 }
 
 }  // namespace
@@ -163,14 +166,14 @@ void Kernel::panic(std::string_view reason) { m_k->panic(std::string(reason).c_s
 const Config& Kernel::config() const { return m_k->config(); }
 
 int Kernel::add_disk(const DiskSpec& spec) {
-  auto r = wait_as_current([&](kern::SchedEntity& e) { return m_k->add_disk(e, spec); });
+  auto r = act_as_current([&](kern::Actor& e) { return m_k->add_disk(e, spec); });
   return r ? 0 : -kern::to_int(r.error());
 }
 
 int Kernel::remove_disk(std::string_view name) {
   auto index = kern::DiskTable::parse_name(name);
   if (!index) return -kern::to_int(kern::Errno::NXIO);
-  auto r = wait_as_current([&](kern::SchedEntity& e) { return m_k->disks().remove(e, index.value()); });
+  auto r = act_as_current([&](kern::Actor& e) { return m_k->disks().remove(e, index.value()); });
   return r ? 0 : -kern::to_int(r.error());
 }
 
@@ -206,7 +209,7 @@ int Kernel::disk_volatile_cache(std::string_view disk, bool on) {
 long Kernel::disk_power_cut(std::string_view disk, double keep, uint64_t seed) {
   auto b = find_disk(*m_k, disk);
   if (!b) return kNoDisk;
-  auto r = wait_as_current([&](kern::SchedEntity& e) { return b->dev().faults().power_cut(e, keep, seed); });
+  auto r = act_as_current([&](kern::Actor& e) { return b->dev().faults().power_cut(e, keep, seed); });
   return static_cast<long>(r.dropped);
 }
 
@@ -251,7 +254,7 @@ bool TaskHandle::exited() const {
 int TaskHandle::wait() const {
   if (!m_task) throw Error("libuml: wait on an empty TaskHandle");
   const bool process = m_task->tid() == m_task->pid();
-  wait_as_current([&](kern::SchedEntity& self) {
+  act_as_current([&](kern::Actor& self) {
     kern::Completion& c = process ? m_task->group().exited() : m_task->done();
     while (!c.wait(self).has_value()) {
     }

@@ -54,7 +54,7 @@ void Bdev::page_io(bool write, CachePage* const* pages, size_t n) {
   PageIoBatch::submit(std::move(b), *m_dev);
 }
 
-void Bdev::read_pages(AddressSpace&, CachePage* const* pages, size_t n) { page_io(false, pages, n); }
+void Bdev::read_pages(SchedEntity&, AddressSpace&, CachePage* const* pages, size_t n) { page_io(false, pages, n); }
 void Bdev::write_pages(AddressSpace&, CachePage* const* pages, size_t n) { page_io(true, pages, n); }
 
 Result<size_t> Bdev::direct_io(SchedEntity& self, bool write, uint64_t off, const IoBuffer& buf) {

@@ -49,7 +49,7 @@ class Bdev final : public AddressSpaceOps {
   Result<void> discard_or_zero(SchedEntity& self, uint64_t off, uint64_t len, bool zero);
 
   // AddressSpaceOps: one block request per run of pages, plugged together.
-  void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
+  void read_pages(SchedEntity& self, AddressSpace& m, CachePage* const* pages, size_t n) override;
   void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
 
  private:

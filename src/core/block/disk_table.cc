@@ -52,7 +52,7 @@ std::shared_ptr<Bdev> DiskTable::find_rdev(uint64_t rdev) const {
   return nullptr;
 }
 
-Result<void> DiskTable::add(SchedEntity& self, unsigned index, std::unique_ptr<BlockDriver> driver,
+Result<void> DiskTable::add(Actor& self, unsigned index, std::unique_ptr<BlockDriver> driver,
                             BlockDevice::Params p, std::string_view what) {
   if (index >= kMaxDisks) return Errno::INVAL;
   p.name = disk_name(index);
@@ -74,7 +74,7 @@ Result<void> DiskTable::add(SchedEntity& self, unsigned index, std::unique_ptr<B
   if (m_devtmpfs) {
     Inode& dir = *m_devtmpfs->root();
     MutexGuard g(dir.rwsem(), self);
-    auto r = dir.create(name, abi::S_IFBLK_ | 0660, 0, kDiskGid, rdev_of(index), {});
+    auto r = dir.create(self, name, abi::S_IFBLK_ | 0660, 0, kDiskGid, rdev_of(index), {});
     if (r) m_devtmpfs->root_dentry()->set_child(name, r.value());
   }
   m_log.log(KERN_NOTICE, "%s: %llu %u-byte logical blocks (%llu MB)%s: %.*s", name.c_str(),
@@ -84,7 +84,7 @@ Result<void> DiskTable::add(SchedEntity& self, unsigned index, std::unique_ptr<B
   return {};
 }
 
-Result<void> DiskTable::remove(SchedEntity& self, unsigned index) {
+Result<void> DiskTable::remove(Actor& self, unsigned index) {
   if (index >= kMaxDisks) return Errno::NXIO;
   std::shared_ptr<Bdev> bdev;
   {
@@ -98,7 +98,7 @@ Result<void> DiskTable::remove(SchedEntity& self, unsigned index) {
   if (m_devtmpfs) {
     Inode& dir = *m_devtmpfs->root();
     MutexGuard g(dir.rwsem(), self);
-    (void)dir.remove(name, false);
+    (void)dir.remove(self, name, false);
     m_devtmpfs->root_dentry()->drop_child(name);
   }
   bdev->mapping().write_and_wait_blocking();

@@ -42,10 +42,10 @@ class DiskTable {
 
   // A new disk at index over driver (p.name and p.rdev are filled in here). Errors: INVAL
   // (index), EXIST (taken).
-  Result<void> add(SchedEntity& self, unsigned index, std::unique_ptr<BlockDriver> driver,
+  Result<void> add(Actor& self, unsigned index, std::unique_ptr<BlockDriver> driver,
                    BlockDevice::Params p, std::string_view what);
   // Errors: NXIO (no such disk), BUSY (open or mounted).
-  Result<void> remove(SchedEntity& self, unsigned index);
+  Result<void> remove(Actor& self, unsigned index);
   std::shared_ptr<Bdev> get(unsigned index) const;
   // The disk whose device number is rdev (a node's st_rdev), or null.
   std::shared_ptr<Bdev> find_rdev(uint64_t rdev) const;

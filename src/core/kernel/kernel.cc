@@ -73,7 +73,7 @@ bool Kernel::start(std::string* error) {
   register_filesystems();
   m_disks.set_devtmpfs(m_devtmpfs.get());
   for (const DiskSpec& d : m_cfg.disks) {
-    HostWaiter w;
+    KernelActor w;
     std::string why;
     auto r = d.path.empty() ? Result<void>(Errno::NOENT) : add_disk(w, d, &why);
     if (!r) {
@@ -134,14 +134,15 @@ void Kernel::register_filesystems() {
   env.random_bytes = [this](void* p, size_t n) { random_bytes(p, n); };
   env.console = m_console.get();
   Inode& dev_root = *m_devtmpfs->root();
+  KernelActor boot;
   for (const auto& node : drivers::register_char_devices(m_vfs, env))
-    (void)dev_root.create(node.name, abi::S_IFCHR_ | node.mode, 0, 0, node.rdev, {});
+    (void)dev_root.create(boot, node.name, abi::S_IFCHR_ | node.mode, 0, 0, node.rdev, {});
   // What udev and systemd would add, and programs expect: /dev/fd and the std streams, and
   // /dev/shm for POSIX shared memory names.
   for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
                               {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}})
-    (void)dev_root.create(name, abi::S_IFLNK_ | 0777, 0, 0, 0, target);
-  (void)dev_root.create("shm", abi::S_IFDIR_ | 01777, 0, 0, 0, {});
+    (void)dev_root.create(boot, name, abi::S_IFLNK_ | 0777, 0, 0, 0, target);
+  (void)dev_root.create(boot, "shm", abi::S_IFDIR_ | 01777, 0, 0, 0, {});
   m_vfs.register_fs(Vfs::FsType{"devtmpfs", true,
       [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
         return m_devtmpfs;
@@ -157,6 +158,7 @@ void Kernel::register_filesystems() {
 // The root: a disk's filesystem (root=/dev/ubdX), or a tmpfs with the directories the
 // boot mounts go on; then /dev (devtmpfs), /proc (procfs) and /tmp (tmpfs).
 bool Kernel::mount_root_fs(std::string* why) {
+  KernelActor boot;  // the kernel mounts and makes directories itself
   const uint64_t ram = m_cfg.mem_bytes;
   if (!m_cfg.root.empty()) {
     auto idx = DiskTable::parse_name(m_cfg.root);
@@ -166,9 +168,8 @@ bool Kernel::mount_root_fs(std::string* why) {
       return false;
     }
     const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
-    HostWaiter w;
     std::string reason;
-    auto sb = mount_ext4(w, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, m_realtime, &reason);
+    auto sb = mount_ext4(boot, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, m_realtime, &reason);
     if (!sb) {
       *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
       return false;
@@ -184,7 +185,7 @@ bool Kernel::mount_root_fs(std::string* why) {
     m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, m_realtime, root_opts), "tmpfs", m_init_mnt_inum);
     Inode& root = *m_vfs.root().inode();
     for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
-      auto r = root.create(name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
+      auto r = root.create(boot, name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
       if (r) m_vfs.root().dentry->set_child(name, r.value());
     }
     m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
@@ -198,13 +199,13 @@ bool Kernel::mount_root_fs(std::string* why) {
   for (const BootMount& b : {BootMount{"/dev", "devtmpfs", abi::MS_NOSUID_, ""},
                              BootMount{"/proc", "proc", abi::MS_NOSUID_ | abi::MS_NODEV_ | abi::MS_NOEXEC_, ""},
                              BootMount{"/tmp", "tmpfs", abi::MS_NOSUID_ | abi::MS_NODEV_, "mode=1777"}}) {
-    if (auto r = m_vfs.mount_kernel(b.path, b.fstype, b.flags, b.data); !r)
+    if (auto r = m_vfs.mount_kernel(boot, b.path, b.fstype, b.flags, b.data); !r)
       m_log.log(KERN_ERR, "VFS: cannot mount %s on %s: %s", b.fstype, b.path, errno_name(r.error()));
   }
   return true;
 }
 
-Result<void> Kernel::add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why) {
+Result<void> Kernel::add_disk(Actor& self, const DiskSpec& spec, std::string* why) {
   if (spec.index >= DiskTable::kMaxDisks) return Errno::INVAL;
   // A taken index is EEXIST before the file is opened: opening would take the file's lock,
   // and a disk already holding it would make that EBUSY.

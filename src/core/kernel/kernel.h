@@ -86,7 +86,7 @@ class Kernel final : public Entropy {
   // A disk over a host file (boot's ubdX= options, the API's hot-add). Errors: the host's
   // (NOENT, ACCES, ISDIR...), INVAL (no disk: smaller than a sector), EXIST (index taken).
   // why: a one-line reason on failure (also logged).
-  Result<void> add_disk(SchedEntity& self, const DiskSpec& spec, std::string* why = nullptr);
+  Result<void> add_disk(Actor& self, const DiskSpec& spec, std::string* why = nullptr);
   static FaultRule fault_rule(const DiskFault& f);
   FutexTable& futexes() { return m_futexes; }
   // The lock every epoll of the instance links files under (Epoll).

@@ -236,7 +236,7 @@ Result<CachePage*> AddressSpace::get_page(SchedEntity& self, uint64_t index, uin
         p->flags.fetch_or(CachePage::kReferenced, std::memory_order_relaxed);
       }
     }
-    if (!start.empty()) m_ops.read_pages(*this, start.data(), start.size());
+    if (!start.empty()) m_ops.read_pages(self, *this, start.data(), start.size());
     if (!p) {  // no room for the page: wait for writeback, or give up
       if (!m_cache.reclaim(self)) return Errno::NOMEM;
       continue;
@@ -253,7 +253,7 @@ Result<CachePage*> AddressSpace::get_page(SchedEntity& self, uint64_t index, uin
           retried = true;
         }
       }
-      if (retried) m_ops.read_pages(*this, &p, 1);
+      if (retried) m_ops.read_pages(self, *this, &p, 1);
       wait_clear(self, p, CachePage::kLocked);
       if (!p->has(CachePage::kUptodate)) {
         put_page(p);
@@ -324,7 +324,7 @@ Result<size_t> AddressSpace::write(SchedEntity& self, uint64_t off, const IoBuff
     lock_page(self, p);
     if (!p->has(CachePage::kUptodate) && (pg_off != 0 || n < page_bytes)) {
       // A partial write of a page not read yet: read it (the page lock passes to the I/O).
-      m_ops.read_pages(*this, &p, 1);
+      m_ops.read_pages(self, *this, &p, 1);
       wait_clear(self, p, CachePage::kLocked);
       if (!p->has(CachePage::kUptodate)) {
         put_page(p);

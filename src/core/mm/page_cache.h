@@ -78,7 +78,9 @@ static_assert(PagePool::kPage == 8 * 512, "a page's sectors are the 8 bits of Ca
 // AddressSpace::size() are not transferred (a read zeroes them).
 class AddressSpaceOps {
  public:
-  virtual void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) = 0;
+  // self: the reader that waits for the pages (mapping them may read metadata). Writeback
+  // maps from what is cached and never waits.
+  virtual void read_pages(SchedEntity& self, AddressSpace& m, CachePage* const* pages, size_t n) = 0;
   virtual void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) = 0;
 
  protected:

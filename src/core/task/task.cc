@@ -12,7 +12,7 @@
 
 namespace uml::kern {
 
-Task::Task(Kernel& k, Carrier c, Body body) : Actor(c), m_kernel(k), m_body(std::move(body)) {
+Task::Task(Kernel& k, Carrier c, Body body) : Actor(c, true), m_kernel(k), m_body(std::move(body)) {
   if (c == Carrier::HostThread) m_host_cpu_base = host::thread_cpu_ns();
 }
 

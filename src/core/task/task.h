@@ -18,6 +18,7 @@
 #include "core/base/intrusive_list.h"
 #include "core/base/ref_counted.h"
 #include "core/base/spinlock.h"
+#include "core/base/verify.h"
 #include "core/sched/scheduler.h"
 #include "core/sched/sync.h"
 #include "core/cred/actor.h"
@@ -50,9 +51,16 @@ class Task final : public RefCounted<Task>, public Actor {
   ThreadGroup& group() const { return *m_group; }
   pid_t_ pid() const;
 
-  // The task an Actor is (every Actor is a Task: only Task constructs one).
-  static Task& of(Actor& a) { return static_cast<Task&>(a); }
-  static const Task& of(const Actor& a) { return static_cast<const Task&>(a); }
+  // The task an Actor is: a broken invariant (VERIFY) when it is the kernel acting on a host
+  // thread, which only operations that need no task are given.
+  static Task& of(Actor& a) {
+    VERIFY(a.is_task());
+    return static_cast<Task&>(a);
+  }
+  static const Task& of(const Actor& a) {
+    VERIFY(a.is_task());
+    return static_cast<const Task&>(a);
+  }
 
   // Credentials: the task reads its own freely (Actor::creds); others use creds_snapshot().
   Credentials creds_snapshot() const;

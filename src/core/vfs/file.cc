@@ -82,7 +82,7 @@ Result<size_t> File::pwrite(Actor& self, const IoBuffer& buf, uint64_t off) {
     if (m_inode->append_only()) off = m_inode->attr().size;
     if (off > kMaxFileSize || buf.size() > kMaxFileSize - off) return Errno::FBIG;
     const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, off, buf)) : buf;
-    n = TRY(m_inode->write(off, b));
+    n = TRY(m_inode->write(self, off, b));
     if (n) file_remove_privs(self.creds(), *m_inode);  // not for an empty write
   }
   TRY(write_sync(self, n));
@@ -139,7 +139,7 @@ Result<size_t> File::write(Actor& self, const IoBuffer& buf) {
     if ((flags() & abi::O_APPEND_) || m_inode->append_only()) m_pos = m_inode->attr().size;
     if (m_pos > kMaxFileSize || buf.size() > kMaxFileSize - m_pos) return Errno::FBIG;
     const IoBuffer b = m_inode->is_reg() ? TRY(within_fsize(self, m_pos, buf)) : buf;
-    n = TRY(m_inode->write(m_pos, b));
+    n = TRY(m_inode->write(self, m_pos, b));
     if (n) file_remove_privs(self.creds(), *m_inode);
   }
   m_pos += n;
@@ -222,7 +222,7 @@ Result<int64_t> File::lseek(Actor& self, int64_t off, int whence) {
       // The filesystem knows its holes (a page that was never written, or was punched).
       if (m_inode->is_dir()) return Errno::INVAL;
       if (off < 0 || off >= size) return Errno::NXIO;
-      m_pos = TRY(m_inode->seek_data(static_cast<uint64_t>(off), whence == abi::SEEK_HOLE_));
+      m_pos = TRY(m_inode->seek_data(self, static_cast<uint64_t>(off), whence == abi::SEEK_HOLE_));
       return static_cast<int64_t>(m_pos);
     default: return Errno::INVAL;
   }

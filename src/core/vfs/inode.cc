@@ -56,14 +56,14 @@ std::shared_ptr<Pipe> Inode::fifo() {
 }
 
 // The filesystem logs a stored ACL it cannot read (its getxattr, or its get_acl in Linux).
-Result<std::shared_ptr<const PosixAcl>> Inode::access_acl() const {
+Result<std::shared_ptr<const PosixAcl>> Inode::access_acl(Actor& self) const {
   const uint8_t state = m_acl_state.load(std::memory_order_acquire);
   if (state == kAclNone) return std::shared_ptr<const PosixAcl>();
   if (state == kAclPresent) {
     SpinGuard g(m_acl_lock);
     return m_acl;
   }
-  auto v = const_cast<Inode*>(this)->getxattr("system.posix_acl_access");
+  auto v = const_cast<Inode*>(this)->getxattr(self, "system.posix_acl_access");
   std::shared_ptr<const PosixAcl> acl;
   if (v) {
     auto parsed = std::make_shared<PosixAcl>();
@@ -79,36 +79,36 @@ Result<std::shared_ptr<const PosixAcl>> Inode::access_acl() const {
 }
 
 // Defaults: the operation does not apply to this kind of inode.
-Result<RefPtr<Inode>> Inode::lookup(std::string_view) { return Errno::NOTDIR; }
-Result<RefPtr<Inode>> Inode::create(std::string_view, uint32_t, uint32_t, uint32_t, uint64_t,
+Result<RefPtr<Inode>> Inode::lookup(Actor&, std::string_view) { return Errno::NOTDIR; }
+Result<RefPtr<Inode>> Inode::create(Actor&, std::string_view, uint32_t, uint32_t, uint32_t, uint64_t,
                                     std::string_view) {
   return Errno::NOTDIR;
 }
-Result<void> Inode::link(std::string_view, Inode&) { return Errno::NOTDIR; }
-Result<RefPtr<Inode>> Inode::tmpfile(uint32_t, uint32_t, uint32_t) { return Errno::OPNOTSUPP; }
-Result<void> Inode::remove(std::string_view, bool) { return Errno::NOTDIR; }
-Result<void> Inode::rename(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
-Result<void> Inode::exchange(std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
-Result<uint64_t> Inode::iterate(uint64_t, const std::function<bool(const DirEntry&)>&) {
+Result<void> Inode::link(Actor&, std::string_view, Inode&) { return Errno::NOTDIR; }
+Result<RefPtr<Inode>> Inode::tmpfile(Actor&, uint32_t, uint32_t, uint32_t) { return Errno::OPNOTSUPP; }
+Result<void> Inode::remove(Actor&, std::string_view, bool) { return Errno::NOTDIR; }
+Result<void> Inode::rename(Actor&, std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
+Result<void> Inode::exchange(Actor&, std::string_view, Inode&, std::string_view) { return Errno::NOTDIR; }
+Result<uint64_t> Inode::iterate(Actor&, uint64_t, const std::function<bool(const DirEntry&)>&) {
   return Errno::NOTDIR;
 }
-bool Inode::empty_dir() { return true; }
-Result<size_t> Inode::read(uint64_t, const IoBuffer&) { return Errno::INVAL; }
-Result<size_t> Inode::write(uint64_t, const IoBuffer&) { return Errno::INVAL; }
-Result<void> Inode::truncate(uint64_t) { return Errno::INVAL; }
-Result<std::string> Inode::readlink() { return Errno::INVAL; }
-Result<Path> Inode::follow_magic(Task&) { return Errno::INVAL; }
-Result<std::shared_ptr<FileOps>> Inode::open_file(Task&, int) { return std::shared_ptr<FileOps>(); }
-Result<void> Inode::fallocate(int, uint64_t, uint64_t) { return Errno::OPNOTSUPP; }
-Result<uint64_t> Inode::seek_data(uint64_t off, bool hole) {
+bool Inode::empty_dir(Actor&) { return true; }
+Result<size_t> Inode::read(Actor&, uint64_t, const IoBuffer&) { return Errno::INVAL; }
+Result<size_t> Inode::write(Actor&, uint64_t, const IoBuffer&) { return Errno::INVAL; }
+Result<void> Inode::truncate(Actor&, uint64_t) { return Errno::INVAL; }
+Result<std::string> Inode::readlink(Actor&) { return Errno::INVAL; }
+Result<Path> Inode::follow_magic(Actor&) { return Errno::INVAL; }
+Result<std::shared_ptr<FileOps>> Inode::open_file(Actor&, int) { return std::shared_ptr<FileOps>(); }
+Result<void> Inode::fallocate(Actor&, int, uint64_t, uint64_t) { return Errno::OPNOTSUPP; }
+Result<uint64_t> Inode::seek_data(Actor&, uint64_t off, bool hole) {
   return hole ? attr().size : off;
 }
 uint64_t Inode::blocks() const {
   return is_reg() ? (attr().size + 511) / 512 : 0;
 }
-Result<std::string> Inode::getxattr(std::string_view) { return Errno::OPNOTSUPP; }
-Result<void> Inode::setxattr(std::string_view, std::string_view, int) { return Errno::OPNOTSUPP; }
-Result<void> Inode::removexattr(std::string_view) { return Errno::OPNOTSUPP; }
-Result<std::vector<std::string>> Inode::listxattr() { return Errno::OPNOTSUPP; }
+Result<std::string> Inode::getxattr(Actor&, std::string_view) { return Errno::OPNOTSUPP; }
+Result<void> Inode::setxattr(Actor&, std::string_view, std::string_view, int) { return Errno::OPNOTSUPP; }
+Result<void> Inode::removexattr(Actor&, std::string_view) { return Errno::OPNOTSUPP; }
+Result<std::vector<std::string>> Inode::listxattr(Actor&) { return Errno::OPNOTSUPP; }
 
 }  // namespace uml::kern

@@ -20,18 +20,16 @@
 #include "core/base/result.h"
 #include "core/base/spinlock.h"
 #include "core/sched/sync.h"
-#include "core/cred/credentials.h"
+#include "core/cred/actor.h"
 #include "core/vfs/posix_acl.h"
 
 namespace uml::kern {
 
 class FileLocks;
-class SchedEntity;
 class FileReadahead;
 class Pipe;
 class FileOps;
 class SuperBlock;
-class Task;
 struct Path;
 
 struct InodeAttr {
@@ -113,7 +111,7 @@ class Inode : public RefCounted<Inode> {
   // The POSIX access ACL (Linux's i_acl cache), read through getxattr once: null when the
   // file has none; the filesystem's error (ext4 logs it: EUCLEAN) when the stored one is
   // malformed, and IO when a value the filesystem passed is.
-  Result<std::shared_ptr<const PosixAcl>> access_acl() const;
+  Result<std::shared_ptr<const PosixAcl>> access_acl(Actor& self) const;
   // Whether an ACL may decide access here (not read yet, or present): lock-free path walks
   // leave such a directory to the locked walk.
   bool may_have_acl() const { return m_acl_state.load(std::memory_order_acquire) != kAclNone; }
@@ -131,7 +129,7 @@ class Inode : public RefCounted<Inode> {
   virtual Result<uint32_t> get_fsflags() { return Errno::NOTTY; }
   // FS_IOC_SETFLAGS, ownership and CAP_LINUX_IMMUTABLE checked by the VFS, rwsem held:
   // OPNOTSUPP for a flag the filesystem cannot set; the change time moves.
-  virtual Result<void> set_fsflags(SchedEntity& self, uint32_t flags) {
+  virtual Result<void> set_fsflags(Actor& self, uint32_t flags) {
     (void)self;
     (void)flags;
     return Errno::NOTTY;
@@ -143,28 +141,28 @@ class Inode : public RefCounted<Inode> {
 
   // ---- directories (called with this directory's rwsem held) ----
   // The child called name, or NOENT. name is never "." or "..".
-  virtual Result<RefPtr<Inode>> lookup(std::string_view name);
+  virtual Result<RefPtr<Inode>> lookup(Actor& self, std::string_view name);
   // A new child of type and mode `mode` (S_IFREG, S_IFDIR, S_IFLNK with target, S_IFIFO,
   // S_IFCHR/S_IFBLK with rdev) owned by uid/gid. EEXIST is the caller's check; the
   // filesystem may still say NOSPC, NAMETOOLONG.
-  virtual Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid,
+  virtual Result<RefPtr<Inode>> create(Actor& self, std::string_view name, uint32_t mode, uint32_t uid,
                                        uint32_t gid, uint64_t rdev, std::string_view target);
   // A new regular file with no name (O_TMPFILE), nlink 0. OPNOTSUPP where unsupported.
-  virtual Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid);
+  virtual Result<RefPtr<Inode>> tmpfile(Actor& self, uint32_t mode, uint32_t uid, uint32_t gid);
   // A new name for an existing non-directory inode (link(2)).
-  virtual Result<void> link(std::string_view name, Inode& target);
+  virtual Result<void> link(Actor& self, std::string_view name, Inode& target);
   // Removes the entry name (unlink, or rmdir for a directory, which must be empty:
   // NOTEMPTY otherwise).
-  virtual Result<void> remove(std::string_view name, bool dir);
+  virtual Result<void> remove(Actor& self, std::string_view name, bool dir);
   // Moves entry `name` to new_dir as new_name, replacing what is there (the caller has
   // checked types and emptiness). Both directories' rwsems are held.
-  virtual Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name);
+  virtual Result<void> rename(Actor& self, std::string_view name, Inode& new_dir, std::string_view new_name);
   // Swaps the inodes behind name here and new_name in new_dir (RENAME_EXCHANGE).
-  virtual Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name);
+  virtual Result<void> exchange(Actor& self, std::string_view name, Inode& new_dir, std::string_view new_name);
   // Reports entries from cookie on (cookie 0: the start; "." and ".." are the VFS's) until
   // emit returns false. Returns the cookie to resume from.
-  virtual Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit);
-  virtual bool empty_dir();
+  virtual Result<uint64_t> iterate(Actor& self, uint64_t cookie, const std::function<bool(const DirEntry&)>& emit);
+  virtual bool empty_dir(Actor& self);
 
   // Called once, by the last reference: release the file's data and accounting.
   virtual void evict() {}
@@ -172,22 +170,21 @@ class Inode : public RefCounted<Inode> {
   // ---- regular files ----
   // Copy between the file and buf (guest or kernel memory). A fault in buf ends the
   // transfer: FAULT if nothing was copied, else the count so far.
-  virtual Result<size_t> read(uint64_t off, const IoBuffer& buf);
+  virtual Result<size_t> read(Actor& self, uint64_t off, const IoBuffer& buf);
   // read(2) of an open file: a filesystem whose data lives in the page cache reads with
   // the file's read-ahead state and waits for its disk as self. The default is read()
   // above (and costs nothing more).
-  virtual Result<size_t> read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
-    (void)self;
+  virtual Result<size_t> read_file(Actor& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
     (void)ra;
-    return read(off, buf);
+    return read(self, off, buf);
   }
-  virtual Result<size_t> write(uint64_t off, const IoBuffer& buf);
-  virtual Result<void> truncate(uint64_t size);
+  virtual Result<size_t> write(Actor& self, uint64_t off, const IoBuffer& buf);
+  virtual Result<void> truncate(Actor& self, uint64_t size);
   // fsync/fdatasync of an open regular file, directory or symlink: its data and (datasync:
   // only what reading the data back needs of) its attributes made durable; seen is the open
   // file's writeback error cursor (errseq: IO is reported once per open file). Nothing to do
   // by default (memory filesystems).
-  virtual Result<void> fsync(SchedEntity& self, bool datasync, uint32_t* seen) {
+  virtual Result<void> fsync(Actor& self, bool datasync, uint32_t* seen) {
     (void)self;
     (void)datasync;
     (void)seen;
@@ -198,24 +195,24 @@ class Inode : public RefCounted<Inode> {
 
   // fallocate(2) on a regular file (the VFS checked the arguments): OPNOTSUPP for a mode
   // the filesystem does not do, NOSPC.
-  virtual Result<void> fallocate(int mode, uint64_t off, uint64_t len);
+  virtual Result<void> fallocate(Actor& self, int mode, uint64_t off, uint64_t len);
   // SEEK_DATA (hole false) or SEEK_HOLE from off < size: the offset found (NXIO: no data
   // at or after off). The default: one extent of data, then the implicit hole at the end.
-  virtual Result<uint64_t> seek_data(uint64_t off, bool hole);
+  virtual Result<uint64_t> seek_data(Actor& self, uint64_t off, bool hole);
   // Storage in 512-byte blocks (st_blocks).
   virtual uint64_t blocks() const;
 
   // ---- symlinks ----
-  virtual Result<std::string> readlink();
+  virtual Result<std::string> readlink(Actor& self);
   // A "magic" link (procfs's fd/N, cwd, root): following it gives an object directly, not a
   // path to walk. False for ordinary symlinks.
   virtual bool is_magic_link() const { return false; }
-  virtual Result<Path> follow_magic(Task& t);
+  virtual Result<Path> follow_magic(Actor& self);
 
   // ---- files whose data the inode does not hold ----
   // The operations an open of this inode gets (procfs's generated files); null: read and
   // write go to the inode.
-  virtual Result<std::shared_ptr<FileOps>> open_file(Task& t, int flags);
+  virtual Result<std::shared_ptr<FileOps>> open_file(Actor& self, int flags);
   // Whether a cached dentry of this inode still names it (procfs: the process still
   // exists). A stale one is dropped and looked up again.
   virtual bool revalidate() { return true; }
@@ -223,12 +220,12 @@ class Inode : public RefCounted<Inode> {
   // ---- extended attributes (the VFS checked permissions and names; set and remove are
   // called with the rwsem held) ----
   // NODATA when absent; OPNOTSUPP when the filesystem has no xattrs.
-  virtual Result<std::string> getxattr(std::string_view name);
+  virtual Result<std::string> getxattr(Actor& self, std::string_view name);
   // flags: XATTR_CREATE (EXIST if present), XATTR_REPLACE (NODATA if absent); NOSPC.
-  virtual Result<void> setxattr(std::string_view name, std::string_view value, int flags);
-  virtual Result<void> removexattr(std::string_view name);
+  virtual Result<void> setxattr(Actor& self, std::string_view name, std::string_view value, int flags);
+  virtual Result<void> removexattr(Actor& self, std::string_view name);
   // Every name, in the filesystem's order.
-  virtual Result<std::vector<std::string>> listxattr();
+  virtual Result<std::vector<std::string>> listxattr(Actor& self);
 
  protected:
   void publish_perm(const InodeAttr& a) {

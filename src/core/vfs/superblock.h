@@ -67,7 +67,8 @@ class SuperBlock : public RefCounted<SuperBlock> {
   // mount -o remount: applies the options in data (INVAL for a bad one) and checks the
   // MS_* flags asked for (ROFS: the filesystem cannot be made writable); the caller then
   // sets the read-only state from them.
-  virtual Result<void> remount(unsigned long flags, std::string_view data) {
+  virtual Result<void> remount(Actor& self, unsigned long flags, std::string_view data) {
+    (void)self;
     (void)flags;
     (void)data;
     return {};

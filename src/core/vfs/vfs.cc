@@ -43,12 +43,12 @@ Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask
 }
 
 
-Result<void> inode_permission(const Credentials& c, const Inode& i, int mask) {
+Result<void> inode_permission(Actor& self, const Credentials& c, const Inode& i, int mask) {
   // An immutable file is written by nobody, root included (inode_permission's IS_IMMUTABLE).
   if ((mask & MAY_WRITE) && i.immutable()) return Errno::PERM;
   const InodeAttr a = i.attr();
   if (c.fsuid == a.uid || !(a.mode & 070)) return inode_permission(c, a, mask);
-  const std::shared_ptr<const PosixAcl> acl = TRY(i.access_acl());
+  const std::shared_ptr<const PosixAcl> acl = TRY(i.access_acl(self));
   return inode_permission(c, a, mask, acl.get());
 }
 
@@ -73,7 +73,7 @@ Result<RefPtr<Dentry>> Vfs::lookup_child(Task& t, const RefPtr<Dentry>& dir, std
     if (d->inode()->revalidate()) return d;
     if (!d->mounted()) dir->drop_child(name);  // d_invalidate: stale, look it up again
   }
-  auto r = di->lookup(name);
+  auto r = di->lookup(t, name);
   if (!r.has_value()) {
     // A negative entry, where the filesystem allows one.
     if (r.error() == Errno::NOENT && di->sb().caches_negative()) dir->set_child(name, nullptr);
@@ -239,7 +239,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
   while (parts.next(&c, &last)) {
     const Inode& dir = *cur.dentry->inode();
     if (!dir.is_dir()) return Errno::NOTDIR;
-    if (!search_all) TRY(inode_permission(creds, dir, MAY_EXEC));
+    if (!search_all) TRY(inode_permission(t, creds, dir, MAY_EXEC));
     if (c.size() > static_cast<size_t>(abi::NAME_MAX_)) return Errno::NAMETOOLONG;
     if (c == ".") continue;
     if (c == "..") {
@@ -258,7 +258,7 @@ Result<Path> Vfs::walk(Task& t, Path cur, std::string_view path, bool follow_las
         cur = TRY(jump_magic_link(t, *ci, cur, r));
         continue;
       }
-      const std::string target = TRY(ci->readlink());
+      const std::string target = TRY(ci->readlink(t));
       if (target.empty()) return Errno::NOENT;
       cur = TRY(walk(t, cur, target, true, links, r));
       continue;
@@ -321,7 +321,7 @@ Result<Vfs::Parent> Vfs::lookup_parent(Task& t, int dirfd, std::string_view path
     p.dir = TRY(walk(t, std::move(start), dir_part, true, &links, r));
   }
   if (!p.dir.inode()->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), *p.dir.inode(), MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *p.dir.inode(), MAY_EXEC));
   p.last = std::string(last);
   p.dot = last == ".";
   p.dotdot = last == "..";
@@ -334,7 +334,7 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
   const InodeAttr da = dir->attr();
   if (p.dir.mnt->read_only()) return Errno::ROFS;
   if (da.nlink == 0) return Errno::NOENT;  // the directory itself was removed
-  TRY(inode_permission(t.creds(), *dir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *dir, MAY_WRITE | MAY_EXEC));
   // vfs_mknod: device nodes need CAP_MKNOD (after may_create's checks, as in Linux).
   const uint32_t type = mode & abi::S_IFMT_;
   if ((type == abi::S_IFCHR_ || type == abi::S_IFBLK_) && !t.creds().capable(abi::CAP_MKNOD))
@@ -345,7 +345,7 @@ Result<RefPtr<Inode>> Vfs::create_locked(Task& t, Parent& p, uint32_t mode, std:
     gid = da.gid;
     if ((mode & abi::S_IFMT_) == abi::S_IFDIR_) mode |= abi::S_ISGID_;
   }
-  RefPtr<Inode> child = TRY(dir->create(p.last, mode, c.fsuid, gid, rdev, target));
+  RefPtr<Inode> child = TRY(dir->create(t, p.last, mode, c.fsuid, gid, rdev, target));
   p.dir.dentry->set_child(p.last, child);
   return child;
 }
@@ -410,7 +410,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
       RefPtr<Inode> link;
       {
         MutexGuard g(dir->rwsem(), t);
-        auto existing = dir->lookup(p.last);
+        auto existing = dir->lookup(t, p.last);
         if (existing.has_value()) {
           if (flags & abi::O_EXCL_) return Errno::EXIST;
           RefPtr<Inode> ei = existing.value();
@@ -440,7 +440,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
         target = TRY(jump_magic_link(t, *link, p.dir, rv));
         break;
       }
-      cur = TRY(link->readlink());
+      cur = TRY(link->readlink(t));
       if (cur.empty()) return Errno::NOENT;
       base = p.dir;
     }
@@ -468,7 +468,7 @@ Result<RefPtr<File>> Vfs::open_impl(Task& t, int dirfd, std::string_view path, i
     // read-only mount after them (do_dentry_open's mnt_want_write).
     const bool data = inode->is_reg() || inode->is_dir() || inode->is_symlink();
     if ((mask & MAY_WRITE) && data && target.mnt->sb().read_only()) return Errno::ROFS;
-    TRY(inode_permission(t.creds(), *inode, mask));
+    TRY(inode_permission(t, t.creds(), *inode, mask));
     if ((mask & MAY_WRITE) && data && target.mnt->read_only()) return Errno::ROFS;
     // may_open: an append-only file is opened for writing only to append, never truncated.
     if (inode->append_only() && (((mask & MAY_WRITE) && !(flags & abi::O_APPEND_)) || (flags & abi::O_TRUNC_)))
@@ -510,13 +510,13 @@ Result<RefPtr<File>> Vfs::open_tmpfile(Task& t, int dirfd, std::string_view path
   if (!di->is_dir()) return Errno::NOTDIR;
   if (dir.mnt->read_only()) return Errno::ROFS;
   const InodeAttr da = di->attr();
-  TRY(inode_permission(t.creds(), *di, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *di, MAY_WRITE | MAY_EXEC));
   const Credentials& c = t.creds();
   const uint32_t gid = (da.mode & abi::S_ISGID_) ? da.gid : c.fsgid;
   RefPtr<Inode> inode;
   {
     MutexGuard g(di->rwsem(), t);
-    inode = TRY(di->tmpfile(mode & abi::S_IALLUGO_ & ~t.fs().umask(), c.fsuid, gid));
+    inode = TRY(di->tmpfile(t, mode & abi::S_IALLUGO_ & ~t.fs().umask(), c.fsuid, gid));
   }
   if (!(flags & abi::O_EXCL_)) inode->set_linkable(true);
   const Path p{dir.mnt, Dentry::make_orphan(dir.dentry, "#" + std::to_string(inode->ino()), inode)};
@@ -529,7 +529,7 @@ Result<void> Vfs::mkdir(Task& t, int dirfd, std::string_view path, uint32_t mode
   if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
-  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if (dir->lookup(t, p.last).has_value()) return Errno::EXIST;
   // vfs_mkdir keeps the permission bits and the sticky bit; setgid comes from the parent.
   const uint32_t m = abi::S_IFDIR_ | (mode & (0777 | abi::S_ISVTX_) & ~t.fs().umask());
   TRY(create_locked(t, p, m, {}));
@@ -549,7 +549,7 @@ Result<void> Vfs::mknod(Task& t, int dirfd, std::string_view path, uint32_t mode
   if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
-  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if (dir->lookup(t, p.last).has_value()) return Errno::EXIST;
   if (p.trailing_slash) return Errno::NOENT;  // filename_create: only a directory may end in '/'
   const bool device = type == abi::S_IFCHR_ || type == abi::S_IFBLK_;
   TRY(create_locked(t, p, type | (mode & abi::S_IALLUGO_ & ~t.fs().umask()), {}, device ? dev : 0));
@@ -562,7 +562,7 @@ Result<void> Vfs::symlink(Task& t, std::string_view target, int dirfd, std::stri
   if (p.last.empty() || p.dot || p.dotdot) return Errno::EXIST;
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
-  if (dir->lookup(p.last).has_value()) return Errno::EXIST;
+  if (dir->lookup(t, p.last).has_value()) return Errno::EXIST;
   if (p.trailing_slash) return Errno::NOENT;
   TRY(create_locked(t, p, abi::S_IFLNK_ | 0777, target));
   return {};
@@ -598,19 +598,19 @@ Result<void> Vfs::remove(Task& t, int dirfd, std::string_view path, bool dir_wan
   if (p.dir.mnt->read_only()) return Errno::ROFS;  // mnt_want_write, before the lookup
   RefPtr<Inode> dir = p.dir.inode();
   MutexGuard g(dir->rwsem(), t);
-  RefPtr<Inode> victim = TRY(dir->lookup(p.last));
+  RefPtr<Inode> victim = TRY(dir->lookup(t, p.last));
   // do_unlinkat's "slashes": decided by the type, before any permission check.
   if (!dir_wanted && p.trailing_slash) return victim->is_dir() ? Errno::ISDIR : Errno::NOTDIR;
   // may_delete: permission and the sticky rule before the type checks.
   const InodeAttr da = dir->attr();
-  TRY(inode_permission(t.creds(), *dir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *dir, MAY_WRITE | MAY_EXEC));
   if (dir->append_only()) return Errno::PERM;
   TRY(check_sticky(t.creds(), da, victim->attr()));
   if (victim->append_only() || victim->immutable()) return Errno::PERM;
   if (dir_wanted && !victim->is_dir()) return Errno::NOTDIR;
   if (!dir_wanted && victim->is_dir()) return Errno::ISDIR;
   if (RefPtr<Dentry> d = p.dir.dentry->cached_child(p.last); d && d->mounted()) return Errno::BUSY;
-  TRY(dir->remove(p.last, dir_wanted));
+  TRY(dir->remove(t, p.last, dir_wanted));
   p.dir.dentry->drop_child(p.last);
   return {};
 }
@@ -620,7 +620,7 @@ Result<std::string> Vfs::readlink(Task& t, int dirfd, std::string_view path) {
   RefPtr<Inode> i = p.inode();
   if (!i->is_symlink()) return Errno::INVAL;
   File::touch_atime(p, *i);
-  return i->readlink();
+  return i->readlink(t);
 }
 
 
@@ -647,8 +647,8 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   std::optional<MutexGuard> l2;
   if (second != first) l2.emplace(second->rwsem(), t);
 
-  RefPtr<Inode> source = TRY(odir->lookup(from.last));
-  auto tr = ndir->lookup(to.last);
+  RefPtr<Inode> source = TRY(odir->lookup(t, from.last));
+  auto tr = ndir->lookup(t, to.last);
   if (!tr.has_value() && tr.error() != Errno::NOENT) return tr.error();
   RefPtr<Inode> target = tr.has_value() ? tr.value() : nullptr;
   const bool exchange = flags & abi::RENAME_EXCHANGE_;
@@ -684,8 +684,8 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   if (moved[0]) c1.emplace(moved[0]->rwsem(), t);
   if (moved[1]) c2.emplace(moved[1]->rwsem(), t);
   const Credentials& c = t.creds();
-  TRY(inode_permission(c, *odir, MAY_WRITE | MAY_EXEC));
-  TRY(inode_permission(c, *ndir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, c, *odir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, c, *ndir, MAY_WRITE | MAY_EXEC));
   // may_delete, for the source and for a target it replaces: append-only directories
   // lose no names, append-only and immutable files do not move.
   if (odir->append_only() || (target && ndir->append_only())) return Errno::PERM;
@@ -696,12 +696,12 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
   if (!exchange && target) {
     if (src_dir && !target->is_dir()) return Errno::NOTDIR;
     if (!src_dir && target->is_dir()) return Errno::ISDIR;
-    if (target->is_dir() && !target->empty_dir()) return Errno::NOTEMPTY;
+    if (target->is_dir() && !target->empty_dir(t)) return Errno::NOTEMPTY;
   }
   // A directory that changes parents rewrites its "..": it must be writable.
   if (odir != ndir) {
-    if (src_dir) TRY(inode_permission(c, *source, MAY_WRITE));
-    if (exchange && target->is_dir()) TRY(inode_permission(c, *target, MAY_WRITE));
+    if (src_dir) TRY(inode_permission(t, c, *source, MAY_WRITE));
+    if (exchange && target->is_dir()) TRY(inode_permission(t, c, *target, MAY_WRITE));
   }
   if (src_d->mounted() || (dst_d && dst_d->mounted())) return Errno::BUSY;
   // RCU walks that overlap the change of the tree retry with locks (rename_lock's seqcount).
@@ -711,12 +711,12 @@ Result<void> Vfs::rename(Task& t, int olddirfd, std::string_view oldpath, int ne
     ~SeqEnd() { seq.fetch_add(1, std::memory_order_release); }
   } seq_end{m_rename_seq};
   if (exchange) {
-    TRY(odir->exchange(from.last, *ndir, to.last));
+    TRY(odir->exchange(t, from.last, *ndir, to.last));
     from.dir.dentry->set_child(from.last, target);
     to.dir.dentry->set_child(to.last, source);
     return {};
   }
-  TRY(odir->rename(from.last, *ndir, to.last));
+  TRY(odir->rename(t, from.last, *ndir, to.last));
   from.dir.dentry->move_child(from.last, *to.dir.dentry, to.last);
   return {};
 }
@@ -735,24 +735,24 @@ Result<void> Vfs::link(Task& t, int olddirfd, std::string_view oldpath, int newd
   RefPtr<Inode> si = src.inode();
   RefPtr<Inode> dir = to.dir.inode();
   MutexGuard g(dir->rwsem(), t);
-  if (dir->lookup(to.last).has_value()) return Errno::EXIST;
+  if (dir->lookup(t, to.last).has_value()) return Errno::EXIST;
   if (to.trailing_slash) return Errno::NOENT;
   if (to.dir.mnt->read_only()) return Errno::ROFS;
   if (src.mnt.get() != to.dir.mnt.get()) return Errno::XDEV;
   const Credentials& c = t.creds();
-  TRY(inode_permission(c, *dir, MAY_WRITE | MAY_EXEC));
+  TRY(inode_permission(t, c, *dir, MAY_WRITE | MAY_EXEC));
   if (si->is_dir()) return Errno::PERM;
   if (si->append_only() || si->immutable()) return Errno::PERM;  // vfs_link
   const InodeAttr a = si->attr();
   if (c.fsuid != a.uid && !c.capable(abi::CAP_FOWNER)) {
     const bool safe = (a.mode & abi::S_IFMT_) == abi::S_IFREG_ && !(a.mode & abi::S_ISUID_) &&
                       !((a.mode & abi::S_ISGID_) && (a.mode & 0010)) &&
-                      inode_permission(c, *si, MAY_READ | MAY_WRITE).has_value();
+                      inode_permission(t, c, *si, MAY_READ | MAY_WRITE).has_value();
     if (!safe) return Errno::PERM;
   }
   // An unlinked file cannot get a name back, except an O_TMPFILE one (I_LINKABLE).
   if (a.nlink == 0 && !si->linkable()) return Errno::NOENT;
-  TRY(dir->link(to.last, *si));
+  TRY(dir->link(t, to.last, *si));
   si->set_linkable(false);
   to.dir.dentry->set_child(to.last, si);
   return {};
@@ -805,7 +805,7 @@ Result<abi::stat> Vfs::stat(Task& t, int dirfd, std::string_view path, int at_fl
 Result<void> Vfs::chdir(Task& t, const Path& p) {
   RefPtr<Inode> i = p.inode();
   if (!i->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), *i, MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *i, MAY_EXEC));
   t.fs().set_cwd(p);
   return {};
 }
@@ -813,7 +813,7 @@ Result<void> Vfs::chdir(Task& t, const Path& p) {
 Result<void> Vfs::chroot(Task& t, const Path& p) {
   RefPtr<Inode> i = p.inode();
   if (!i->is_dir()) return Errno::NOTDIR;
-  TRY(inode_permission(t.creds(), *i, MAY_EXEC));
+  TRY(inode_permission(t, t.creds(), *i, MAY_EXEC));
   if (!t.creds().capable(abi::CAP_SYS_CHROOT)) return Errno::PERM;
   t.fs().set_root(p);
   return {};
@@ -845,7 +845,7 @@ Result<void> Vfs::iterate_dir(Task& t, File& dir, const std::function<bool(const
     dir.set_pos_locked(cookie);
   }
   MutexGuard g(di->rwsem(), t);
-  uint64_t next = TRY(di->iterate(cookie, emit));
+  uint64_t next = TRY(di->iterate(t, cookie, emit));
   dir.set_pos_locked(next);
   dir.touch_atime();
   return {};

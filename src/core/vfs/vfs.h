@@ -36,7 +36,9 @@ enum MayMask : int { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
 // With an inode, its POSIX access ACL decides for everyone but the owner, where it has one
 // and the mode has group bits (acl_permission_check).
 Result<void> inode_permission(const Credentials& c, const InodeAttr& a, int mask, const PosixAcl* acl = nullptr);
-Result<void> inode_permission(const Credentials& c, const Inode& i, int mask);
+// self: who waits for the ACL to be read; c: the credentials checked (self's, or
+// faccessat's real ids).
+Result<void> inode_permission(Actor& self, const Credentials& c, const Inode& i, int mask);
 
 // After a write or truncate: the setuid and setgid bits the writer may not keep go.
 void file_remove_privs(const Credentials& c, Inode& i);
@@ -71,7 +73,7 @@ class Vfs {
   Path root() const { return m_root; }
   const RefPtr<MountNamespace>& init_ns() const { return m_init_ns; }
   // Boot's mounts (/dev, /proc, /tmp): fstype at path, as the kernel.
-  Result<void> mount_kernel(std::string_view path, std::string_view fstype, unsigned long flags,
+  Result<void> mount_kernel(Actor& self, std::string_view path, std::string_view fstype, unsigned long flags,
                             std::string_view data);
   // mount(2) and umount2(2), in the caller's mount namespace: a target (or bind source)
   // in another one is EINVAL (check_mnt). fstype null: none given. Mounts and umounts

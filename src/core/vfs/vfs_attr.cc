@@ -67,7 +67,7 @@ Result<void> Vfs::truncate(Task& t, const Path& p, int64_t length) {
   if (i.is_dir()) return Errno::ISDIR;
   if (!i.is_reg()) return Errno::INVAL;
   if (p.mnt->read_only()) return Errno::ROFS;
-  TRY(inode_permission(t.creds(), i, MAY_WRITE));
+  TRY(inode_permission(t, t.creds(), i, MAY_WRITE));
   if (i.append_only()) return Errno::PERM;
   return truncate_inode(t, i, length);
 }
@@ -84,7 +84,7 @@ Result<void> Vfs::ftruncate(Task& t, File& f, int64_t length) {
 Result<void> Vfs::truncate_inode(Task& t, Inode& i, int64_t length) {
   if (length < 0) return Errno::INVAL;
   MutexGuard g(i.rwsem(), t);
-  TRY(i.truncate(static_cast<uint64_t>(length)));
+  TRY(i.truncate(t, static_cast<uint64_t>(length)));
   file_remove_privs(t.creds(), i);
   return {};
 }
@@ -124,7 +124,7 @@ Result<void> Vfs::access(Task& t, const Path& p, int mode, bool effective) {
   // inode_permission: a read-only filesystem first, then the mode bits; then (SuS) a
   // read-only mount.
   if ((mode & MAY_WRITE) && !special && p.mnt->sb().read_only()) return Errno::ROFS;
-  TRY(inode_permission(c, *p.inode(), mode));
+  TRY(inode_permission(t, c, *p.inode(), mode));
   if ((mode & MAY_WRITE) && !special && p.mnt->read_only()) return Errno::ROFS;
   return {};
 }
@@ -153,7 +153,7 @@ Result<void> Vfs::utimes(Task& t, const Path& p, const abi::timespec* times) {
   const InodeAttr a = i->attr();
   if (!owner_or_fowner(c, a)) {
     if (explicit_time) return Errno::PERM;
-    if (!inode_permission(c, *i, MAY_WRITE).has_value()) return Errno::ACCES;
+    if (!inode_permission(t, c, *i, MAY_WRITE).has_value()) return Errno::ACCES;
   }
   auto pick = [&](const abi::timespec& ts, int64_t cur) {
     if (ts.tv_nsec == abi::UTIME_OMIT_) return cur;

@@ -48,7 +48,7 @@ Result<void> Vfs::fallocate(Task& t, File& f, int mode, int64_t off, int64_t len
   if (off > INT64_MAX - len) return Errno::FBIG;
   if (type == abi::S_IFBLK_) return f.ops() ? f.ops()->fallocate(f, t, mode, off, len) : Result<void>(Errno::NODEV);
   MutexGuard g(i.rwsem(), t);
-  TRY(i.fallocate(mode, static_cast<uint64_t>(off), static_cast<uint64_t>(len)));
+  TRY(i.fallocate(t, mode, static_cast<uint64_t>(off), static_cast<uint64_t>(len)));
   file_remove_privs(t.creds(), i);  // file_modified, as a write
   return {};
 }

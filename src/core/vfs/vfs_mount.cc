@@ -366,7 +366,7 @@ Result<void> Vfs::change_type_locked(Mount* top, unsigned long type, bool rec) {
   return {};
 }
 
-Result<void> Vfs::mount_kernel(std::string_view path, std::string_view fstype, unsigned long flags,
+Result<void> Vfs::mount_kernel(Actor& self, std::string_view path, std::string_view fstype, unsigned long flags,
                                std::string_view data) {
   RefPtr<SuperBlock> sb = TRY(make_sb(nullptr, fstype, fstype, flags, data));
   if (flags & abi::MS_RDONLY_) sb->set_read_only(true);
@@ -374,7 +374,7 @@ Result<void> Vfs::mount_kernel(std::string_view path, std::string_view fstype, u
   // Boot is single-threaded: the lookup needs no directory lock.
   Path at = m_root;
   const std::string_view name = path.substr(path.find_first_not_of('/'));
-  RefPtr<Inode> child = TRY(at.inode()->lookup(name));
+  RefPtr<Inode> child = TRY(at.inode()->lookup(self, name));
   at.dentry = at.dentry->set_child(name, child);
   auto m = make_ref<Mount>(sb, sb->root_dentry(), mount_flags_of(flags) & ~MNT_RDONLY);
   m->m_source = std::string(fstype);
@@ -408,7 +408,7 @@ Result<void> Vfs::mount(Task& t, std::string_view source, std::string_view targe
   if (flags & abi::MS_REMOUNT_) {
     // do_remount: the filesystem's options and read-only state, and this mount's flags.
     if (!check_mnt(*at.mnt) || !at_root) return Errno::INVAL;
-    TRY(at.mnt->sb().remount(flags, data));
+    TRY(at.mnt->sb().remount(t, flags, data));
     at.mnt->sb().set_read_only(flags & abi::MS_RDONLY_);
     at.mnt->set_flags(mnt_flags & ~MNT_RDONLY);
     return {};

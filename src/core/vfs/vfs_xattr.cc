@@ -13,7 +13,7 @@ bool has_prefix(std::string_view name, std::string_view prefix) {
 }
 
 // fs/xattr.c: xattr_permission.
-Result<void> xattr_permission(const Credentials& c, const Inode& i, std::string_view name, int mask) {
+Result<void> xattr_permission(Actor& self, const Credentials& c, const Inode& i, std::string_view name, int mask) {
   const InodeAttr a = i.attr();
   // security.* and system.* are the filesystem's (or a security module's) to judge.
   if (has_prefix(name, "security.") || has_prefix(name, "system.")) return {};
@@ -32,7 +32,7 @@ Result<void> xattr_permission(const Credentials& c, const Inode& i, std::string_
   if ((mask & MAY_WRITE) && i.sb().read_only() && (i.is_reg() || i.is_dir() || i.is_symlink()))
     return Errno::ROFS;
   if ((mask & MAY_WRITE) && (i.immutable() || i.append_only())) return Errno::PERM;
-  return inode_permission(c, i, mask);
+  return inode_permission(self, c, i, mask);
 }
 
 // The namespaces an attribute name may have; anything else the filesystems refuse.
@@ -50,9 +50,9 @@ bool acl_name(std::string_view name) {
 
 Result<std::string> Vfs::getxattr(Task& t, const Path& p, std::string_view name) {
   RefPtr<Inode> i = p.inode();
-  TRY(xattr_permission(t.creds(), *i, name, MAY_READ));
+  TRY(xattr_permission(t, t.creds(), *i, name, MAY_READ));
   if (!known_namespace(name) && !acl_name(name)) return Errno::OPNOTSUPP;
-  return i->getxattr(name);
+  return i->getxattr(t, name);
 }
 
 Result<void> Vfs::setxattr(Task& t, const Path& p, std::string_view name, std::string_view value,
@@ -60,22 +60,22 @@ Result<void> Vfs::setxattr(Task& t, const Path& p, std::string_view name, std::s
   if (p.mnt->read_only()) return Errno::ROFS;  // mnt_want_write
   RefPtr<Inode> i = p.inode();
   MutexGuard g(i->rwsem(), t);
-  TRY(xattr_permission(t.creds(), *i, name, MAY_WRITE));
+  TRY(xattr_permission(t, t.creds(), *i, name, MAY_WRITE));
   if (!known_namespace(name)) return Errno::OPNOTSUPP;
-  return i->setxattr(name, value, flags);
+  return i->setxattr(t, name, value, flags);
 }
 
 Result<void> Vfs::removexattr(Task& t, const Path& p, std::string_view name) {
   if (p.mnt->read_only()) return Errno::ROFS;
   RefPtr<Inode> i = p.inode();
   MutexGuard g(i->rwsem(), t);
-  TRY(xattr_permission(t.creds(), *i, name, MAY_WRITE));
+  TRY(xattr_permission(t, t.creds(), *i, name, MAY_WRITE));
   if (!known_namespace(name)) return Errno::OPNOTSUPP;
-  return i->removexattr(name);
+  return i->removexattr(t, name);
 }
 
 Result<std::vector<std::string>> Vfs::listxattr(Task& t, const Path& p) {
-  std::vector<std::string> names = TRY(p.inode()->listxattr());
+  std::vector<std::string> names = TRY(p.inode()->listxattr(t));
   // simple_xattr_list: trusted.* only for CAP_SYS_ADMIN.
   if (!t.creds().capable(abi::CAP_SYS_ADMIN)) {
     std::vector<std::string> visible;

@@ -685,14 +685,13 @@ Result<void> Ext4Fs::parse_options(std::string_view data, MountOptions* o, std::
 
 // ext4_reconfigure: the options are checked as at mount; then a change between read-only
 // and read-write (the VFS sets the flag after this succeeds).
-Result<void> Ext4Fs::remount(unsigned long flags, std::string_view data) {
+Result<void> Ext4Fs::remount(Actor& self, unsigned long flags, std::string_view data) {
   MountOptions o = m_opts;
   std::string why;
   if (!parse_options(data, &o, &why)) {
     warning("%s", why.c_str());
     return Errno::INVAL;
   }
-  SchedEntity& self = Scheduler::current_or_host();
   const bool want_ro = flags & abi::MS_RDONLY_;
   if (!want_ro && !m_rw) TRY(enter_rw(self, true, &why));
   if (want_ro && m_rw) TRY(leave_rw(self));

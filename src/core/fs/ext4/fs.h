@@ -127,7 +127,7 @@ class Ext4Fs final : public SuperBlock {
 
   abi::statfs statfs() override;
   std::string show_options() const override;
-  Result<void> remount(unsigned long flags, std::string_view data) override;
+  Result<void> remount(Actor& self, unsigned long flags, std::string_view data) override;
   Result<void> sync_fs(SchedEntity& self) override;
   // Shutdown of the instance: written back, marked clean and made read-only, while the
   // disks still serve requests.

@@ -74,7 +74,7 @@ Ext4Inode::~Ext4Inode() = default;
 
 Result<uint32_t> Ext4Inode::get_fsflags() { return raw_flags() & kUserVisibleFlags; }
 
-Result<void> Ext4Inode::set_fsflags(SchedEntity& self, uint32_t flags) {
+Result<void> Ext4Inode::set_fsflags(Actor& self, uint32_t flags) {
   if (fs().read_only()) return Errno::ROFS;
   if (flags & ~kUserVisibleFlags) return Errno::OPNOTSUPP;
   {
@@ -121,12 +121,12 @@ void Ext4Inode::drop_data() {
 
 // ---- regular file data ----
 
-Result<size_t> Ext4Inode::read(uint64_t off, const IoBuffer& buf) {
+Result<size_t> Ext4Inode::read(Actor& self, uint64_t off, const IoBuffer& buf) {
   Readahead ra;
-  return read_data(self_entity(), ra, off, buf);
+  return read_data(self, ra, off, buf);
 }
 
-Result<size_t> Ext4Inode::read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
+Result<size_t> Ext4Inode::read_file(Actor& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) {
   return read_data(self, ra, off, buf);
 }
 
@@ -148,15 +148,15 @@ Result<size_t> Ext4Inode::read_data(SchedEntity& self, Ra& ra, uint64_t off, con
   return m_data->read(self, off, buf, ra);
 }
 
-void Ext4Inode::read_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, false); }
-void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(m, pages, n, true); }
+void Ext4Inode::read_pages(SchedEntity& self, AddressSpace& m, CachePage* const* pages, size_t n) { page_io(&self, m, pages, n); }
+void Ext4Inode::write_pages(AddressSpace& m, CachePage* const* pages, size_t n) { page_io(nullptr, m, pages, n); }
 
 // The blocks of each page through the mapping (writeback's from the extent cache, which
 // never waits), one request per run of blocks that follow each other on the disk. A read
 // fills holes, unwritten extents and the tail past the end with zeros (and takes a block
 // the journal replay holds from it); a write goes to the written blocks inside the file.
-void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write) {
-  SchedEntity& self = self_entity();
+void Ext4Inode::page_io(SchedEntity* reader, AddressSpace& m, CachePage* const* pages, size_t n) {
+  const bool write = !reader;
   Ext4Fs& fs = this->fs();
   const uint32_t bs = fs.block_size();
   const uint32_t per_page = static_cast<uint32_t>(kPage / bs);
@@ -170,7 +170,7 @@ void Ext4Inode::page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool
       char* data = p->data + k * bs;
       if (at >= size || at / bs > 0xFFFFFFFFull) continue;  // past the end (a read zeroes it)
       const uint32_t lblk = static_cast<uint32_t>(at / bs);
-      auto run = write ? map_for_writeback(lblk) : map(self, lblk);
+      auto run = write ? map_for_writeback(lblk) : map(*reader, lblk);
       if (!run) {
         batch->fail(i, -to_int(run.error() == kCorrupted ? Errno::IO : run.error()));
         if (!write) memset(data, 0, bs);
@@ -212,11 +212,10 @@ uint64_t Ext4Inode::max_file_bytes() const {
 // file_update_time).
 // The VFS holds the rwsem. Block-mapped (ext2/3) files take blocks the same way; their map
 // is rewritten from the extent list.
-Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
+Result<size_t> Ext4Inode::write(Actor& self, uint64_t off, const IoBuffer& buf) {
   if (fs().read_only()) return Errno::ROFS;
   if (buf.size() == 0) return size_t{0};
   if (!m_data || !is_reg()) return Errno::INVAL;
-  SchedEntity& self = self_entity();
   TRY(uninline(self));
   const uint32_t bs = fs().block_size();
   const uint64_t max_bytes = max_file_bytes();
@@ -262,15 +261,14 @@ Result<size_t> Ext4Inode::write(uint64_t off, const IoBuffer& buf) {
 // ext4_setattr's size change. Growing only moves the size (the file reads zeros up to it);
 // shrinking zeroes the rest of the last block, drops the pages past the end and frees the
 // blocks past it (ext4_truncate). FBIG past the largest size the mapping reaches.
-Result<void> Ext4Inode::truncate(uint64_t size) {
+Result<void> Ext4Inode::truncate(Actor& self, uint64_t size) {
   if (fs().read_only()) return Errno::ROFS;
   if (!m_data || !is_reg()) return Errno::INVAL;
-  if (size != attr().size) TRY(uninline(self_entity()));
+  if (size != attr().size) TRY(uninline(self));
   if (size > max_file_bytes()) return Errno::FBIG;
   const uint64_t old_size = attr().size;
   const int64_t now = sb().now();
   if (size < old_size) {
-    SchedEntity& self = self_entity();
     const uint32_t bs = fs().block_size();
     MutexGuard t(m_tree_lock, self);
     TRY(load_extents(self));
@@ -311,15 +309,14 @@ Result<void> Ext4Inode::truncate(uint64_t size) {
 // then the range preallocated), COLLAPSE_RANGE and INSERT_RANGE (the blocks after the range
 // move down or up, and the size with them). The VFS checked the mode's shape and holds the
 // rwsem; UNSHARE_RANGE is not ext4's (EOPNOTSUPP, as on Linux).
-Result<void> Ext4Inode::fallocate(int mode, uint64_t off, uint64_t len) {
+Result<void> Ext4Inode::fallocate(Actor& self, int mode, uint64_t off, uint64_t len) {
   if (fs().read_only()) return Errno::ROFS;
   if (!m_data || !is_reg()) return Errno::NODEV;
   constexpr int kKeepSize = 0x01, kPunch = 0x02, kCollapse = 0x08, kZero = 0x10, kInsert = 0x20;
   if (mode & ~(kKeepSize | kPunch | kCollapse | kZero | kInsert)) return Errno::OPNOTSUPP;
-  TRY(uninline(self_entity()));
+  TRY(uninline(self));
   // Everything but hole punching needs extents (unwritten ones, or extents to move).
   if (!m_raw.has_extents() && !(mode & kPunch)) return Errno::OPNOTSUPP;
-  SchedEntity& self = self_entity();
   const uint32_t bs = fs().block_size();
   const uint64_t max_bytes = max_file_bytes();
   if (off >= max_bytes || len > max_bytes - off) return Errno::FBIG;
@@ -494,7 +491,7 @@ Result<void> Ext4Inode::write_back(SchedEntity& self) {
 
 // ext4_sync_file without a journal: the data, then the inode's table block, then the disk's
 // cache flushed (the same for fdatasync: the inode holds the size).
-Result<void> Ext4Inode::fsync(SchedEntity& self, bool datasync, uint32_t* seen) {
+Result<void> Ext4Inode::fsync(Actor& self, bool datasync, uint32_t* seen) {
   (void)datasync;
   if (fs().read_only()) return {};
   Result<void> res;
@@ -511,8 +508,7 @@ Result<void> Ext4Inode::fsync(SchedEntity& self, bool datasync, uint32_t* seen) 
   return res;
 }
 
-Result<uint64_t> Ext4Inode::seek_data(uint64_t off, bool hole) {
-  SchedEntity& self = self_entity();
+Result<uint64_t> Ext4Inode::seek_data(Actor& self, uint64_t off, bool hole) {
   const uint64_t size = attr().size;
   const uint32_t bs = fs().block_size();
   if (has_inline() || !m_data) return hole ? size : off;
@@ -531,9 +527,8 @@ Result<uint64_t> Ext4Inode::seek_data(uint64_t off, bool hole) {
 
 // ---- symlinks ----
 
-Result<std::string> Ext4Inode::readlink() {
+Result<std::string> Ext4Inode::readlink(Actor& self) {
   if (!is_symlink()) return Errno::INVAL;
-  SchedEntity& self = self_entity();
   const uint64_t size = attr().size;
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   if (size == 0 || size >= 4096) {
@@ -633,8 +628,7 @@ Result<std::string> Ext4Inode::xattr_value(SchedEntity& self, const XattrEntry& 
   return v;
 }
 
-Result<std::string> Ext4Inode::getxattr(std::string_view name) {
-  SchedEntity& self = self_entity();
+Result<std::string> Ext4Inode::getxattr(Actor& self, std::string_view name) {
   XattrHold hold;
   const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
   for (const XattrEntry& e : all) {
@@ -659,8 +653,7 @@ Result<std::string> Ext4Inode::getxattr(std::string_view name) {
   return Errno::NODATA;
 }
 
-Result<std::vector<std::string>> Ext4Inode::listxattr() {
-  SchedEntity& self = self_entity();
+Result<std::vector<std::string>> Ext4Inode::listxattr(Actor& self) {
   XattrHold hold;
   const std::vector<XattrEntry> all = TRY(xattrs(self, &hold));
   std::vector<std::string> names;
@@ -902,8 +895,7 @@ Result<uint64_t> Ext4Inode::walk_dir(SchedEntity& self, uint64_t from, F&& emit,
   return nblocks * bs;
 }
 
-Result<uint64_t> Ext4Inode::iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) {
-  SchedEntity& self = self_entity();
+Result<uint64_t> Ext4Inode::iterate(Actor& self, uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) {
   const uint64_t from = cookie < kCookieBase ? 0 : cookie - kCookieBase;
   uint64_t pos = from;
   bool stopped = false;
@@ -921,8 +913,7 @@ Result<uint64_t> Ext4Inode::iterate(uint64_t cookie, const std::function<bool(co
   return (stopped ? pos : end) + kCookieBase;
 }
 
-bool Ext4Inode::empty_dir() {
-  SchedEntity& self = self_entity();
+bool Ext4Inode::empty_dir(Actor& self) {
   bool empty = true;
   auto r = walk_dir(self, 0, [&](uint64_t, uint64_t, const DirRecord& rec) {
     if (rec.ino && rec.name != "." && rec.name != "..") empty = false;
@@ -1038,10 +1029,9 @@ Result<uint32_t> Ext4Inode::find_htree(SchedEntity& self, std::string_view name)
   return Errno::INVAL;
 }
 
-Result<RefPtr<Inode>> Ext4Inode::lookup(std::string_view name) {
+Result<RefPtr<Inode>> Ext4Inode::lookup(Actor& self, std::string_view name) {
   if (!is_dir()) return Errno::NOTDIR;
   if (name.size() > 255) return Errno::NAMETOOLONG;
-  SchedEntity& self = self_entity();
   const Super& s = fs().super();
   const uint32_t ino = static_cast<uint32_t>(m_ino);
   Result<uint32_t> found = Errno::NOENT;

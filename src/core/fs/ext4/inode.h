@@ -49,23 +49,23 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
 
   // ---- Inode ----
   void evict() override;
-  Result<RefPtr<Inode>> lookup(std::string_view name) override;
-  Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override;
-  bool empty_dir() override;
-  Result<size_t> read(uint64_t off, const IoBuffer& buf) override;
-  Result<size_t> read_file(SchedEntity& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) override;
-  Result<uint64_t> seek_data(uint64_t off, bool hole) override;
+  Result<RefPtr<Inode>> lookup(Actor& self, std::string_view name) override;
+  Result<uint64_t> iterate(Actor& self, uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override;
+  bool empty_dir(Actor& self) override;
+  Result<size_t> read(Actor& self, uint64_t off, const IoBuffer& buf) override;
+  Result<size_t> read_file(Actor& self, FileReadahead& ra, uint64_t off, const IoBuffer& buf) override;
+  Result<uint64_t> seek_data(Actor& self, uint64_t off, bool hole) override;
   uint64_t blocks() const override {
     SpinGuard g(m_map_lock);
     return m_raw.blocks;
   }
-  Result<std::string> readlink() override;
-  Result<std::string> getxattr(std::string_view name) override;
-  Result<std::vector<std::string>> listxattr() override;
+  Result<std::string> readlink(Actor& self) override;
+  Result<std::string> getxattr(Actor& self, std::string_view name) override;
+  Result<std::vector<std::string>> listxattr(Actor& self) override;
   // Writes (into the file's allocated blocks only, so far: see fs.h).
-  Result<size_t> write(uint64_t off, const IoBuffer& buf) override;
-  Result<void> truncate(uint64_t size) override;
-  Result<void> fsync(SchedEntity& self, bool datasync, uint32_t* seen) override;
+  Result<size_t> write(Actor& self, uint64_t off, const IoBuffer& buf) override;
+  Result<void> truncate(Actor& self, uint64_t size) override;
+  Result<void> fsync(Actor& self, bool datasync, uint32_t* seen) override;
   uint32_t writeback_error_seq() const override { return m_data ? m_data->error_seq() : 0; }
   void dirtied() override;
   // The file's dirty pages written and waited for (syncfs, umount). IO.
@@ -76,27 +76,27 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   }
   // Names (namei.cc): linear directories take new names in a record with room or a new
   // block; indexed (htree) directories through their index (add_entry_dx).
-  Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
+  Result<RefPtr<Inode>> create(Actor& self, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t rdev,
                                std::string_view target) override;
-  Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override;
-  Result<void> link(std::string_view name, Inode& target) override;
-  Result<void> remove(std::string_view name, bool dir) override;
-  Result<void> rename(std::string_view name, Inode& new_dir, std::string_view new_name) override;
-  Result<void> exchange(std::string_view name, Inode& new_dir, std::string_view new_name) override;
-  Result<void> fallocate(int mode, uint64_t off, uint64_t len) override;
+  Result<RefPtr<Inode>> tmpfile(Actor& self, uint32_t mode, uint32_t uid, uint32_t gid) override;
+  Result<void> link(Actor& self, std::string_view name, Inode& target) override;
+  Result<void> remove(Actor& self, std::string_view name, bool dir) override;
+  Result<void> rename(Actor& self, std::string_view name, Inode& new_dir, std::string_view new_name) override;
+  Result<void> exchange(Actor& self, std::string_view name, Inode& new_dir, std::string_view new_name) override;
+  Result<void> fallocate(Actor& self, int mode, uint64_t off, uint64_t len) override;
   // user., trusted. and security. names (xattr_set.cc): in the inode while they fit, else
   // in the external block (copied first when other inodes share it).
-  Result<void> setxattr(std::string_view name, std::string_view value, int flags) override;
+  Result<void> setxattr(Actor& self, std::string_view name, std::string_view value, int flags) override;
   // ext4_fileattr_get/set: i_flags' user-visible bits; the sync, immutable, append-only,
   // nodump and noatime flags change (OPNOTSUPP for a change of any other).
   Result<uint32_t> get_fsflags() override;
-  Result<void> set_fsflags(SchedEntity& self, uint32_t flags) override;
-  Result<void> removexattr(std::string_view name) override;
+  Result<void> set_fsflags(Actor& self, uint32_t flags) override;
+  Result<void> removexattr(Actor& self, std::string_view name) override;
 
  private:
   friend class Ext4Fs;  // deletes unlinked inodes at umount
   // AddressSpaceOps: file pages read through the block mapping.
-  void read_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
+  void read_pages(SchedEntity& self, AddressSpace& m, CachePage* const* pages, size_t n) override;
   void write_pages(AddressSpace& m, CachePage* const* pages, size_t n) override;
 
   uint32_t ino32() const { return static_cast<uint32_t>(ino()); }
@@ -145,7 +145,7 @@ class Ext4Inode final : public Inode, public AddressSpaceOps {
   Result<void> release_xattr_block(SchedEntity& self);
   bool m_released = false;
   // Block I/O for pages (read or written) through the block mapping.
-  void page_io(AddressSpace& m, CachePage* const* pages, size_t n, bool write);
+  void page_io(SchedEntity* reader, AddressSpace& m, CachePage* const* pages, size_t n);  // reader null: writeback
   // ext4_mark_inode_dirty: the VFS's attributes stored in the inode's slot of its table, in
   // the disk's cache (written back with it). IO.
   Result<void> write_inode(SchedEntity& self);

@@ -16,7 +16,6 @@
 namespace uml::kern::ext4 {
 
 namespace {
-SchedEntity& self_entity() { return Scheduler::current_or_host(); }
 constexpr uint32_t kIndBlock = 12;  // i_block[12..14]: indirect, double, triple
 
 uint8_t ft(const Super& s, uint32_t mode) { return s.has_incompat(feat::kInFiletype) ? ft_of_mode(mode) : 0; }
@@ -438,12 +437,11 @@ Result<RefPtr<Ext4Inode>> Ext4Inode::new_inode(SchedEntity& self, uint32_t mode,
   return fresh;
 }
 
-Result<RefPtr<Inode>> Ext4Inode::create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid,
+Result<RefPtr<Inode>> Ext4Inode::create(Actor& self, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid,
                                         uint64_t rdev, std::string_view target) {
   if (fs().read_only()) return Errno::ROFS;
   if (name.size() > 255) return Errno::NAMETOOLONG;
   if ((mode & abi::S_IFMT_) == abi::S_IFLNK_ && target.size() >= fs().block_size()) return Errno::NAMETOOLONG;
-  SchedEntity& self = self_entity();
   const bool dir = (mode & abi::S_IFMT_) == abi::S_IFDIR_;
   if (dir && attr().nlink >= kLinkMax && !fs().super().has_ro_compat(feat::kRoDirNlink)) return Errno::MLINK;
   RefPtr<Ext4Inode> child = TRY(new_inode(self, mode, uid, gid, rdev, target, ino32()));
@@ -458,18 +456,17 @@ Result<RefPtr<Inode>> Ext4Inode::create(std::string_view name, uint32_t mode, ui
   return RefPtr<Inode>(std::move(child));
 }
 
-Result<RefPtr<Inode>> Ext4Inode::tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) {
+Result<RefPtr<Inode>> Ext4Inode::tmpfile(Actor& self, uint32_t mode, uint32_t uid, uint32_t gid) {
   if (fs().read_only()) return Errno::ROFS;
-  RefPtr<Ext4Inode> child = TRY(new_inode(self_entity(), abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0, {}, ino32()));
+  RefPtr<Ext4Inode> child = TRY(new_inode(self, abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0, {}, ino32()));
   return RefPtr<Inode>(std::move(child));
 }
 
-Result<void> Ext4Inode::link(std::string_view name, Inode& target_inode) {
+Result<void> Ext4Inode::link(Actor& self, std::string_view name, Inode& target_inode) {
   if (fs().read_only()) return Errno::ROFS;
   if (name.size() > 255) return Errno::NAMETOOLONG;
   auto& target = static_cast<Ext4Inode&>(target_inode);
   if (target.attr().nlink >= kLinkMax) return Errno::MLINK;
-  SchedEntity& self = self_entity();
   TRY(add_entry(self, name, target.ino32(), target.mode()));
   target.change_links(1);
   const int64_t now = sb().now();
@@ -477,12 +474,11 @@ Result<void> Ext4Inode::link(std::string_view name, Inode& target_inode) {
   return {};
 }
 
-Result<void> Ext4Inode::remove(std::string_view name, bool dir) {
+Result<void> Ext4Inode::remove(Actor& self, std::string_view name, bool dir) {
   if (fs().read_only()) return Errno::ROFS;
-  SchedEntity& self = self_entity();
   const Slot slot = TRY(find_slot(self, name));
   RefPtr<Ext4Inode> victim = TRY(fs().iget(self, slot.ino));
-  if (dir && !victim->empty_dir()) return Errno::NOTEMPTY;
+  if (dir && !victim->empty_dir(self)) return Errno::NOTEMPTY;
   TRY(remove_entry(self, name));
   if (dir) {
     victim->update_attr([now = sb().now()](InodeAttr& a) {
@@ -498,11 +494,10 @@ Result<void> Ext4Inode::remove(std::string_view name, bool dir) {
   return {};
 }
 
-Result<void> Ext4Inode::rename(std::string_view name, Inode& new_dir_inode, std::string_view new_name) {
+Result<void> Ext4Inode::rename(Actor& self, std::string_view name, Inode& new_dir_inode, std::string_view new_name) {
   if (fs().read_only()) return Errno::ROFS;
   if (new_name.size() > 255) return Errno::NAMETOOLONG;
   auto& new_dir = static_cast<Ext4Inode&>(new_dir_inode);
-  SchedEntity& self = self_entity();
   const Slot from = TRY(find_slot(self, name));
   RefPtr<Ext4Inode> moving = TRY(fs().iget(self, from.ino));
   const bool is_dir = moving->is_dir();
@@ -510,7 +505,7 @@ Result<void> Ext4Inode::rename(std::string_view name, Inode& new_dir_inode, std:
   if (auto to = new_dir.find_slot(self, new_name); to) {
     if (to.value().ino == from.ino) return {};  // two names of one inode: nothing to do
     replaced = TRY(fs().iget(self, to.value().ino));
-    if (replaced->is_dir() && !replaced->empty_dir()) return Errno::NOTEMPTY;
+    if (replaced->is_dir() && !replaced->empty_dir(self)) return Errno::NOTEMPTY;
     TRY(new_dir.set_entry(self, new_name, from.ino, moving->mode()));
   } else if (to.error() == Errno::NOENT) {
     TRY(new_dir.add_entry(self, new_name, from.ino, moving->mode()));
@@ -541,10 +536,9 @@ Result<void> Ext4Inode::rename(std::string_view name, Inode& new_dir_inode, std:
   return {};
 }
 
-Result<void> Ext4Inode::exchange(std::string_view name, Inode& new_dir_inode, std::string_view new_name) {
+Result<void> Ext4Inode::exchange(Actor& self, std::string_view name, Inode& new_dir_inode, std::string_view new_name) {
   if (fs().read_only()) return Errno::ROFS;
   auto& new_dir = static_cast<Ext4Inode&>(new_dir_inode);
-  SchedEntity& self = self_entity();
   const Slot a = TRY(find_slot(self, name));
   const Slot b = TRY(new_dir.find_slot(self, new_name));
   RefPtr<Ext4Inode> ia = TRY(fs().iget(self, a.ino));

@@ -14,12 +14,12 @@
 
 namespace uml::kern::ext4 {
 
-Result<void> Ext4Inode::setxattr(std::string_view name, std::string_view value, int flags) {
-  return set_xattr(Scheduler::current_or_host(), name, &value, flags);
+Result<void> Ext4Inode::setxattr(Actor& self, std::string_view name, std::string_view value, int flags) {
+  return set_xattr(self, name, &value, flags);
 }
 
-Result<void> Ext4Inode::removexattr(std::string_view name) {
-  return set_xattr(Scheduler::current_or_host(), name, nullptr, abi::XATTR_REPLACE_);
+Result<void> Ext4Inode::removexattr(Actor& self, std::string_view name) {
+  return set_xattr(self, name, nullptr, abi::XATTR_REPLACE_);
 }
 
 Result<void> Ext4Inode::store_xattr_block(SchedEntity& self, uint64_t blk, uint32_t refs,

@@ -27,7 +27,6 @@ namespace {
 constexpr int64_t kUserHz = 100;  // clock ticks in stat's times (USER_HZ)
 constexpr int CAP_SYS_PTRACE = 19;
 
-Task& current_task() { return *static_cast<Task*>(Scheduler::current()); }
 
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
@@ -147,8 +146,8 @@ class ProcFile final : public Inode {
  public:
   ProcFile(SuperBlock& sb, uint64_t ino, const InodeAttr& a, Generator g, Writer w)
       : Inode(sb, ino, a), m_gen(std::move(g)), m_write(std::move(w)) {}
-  Result<std::shared_ptr<FileOps>> open_file(Task& t, int) override {
-    std::string text = TRY(m_gen(t));
+  Result<std::shared_ptr<FileOps>> open_file(Actor& self, int) override {
+    std::string text = TRY(m_gen(Task::of(self)));
     return std::shared_ptr<FileOps>(std::make_shared<SeqOps>(std::move(text), m_gen, m_write));
   }
 
@@ -159,14 +158,14 @@ class ProcFile final : public Inode {
 
 class ProcLink final : public Inode {
  public:
-  using Target = std::function<Result<std::string>()>;
+  using Target = std::function<Result<std::string>(Task& reader)>;
   using Magic = std::function<Result<Path>(Task&)>;
   ProcLink(SuperBlock& sb, uint64_t ino, const InodeAttr& a, Target target, Magic magic,
            std::function<bool()> valid)
       : Inode(sb, ino, a), m_target(std::move(target)), m_magic(std::move(magic)), m_valid(std::move(valid)) {}
-  Result<std::string> readlink() override { return m_target(); }
+  Result<std::string> readlink(Actor& self) override { return m_target(Task::of(self)); }
   bool is_magic_link() const override { return static_cast<bool>(m_magic); }
-  Result<Path> follow_magic(Task& t) override { return m_magic(t); }
+  Result<Path> follow_magic(Actor& self) override { return m_magic(Task::of(self)); }
   bool revalidate() override { return !m_valid || m_valid(); }
 
  private:
@@ -187,8 +186,8 @@ class ProcDir final : public Inode {
   ProcDir(SuperBlock& sb, uint64_t ino, const InodeAttr& a, List list, Lookup lookup,
           std::function<bool()> valid)
       : Inode(sb, ino, a), m_list(std::move(list)), m_lookup(std::move(lookup)), m_valid(std::move(valid)) {}
-  Result<RefPtr<Inode>> lookup(std::string_view name) override { return m_lookup(name); }
-  Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
+  Result<RefPtr<Inode>> lookup(Actor&, std::string_view name) override { return m_lookup(name); }
+  Result<uint64_t> iterate(Actor&, uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
     const std::vector<ProcEntry> entries = m_list();
     // Cookies 3.. index the list as it is now; entries are generated each time, like
     // Linux's proc_readdir, so a listing racing with process exit may skip or repeat one.
@@ -199,7 +198,7 @@ class ProcDir final : public Inode {
     }
     return entries.size() + 3;
   }
-  bool empty_dir() override { return false; }
+  bool empty_dir(Actor&) override { return false; }
   bool revalidate() override { return !m_valid || m_valid(); }
 
  private:
@@ -484,9 +483,9 @@ RefPtr<Inode> ProcBuilder::fd_dir(pid_t_ pid, bool info, uint32_t uid, uint32_t 
       }, {}, uid, gid);
     }
     return link(
-        [this, file_of]() -> Result<std::string> {
+        [this, file_of](Task& reader) -> Result<std::string> {
           RefPtr<File> f = TRY(file_of());
-          return m_k.vfs().path_string(current_task().fs().root(), f->path());
+          return m_k.vfs().path_string(reader.fs().root(), f->path());
         },
         [this, file_of, pid](Task& t) -> Result<Path> {
           RefPtr<File> f = TRY(file_of());
@@ -567,7 +566,7 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
                                      return ns_handle(*t, type);
                                    };
                                    return link(
-                                       [handle]() -> Result<std::string> { return TRY(handle(current_task())).name(); },
+                                       [handle](Task& reader) -> Result<std::string> { return TRY(handle(reader)).name(); },
                                        [this, handle](Task& t) -> Result<Path> {
                                          return m_k.vfs().nsfs().path_of(TRY(handle(t)));
                                        },
@@ -600,9 +599,9 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
                        return is_root ? s.fs->root() : s.fs->cwd();
                      };
                      return link(
-                         [this, where, pid]() -> Result<std::string> {
-                           TRY(may_inspect(current_task(), TRY(need(pid))));
-                           return m_k.vfs().path_string(current_task().fs().root(), TRY(where()));
+                         [this, where, pid](Task& reader) -> Result<std::string> {
+                           TRY(may_inspect(reader, TRY(need(pid))));
+                           return m_k.vfs().path_string(reader.fs().root(), TRY(where()));
                          },
                          [this, where, pid](Task& t) -> Result<Path> {
                            TRY(may_inspect(t, TRY(need(pid))));
@@ -646,15 +645,14 @@ RefPtr<Inode> ProcBuilder::root() {
   Kernel& k = m_k;
   std::vector<Static> e;
   e.push_back({"self", DT_LNK_, [this] {
-                 return link([]() -> Result<std::string> { return std::to_string(current_task().pid()); });
+                 return link([](Task& reader) -> Result<std::string> { return std::to_string(reader.pid()); });
                }});
   e.push_back({"thread-self", DT_LNK_, [this] {
-                 return link([]() -> Result<std::string> {
-                   Task& t = current_task();
+                 return link([](Task& t) -> Result<std::string> {
                    return std::to_string(t.pid()) + "/task/" + std::to_string(t.tid());
                  });
                }});
-  e.push_back({"mounts", DT_LNK_, [this] { return link([]() -> Result<std::string> { return std::string("self/mounts"); }); }});
+  e.push_back({"mounts", DT_LNK_, [this] { return link([](Task&) -> Result<std::string> { return std::string("self/mounts"); }); }});
   e.push_back({"meminfo", DT_REG_, [this] {
                  return file(0444, [this](Task&) -> Result<std::string> { return meminfo_text(); });
                }});

@@ -44,7 +44,7 @@ class TmpfsSuper final : public SuperBlock {
     return s;
   }
 
-  Result<void> remount(unsigned long, std::string_view data) override {
+  Result<void> remount(Actor&, unsigned long, std::string_view data) override {
     TmpfsOptions o;
     o.size_bytes = m_max_pages.load() * kPage;
     o.nr_inodes = m_max_inodes.load();
@@ -96,23 +96,23 @@ class TmpfsInode : public Inode {
   void evict() override { super().uncharge_inode(); }
   TmpfsSuper& super() const { return static_cast<TmpfsSuper&>(m_sb); }
 
-  Result<std::string> getxattr(std::string_view name) override { return m_xattrs.get(name); }
-  Result<void> setxattr(std::string_view name, std::string_view value, int flags) override {
+  Result<std::string> getxattr(Actor&, std::string_view name) override { return m_xattrs.get(name); }
+  Result<void> setxattr(Actor&, std::string_view name, std::string_view value, int flags) override {
     TRY(m_xattrs.set(name, value, flags));
     update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
-  Result<void> removexattr(std::string_view name) override {
+  Result<void> removexattr(Actor&, std::string_view name) override {
     TRY(m_xattrs.remove(name));
     update_attr([now = sb().now()](InodeAttr& a) { a.ctime_ns = now; });
     return {};
   }
-  Result<std::vector<std::string>> listxattr() override { return m_xattrs.list(); }
+  Result<std::vector<std::string>> listxattr(Actor&) override { return m_xattrs.list(); }
 
   // shmem_fileattr_get/set: the flags live in the inode alone; immutable, append-only,
   // nodump and noatime may be set (SHMEM_FL_USER_MODIFIABLE), anything else is OPNOTSUPP.
   Result<uint32_t> get_fsflags() override { return fsflags(); }
-  Result<void> set_fsflags(SchedEntity&, uint32_t flags) override {
+  Result<void> set_fsflags(Actor&, uint32_t flags) override {
     constexpr uint32_t kModifiable = abi::FS_IMMUTABLE_FL_ | abi::FS_APPEND_FL_ | abi::FS_NODUMP_FL_ | abi::FS_NOATIME_FL_;
     if (flags & ~kModifiable) return Errno::OPNOTSUPP;
     m_fsflags.store(flags, std::memory_order_relaxed);
@@ -139,7 +139,7 @@ class TmpfsFile final : public TmpfsInode {
   }
   static constexpr size_t kExtent = 4096;  // a page, as the page cache will have it
 
-  Result<size_t> read(uint64_t off, const IoBuffer& buf) override {
+  Result<size_t> read(Actor&, uint64_t off, const IoBuffer& buf) override {
     SpinGuard g(m_data_lock);
     const uint64_t size = attr().size;
     if (off >= size) return size_t{0};
@@ -162,7 +162,7 @@ class TmpfsFile final : public TmpfsInode {
     return done;
   }
 
-  Result<size_t> write(uint64_t off, const IoBuffer& buf) override {
+  Result<size_t> write(Actor&, uint64_t off, const IoBuffer& buf) override {
     if (buf.size() == 0) return size_t{0};  // generic_write_checks: nothing, not even mtime
     size_t done = 0;
     bool nospc = false;
@@ -214,7 +214,7 @@ class TmpfsFile final : public TmpfsInode {
     return done;
   }
 
-  Result<void> truncate(uint64_t size) override {
+  Result<void> truncate(Actor&, uint64_t size) override {
     // shmem_setattr: shrinking drops every page past the new end (fallocated ones too);
     // growing keeps them.
     if (size <= attr().size) {
@@ -237,7 +237,7 @@ class TmpfsFile final : public TmpfsInode {
   }
 
   // shmem_fallocate: allocation (optionally keeping the size) and hole punching.
-  Result<void> fallocate(int mode, uint64_t off, uint64_t len) override {
+  Result<void> fallocate(Actor&, int mode, uint64_t off, uint64_t len) override {
     if (mode & ~(abi::FALLOC_FL_KEEP_SIZE_ | abi::FALLOC_FL_PUNCH_HOLE_)) return Errno::OPNOTSUPP;
     const uint64_t end = off + len;
     if (mode & abi::FALLOC_FL_PUNCH_HOLE_) {
@@ -293,7 +293,7 @@ class TmpfsFile final : public TmpfsInode {
   }
 
   // Pages that exist are data; missing ones are holes (shmem's page-granular answer).
-  Result<uint64_t> seek_data(uint64_t off, bool hole) override {
+  Result<uint64_t> seek_data(Actor&, uint64_t off, bool hole) override {
     SpinGuard g(m_data_lock);
     const uint64_t size = attr().size;
     for (uint64_t idx = off / kExtent; idx * kExtent < size; ++idx) {
@@ -332,7 +332,7 @@ class TmpfsSymlink final : public TmpfsInode {
  public:
   TmpfsSymlink(SuperBlock& sb, uint64_t ino, const InodeAttr& a, std::string target)
       : TmpfsInode(sb, ino, a), m_target(std::move(target)) {}
-  Result<std::string> readlink() override { return m_target; }
+  Result<std::string> readlink(Actor&) override { return m_target; }
 
  private:
   const std::string m_target;
@@ -347,13 +347,13 @@ class TmpfsDir final : public TmpfsInode {
  public:
   using TmpfsInode::TmpfsInode;
 
-  Result<RefPtr<Inode>> lookup(std::string_view name) override {
+  Result<RefPtr<Inode>> lookup(Actor&, std::string_view name) override {
     auto it = m_entries.find(std::string(name));
     if (it == m_entries.end()) return Errno::NOENT;
     return it->second.inode;
   }
 
-  Result<RefPtr<Inode>> create(std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid,
+  Result<RefPtr<Inode>> create(Actor&, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid,
                                uint64_t rdev, std::string_view target) override {
     if (!super().charge_inode()) return Errno::NOSPC;  // nr_inodes= reached
     const uint64_t ino = m_sb.alloc_ino();
@@ -380,14 +380,14 @@ class TmpfsDir final : public TmpfsInode {
     return child;
   }
 
-  Result<RefPtr<Inode>> tmpfile(uint32_t mode, uint32_t uid, uint32_t gid) override {
+  Result<RefPtr<Inode>> tmpfile(Actor&, uint32_t mode, uint32_t uid, uint32_t gid) override {
     if (!super().charge_inode()) return Errno::NOSPC;
     InodeAttr a = InodeAttr::fresh(sb().now(), abi::S_IFREG_ | (mode & abi::S_IALLUGO_), uid, gid, 0);
     a.nlink = 0;
     return RefPtr<Inode>(make_ref<TmpfsFile>(m_sb, m_sb.alloc_ino(), a));
   }
 
-  Result<void> link(std::string_view name, Inode& target) override {
+  Result<void> link(Actor&, std::string_view name, Inode& target) override {
     insert(name, RefPtr<Inode>(&target));
     target.update_attr([now = sb().now()](InodeAttr& a) {
       ++a.nlink;
@@ -396,11 +396,11 @@ class TmpfsDir final : public TmpfsInode {
     return {};
   }
 
-  Result<void> remove(std::string_view name, bool dir) override {
+  Result<void> remove(Actor& self, std::string_view name, bool dir) override {
     auto it = m_entries.find(std::string(name));
     if (it == m_entries.end()) return Errno::NOENT;
     RefPtr<Inode> victim = it->second.inode;
-    if (dir && !victim->empty_dir()) return Errno::NOTEMPTY;
+    if (dir && !victim->empty_dir(self)) return Errno::NOTEMPTY;
     erase(it);
     const int64_t now = sb().now();
     victim->update_attr([&](InodeAttr& a) {
@@ -411,7 +411,7 @@ class TmpfsDir final : public TmpfsInode {
     return {};
   }
 
-  Result<void> rename(std::string_view name, Inode& new_dir_inode, std::string_view new_name) override {
+  Result<void> rename(Actor& self, std::string_view name, Inode& new_dir_inode, std::string_view new_name) override {
     auto& new_dir = static_cast<TmpfsDir&>(new_dir_inode);
     auto it = m_entries.find(std::string(name));
     if (it == m_entries.end()) return Errno::NOENT;
@@ -419,7 +419,7 @@ class TmpfsDir final : public TmpfsInode {
     const bool is_dir = moving->is_dir();
     if (auto old = new_dir.m_entries.find(std::string(new_name)); old != new_dir.m_entries.end()) {
       if (old->second.inode == moving) return {};  // two names of one inode: nothing to do
-      TRY(new_dir.remove(new_name, old->second.inode->is_dir()));
+      TRY(new_dir.remove(self, new_name, old->second.inode->is_dir()));
     }
     erase(m_entries.find(std::string(name)));
     new_dir.insert(new_name, moving);
@@ -431,7 +431,7 @@ class TmpfsDir final : public TmpfsInode {
     return {};
   }
 
-  Result<void> exchange(std::string_view name, Inode& new_dir_inode, std::string_view new_name) override {
+  Result<void> exchange(Actor&, std::string_view name, Inode& new_dir_inode, std::string_view new_name) override {
     auto& new_dir = static_cast<TmpfsDir&>(new_dir_inode);
     auto a = m_entries.find(std::string(name));
     auto b = new_dir.m_entries.find(std::string(new_name));
@@ -449,7 +449,7 @@ class TmpfsDir final : public TmpfsInode {
     return {};
   }
 
-  Result<uint64_t> iterate(uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
+  Result<uint64_t> iterate(Actor&, uint64_t cookie, const std::function<bool(const DirEntry&)>& emit) override {
     for (auto it = m_order.lower_bound(cookie); it != m_order.end(); ++it) {
       const auto& [name, entry] = *it->second;
       const Inode& i = *entry.inode;
@@ -459,7 +459,7 @@ class TmpfsDir final : public TmpfsInode {
     return m_next_cookie;
   }
 
-  bool empty_dir() override { return m_entries.empty(); }
+  bool empty_dir(Actor&) override { return m_entries.empty(); }
 
   void evict() override {
     // Unreachable now: nothing else takes the rwsem. The children go now, not a grace
