@@ -14,7 +14,7 @@ struct Row {
   const char* status;
   const char* note;
 };
-#define UML_DOC_ROW(nr, name, arity, status, note) {nr, #name, arity, #status, note},
+#define UML_DOC_ROW(nr, name, arity, status, note, params) {nr, #name, arity, #status, note},
 constexpr Row kRows[] = {UML_SYSCALL_LIST(UML_DOC_ROW)};
 }  // namespace
 

@@ -21,7 +21,7 @@ inline long arg(T v) {
 }
 }  // namespace detail
 
-#define UML_SYS_WRAPPER(nr, name, arity, status, note)                                   \
+#define UML_SYS_WRAPPER(nr, name, arity, status, note, params)                                 \
   template <typename... A>                                                               \
   inline long name(A... a) {                                                             \
     static_assert(sizeof...(A) <= (arity), "uml::sys::" #name " takes " #arity " arguments"); \

@@ -35,28 +35,33 @@ UML_API size_t uml_dmesg(uml_kernel* k, char* buf, size_t len);
 UML_API int uml_panicked(uml_kernel* k);
 
 enum {
-#define UML_C_NR(nr, name, arity, status, note) UML_NR_##name = nr,
+#define UML_C_NR(nr, name, arity, status, note, params) UML_NR_##name = nr,
   UML_SYSCALL_LIST(UML_C_NR)
 #undef UML_C_NR
 };
 
-#define UML_C_PARAMS_0
-#define UML_C_PARAMS_1 , long a0
-#define UML_C_PARAMS_2 , long a0, long a1
-#define UML_C_PARAMS_3 , long a0, long a1, long a2
-#define UML_C_PARAMS_4 , long a0, long a1, long a2, long a3
-#define UML_C_PARAMS_5 , long a0, long a1, long a2, long a3, long a4
-#define UML_C_PARAMS_6 , long a0, long a1, long a2, long a3, long a4, long a5
-#define UML_C_ARGS_0 0, 0, 0, 0, 0, 0
-#define UML_C_ARGS_1 a0, 0, 0, 0, 0, 0
-#define UML_C_ARGS_2 a0, a1, 0, 0, 0, 0
-#define UML_C_ARGS_3 a0, a1, a2, 0, 0, 0
-#define UML_C_ARGS_4 a0, a1, a2, a3, 0, 0
-#define UML_C_ARGS_5 a0, a1, a2, a3, a4, 0
-#define UML_C_ARGS_6 a0, a1, a2, a3, a4, a5
-#define UML_C_WRAPPER(nr, name, arity, status, note)                        \
-  static inline long uml_sys_##name(uml_kernel* k UML_C_PARAMS_##arity) {   \
-    return uml_syscall(k, nr, UML_C_ARGS_##arity);                          \
+/* The wrappers' parameters and the call's arguments, from the list's (type, name...). */
+#define UML_C_PARAMS_0()
+#define UML_C_PARAMS_1(t0, n0) , t0 n0
+#define UML_C_PARAMS_2(t0, n0, t1, n1) , t0 n0, t1 n1
+#define UML_C_PARAMS_3(t0, n0, t1, n1, t2, n2) , t0 n0, t1 n1, t2 n2
+#define UML_C_PARAMS_4(t0, n0, t1, n1, t2, n2, t3, n3) , t0 n0, t1 n1, t2 n2, t3 n3
+#define UML_C_PARAMS_5(t0, n0, t1, n1, t2, n2, t3, n3, t4, n4) , t0 n0, t1 n1, t2 n2, t3 n3, t4 n4
+#define UML_C_PARAMS_6(t0, n0, t1, n1, t2, n2, t3, n3, t4, n4, t5, n5) \
+  , t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5
+#define UML_C_ARGS_0() 0, 0, 0, 0, 0, 0
+#define UML_C_ARGS_1(t0, n0) (long)(n0), 0, 0, 0, 0, 0
+#define UML_C_ARGS_2(t0, n0, t1, n1) (long)(n0), (long)(n1), 0, 0, 0, 0
+#define UML_C_ARGS_3(t0, n0, t1, n1, t2, n2) (long)(n0), (long)(n1), (long)(n2), 0, 0, 0
+#define UML_C_ARGS_4(t0, n0, t1, n1, t2, n2, t3, n3) (long)(n0), (long)(n1), (long)(n2), (long)(n3), 0, 0
+#define UML_C_ARGS_5(t0, n0, t1, n1, t2, n2, t3, n3, t4, n4) \
+  (long)(n0), (long)(n1), (long)(n2), (long)(n3), (long)(n4), 0
+#define UML_C_ARGS_6(t0, n0, t1, n1, t2, n2, t3, n3, t4, n4, t5, n5) \
+  (long)(n0), (long)(n1), (long)(n2), (long)(n3), (long)(n4), (long)(n5)
+/* uml_sys_open(k, "/etc/hostname", O_RDONLY, 0): pointers as pointers, no casts. */
+#define UML_C_WRAPPER(nr, name, arity, status, note, params)                    \
+  static inline long uml_sys_##name(uml_kernel* uml_k UML_C_PARAMS_##arity params) { \
+    return uml_syscall(uml_k, nr, UML_C_ARGS_##arity params);                 \
   }
 UML_SYSCALL_LIST(UML_C_WRAPPER)
 #undef UML_C_WRAPPER

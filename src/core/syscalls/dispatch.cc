@@ -19,7 +19,7 @@ struct Table {
 #define UML_TABLE_HANDLER_IMPL(name) &sys_##name
 #define UML_TABLE_HANDLER_PART(name) &sys_##name
 #define UML_TABLE_HANDLER_NONE(name) nullptr
-#define UML_TABLE_ROW(nr, nm, arity, status, note) \
+#define UML_TABLE_ROW(nr, nm, arity, status, note, params) \
   handler[nr] = UML_TABLE_HANDLER_##status(nm);    \
   name[nr] = #nm;
     UML_SYSCALL_LIST(UML_TABLE_ROW)

@@ -19,7 +19,7 @@ const char* syscall_name(long nr);
 #define UML_DECLARE_HANDLER_IMPL(name) Result<long> sys_##name(Task& t, const SyscallArgs& a);
 #define UML_DECLARE_HANDLER_PART(name) UML_DECLARE_HANDLER_IMPL(name)
 #define UML_DECLARE_HANDLER_NONE(name)
-#define UML_DECLARE_HANDLER(nr, name, arity, status, note) UML_DECLARE_HANDLER_##status(name)
+#define UML_DECLARE_HANDLER(nr, name, arity, status, note, params) UML_DECLARE_HANDLER_##status(name)
 UML_SYSCALL_LIST(UML_DECLARE_HANDLER)
 
 }  // namespace uml::kern

@@ -2,7 +2,11 @@
 #include <libuml/uml.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,7 +50,31 @@ int main(void) {
   EXPECT(pid > 1);
   EXPECT(uml_sys_getppid(k) == 1);
   EXPECT(uml_syscall(k, UML_NR_getpid, 0, 0, 0, 0, 0, 0) == pid);
-  EXPECT(uml_sys_swapon(k, 0, 0) == -ENOSYS);
+  EXPECT(uml_sys_swapon(k, NULL, 0) == -ENOSYS);
+  /* Pointers are passed as pointers, with no cast (an int-conversion is an error here, as
+   * GCC 14 makes it by default). */
+  long fd = uml_sys_open(k, "/tmp/c-api", O_CREAT | O_RDWR, 0600);
+  EXPECT(fd >= 0);
+  const char msg[] = "hello";
+  EXPECT(uml_sys_write(k, fd, msg, sizeof msg - 1) == 5);
+  char back[8] = {0};
+  EXPECT(uml_sys_pread64(k, fd, back, 5, 0) == 5);
+  EXPECT(memcmp(back, "hello", 5) == 0);
+  struct stat st;
+  EXPECT(uml_sys_fstat(k, fd, &st) == 0);
+  EXPECT(st.st_size == 5);
+  EXPECT(uml_sys_newfstatat(k, AT_FDCWD, "/tmp/c-api", &st, 0) == 0);
+  EXPECT(uml_sys_close(k, fd) == 0);
+  int fds[2];
+  EXPECT(uml_sys_pipe2(k, fds, O_CLOEXEC) == 0);
+  EXPECT(uml_sys_write(k, fds[1], "x", 1) == 1);
+  EXPECT(uml_sys_read(k, fds[0], back, sizeof back) == 1);
+  struct timespec ts = {0, 1000};
+  EXPECT(uml_sys_nanosleep(k, &ts, NULL) == 0);
+  struct utsname u;
+  EXPECT(uml_sys_uname(k, &u) == 0);
+  EXPECT(strcmp(u.nodename, "c-api") == 0);
+  EXPECT(uml_sys_read(k, 12345, back, 1) == -EBADF);
   /* Another thread joins this process as its thread. */
   struct joiner j = {k, pid, 0, 0, 0};
   pthread_t th;

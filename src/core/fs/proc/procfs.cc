@@ -326,7 +326,7 @@ std::string wchan_of(Task& t, long nr, const long* args) {
     default: break;
   }
   switch (nr) {
-#define UML_PROC_NAME(n, name, arity, status, note) \
+#define UML_PROC_NAME(n, name, arity, status, note, params) \
   case n: return "__do_sys_" #name;
     UML_SYSCALL_LIST(UML_PROC_NAME)
 #undef UML_PROC_NAME
