@@ -64,6 +64,9 @@ struct UML_API Config {
   // poll, with a kernel log line saying so. The environment's UML_REACTOR gives the
   // default when the command line does not.
   std::string reactor;
+  // clock=host|fake: the instance's clocks. fake: time starts at 2000-01-01 (one second of
+  // uptime) and moves only when advanced (tests: a ten-minute timeout takes no time).
+  bool fake_clock = false;
   std::vector<DiskSpec> disks;        // ubdX[r]=PATH: disks present at boot
   // root=/dev/ubdX: the disk's filesystem becomes / (instead of a tmpfs), with /dev, /proc
   // and /tmp mounted on it where it has those directories. rootfstype=ext2|ext3|ext4

@@ -117,7 +117,6 @@ bool FaultInjector::intercept(BlockRequest& rq) {
         auto* in = new Internal;
         in->fi = this;
         in->parent = &rq;
-        in->timer.deadline = host::monotonic_ns() + rule.delay_ns;
         in->timer.arg = in;
         in->timer.fire = [](Timer* t) {
           auto* in = static_cast<Internal*>(t->arg);
@@ -126,7 +125,7 @@ bool FaultInjector::intercept(BlockRequest& rq) {
           delete in;
           fi->proceed(*rq);
         };
-        if (Scheduler::add_timer_here(&in->timer)) return true;
+        if (Scheduler::add_timer_here(&in->timer, rule.delay_ns)) return true;
         delete in;  // not on a vCPU: the caller waits here instead
         const int64_t until = host::monotonic_ns() + rule.delay_ns;
         std::atomic<uint32_t> never{0};

@@ -241,10 +241,16 @@ bool Config::parse(std::string_view cmdline, Config* out, std::string* error) {
         return false;
       }
       c.reactor = val == "auto" ? std::string() : std::string(val);
+    } else if (key == "clock") {
+      if (val != "host" && val != "fake") {
+        *error = bad(key, val, "expected host or fake");
+        return false;
+      }
+      c.fake_clock = val == "fake";
     } else {
       *error = "unknown option '" + std::string(key) +
                "' (known: vcpus, mem, hostname, domainname, loglevel, stack_size, quantum_us, "
-               "seed, console, reactor, ubdN, root, rootfstype, rootflags, ro, rw)";
+               "seed, console, reactor, clock, ubdN, root, rootfstype, rootflags, ro, rw)";
       return false;
     }
   }
@@ -261,6 +267,7 @@ std::string Config::to_cmdline() const {
                   " console=" + (console ? "stderr" : "none");
   if (seed) s += " seed=" + std::to_string(*seed);
   if (!reactor.empty()) s += " reactor=" + reactor;
+  if (fake_clock) s += " clock=fake";
   if (!root.empty()) {
     s += " root=" + root;
     if (!rootfstype.empty()) s += " rootfstype=" + rootfstype;

@@ -21,6 +21,7 @@ SchedulerConfig sched_config(const KernelConfig& c) {
   s.vcpus = c.vcpus;
   s.default_stack_size = c.stack_size;
   s.quantum_ns = c.quantum_ns;
+  s.fake_clock = c.fake_clock;
   s.reactor = c.reactor == "poll" ? host::ReactorKind::Poll
               : c.reactor == "uring" ? host::ReactorKind::Uring
                                      : host::ReactorKind::Auto;
@@ -29,7 +30,7 @@ SchedulerConfig sched_config(const KernelConfig& c) {
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg)
-    : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes), m_vfs(m_realtime),
+    : m_cfg(cfg), m_sched(sched_config(cfg)), m_page_cache(m_sched, cfg.mem_bytes), m_realtime(m_sched.time()), m_vfs(m_realtime),
       m_disks(m_vfs, m_page_cache, m_log), m_procs(*this),
       m_init_uts(std::make_shared<UtsNamespace>(cfg.hostname, cfg.domainname, UtsNamespace::kInitInum)) {
   // Linux numbers its initial network namespace first, then the initial mount namespace.
@@ -56,7 +57,7 @@ std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error
 }
 
 bool Kernel::start(std::string* error) {
-  m_boot_mono = host::monotonic_ns();
+  m_boot_mono = m_sched.time().monotonic_ns();
   m_log.set_boot_time(m_boot_mono);
   if (m_cfg.console) {
     m_console = std::make_unique<drivers::HostFdConsole>(2);

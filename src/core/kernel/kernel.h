@@ -117,7 +117,7 @@ class Kernel final : public Entropy {
                std::memory_order_relaxed);
   }
   const RealtimeClock& realtime() const { return m_realtime; }
-  int64_t uptime_ns() const { return host::monotonic_ns() - m_boot_mono; }
+  int64_t uptime_ns() const { return m_sched.time().monotonic_ns() - m_boot_mono; }
 
   // Random bytes from the instance's ChaCha20 generator (seed= makes it reproducible).
   void random_bytes(void* buf, size_t len) override;

@@ -120,7 +120,7 @@ void AddressSpace::set_dirty_locked(CachePage* p, uint8_t sectors) {
   }
   p->dirty_sectors = sectors;
   p->flags.store(f | CachePage::kDirty, std::memory_order_release);
-  p->dirtied_ns = host::monotonic_ns();
+  p->dirtied_ns = m_cache.m_flusher.time().monotonic_ns();
   ++m_leaves[p->index >> kLeafBits]->dirty;
   ++m_nr_dirty;
   ++m_cache.m_nr_dirty;
@@ -542,7 +542,7 @@ AddressSpace::Counts AddressSpace::counts() const {
 
 PageCache::PageCache(Scheduler& sched, uint64_t limit_bytes)
     : m_limit(std::max<uint64_t>(limit_bytes / kPage, 64)), m_flusher(sched, &PageCache::flusher, this) {
-  m_next_expire_scan = host::monotonic_ns() + kWritebackIntervalNs;
+  m_next_expire_scan = sched.time().monotonic_ns() + kWritebackIntervalNs;
 }
 
 PageCache::~PageCache() { m_flusher.cancel(); }
@@ -666,7 +666,7 @@ void PageCache::balance_dirty(SchedEntity& self, AddressSpace& m) {
 // dirty pages are past the background ratio. Starts I/O only; never waits.
 void PageCache::flusher(KTimer* t) {
   auto* self = static_cast<PageCache*>(t->ctx());
-  const int64_t now = host::monotonic_ns();
+  const int64_t now = t->time().monotonic_ns();
   bool background, expire;
   {
     SpinGuard g(self->m_lock);

@@ -26,6 +26,8 @@ class KTimer {
   KTimer(const KTimer&) = delete;
   KTimer& operator=(const KTimer&) = delete;
 
+  // The clocks its deadlines are on (its instance's).
+  const TimeSource& time() const { return m_vcpu->scheduler().time(); }
   // (Re)arms at deadline; from outside the callback, cancel first.
   void arm(int64_t deadline_ns) {
     m_timer.deadline = deadline_ns;

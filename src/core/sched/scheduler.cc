@@ -40,8 +40,9 @@ __attribute__((noinline)) bool Scheduler::may_batch_io() {
   return e && e->is_fiber() && t_vcpu && e->m_vcpu == t_vcpu && !t_vcpu->m_local.empty();
 }
 
-__attribute__((noinline)) bool Scheduler::add_timer_here(Timer* t) {
+__attribute__((noinline)) bool Scheduler::add_timer_here(Timer* t, int64_t delay_ns) {
   if (!t_vcpu) return false;
+  t->deadline = t_vcpu->m_sched.m_time.monotonic_ns() + delay_ns;  // on its instance's clock
   t_vcpu->add_timer(t);
   return true;
 }
@@ -205,12 +206,15 @@ void Vcpu::idle() {
     host::cpu_relax();
   }
   m_sleeping.store(true, std::memory_order_seq_cst);
+  const TimeSource& time = m_sched.m_time;
+  const int64_t next = m_next_timer.load(std::memory_order_acquire);
   if (m_inbox.load(std::memory_order_seq_cst) || m_work.load(std::memory_order_seq_cst) ||
-      m_stop.load(std::memory_order_seq_cst)) {
+      m_stop.load(std::memory_order_seq_cst) || (time.fake() && next >= 0 && next <= time.monotonic_ns())) {
     m_sleeping.store(false, std::memory_order_relaxed);
     return;
   }
-  m_reactor->wait(m_next_timer.load(std::memory_order_acquire));
+  // Fake time passes only by an advance, which kicks this vCPU: no timeout then.
+  m_reactor->wait(time.fake() ? -1 : next);
   m_sleeping.store(false, std::memory_order_relaxed);
 }
 
@@ -387,7 +391,7 @@ bool Vcpu::cancel_timer(Timer* t) {
 void Vcpu::run_timers() {
   int64_t next = m_next_timer.load(std::memory_order_acquire);
   if (next < 0) return;
-  int64_t now = host::monotonic_ns();
+  int64_t now = m_sched.m_time.monotonic_ns();
   if (next > now) return;
   m_timer_lock.lock();
   while (Timer* t = m_timers.pop_expired(now)) {
@@ -464,10 +468,23 @@ bool mxcsr_frame_layout_ok() {
 }
 }  // namespace ctx
 
-Scheduler::Scheduler(const SchedulerConfig& cfg) : m_cfg(cfg), m_align_fp(ctx::mxcsr_frame_layout_ok()) {
+Scheduler::Scheduler(const SchedulerConfig& cfg)
+    : m_cfg(cfg), m_time(cfg.fake_clock), m_align_fp(ctx::mxcsr_frame_layout_ok()) {
   if (m_cfg.vcpus == 0) m_cfg.vcpus = 1;
   host::sched_clock::init();  // before any vCPU takes a tick
   for (unsigned i = 0; i < m_cfg.vcpus; ++i) m_vcpus.push_back(std::make_unique<Vcpu>(*this, i));
+  // Fake time moved: a sleeping vCPU wakes to run the timers now due (a running one runs
+  // them at its next maintenance).
+  m_time.on_advance([this] {
+    for (auto& v : m_vcpus)
+      if (v->m_started.load(std::memory_order_acquire) == 1) v->kick();
+  });
+}
+
+void TimeSource::advance(int64_t ns) {
+  if (!m_fake || ns < 0) return;
+  m_now.fetch_add(ns, std::memory_order_seq_cst);
+  if (m_on_advance) m_on_advance();
 }
 
 Scheduler::~Scheduler() {
@@ -677,8 +694,10 @@ bool Scheduler::park(SchedEntity& self, int64_t deadline_ns) {
       return true;
     }
     for (;;) {
-      bool in_time = host::futex_wait(&self.m_park, SchedEntity::kParked, deadline_ns);
+      const int64_t until = self.m_time ? self.m_time->host_wait_deadline(deadline_ns) : deadline_ns;
+      bool in_time = host::futex_wait(&self.m_park, SchedEntity::kParked, until);
       if (self.m_park.load(std::memory_order_acquire) != SchedEntity::kParked) return true;
+      if (!in_time && self.m_time && self.m_time->fake() && self.monotonic_ns() < deadline_ns) continue;
       if (!in_time) {
         expected = SchedEntity::kParked;
         if (self.m_park.compare_exchange_strong(expected, SchedEntity::kRunning,

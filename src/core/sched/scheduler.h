@@ -37,6 +37,7 @@
 #include "core/base/ring_queue.h"
 #include "core/base/spinlock.h"
 #include "core/sched/context.h"
+#include "core/sched/time_source.h"
 #include "core/sched/timer_heap.h"
 #include "host/fault.h"
 #include "host/host.h"
@@ -62,6 +63,9 @@ class SchedEntity {
   SchedEntity& operator=(const SchedEntity&) = delete;
 
   Carrier carrier() const { return m_carrier; }
+  // Its instance's monotonic clock (the host's for an entity of no instance), on which
+  // its park deadlines are.
+  int64_t monotonic_ns() const { return m_time ? m_time->monotonic_ns() : host::monotonic_ns(); }
   bool is_fiber() const { return m_carrier == Carrier::Fiber; }
   Vcpu* vcpu() const { return m_vcpu; }
 
@@ -105,6 +109,9 @@ class SchedEntity {
   SchedEntity* m_inbox_next = nullptr;
   std::atomic<uint64_t> m_runtime{0};  // sched_clock ticks
   std::atomic<uint64_t> m_affinity{~uint64_t{0}};
+
+ protected:
+  const TimeSource* m_time = nullptr;  // set by an instance's task
 };
 
 // A stand-in entity for a host thread that is no task but must wait in the kernel (an
@@ -241,6 +248,8 @@ struct SchedulerConfig {
   unsigned ring_entries = 256;
   // reactor=: io_uring, the poll reactor, or (Auto) io_uring where the host allows it.
   host::ReactorKind reactor = host::ReactorKind::Auto;
+  // clock=fake: time moves only when advanced (TimeSource).
+  bool fake_clock = false;
 };
 
 class Scheduler {
@@ -249,6 +258,9 @@ class Scheduler {
   static constexpr unsigned kSyscallsPerTick = 32;
 
   explicit Scheduler(const SchedulerConfig& cfg);
+  // The instance's clocks: every deadline its timers and parks take is on time().monotonic_ns().
+  TimeSource& time() { return m_time; }
+  const TimeSource& time() const { return m_time; }
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -328,7 +340,7 @@ class Scheduler {
   // vCPU's scheduler's.
   static void on_bug(const char* msg) noexcept;
   // Arms t on the calling thread's vCPU; false when the caller is no vCPU.
-  static bool add_timer_here(Timer* t);
+  static bool add_timer_here(Timer* t, int64_t delay_ns);
 
   // Counters for tests and /proc.
   uint64_t context_switches() const;
@@ -342,6 +354,7 @@ class Scheduler {
   void release_stack(Vcpu* here, const host::Stack& s);
 
   SchedulerConfig m_cfg;
+  TimeSource m_time;
   bool m_align_fp = false;  // MXCSR frame layout verified
   void (*m_bug_fn)(void*, const char*) = nullptr;
   void* m_bug_arg = nullptr;

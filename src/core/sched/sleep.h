@@ -9,7 +9,7 @@ namespace uml::kern {
 
 inline Result<void> sleep_until(SchedEntity& self, int64_t deadline_ns) {
   for (;;) {
-    if (host::monotonic_ns() >= deadline_ns) return {};
+    if (self.monotonic_ns() >= deadline_ns) return {};
     if (self.m_interrupt.load(std::memory_order_acquire)) return Errno::RESTARTSYS;
     Scheduler::park(self, deadline_ns);
   }

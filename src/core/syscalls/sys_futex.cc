@@ -28,7 +28,7 @@ Result<int64_t> deadline_of(const Task& t, long addr, bool absolute, bool realti
   const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(addr)));
   if (!timespec_valid(ts)) return Errno::INVAL;
   const int64_t ns = to_ns_saturated(ts);
-  const int64_t now = host::monotonic_ns();
+  const int64_t now = t.monotonic_ns();
   if (!absolute) return now + ns;
   if (!realtime) return ns;
   return now + (ns - t.kernel().realtime().now());  // a realtime instant on the monotonic clock
@@ -170,7 +170,7 @@ Result<long> sys_futex_waitv(Task& t, const SyscallArgs& a) {
     if (clock != abi::CLOCK_REALTIME_ && clock != abi::CLOCK_MONOTONIC_) return Errno::INVAL;
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
     const int64_t ns = to_ns_saturated(ts);
-    const int64_t now = host::monotonic_ns();
+    const int64_t now = t.monotonic_ns();
     deadline = clock == abi::CLOCK_MONOTONIC_ ? ns : now + (ns - t.kernel().realtime().now());
     deadline = std::max<int64_t>(deadline, 0);
   }

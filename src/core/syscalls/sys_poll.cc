@@ -26,10 +26,10 @@ constexpr uint32_t kOutSet = POLLWRBAND_ | POLLWRNORM_ | POLLOUT_ | POLLERR_;
 constexpr uint32_t kExSet = POLLPRI_;
 
 // A timeout as a monotonic deadline: 0 for none (one look), -1 for one too far to reach.
-int64_t deadline_after(int64_t ns) {
+int64_t deadline_after(const Task& t, int64_t ns) {
   if (ns <= 0) return 0;
   if (ns >= kForeverNs) return -1;
-  return host::monotonic_ns() + ns;
+  return t.monotonic_ns() + ns;
 }
 
 // A sigmask argument (ppoll, pselect6, epoll_pwait): applied until the syscall exit.
@@ -44,9 +44,9 @@ Result<void> apply_sigmask(Task& t, uintptr_t mask, size_t size) {
 // poll_select_finish: the time left goes back to the caller's timeout (select, pselect6,
 // ppoll), never below 0; a timeout of 0 stays untouched.
 template <typename T>
-Result<void> write_left(uintptr_t user, int64_t deadline, T (*conv)(int64_t)) {
+Result<void> write_left(const Task& t, uintptr_t user, int64_t deadline, T (*conv)(int64_t)) {
   if (!user || deadline <= 0) return {};
-  const int64_t left = std::max<int64_t>(deadline - host::monotonic_ns(), 0);
+  const int64_t left = std::max<int64_t>(deadline - t.monotonic_ns(), 0);
   return copy_to_user(UserPtr<T>(static_cast<long>(user)), conv(left));
 }
 abi::timeval tv_of(int64_t ns) { return {ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / 1000}; }
@@ -135,7 +135,7 @@ Result<long> nohand(Result<long> r) {
 
 Result<long> sys_poll(Task& t, const SyscallArgs& a) {
   const int timeout_ms = static_cast<int>(a.a[2]);
-  const int64_t deadline = timeout_ms < 0 ? -1 : deadline_after(int64_t{timeout_ms} * 1000000);
+  const int64_t deadline = timeout_ms < 0 ? -1 : deadline_after(t, int64_t{timeout_ms} * 1000000);
   Result<long> r = do_poll(t, static_cast<uintptr_t>(a.a[0]), static_cast<unsigned long>(a.a[1]), deadline);
   if (!r && r.error() == Errno::INTR) {
     if (deadline < 0) return Errno::RESTARTNOHAND;
@@ -155,11 +155,11 @@ Result<long> sys_ppoll(Task& t, const SyscallArgs& a) {
   if (tsp) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[2])));
     if (!timespec_valid(ts)) return Errno::INVAL;
-    deadline = deadline_after(to_ns_saturated(ts));
+    deadline = deadline_after(t, to_ns_saturated(ts));
   }
   TRY(apply_sigmask(t, static_cast<uintptr_t>(a.a[3]), static_cast<size_t>(a.a[4])));
   Result<long> r = nohand(do_poll(t, static_cast<uintptr_t>(a.a[0]), static_cast<unsigned long>(a.a[1]), deadline));
-  if (Result<void> w = write_left(tsp, deadline, &ts_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
+  if (Result<void> w = write_left(t, tsp, deadline, &ts_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
     return Errno::INTR;
   return r;
 }
@@ -174,11 +174,11 @@ Result<long> sys_select(Task& t, const SyscallArgs& a) {
     const int64_t ns = tv.tv_sec >= INT64_MAX / NSEC_PER_SEC / 4 ? INT64_MAX / 2
                                                                   : tv.tv_sec * NSEC_PER_SEC + (tv.tv_usec % 1000000) * 1000 +
                                                                         (tv.tv_usec / 1000000) * NSEC_PER_SEC;
-    deadline = deadline_after(ns);
+    deadline = deadline_after(t, ns);
   }
   Result<long> r = nohand(do_select(t, static_cast<int>(a.a[0]), static_cast<uintptr_t>(a.a[1]),
                                     static_cast<uintptr_t>(a.a[2]), static_cast<uintptr_t>(a.a[3]), deadline));
-  if (Result<void> w = write_left(tvp, deadline, &tv_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
+  if (Result<void> w = write_left(t, tvp, deadline, &tv_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
     return Errno::INTR;
   return r;
 }
@@ -189,7 +189,7 @@ Result<long> sys_pselect6(Task& t, const SyscallArgs& a) {
   if (tsp) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[4])));
     if (!timespec_valid(ts)) return Errno::INVAL;
-    deadline = deadline_after(to_ns_saturated(ts));
+    deadline = deadline_after(t, to_ns_saturated(ts));
   }
   if (a.a[5]) {
     struct SigArg {
@@ -201,7 +201,7 @@ Result<long> sys_pselect6(Task& t, const SyscallArgs& a) {
   }
   Result<long> r = nohand(do_select(t, static_cast<int>(a.a[0]), static_cast<uintptr_t>(a.a[1]),
                                     static_cast<uintptr_t>(a.a[2]), static_cast<uintptr_t>(a.a[3]), deadline));
-  if (Result<void> w = write_left(tsp, deadline, &ts_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
+  if (Result<void> w = write_left(t, tsp, deadline, &ts_of); !w && !r && r.error() == Errno::RESTARTNOHAND)
     return Errno::INTR;
   return r;
 }
@@ -227,7 +227,7 @@ Result<long> do_epoll_wait(Task& t, const SyscallArgs& a, int64_t deadline) {
   return TRY(ep->wait(t, IoBuffer::user(events, static_cast<size_t>(max) * sizeof(epoll_event)), max, deadline));
 }
 
-int64_t ms_deadline(int ms) { return ms < 0 ? -1 : deadline_after(int64_t{ms} * 1000000); }
+int64_t ms_deadline(const Task& t, int ms) { return ms < 0 ? -1 : deadline_after(t, int64_t{ms} * 1000000); }
 
 }  // namespace
 
@@ -258,12 +258,12 @@ Result<long> sys_epoll_ctl(Task& t, const SyscallArgs& a) {
 }
 
 Result<long> sys_epoll_wait(Task& t, const SyscallArgs& a) {
-  return do_epoll_wait(t, a, ms_deadline(static_cast<int>(a.a[3])));
+  return do_epoll_wait(t, a, ms_deadline(t, static_cast<int>(a.a[3])));
 }
 
 Result<long> sys_epoll_pwait(Task& t, const SyscallArgs& a) {
   TRY(apply_sigmask(t, static_cast<uintptr_t>(a.a[4]), static_cast<size_t>(a.a[5])));
-  return do_epoll_wait(t, a, ms_deadline(static_cast<int>(a.a[3])));
+  return do_epoll_wait(t, a, ms_deadline(t, static_cast<int>(a.a[3])));
 }
 
 Result<long> sys_epoll_pwait2(Task& t, const SyscallArgs& a) {
@@ -271,7 +271,7 @@ Result<long> sys_epoll_pwait2(Task& t, const SyscallArgs& a) {
   if (a.a[3]) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[3])));
     if (!timespec_valid(ts)) return Errno::INVAL;
-    deadline = deadline_after(to_ns_saturated(ts));
+    deadline = deadline_after(t, to_ns_saturated(ts));
   }
   TRY(apply_sigmask(t, static_cast<uintptr_t>(a.a[4]), static_cast<size_t>(a.a[5])));
   return do_epoll_wait(t, a, deadline);

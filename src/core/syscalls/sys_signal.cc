@@ -20,9 +20,9 @@ void wait_for_signal(Task& t) {
   while (!t.m_interrupt.load(std::memory_order_acquire) && !t.exit_pending()) Scheduler::park(t);
 }
 
-int64_t timeout_deadline(const abi::timespec& ts) {
+int64_t timeout_deadline(const Task& t, const abi::timespec& ts) {
   const int64_t ns = to_ns_saturated(ts);
-  return ns >= kForeverNs ? -1 : host::monotonic_ns() + ns;
+  return ns >= kForeverNs ? -1 : t.monotonic_ns() + ns;
 }
 
 // do_rt_sigqueueinfo's rule: a process may not forge kill(2)'s or the kernel's codes for
@@ -100,7 +100,7 @@ Result<long> sys_rt_sigtimedwait(Task& t, const SyscallArgs& a) {
     const abi::timespec ts = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[2])));
     if (!timespec_valid(ts)) return Errno::INVAL;
     poll_only = ts.tv_sec == 0 && ts.tv_nsec == 0;
-    deadline = timeout_deadline(ts);
+    deadline = timeout_deadline(t, ts);
   }
   siginfo info{};
   int sig = Signals::dequeue_from(t, set, &info);

@@ -34,8 +34,8 @@ int64_t process_cpu_ns(Task& t) { return t.kernel().procs().process_cpu_ns(t.gro
 int64_t read_clock(Task& t, ClockBase b) {
   switch (b) {
     case ClockBase::Realtime: return t.kernel().realtime().now();
-    case ClockBase::Monotonic: return host::monotonic_ns();
-    case ClockBase::Boottime: return host::boottime_ns();
+    case ClockBase::Monotonic: return t.monotonic_ns();
+    case ClockBase::Boottime: return t.kernel().sched().time().boottime_ns();
     case ClockBase::ProcessCpu: return process_cpu_ns(t);
     case ClockBase::ThreadCpu: return t.cpu_time_ns();
     case ClockBase::Invalid: break;
@@ -52,7 +52,7 @@ Result<long> do_sleep(Task& t, int64_t deadline, uintptr_t rem) {
   Result<void> r = sleep_until(t, deadline);
   if (r.has_value()) return 0;
   if (rem) {
-    int64_t left = deadline - host::monotonic_ns();
+    int64_t left = deadline - t.monotonic_ns();
     TRY(copy_to_user(UserPtr<abi::timespec>(static_cast<long>(rem)), to_timespec(left > 0 ? left : 0)));
   }
   RestartBlock& rb = t.restart_block();
@@ -136,7 +136,7 @@ Result<long> sys_time(Task& t, const SyscallArgs& a) {
 Result<long> sys_nanosleep(Task& t, const SyscallArgs& a) {
   abi::timespec req = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[0])));
   if (!timespec_valid(req)) return Errno::INVAL;
-  return do_sleep(t, host::monotonic_ns() + to_ns_saturated(req), static_cast<uintptr_t>(a.a[1]));
+  return do_sleep(t, t.monotonic_ns() + to_ns_saturated(req), static_cast<uintptr_t>(a.a[1]));
 }
 
 // kernel/time/posix-timers.c: clock_nanosleep, same order of checks.
@@ -152,7 +152,7 @@ Result<long> sys_clock_nanosleep(Task& t, const SyscallArgs& a) {
   if (!sleepable) return Errno::OPNOTSUPP;
   abi::timespec req = TRY(copy_from_user(UserPtr<abi::timespec>(a.a[2])));
   if (!timespec_valid(req)) return Errno::INVAL;
-  const int64_t now_mono = host::monotonic_ns();
+  const int64_t now_mono = t.monotonic_ns();
   int64_t deadline;
   uintptr_t rem = static_cast<uintptr_t>(a.a[3]);
   if (flags & TIMER_ABSTIME_) {

@@ -20,7 +20,7 @@ timeval to_timeval(int64_t ns) { return {ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) 
 
 // ITIMER_REAL's setting and old value, in ns.
 void set_real(Task& t, int64_t value, int64_t interval, int64_t* old_left, int64_t* old_interval) {
-  const int64_t deadline = value ? host::monotonic_ns() + value : 0;
+  const int64_t deadline = value ? t.monotonic_ns() + value : 0;
   t.group().timers().real().set(deadline, interval, old_left, old_interval);
 }
 
@@ -32,8 +32,8 @@ itimerval itimerval_of(int64_t left, int64_t interval) {
 int64_t clock_now(const Task& t, int clock) {
   switch (clock) {
     case CLOCK_REALTIME_: case CLOCK_TAI_: return t.kernel().realtime().now();
-    case CLOCK_MONOTONIC_: return host::monotonic_ns();
-    case CLOCK_BOOTTIME_: return host::boottime_ns();
+    case CLOCK_MONOTONIC_: return t.monotonic_ns();
+    case CLOCK_BOOTTIME_: return t.kernel().sched().time().boottime_ns();
     default: return -1;
   }
 }
@@ -120,7 +120,7 @@ Result<long> sys_timer_settime(Task& t, const SyscallArgs& a) {
   int64_t deadline = 0;
   const int64_t value = to_ns_saturated(nv.it_value);
   if (value) {
-    const int64_t mono = host::monotonic_ns();
+    const int64_t mono = t.monotonic_ns();
     if (flags & TIMER_ABSTIME_) {
       const int64_t now = clock_now(t, timer->clock());
       deadline = std::max<int64_t>(mono + (value - now), 1);

@@ -33,7 +33,7 @@ ProcessTable::~ProcessTable() {
 
 void ProcessTable::create_init() {
   SpinGuard g(m_lock);
-  m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1));
+  m_init = RefPtr<ThreadGroup>::adopt(new ThreadGroup(1, m_kernel.sched().time().monotonic_ns()));
   m_init->m_table = this;
   m_init->m_pgid.store(1);
   m_init->m_files = make_ref<FdTable>();
@@ -129,7 +129,7 @@ Result<RefPtr<Task>> ProcessTable::spawn(SpawnRequest req) {
     if (req.thread) {
       t->m_group = RefPtr<ThreadGroup>(parent);
     } else {
-      auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid));
+      auto grp = RefPtr<ThreadGroup>::adopt(new ThreadGroup(tid, m_kernel.sched().time().monotonic_ns()));
       grp->m_table = this;
       // fork's semantics: a copy of the creator's descriptors, root, cwd and umask.
       if (req.creator) {

@@ -13,6 +13,7 @@
 namespace uml::kern {
 
 Task::Task(Kernel& k, Carrier c, Body body) : Actor(c, true), m_kernel(k), m_body(std::move(body)) {
+  m_time = &k.sched().time();
   if (c == Carrier::HostThread) m_host_cpu_base = host::thread_cpu_ns();
 }
 
@@ -35,7 +36,7 @@ void Task::set_creds(Credentials c) {
 
 // Linux's defaults for a process started by init (INIT_RLIMITS; NPROC and SIGPENDING from
 // a machine's threads-max, here a fixed 63,000-ish, as a small machine's).
-ThreadGroup::ThreadGroup(pid_t_ pid) : m_pid(pid), m_start_ns(host::monotonic_ns()) {
+ThreadGroup::ThreadGroup(pid_t_ pid, int64_t start_ns) : m_pid(pid), m_start_ns(start_ns) {
   using namespace abi;
   constexpr uint64_t inf = RLIM_INFINITY_;
   m_rlimits[RLIMIT_CPU_] = {inf, inf};

@@ -211,7 +211,7 @@ class ThreadGroup final : public RefCounted<ThreadGroup> {
   friend class Task;
   friend class Signals;
   friend class RefCounted<ThreadGroup>;
-  explicit ThreadGroup(pid_t_ pid);
+  ThreadGroup(pid_t_ pid, int64_t start_ns);  // start_ns: its instance's monotonic clock
   ~ThreadGroup();
 
   const pid_t_ m_pid;

@@ -6,7 +6,7 @@ namespace uml::kern {
 void RealtimeClock::set(int64_t ns) {
   SpinGuard g(m_lock);
   const int64_t old = m_offset.load(std::memory_order_relaxed);
-  const int64_t next = ns - host::realtime_ns();
+  const int64_t next = ns - m_source.realtime_ns();
   m_offset.store(next, std::memory_order_release);
   m_listeners.for_each([&](ClockListener& l) { l.clock_was_set(next - old); });
 }

@@ -9,7 +9,7 @@
 
 #include "core/base/intrusive_list.h"
 #include "core/base/spinlock.h"
-#include "host/host.h"
+#include "core/sched/time_source.h"
 
 namespace uml::kern {
 
@@ -26,8 +26,10 @@ class ClockListener {
 
 class RealtimeClock {
  public:
-  int64_t now() const { return host::realtime_ns() + m_offset.load(std::memory_order_acquire); }
-  int64_t now_coarse() const { return host::realtime_coarse_ns() + m_offset.load(std::memory_order_acquire); }
+  // source: the instance's clocks (the host's, or fake ones).
+  explicit RealtimeClock(const TimeSource& source) : m_source(source) {}
+  int64_t now() const { return m_source.realtime_ns() + m_offset.load(std::memory_order_acquire); }
+  int64_t now_coarse() const { return m_source.realtime_coarse_ns() + m_offset.load(std::memory_order_acquire); }
   int64_t offset() const { return m_offset.load(std::memory_order_acquire); }
   // clock_settime(CLOCK_REALTIME): tells every listener.
   void set(int64_t ns);
@@ -36,6 +38,7 @@ class RealtimeClock {
   void unlisten(ClockListener& l);
 
  private:
+  const TimeSource& m_source;
   std::atomic<int64_t> m_offset{0};
   SpinLock m_lock;
   IntrusiveList<ClockListener, &ClockListener::clock_node> m_listeners;

@@ -19,7 +19,7 @@ void PosixTimer::set(int64_t deadline, int64_t interval, int64_t* old_left, int6
   m_timer.reprogram(
       m_lock,
       [&] {  // an expiry running now sees no deadline and does not re-arm
-        const int64_t left = m_deadline ? std::max<int64_t>(m_deadline - host::monotonic_ns(), 1) : 0;
+        const int64_t left = m_deadline ? std::max<int64_t>(m_deadline - m_timer.time().monotonic_ns(), 1) : 0;
         if (old_left) *old_left = left;
         if (old_interval) *old_interval = m_interval;
         m_deadline = 0;
@@ -35,7 +35,7 @@ void PosixTimer::set(int64_t deadline, int64_t interval, int64_t* old_left, int6
 
 void PosixTimer::get(int64_t* left, int64_t* interval) {
   SpinGuard g(m_lock);
-  const int64_t now = host::monotonic_ns();
+  const int64_t now = m_timer.time().monotonic_ns();
   *left = m_deadline ? std::max<int64_t>(m_deadline - now, 1) : 0;
   *interval = m_interval;
 }
@@ -52,7 +52,7 @@ void PosixTimer::taken(siginfo* info) {
 // timer past now.
 void PosixTimer::expire(KTimer* kt) {
   auto* self = static_cast<PosixTimer*>(kt->ctx());
-  const int64_t now = host::monotonic_ns();
+  const int64_t now = kt->time().monotonic_ns();
   bool send = false;
   {
     SpinGuard g(self->m_lock);

@@ -22,14 +22,14 @@ TimerFd::~TimerFd() {
 int64_t TimerFd::clock_now() const {
   if (m_abs_realtime) return m_kernel.realtime().now();
   switch (m_clock) {
-    case CLOCK_BOOTTIME_: case CLOCK_BOOTTIME_ALARM_: return host::boottime_ns();
-    default: return host::monotonic_ns();
+    case CLOCK_BOOTTIME_: case CLOCK_BOOTTIME_ALARM_: return m_timer.time().boottime_ns();
+    default: return m_timer.time().monotonic_ns();
   }
 }
 
 // The KTimer runs on CLOCK_MONOTONIC: a deadline on the timer's clock, moved over.
 void TimerFd::arm_locked(int64_t clock_deadline) {
-  const int64_t mono = host::monotonic_ns() + (clock_deadline - clock_now());
+  const int64_t mono = m_timer.time().monotonic_ns() + (clock_deadline - clock_now());
   m_timer.arm(std::max<int64_t>(mono, 1));
 }
 
