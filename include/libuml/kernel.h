@@ -162,6 +162,12 @@ class UML_API Kernel {
   const Config& config() const;
   KernelStats stats() const;
 
+  // The instance's CLOCK_MONOTONIC, in ns. With clock=fake it moves only by advance_clock:
+  // 0, and the timers, sleeps and timeouts now due end; -EINVAL with the host's clock or
+  // for ns < 0.
+  int64_t monotonic_ns() const;
+  int advance_clock(int64_t ns);
+
   // Disks at run time (UML's mconsole "config ubdN=FILE" and "remove ubdN"). add_disk:
   // 0, or -errno: -EEXIST (the index is taken), -EINVAL (a bad index, or a file smaller than
   // a sector), or the host's error opening the file (-ENOENT, -EACCES...). remove_disk

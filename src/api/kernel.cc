@@ -165,6 +165,15 @@ std::string Kernel::panic_reason() const { return m_k->panic_reason(); }
 void Kernel::panic(std::string_view reason) { m_k->panic(std::string(reason).c_str()); }
 const Config& Kernel::config() const { return m_k->config(); }
 
+int64_t Kernel::monotonic_ns() const { return m_k->sched().time().monotonic_ns(); }
+
+int Kernel::advance_clock(int64_t ns) {
+  kern::TimeSource& time = m_k->sched().time();
+  if (!time.fake() || ns < 0) return -static_cast<int>(kern::Errno::INVAL);
+  time.advance(ns);
+  return 0;
+}
+
 int Kernel::add_disk(const DiskSpec& spec) {
   auto r = act_as_current([&](kern::Actor& e) { return m_k->add_disk(e, spec); });
   return r ? 0 : -kern::to_int(r.error());

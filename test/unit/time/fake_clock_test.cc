@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <thread>
 
-#include "core/kernel/kernel.h"
 #include "core/task/task.h"
 #include "fixture.h"
 
@@ -30,16 +29,6 @@ int64_t mono() {
   struct timespec ts {};
   sys(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * kSec + ts.tv_nsec;
-}
-
-// The instance behind k (its internals: the test moves its clock).
-uml::kern::Kernel& internals(uml::Kernel& k) {
-  uml::kern::Kernel* out = nullptr;
-  test::run_task(k, [&] {
-    out = &test::self().kernel();
-    return 0;
-  });
-  return *out;
 }
 
 // A task of k that runs body once `ready` (published by body) is parked: the test's clock
@@ -68,18 +57,21 @@ TEST_CASE("fake clock: it starts at 2000-01-01 and moves only when advanced") {
           }) == 0);
   CHECK(a == b);  // no time passed between the two readings
   CHECK(rt == 946684800);
-  internals(*k).sched().time().advance(90 * kSec);
+  REQUIRE(k->advance_clock(90 * kSec) == 0);
   int64_t c = 0;
   REQUIRE(test::run_task(*k, [&] {
             c = mono();
             return 0;
           }) == 0);
   CHECK(c - a == 90 * kSec);
+  CHECK(k->monotonic_ns() == c);
+  CHECK(k->advance_clock(-1) == -EINVAL);
+  auto host = test::boot();
+  CHECK(host->advance_clock(kSec) == -EINVAL);  // the host's time is not the instance's to move
 }
 
 TEST_CASE("fake clock: a ten-minute nanosleep ends exactly at its deadline") {
   auto k = test::boot("clock=fake");
-  auto& kern = internals(*k);
   Waiter w;
   int64_t slept = -1;
   long ret = -1;
@@ -92,9 +84,9 @@ TEST_CASE("fake clock: a ten-minute nanosleep ends exactly at its deadline") {
     return 0;
   });
   w.wait_parked();
-  kern.sched().time().advance(300 * kSec);  // half-way: still asleep
+  k->advance_clock(300 * kSec);  // half-way: still asleep
   w.wait_parked();
-  kern.sched().time().advance(300 * kSec);
+  k->advance_clock(300 * kSec);
   REQUIRE(h.wait() == 0);
   CHECK(ret == 0);
   CHECK(slept == 600 * kSec);  // woken at the deadline, not at the half-way advance
@@ -102,7 +94,6 @@ TEST_CASE("fake clock: a ten-minute nanosleep ends exactly at its deadline") {
 
 TEST_CASE("fake clock: poll, futex and timerfd time out on the instance's clock") {
   auto k = test::boot("clock=fake vcpus=2");
-  auto& kern = internals(*k);
   // poll on an empty pipe with a ten-minute timeout: 0 ready after ten minutes.
   {
     Waiter w;
@@ -119,7 +110,7 @@ TEST_CASE("fake clock: poll, futex and timerfd time out on the instance's clock"
       return 0;
     });
     w.wait_parked();
-    kern.sched().time().advance(600 * kSec);
+    k->advance_clock(600 * kSec);
     REQUIRE(h.wait() == 0);
     CHECK(n == 0);
     CHECK(waited == 600 * kSec);
@@ -136,9 +127,9 @@ TEST_CASE("fake clock: poll, futex and timerfd time out on the instance's clock"
       return 0;
     });
     w.wait_parked();
-    kern.sched().time().advance(3599 * kSec);
+    k->advance_clock(3599 * kSec);
     w.wait_parked();
-    kern.sched().time().advance(kSec);
+    k->advance_clock(kSec);
     REQUIRE(h.wait() == 0);
     CHECK(r == -ETIMEDOUT);
   }
@@ -157,7 +148,7 @@ TEST_CASE("fake clock: poll, futex and timerfd time out on the instance's clock"
       return 0;
     });
     w.wait_parked();
-    kern.sched().time().advance(210 * kSec);
+    k->advance_clock(210 * kSec);
     REQUIRE(h.wait() == 0);
     CHECK(ticks == 3);
   }
@@ -165,7 +156,6 @@ TEST_CASE("fake clock: poll, futex and timerfd time out on the instance's clock"
 
 TEST_CASE("fake clock: an attached thread's timed wait ends on the instance's clock") {
   auto k = test::boot("clock=fake");
-  auto& kern = internals(*k);
   std::atomic<bool> done{false};
   int64_t slept = -1;
   std::thread th([&] {
@@ -179,7 +169,7 @@ TEST_CASE("fake clock: an attached thread's timed wait ends on the instance's cl
   // No task pointer to watch here: advance in steps until it is done. Each step is a
   // whole minute, so it wakes at the first advance that reaches its deadline.
   while (!done) {
-    kern.sched().time().advance(60 * kSec);
+    k->advance_clock(60 * kSec);
     for (int i = 0; i < 1000 && !done; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   th.join();
