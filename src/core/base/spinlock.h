@@ -5,23 +5,22 @@
 // their CPU.
 
 #include <atomic>
-#include <mutex>
-
+#include "core/base/thread_safety.h"
 #include "host/host.h"
 
 namespace uml::kern {
 
-class SpinLock {
+class CAPABILITY("spinlock") SpinLock {
  public:
-  void lock() {
+  void lock() ACQUIRE() {
     if (!m_locked.exchange(true, std::memory_order_acquire)) return;
     lock_slow();
   }
-  bool try_lock() {
+  bool try_lock() TRY_ACQUIRE(true) {
     return !m_locked.load(std::memory_order_relaxed) &&
            !m_locked.exchange(true, std::memory_order_acquire);
   }
-  void unlock() { m_locked.store(false, std::memory_order_release); }
+  void unlock() RELEASE() { m_locked.store(false, std::memory_order_release); }
   bool is_locked() const { return m_locked.load(std::memory_order_relaxed); }
 
  private:
@@ -36,6 +35,16 @@ class SpinLock {
   std::atomic<bool> m_locked{false};
 };
 
-using SpinGuard = std::lock_guard<SpinLock>;
+// Holds a SpinLock for its scope (std::lock_guard, with the analysis told).
+class SCOPED_CAPABILITY SpinGuard {
+ public:
+  explicit SpinGuard(SpinLock& l) ACQUIRE(l) : m_lock(l) { l.lock(); }
+  ~SpinGuard() RELEASE() { m_lock.unlock(); }
+  SpinGuard(const SpinGuard&) = delete;
+  SpinGuard& operator=(const SpinGuard&) = delete;
+
+ private:
+  SpinLock& m_lock;
+};
 
 }  // namespace uml::kern

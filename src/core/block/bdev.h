@@ -34,9 +34,9 @@ class Bdev final : public AddressSpaceOps {
   // The disk's exclusive holder (Linux's bd_holder): the filesystem mounted on it, which a
   // second mount of the disk shares (sget). Opaque to the block layer; read and changed
   // under holder_lock(). Per disk, so per instance: no registry is shared between them.
-  SpinLock& holder_lock() const { return m_holder_lock; }
-  void* holder_locked() const { return m_holder; }
-  void set_holder_locked(void* h) { m_holder = h; }
+  SpinLock& holder_lock() const RETURN_CAPABILITY(m_holder_lock) { return m_holder_lock; }
+  void* holder_locked() const REQUIRES(m_holder_lock) { return m_holder; }
+  void set_holder_locked(void* h) REQUIRES(m_holder_lock) { m_holder = h; }
 
   // O_DIRECT (blkdev_direct_IO): off, length and buffer aligned to the logical block size
   // (INVAL otherwise); the cache is written back first, and a write drops the cached
@@ -58,7 +58,7 @@ class Bdev final : public AddressSpaceOps {
   AddressSpace m_mapping;
   std::atomic<uint32_t> m_users{0};
   mutable SpinLock m_holder_lock;
-  void* m_holder = nullptr;  // m_holder_lock
+  void* m_holder GUARDED_BY(m_holder_lock) = nullptr;
 };
 
 class BdevFile final : public FileOps {

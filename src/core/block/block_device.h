@@ -134,16 +134,16 @@ class BlockDevice {
   int check(const BlockRequest& rq) const;  // 0 or -errno
   bool prepare(BlockRequest* rq);           // false: completed with its error
   void enqueue(BlockRequest* rq, uint32_t count);
-  bool try_merge_locked(BlockRequest* rq);
+  bool try_merge_locked(BlockRequest* rq) REQUIRES(m_lock);
   bool mergeable(const BlockRequest& a, const BlockRequest& b) const;
   void dispatch();
 
   Params m_p;
   std::unique_ptr<BlockDriver> m_driver;
   mutable SpinLock m_lock;
-  BlockRequest* m_head = nullptr;  // pending, oldest first
-  BlockRequest* m_tail = nullptr;
-  uint32_t m_in_flight = 0;        // with the driver
+  BlockRequest* m_head GUARDED_BY(m_lock) = nullptr;  // pending, oldest first
+  BlockRequest* m_tail GUARDED_BY(m_lock) = nullptr;
+  uint32_t m_in_flight GUARDED_BY(m_lock) = 0;        // with the driver
   BlockQueueStats m_stats;
   std::atomic<uint32_t> m_busy{0};
   std::atomic<uint32_t> m_dispatching{0};

@@ -102,15 +102,16 @@ class FutexTable {
     IntrusiveList<Waiter, &Waiter::node> waiters;
   };
   Bucket& bucket_of(const FutexKey& k);
-  static void lock_two(Bucket& a, Bucket& b);
-  static void unlock_two(Bucket& a, Bucket& b);
+  // Both buckets' locks, in address order (once when they are the same bucket).
+  static void lock_two(Bucket& a, Bucket& b) ACQUIRE(a.lock, b.lock);
+  static void unlock_two(Bucket& a, Bucket& b) RELEASE(a.lock, b.lock);
   unsigned wake_locked(Bucket& b, const FutexKey& key, unsigned n, uint32_t bitset);
   // Takes w out of its queue (following requeues); false when a wake already did.
   bool unqueue(Waiter& w);
 
   // Queues w (a PI waiter on w.key) and parks until it owns the lock, or the deadline or an
   // interruption takes it out; b is locked on entry and unlocked on return.
-  Result<void> wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns);
+  Result<void> wait_pi_locked(SchedEntity& self, Waiter& w, Bucket* b, int64_t deadline_ns) RELEASE(b->lock);
   // Parks until a waker takes w out of its queue (Woken), or the deadline or an
   // interruption ends the wait and w leaves its queue (TimedOut, Interrupted; Woken when a
   // wake won that race). Spurious wake-ups park again.

@@ -112,7 +112,9 @@ void AddressSpace::erase_locked(CachePage* p) {
   --m_nr_pages;
 }
 
-void AddressSpace::set_dirty_locked(CachePage* p, uint8_t sectors) {
+// The cache lock is held; the analysis cannot name it here (PageCache is defined after
+// AddressSpace), so this one is taken on trust.
+void AddressSpace::set_dirty_locked(CachePage* p, uint8_t sectors) NO_THREAD_SAFETY_ANALYSIS {
   const uint32_t f = p->flags.load(std::memory_order_relaxed);
   if (f & CachePage::kDirty) {
     p->dirty_sectors |= sectors;

@@ -197,10 +197,10 @@ class AddressSpace {
   using LeafPtr = std::unique_ptr<Leaf, LeafFree>;
   static LeafPtr make_leaf(uint32_t nslots);
   // Lookup and insertion under the cache lock.
-  CachePage* find_locked(uint64_t index) const;
-  void insert_locked(CachePage* p);
-  void erase_locked(CachePage* p);
-  void set_dirty_locked(CachePage* p, uint8_t sectors);
+  CachePage* find_locked(uint64_t index) const;  // cache lock held
+  void insert_locked(CachePage* p);  // cache lock held
+  void erase_locked(CachePage* p);  // cache lock held
+  void set_dirty_locked(CachePage* p, uint8_t sectors);  // cache lock held
   uint64_t last_index() const;  // the page holding size()-1
   // Waits until p has none of the flags (uninterruptible).
   void wait_clear(SchedEntity& self, CachePage* p, uint32_t flags);
@@ -262,9 +262,9 @@ class PageCache {
   friend class AddressSpace;
   // A page to fill, evicting clean ones at the limit; null when every page is dirty, in
   // I/O or in use.
-  CachePage* alloc_locked();
-  void free_locked(CachePage* p);
-  size_t evict_locked(size_t want);
+  CachePage* alloc_locked() REQUIRES(m_lock);
+  void free_locked(CachePage* p) REQUIRES(m_lock);
+  size_t evict_locked(size_t want) REQUIRES(m_lock);
   // Waits for room: starts writeback everywhere and waits for a completion. false: nothing
   // can free a page (everything is in use).
   bool reclaim(SchedEntity& self);
@@ -281,15 +281,17 @@ class PageCache {
   mutable SpinLock m_lock;
   PagePool m_pool{true};  // chunks kept: disks register them with the rings
   const uint64_t m_limit;
-  IntrusiveList<CachePage, &CachePage::lru> m_lru;  // oldest first
-  IntrusiveList<AddressSpace, &AddressSpace::m_spaces_node> m_spaces;
-  uint64_t m_nr_pages = 0, m_nr_dirty = 0, m_nr_writeback = 0;
+  IntrusiveList<CachePage, &CachePage::lru> m_lru GUARDED_BY(m_lock);  // oldest first
+  IntrusiveList<AddressSpace, &AddressSpace::m_spaces_node> m_spaces GUARDED_BY(m_lock);
+  uint64_t m_nr_pages GUARDED_BY(m_lock) = 0;
+  uint64_t m_nr_dirty GUARDED_BY(m_lock) = 0;
+  uint64_t m_nr_writeback GUARDED_BY(m_lock) = 0;
   Stats m_counters;
   std::atomic<uint32_t> m_io_done{0};  // any completion (for reclaim and blocking waits)
   WaitQueue m_room;                    // reclaim waits here
   std::atomic<int> m_walkers{0};
-  int64_t m_next_expire_scan = 0;  // cache lock
-  bool m_flusher_armed = false;     // cache lock
+  int64_t m_next_expire_scan GUARDED_BY(m_lock) = 0;
+  bool m_flusher_armed GUARDED_BY(m_lock) = false;
   KTimer m_flusher;
 };
 

@@ -224,8 +224,8 @@ class Vcpu {
   std::atomic<bool> m_sleeping{false};
   std::atomic<bool> m_stop{false};
   alignas(64) SpinLock m_timer_lock;
-  TimerHeap m_timers;
-  Timer* m_running_timer = nullptr;  // whose callback runs now (timer lock)
+  TimerHeap m_timers GUARDED_BY(m_timer_lock);
+  Timer* m_running_timer GUARDED_BY(m_timer_lock) = nullptr;  // whose callback runs now
   std::atomic<int64_t> m_next_timer{-1};
   ctx::fcontext_t m_sched_ctx = nullptr;
   ctx::SanitizerState m_sched_san;

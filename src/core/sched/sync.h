@@ -15,32 +15,32 @@ namespace uml::kern {
 
 // Drepper's three-state mutex (0 free, 1 locked, 2 locked and contended), sleeping on a
 // WaitQueue instead of a futex. Not recursive; not interruptible.
-class Mutex {
+class CAPABILITY("mutex") Mutex {
  public:
-  void lock(SchedEntity& self) {
+  void lock(SchedEntity& self) ACQUIRE() {
     uint32_t expected = 0;
     if (m_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) return;
     lock_slow(self);
   }
-  bool try_lock() {
+  bool try_lock() TRY_ACQUIRE(true) {
     uint32_t expected = 0;
     return m_state.compare_exchange_strong(expected, 1, std::memory_order_acquire);
   }
-  void unlock() {
+  void unlock() RELEASE() {
     if (m_state.exchange(0, std::memory_order_release) == 2) m_wq.wake_one();
   }
   bool is_locked() const { return m_state.load(std::memory_order_relaxed) != 0; }
 
  private:
-  void lock_slow(SchedEntity& self);
+  void lock_slow(SchedEntity& self) ACQUIRE();
   std::atomic<uint32_t> m_state{0};
   WaitQueue m_wq;
 };
 
-class MutexGuard {
+class SCOPED_CAPABILITY MutexGuard {
  public:
-  MutexGuard(Mutex& m, SchedEntity& self) : m_mutex(m) { m.lock(self); }
-  ~MutexGuard() { m_mutex.unlock(); }
+  MutexGuard(Mutex& m, SchedEntity& self) ACQUIRE(m) : m_mutex(m) { m.lock(self); }
+  ~MutexGuard() RELEASE() { m_mutex.unlock(); }
   MutexGuard(const MutexGuard&) = delete;
   MutexGuard& operator=(const MutexGuard&) = delete;
 
@@ -52,7 +52,7 @@ class Condition {
  public:
   // Atomically releases m and waits for notify; re-acquires m before returning, whatever
   // the result. Errors: TIMEDOUT, RESTARTSYS (interruptible waits).
-  Result<void> wait(SchedEntity& self, Mutex& m, WaitOptions opt = {});
+  Result<void> wait(SchedEntity& self, Mutex& m, WaitOptions opt = {}) REQUIRES(m);
   void notify_one() { m_wq.wake_one(); }
   void notify_all() { m_wq.wake_all(); }
 

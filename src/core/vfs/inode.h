@@ -241,7 +241,7 @@ class Inode : public RefCounted<Inode> {
   const uint64_t m_ino;
   const uint32_t m_type;  // S_IFMT bits
   mutable SpinLock m_attr_lock;
-  InodeAttr m_attr;
+  InodeAttr m_attr GUARDED_BY(m_attr_lock);
   Mutex m_rwsem;
   std::atomic<FileLocks*> m_locks{nullptr};
   enum : uint8_t { kAclUnknown, kAclNone, kAclPresent };

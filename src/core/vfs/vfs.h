@@ -292,8 +292,8 @@ class Vfs {
   std::atomic<uint64_t> m_next_anon_dev{0x16};  // 0x15 is the boot root
   LockGraph m_lock_graph;  // classic record-lock waits, for EDEADLK
   SpinLock m_chrdev_lock;
-  std::unordered_map<uint64_t, DeviceOpen> m_chrdevs;  // and m_blkdevs: m_chrdev_lock
-  std::unordered_map<uint64_t, BlockOpen> m_blkdevs;
+  std::unordered_map<uint64_t, DeviceOpen> m_chrdevs GUARDED_BY(m_chrdev_lock);
+  std::unordered_map<uint64_t, BlockOpen> m_blkdevs GUARDED_BY(m_chrdev_lock);
   mutable SpinLock m_fs_lock;
   const RealtimeClock& m_clock;
   std::unique_ptr<AnonFs> m_pipefs, m_anon_inodefs;

@@ -557,8 +557,9 @@ RefPtr<Inode> ProcBuilder::pid_dir(pid_t_ pid, pid_t_ tid) {
                      {"cgroup", NS_CGROUP}, {"ipc", NS_IPC}, {"mnt", NS_MNT}, {"net", NS_NET},
                      {"pid", NS_PID}, {"pid_for_children", NS_PID}, {"time", NS_TIME},
                      {"time_for_children", NS_TIME}, {"user", NS_USER}, {"uts", NS_UTS}};
-                 for (const auto& [name, type] : kinds) {
-                   ns.push_back({name, DT_LNK_, [=, this] {
+                 for (const auto& kind : kinds) {
+                   const uint32_t type = kind.second;
+                   ns.push_back({kind.first, DT_LNK_, [=, this] {
                                    auto handle = [this, pid, tid, type](Task& reader) -> Result<NsHandle> {
                                      TRY(may_inspect(reader, TRY(need(pid))));
                                      RefPtr<Task> t = m_k.procs().task_ref(tid);
@@ -684,9 +685,9 @@ RefPtr<Inode> ProcBuilder::root() {
   e.push_back({"cmdline", DT_REG_, [this, &k] {
                  return file(0444, [&k](Task&) -> Result<std::string> { return k.config().to_cmdline() + "\n"; });
                }});
-  e.push_back({"sys", DT_DIR_, [this, &k] {
+  e.push_back({"sys", DT_DIR_, [this] {
                  std::vector<Static> kernel_entries;
-                 auto name_file = [this, &k](bool host) {
+                 auto name_file = [this](bool host) {
                    return file(0644,
                        [host](Task& r) -> Result<std::string> {
                          const std::shared_ptr<UtsNamespace> uts = r.uts();  // the reader's (proc_do_uts_string)
