@@ -92,6 +92,18 @@ long mount_rw(const char* fstype = "ext4") {
   return sys(SYS_mount, "/dev/ubda", "/mnt", fstype, 0L, 0L);
 }
 
+// A copy of base named NAME.img, as /dev/ubda of an instance booted with opts running body
+// (which must return 0); the copy's path once the instance has shut down.
+std::string run_on_copy(const test::TempDir& tmp, const std::string& base, const std::string& name,
+                        const std::string& opts, const std::function<int()>& body) {
+  const std::string img = tmp.path + "/" + name + ".img";
+  REQUIRE(sh("cp " + base + " " + img).status == 0);
+  auto k = test::boot(opts + " ubda=" + img);
+  REQUIRE(test::run_task(*k, body) == 0);
+  k->shutdown();
+  return img;
+}
+
 }  // namespace
 
 TEST_CASE("ext4: a writable mount changes file data and attributes, and e2fsck finds the image clean", "[ext4]") {
@@ -1518,17 +1530,12 @@ TEST_CASE("ext4: new inodes' generations follow the instance's seed", "[ext4]") 
   const std::string base = tmp.path + "/base.img";
   make_image(tmp, base, "ext4", "", 4096);
   auto generations = [&](const std::string& opts, const std::string& name) {
-    const std::string img = tmp.path + "/" + name + ".img";
-    REQUIRE(sh("cp " + base + " " + img).status == 0);
-    {
-      auto k = test::boot(opts + " ubda=" + img);
-      REQUIRE(test::run_task(*k, [] {
-                if (mount_rw() != 0) return 1;
-                long err = 0;
-                if (create_names(3, [](int i) { return "/mnt/g" + std::to_string(i); }, &err) != 3) return 2;
-                return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
-              }) == 0);
-    }
+    const std::string img = run_on_copy(tmp, base, name, opts, [] {
+      if (mount_rw() != 0) return 1;
+      long err = 0;
+      if (create_names(3, [](int i) { return "/mnt/g" + std::to_string(i); }, &err) != 3) return 2;
+      return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
+    });
     std::string out;
     for (int i = 0; i < 3; ++i) {
       const std::string st = debugfs(img, "stat /g" + std::to_string(i));
@@ -1583,10 +1590,7 @@ TEST_CASE("ext4: the same workload with seed= and clock=fake writes byte-identic
   const std::string base = tmp.path + "/base.img";
   make_image(tmp, base, "ext4", "", 64 * 1024);
   auto run = [&](const std::string& name, const std::string& opts) {
-    const std::string img = tmp.path + "/" + name + ".img";
-    REQUIRE(sh("cp " + base + " " + img).status == 0);
-    auto k = test::boot(opts + " ubda=" + img);
-    REQUIRE(test::run_task(*k, [] {
+    return test::read_file(run_on_copy(tmp, base, name, opts, [] {
               if (mount_rw() != 0) return 1;
               long err = 0;
               if (create_names(20, [](int i) { return "/mnt/f" + std::to_string(i); }, &err) != 20) return 2;
@@ -1599,9 +1603,7 @@ TEST_CASE("ext4: the same workload with seed= and clock=fake writes byte-identic
               if (sys(SYS_setxattr, "/mnt/f3", "user.k", "v", 1, 0) != 0) return 6;
               if (sys(SYS_unlinkat, AT_FDCWD, "/mnt/f5", 0) != 0) return 7;
               return static_cast<int>(sys(SYS_umount2, "/mnt", 0));
-            }) == 0);
-    k->shutdown();
-    return test::read_file(img);
+            }));
   };
   const std::vector<char> a = run("a", "seed=7 clock=fake"), b = run("b", "seed=7 clock=fake");
   CHECK(a == b);
