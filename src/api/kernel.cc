@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/abi/process.h"
+#include "core/compose/composition.h"
 #include "core/kernel/kernel.h"
 #include "core/syscalls/dispatch.h"
 
@@ -67,7 +68,7 @@ std::unique_ptr<Kernel> Kernel::boot(const Config& given) {
     if (!Config::parse(std::string("reactor=") + r, &cfg, &why)) throw Error("libuml: UML_REACTOR: " + why);
   }
   std::string err;
-  auto k = kern::Kernel::boot(cfg, &err);
+  auto k = kern::boot_instance(cfg, &err);
   if (!k) throw Error("libuml: boot failed: " + err);
   return std::unique_ptr<Kernel>(new Kernel(std::move(k)));
 }

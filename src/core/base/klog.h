@@ -38,10 +38,8 @@ struct LogEntry {
 // Where console output goes (a driver: host fd, a buffer...). write must not park.
 class ConsoleSink {
  public:
+  virtual ~ConsoleSink() = default;  // the instance owns its console
   virtual void write(std::string_view text) = 0;
-
- protected:
-  ~ConsoleSink() = default;
 };
 
 class Klog {

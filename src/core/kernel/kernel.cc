@@ -3,15 +3,8 @@
 #include <cstring>
 
 #include "core/abi/process.h"
-#include "core/fs/ext4/ext4.h"
-#include "core/fs/proc/procfs.h"
-#include "core/fs/tmpfs/tmpfs.h"
 #include "core/task/task.h"
 #include "core/syscalls/dispatch.h"
-#include "drivers/block/cow_disk.h"
-#include "drivers/block/file_disk.h"
-#include "drivers/char/console.h"
-#include "drivers/char/mem.h"
 
 namespace uml::kern {
 
@@ -50,8 +43,10 @@ uint64_t Kernel::single_ns_inum(uint32_t type) const {
   return 0;
 }
 
-std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::string* error) {
+std::shared_ptr<Kernel> Kernel::boot(const KernelConfig& cfg, std::unique_ptr<const Composition> comp,
+                                     std::string* error) {
   std::shared_ptr<Kernel> k(new Kernel(cfg));
+  k->m_comp = std::move(comp);
   if (!k->start(error)) return nullptr;
   return k;
 }
@@ -60,8 +55,8 @@ bool Kernel::start(std::string* error) {
   m_boot_mono = m_sched.time().monotonic_ns();
   m_log.set_boot_time(m_boot_mono);
   if (m_cfg.console) {
-    m_console = std::make_unique<drivers::HostFdConsole>(2);
-    m_log.set_console(m_console.get(), m_cfg.loglevel);
+    m_console = m_comp->make_console(*this);
+    if (m_console) m_log.set_console(m_console.get(), m_cfg.loglevel);
   }
   if (m_cfg.seed) {
     uint64_t s = *m_cfg.seed;
@@ -71,7 +66,7 @@ bool Kernel::start(std::string* error) {
   }
   m_log.log(KERN_NOTICE, "Linux version 6.1.0-libuml (libuml) #1 SMP");
   m_log.log(KERN_INFO, "Kernel command line: %s", m_cfg.to_cmdline().c_str());
-  register_filesystems();
+  m_comp->register_filesystems(*this);
   m_disks.set_devtmpfs(m_devtmpfs.get());
   for (const DiskSpec& d : m_cfg.disks) {
     KernelActor w;
@@ -85,7 +80,7 @@ bool Kernel::start(std::string* error) {
       return false;
     }
   }
-  if (std::string why; !mount_root_fs(&why)) {
+  if (std::string why; !m_comp->mount_root(*this, &why)) {
     *error = why;
     m_log.log(KERN_EMERG, "VFS: Unable to mount root fs: %s", why.c_str());
     m_state.store(State::Halted, std::memory_order_release);
@@ -110,102 +105,6 @@ bool Kernel::start(std::string* error) {
   return true;
 }
 
-// The filesystems mount(2) knows, and devtmpfs's one superblock with the device nodes.
-void Kernel::register_filesystems() {
-  const uint64_t ram = m_cfg.mem_bytes;
-  m_vfs.register_fs(Vfs::FsType{"tmpfs", true,
-      [this, ram](Task* t, std::string_view, unsigned long, std::string_view data) -> Result<RefPtr<SuperBlock>> {
-        TmpfsOptions o;
-        o.total_ram = ram;
-        o.size_bytes = ram / 2;  // shmem's defaults: half of memory, and as many inodes as pages
-        o.nr_inodes = ram / 2 / 4096;
-        if (t) {
-          o.uid = t->creds().fsuid;
-          o.gid = t->creds().fsgid;
-        }
-        TRY(parse_tmpfs_options(data, o, false));
-        return make_tmpfs("tmpfs", m_vfs.alloc_anon_dev(), m_realtime, o);
-      }});
-  // devtmpfs: one superblock, whatever mounts show it (as in Linux).
-  TmpfsOptions dev_opts;
-  dev_opts.mode = 0755;
-  dev_opts.total_ram = ram;
-  m_devtmpfs = make_tmpfs("devtmpfs", 0x5, m_realtime, dev_opts);
-  drivers::CharDeviceEnv env;
-  env.random_bytes = [this](void* p, size_t n) { random_bytes(p, n); };
-  env.console = m_console.get();
-  Inode& dev_root = *m_devtmpfs->root();
-  KernelActor boot;
-  for (const auto& node : drivers::register_char_devices(m_vfs, env))
-    (void)dev_root.create(boot, node.name, abi::S_IFCHR_ | node.mode, 0, 0, node.rdev, {});
-  // What udev and systemd would add, and programs expect: /dev/fd and the std streams, and
-  // /dev/shm for POSIX shared memory names.
-  for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
-                              {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}})
-    (void)dev_root.create(boot, name, abi::S_IFLNK_ | 0777, 0, 0, 0, target);
-  (void)dev_root.create(boot, "shm", abi::S_IFDIR_ | 01777, 0, 0, 0, {});
-  m_vfs.register_fs(Vfs::FsType{"devtmpfs", true,
-      [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
-        return m_devtmpfs;
-      }});
-
-  m_vfs.register_fs(Vfs::FsType{"proc", true,
-      [this](Task*, std::string_view, unsigned long, std::string_view) -> Result<RefPtr<SuperBlock>> {
-        return make_procfs(*this, m_vfs.alloc_anon_dev());
-      }});
-  register_ext4(m_vfs, m_disks, m_log, *this);
-}
-
-// The root: a disk's filesystem (root=/dev/ubdX), or a tmpfs with the directories the
-// boot mounts go on; then /dev (devtmpfs), /proc (procfs) and /tmp (tmpfs).
-bool Kernel::mount_root_fs(std::string* why) {
-  KernelActor boot;  // the kernel mounts and makes directories itself
-  const uint64_t ram = m_cfg.mem_bytes;
-  if (!m_cfg.root.empty()) {
-    auto idx = DiskTable::parse_name(m_cfg.root);
-    auto bdev = idx ? m_disks.get(idx.value()) : nullptr;
-    if (!bdev) {
-      *why = "no disk " + m_cfg.root + " (add it with ubdX=FILE)";
-      return false;
-    }
-    const std::string kind = m_cfg.rootfstype.empty() ? "ext4" : m_cfg.rootfstype;
-    std::string reason;
-    auto sb = mount_ext4(boot, bdev, kind, m_cfg.root_read_only ? abi::MS_RDONLY_ : 0, m_cfg.rootflags, m_log, *this, m_realtime, &reason);
-    if (!sb) {
-      *why = "cannot mount " + m_cfg.root + " as " + kind + ": " + (reason.empty() ? errno_name(sb.error()) : reason);
-      return false;
-    }
-    m_vfs.mount_root(std::move(sb.value()), "/dev/" + bdev->dev().name(), m_init_mnt_inum);
-    m_log.log(KERN_INFO, "VFS: Mounted root (%s filesystem)%s on device %u:%u.", kind.c_str(),
-              m_cfg.root_read_only ? " readonly" : "", DiskTable::kMajor, idx.value() * DiskTable::kMinorsPerDisk);
-  } else {
-    TmpfsOptions root_opts;
-    root_opts.mode = 0755;
-    root_opts.total_ram = ram;
-    root_opts.size_bytes = ram / 2;
-    m_vfs.mount_root(make_tmpfs("tmpfs", /*dev=*/0x15, m_realtime, root_opts), "tmpfs", m_init_mnt_inum);
-    Inode& root = *m_vfs.root().inode();
-    for (auto [name, mode] : {std::pair{"dev", 0755u}, {"proc", 0555u}, {"tmp", 01777u}}) {
-      auto r = root.create(boot, name, abi::S_IFDIR_ | mode, 0, 0, 0, {});
-      if (r) m_vfs.root().dentry->set_child(name, r.value());
-    }
-    m_log.log(KERN_INFO, "VFS: mounted root (tmpfs)");
-  }
-  struct BootMount {
-    const char* path;
-    const char* fstype;
-    unsigned long flags;
-    const char* data;
-  };
-  for (const BootMount& b : {BootMount{"/dev", "devtmpfs", abi::MS_NOSUID_, ""},
-                             BootMount{"/proc", "proc", abi::MS_NOSUID_ | abi::MS_NODEV_ | abi::MS_NOEXEC_, ""},
-                             BootMount{"/tmp", "tmpfs", abi::MS_NOSUID_ | abi::MS_NODEV_, "mode=1777"}}) {
-    if (auto r = m_vfs.mount_kernel(boot, b.path, b.fstype, b.flags, b.data); !r)
-      m_log.log(KERN_ERR, "VFS: cannot mount %s on %s: %s", b.fstype, b.path, errno_name(r.error()));
-  }
-  return true;
-}
-
 Result<void> Kernel::add_disk(Actor& self, const DiskSpec& spec, std::string* why) {
   if (spec.index >= DiskTable::kMaxDisks) return Errno::INVAL;
   // A taken index is EEXIST before the file is opened: opening would take the file's lock,
@@ -224,24 +123,7 @@ Result<void> Kernel::add_disk(Actor& self, const DiskSpec& spec, std::string* wh
   std::unique_ptr<BlockDriver> driver;
   BlockDevice::Params p;
   std::string what;
-  if (!spec.base.empty() || drivers::cow::is_overlay(spec.path)) {
-    std::unique_ptr<drivers::CowDisk> cow;
-    if (int r = drivers::CowDisk::open(spec.path, spec.base, spec.read_only, spec.lock, &m_sched, &cow, &error); r < 0) return fail(r);
-    p.size = cow->size();
-    what = spec.path + " (copy-on-write over " + (spec.base.empty() ? cow->header().base_path : spec.base) + ")";
-    driver = std::move(cow);
-  } else {
-    std::unique_ptr<drivers::FileDisk> disk;
-    drivers::FileDisk::Options o;
-    o.read_only = spec.read_only;
-    o.direct = spec.direct;
-    o.lock = spec.lock;
-    o.sched = &m_sched;
-    if (int r = drivers::FileDisk::open(spec.path, o, &disk); r < 0) return fail(r);
-    p.size = disk->size() & ~uint64_t{511};
-    what = spec.path + (disk->direct() ? " (direct)" : " (buffered)");
-    driver = std::move(disk);
-  }
+  if (int r = m_comp->open_disk(*this, spec, &driver, &p, &what, &error); r < 0) return fail(r);
   p.read_only = spec.read_only;
   p.log = &m_log;
   TRY(m_disks.add(self, spec.index, std::move(driver), std::move(p), what));

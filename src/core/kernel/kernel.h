@@ -28,14 +28,30 @@
 #include "core/time/clock.h"
 #include "core/vfs/vfs.h"
 
-namespace uml::drivers {
-class HostFdConsole;
-}
-
 namespace uml::kern {
 
 struct SyscallArgs {
   long a[6];
+};
+
+class Kernel;
+
+// What an instance is made of: its console, its filesystems and device nodes, its disks'
+// drivers and its root. The composition root above the drivers supplies it (core/compose);
+// the kernel itself names no filesystem and no driver.
+class Composition {
+ public:
+  virtual ~Composition() = default;
+  // Where the kernel log is echoed (console=stderr), or null.
+  virtual std::unique_ptr<ConsoleSink> make_console(Kernel& k) const = 0;
+  // mount(2)'s filesystem types, and devtmpfs with its device nodes (Kernel::set_devtmpfs).
+  virtual void register_filesystems(Kernel& k) const = 0;
+  // A disk's driver for spec (its size and a description in *p and *what), or -errno with
+  // the reason in *error.
+  virtual int open_disk(Kernel& k, const DiskSpec& spec, std::unique_ptr<BlockDriver>* driver,
+                        BlockDevice::Params* p, std::string* what, std::string* error) const = 0;
+  // Mounts / (and what boot mounts on it); false with the reason in *why.
+  virtual bool mount_root(Kernel& k, std::string* why) const = 0;
 };
 
 class Kernel final : public Entropy {
@@ -45,8 +61,9 @@ class Kernel final : public Entropy {
   static constexpr const char* kRelease = "6.1.0-libuml";
   static constexpr const char* kVersion = "#1 SMP libuml";
 
-  // Boots an instance. nullptr with *error set on failure.
-  static std::shared_ptr<Kernel> boot(const KernelConfig& cfg, std::string* error);
+  // Boots an instance made of comp. nullptr with *error set on failure.
+  static std::shared_ptr<Kernel> boot(const KernelConfig& cfg, std::unique_ptr<const Composition> comp,
+                                      std::string* error);
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
@@ -125,15 +142,21 @@ class Kernel final : public Entropy {
   // Logs "syscall N not implemented" once per number per instance.
   void note_enosys(long nr);
 
+  // For the composition (core/compose): devtmpfs's one superblock, the initial mount
+  // namespace's number, and the console the log is echoed to (null: none).
+  const RefPtr<SuperBlock>& devtmpfs() const { return m_devtmpfs; }
+  void set_devtmpfs(RefPtr<SuperBlock> sb) { m_devtmpfs = std::move(sb); }
+  uint64_t init_mnt_inum() const { return m_init_mnt_inum; }
+  ConsoleSink* console() const { return m_console.get(); }
+
  private:
   explicit Kernel(const KernelConfig& cfg);
   bool start(std::string* error);
-  void register_filesystems();
-  bool mount_root_fs(std::string* why);
 
   KernelConfig m_cfg;
   Klog m_log;
-  std::unique_ptr<drivers::HostFdConsole> m_console;
+  std::unique_ptr<const Composition> m_comp;
+  std::unique_ptr<ConsoleSink> m_console;
   Scheduler m_sched;
   PageCache m_page_cache;    // outlives the disks, whose caches are in it
   RealtimeClock m_realtime;  // before what listens to it (timers in files and processes)
