@@ -20,7 +20,7 @@
 
 #define UML_SYSCALL_LIST(X) \
   X(0, read, 3, PART, "files, pipes and FIFOs, character devices, procfs and event files; no sockets yet", (long, fd, void*, buf, long, count)) \
-  X(1, write, 3, PART, "as read", (long, fd, const char*, buf, long, count)) \
+  X(1, write, 3, PART, "as read", (long, fd, const void*, buf, long, count)) \
   X(2, open, 3, PART, "sockets and block devices have nothing to open yet (ENXIO)", (const char*, filename, long, flags, long, mode)) \
   X(3, close, 1, IMPL, "", (long, fd)) \
   X(4, stat, 2, IMPL, "", (const char*, filename, void*, statbuf)) \
@@ -37,7 +37,7 @@
   X(15, rt_sigreturn, 0, NONE, "", ()) \
   X(16, ioctl, 3, PART, "FIOCLEX, FIONCLEX, FIONREAD, FS_IOC_GETFLAGS/SETFLAGS and FS_IOC_FSGETXATTR (ext4, tmpfs: immutable, append-only, noatime, nodump, and sync on ext4, enforced), FICLONE/FICLONERANGE/FIDEDUPERANGE (EOPNOTSUPP: no shared extents), the block devices' BLK* (docs/block.md) and the character devices' (RNDGETENTCNT); no terminals yet", (long, fd, long, cmd, long, arg)) \
   X(17, pread64, 4, IMPL, "", (long, fd, void*, buf, long, count, long, pos)) \
-  X(18, pwrite64, 4, IMPL, "", (long, fd, const char*, buf, long, count, long, pos)) \
+  X(18, pwrite64, 4, IMPL, "", (long, fd, const void*, buf, long, count, long, pos)) \
   X(19, readv, 3, IMPL, "", (long, fd, const void*, vec, long, vlen)) \
   X(20, writev, 3, IMPL, "", (long, fd, const void*, vec, long, vlen)) \
   X(21, access, 2, IMPL, "", (const char*, filename, long, mode)) \
@@ -261,7 +261,7 @@
   X(239, get_mempolicy, 5, NONE, "", (void*, policy, void*, nmask, long, maxnode, long, addr, long, flags)) \
   X(240, mq_open, 4, NONE, "", (const char*, name, long, oflag, long, mode, void*, attr)) \
   X(241, mq_unlink, 1, NONE, "", (const char*, name)) \
-  X(242, mq_timedsend, 5, NONE, "", (long, mqdes, const char*, msg_ptr, long, msg_len, long, msg_prio, const void*, abs_timeout)) \
+  X(242, mq_timedsend, 5, NONE, "", (long, mqdes, const void*, msg_ptr, long, msg_len, long, msg_prio, const void*, abs_timeout)) \
   X(243, mq_timedreceive, 5, NONE, "", (long, mqdes, void*, msg_ptr, long, msg_len, void*, msg_prio, const void*, abs_timeout)) \
   X(244, mq_notify, 2, NONE, "", (long, mqdes, const void*, notification)) \
   X(245, mq_getsetattr, 3, NONE, "", (long, mqdes, const void*, mqstat, void*, omqstat)) \

@@ -67,7 +67,8 @@ int main(void) {
   EXPECT(uml_sys_close(k, fd) == 0);
   int fds[2];
   EXPECT(uml_sys_pipe2(k, fds, O_CLOEXEC) == 0);
-  EXPECT(uml_sys_write(k, fds[1], "x", 1) == 1);
+  const unsigned char byte = 'x';  /* a byte buffer of any char type */
+  EXPECT(uml_sys_write(k, fds[1], &byte, 1) == 1);
   EXPECT(uml_sys_read(k, fds[0], back, sizeof back) == 1);
   struct timespec ts = {0, 1000};
   EXPECT(uml_sys_nanosleep(k, &ts, NULL) == 0);
