@@ -481,11 +481,7 @@ Scheduler::Scheduler(const SchedulerConfig& cfg)
   });
 }
 
-void TimeSource::advance(int64_t ns) {
-  if (!m_fake || ns < 0) return;
-  m_now.fetch_add(ns, std::memory_order_seq_cst);
-  if (m_on_advance) m_on_advance();
-}
+
 
 Scheduler::~Scheduler() {
   stop();

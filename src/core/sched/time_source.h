@@ -41,7 +41,11 @@ class TimeSource {
 
   // Fake time only: moves every clock forward by ns (>= 0) and tells the listener (the
   // scheduler, which runs the timers that are now due). Any thread.
-  void advance(int64_t ns);
+  void advance(int64_t ns) {
+    if (!m_fake || ns < 0) return;
+    m_now.fetch_add(ns, std::memory_order_seq_cst);
+    if (m_on_advance) m_on_advance();
+  }
   // Called after each advance (the scheduler installs it).
   void on_advance(std::function<void()> f) { m_on_advance = std::move(f); }
 
